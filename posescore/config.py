@@ -1,0 +1,115 @@
+"""One validated configuration object; every threshold lives here with its unit.
+
+Defaults are the embedded defaults; a TOML file (``posescore --config FILE``) or keyword
+overrides replace them. Objects are immutable: build a new one with ``model_copy(update=...)``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from posescore.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VideoConfig(_Section):
+    """Reading videos."""
+
+    min_fps: float = Field(5.0, gt=0, description="Lowest plausible frame rate, frames/s.")
+    max_fps: float = Field(1000.0, gt=0, description="Highest plausible frame rate, frames/s.")
+    max_duration_s: float = Field(3600.0, gt=0, description="Longest video accepted, seconds.")
+    min_frames: int = Field(10, ge=1, description="Fewest decodable frames for a usable video.")
+
+
+class PoseConfig(_Section):
+    """Pose extraction (MediaPipe Pose, legacy solutions API)."""
+
+    model_complexity: int = Field(1, ge=1, le=1, description="1 = bundled full model (offline).")
+    min_detection_confidence: float = Field(0.5, ge=0, le=1)
+    min_tracking_confidence: float = Field(0.5, ge=0, le=1)
+    max_inference_side_px: int = Field(
+        1280, ge=128, description="Frames are downscaled so the long side is at most this."
+    )
+    frame_stride: int = Field(1, ge=1, description="Use every n-th frame.")
+    cache_dir: Path | None = Field(
+        None, description="Pose cache folder; None = $POSESCORE_CACHE or ~/.cache/posescore."
+    )
+    use_cache: bool = True
+
+
+class SignalConfig(_Section):
+    """Cleaning trajectories."""
+
+    visibility_threshold: float = Field(
+        0.5, ge=0, le=1, description="Landmarks below this visibility count as missing."
+    )
+    max_gap_s: float = Field(0.25, ge=0, description="Longest gap filled by interpolation, s.")
+    lowpass_cutoff_hz: float = Field(
+        8.0, gt=0, description="Butterworth low-pass cut-off for joint positions, Hz."
+    )
+    filter_order: int = Field(4, ge=1, le=8, description="Butterworth order (zero-phase).")
+
+
+class GaitConfig(_Section):
+    """Gait event detection."""
+
+    min_step_time_s: float = Field(0.25, gt=0, description="Shortest plausible step, s.")
+    max_step_time_s: float = Field(2.0, gt=0, description="Longest plausible step, s.")
+    min_strides: int = Field(2, ge=1, description="Fewest strides per leg for a score.")
+
+
+class QualityConfig(_Section):
+    """When a video can support a score."""
+
+    min_pose_fraction: float = Field(0.6, ge=0, le=1, description="Frames with a body, fraction.")
+    min_legs_visible_fraction: float = Field(
+        0.5, ge=0, le=1, description="Frames with both legs visible, fraction."
+    )
+
+
+class ModelConfig(_Section):
+    """Severity model."""
+
+    path: Path | None = Field(None, description="Model file (.skops); None = shipped default.")
+
+
+class Settings(_Section):
+    """All posescore settings."""
+
+    video: VideoConfig = VideoConfig()
+    pose: PoseConfig = PoseConfig()
+    signal: SignalConfig = SignalConfig()
+    gait: GaitConfig = GaitConfig()
+    quality: QualityConfig = QualityConfig()
+    model: ModelConfig = ModelConfig()
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Build settings from the defaults and an optional TOML file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not TOML or holds an unknown or invalid value.
+    """
+    if path is None:
+        return Settings()
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {p}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"config file {p}: {where}: {first['msg']}") from exc
