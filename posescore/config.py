@@ -6,12 +6,18 @@ overrides replace them. Objects are immutable: build a new one with ``model_copy
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
+from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from posescore.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 class _Section(BaseModel):
@@ -37,7 +43,7 @@ class PoseConfig(_Section):
         1280, ge=128, description="Frames are downscaled so the long side is at most this."
     )
     frame_stride: int = Field(1, ge=1, description="Use every n-th frame.")
-    cache_dir: Path | None = Field(
+    cache_dir: Optional[Path] = Field(
         None, description="Pose cache folder; None = $POSESCORE_CACHE or ~/.cache/posescore."
     )
     use_cache: bool = True
@@ -76,7 +82,10 @@ class QualityConfig(_Section):
 class ModelConfig(_Section):
     """Severity model."""
 
-    path: Path | None = Field(None, description="Model file (.skops); None = shipped default.")
+    path: Optional[Path] = Field(None, description="Model file (.skops); None = shipped default.")
+    affected_threshold: float = Field(
+        0.5, ge=0, le=4, description="A leg scoring at least this severity (0-4) is affected."
+    )
 
 
 class Settings(_Section):

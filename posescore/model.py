@@ -1,0 +1,269 @@
+"""Severity model: one scikit-learn estimator scores each leg from side-mirrored features.
+
+Each leg becomes one row: its own measures, the other leg's measures and whether it is the
+leg nearer the camera. One estimator therefore serves both legs and learns "this leg is
+worse than the other" without left/right twins. Pose extraction stays outside the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import skops.io as sio
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from posescore.constants import SIDES, Side
+from posescore.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+N_CLASSES = 5
+"""Severity classes 0-4 of the BFMDRS-adapted scale."""
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "default.skops"
+
+TRUSTED_TYPES = frozenset(
+    {
+        "posescore.model.LegSeverityModel",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.ensemble._forest.RandomForestRegressor",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.tree._classes.DecisionTreeRegressor",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.tree._tree.Tree",
+        "sklearn.model_selection._split.GroupKFold",
+        "numpy.dtype",
+        "numpy.ndarray",
+        "numpy.float64",
+        "numpy.int64",
+        "builtins.slice",
+    }
+)
+"""Types a model file may contain; anything else is refused (skops, CVE-2024-37065)."""
+
+
+def near_leg_indicator(view: str, side: Side) -> float:
+    """1 for the leg nearer the camera in a side view, 0 for the far leg, 0.5 otherwise."""
+    if view == f"sagittal_{side}":
+        return 1.0
+    if view.startswith("sagittal_"):
+        return 0.0
+    return 0.5
+
+
+def leg_rows(
+    features: dict[str, Optional[float]], view: str, measures: list[str]
+) -> np.ndarray:
+    """Side-mirrored design rows for the left and the right leg.
+
+    Parameters
+    ----------
+    features : flat dict ``{side}_{measure}`` -> value or None
+    view : camera view (constants.VIEWS)
+    measures : per-leg measure names without the side prefix, in model order
+
+    Returns
+    -------
+    ndarray, shape (2, 2 * len(measures) + 1)
+        Row 0 the left leg, row 1 the right: own measures, other leg's measures,
+        near-leg indicator. Missing values are NaN.
+    """
+    rows = []
+    for side, other in (SIDES, SIDES[::-1]):
+        own = [features.get(f"{side}_{m}") for m in measures]
+        contra = [features.get(f"{other}_{m}") for m in measures]
+        values = [np.nan if v is None else float(v) for v in own + contra]
+        rows.append(values + [near_leg_indicator(view, side)])
+    return np.asarray(rows, dtype=float)
+
+
+def design_column_names(measures: list[str]) -> list[str]:
+    """Column names of ``leg_rows``."""
+    return [f"own_{m}" for m in measures] + [f"contra_{m}" for m in measures] + ["near_leg"]
+
+
+class LegSeverityModel(RegressorMixin, BaseEstimator):
+    """Severity 0-4 per leg with class probabilities and a split-conformal interval.
+
+    Parameters
+    ----------
+    n_estimators : int
+        Trees per forest.
+    min_samples_leaf : int
+        Smallest leaf of each tree.
+    interval_coverage : float
+        Target coverage of ``predict_interval`` (e.g. 0.9); the half-width is the
+        corresponding quantile of out-of-fold absolute residuals (split-conformal,
+        Lei et al. 2018, J Am Stat Assoc 113:1094).
+    random_state : int
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        min_samples_leaf: int = 2,
+        interval_coverage: float = 0.9,
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.min_samples_leaf = min_samples_leaf
+        self.interval_coverage = interval_coverage
+        self.random_state = random_state
+
+    def _regressor(self) -> Pipeline:
+        return make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            RandomForestRegressor(
+                n_estimators=self.n_estimators,
+                min_samples_leaf=self.min_samples_leaf,
+                random_state=self.random_state,
+                n_jobs=1,
+            ),
+        )
+
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, groups: Optional[np.ndarray] = None
+    ) -> LegSeverityModel:
+        """Fit on leg rows ``X`` (n, p) and severities ``y`` (n,) in [0, 4].
+
+        ``groups`` (n,) keeps rows of one video or subject in the same fold when the
+        conformal residuals are estimated; without it each row is its own group.
+        """
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if X.ndim != 2 or y.shape != (X.shape[0],):
+            raise ValueError(f"X must be (n, p) and y (n,), got {X.shape} and {y.shape}")
+        if np.any((y < 0) | (y > 4)) or np.isnan(y).any():
+            raise ValueError("severities must be numbers in [0, 4]")
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        self.n_features_in_ = X.shape[1]
+        self.regressor_ = self._regressor().fit(X, y)
+        y_class = np.clip(np.rint(y), 0, N_CLASSES - 1).astype(int)
+        self.classifier_ = make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            RandomForestClassifier(
+                n_estimators=self.n_estimators,
+                min_samples_leaf=self.min_samples_leaf,
+                random_state=self.random_state,
+                n_jobs=1,
+            ),
+        ).fit(X, y_class)
+        n_splits = min(5, len(np.unique(groups)))
+        if n_splits >= 2:
+            oof = cross_val_predict(
+                clone(self._regressor()), X, y, groups=groups, cv=GroupKFold(n_splits)
+            )
+            residuals = np.abs(np.clip(oof, 0, 4) - y)
+            n = len(residuals)
+            level = min(1.0, np.ceil((n + 1) * self.interval_coverage) / n)
+            self.interval_halfwidth_ = float(np.quantile(residuals, level))
+        else:
+            self.interval_halfwidth_ = 4.0
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Continuous severity (n,) clipped to [0, 4]."""
+        return np.clip(self.regressor_.predict(np.asarray(X, dtype=float)), 0.0, 4.0)
+
+    def predict_interval(self, X: np.ndarray) -> np.ndarray:
+        """(n, 2) lower and upper bound at ``interval_coverage``, within [0, 4]."""
+        pred = self.predict(X)
+        return np.column_stack(
+            [np.clip(pred - self.interval_halfwidth_, 0, 4), np.clip(pred + self.interval_halfwidth_, 0, 4)]
+        )
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n, 5) probabilities of severity classes 0-4 (classes absent in training get 0)."""
+        proba = self.classifier_.predict_proba(np.asarray(X, dtype=float))
+        out = np.zeros((proba.shape[0], N_CLASSES))
+        out[:, self.classifier_.classes_] = proba
+        return out
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified estimator and its model card."""
+
+    estimator: LegSeverityModel
+    card: dict
+    path: Path
+
+    @property
+    def measures(self) -> list[str]:
+        """Per-leg measure names in model order."""
+        return list(self.card["measures"])
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def card_path(model_path: Path) -> Path:
+    """The model card JSON beside a ``.skops`` file."""
+    return model_path.with_suffix(".card.json")
+
+
+def save_model(estimator: LegSeverityModel, path: str | Path, card: dict) -> dict:
+    """Write the estimator with skops and its card (with the file's SHA-256) beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(estimator, path)
+    card = {**card, "file": path.name, "sha256": file_sha256(path)}
+    card_path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    return card
+
+
+def load_model(path: str | Path | None = None) -> LoadedModel:
+    """Load a model after checking its card, its hash and every type it contains.
+
+    Raises
+    ------
+    ModelError
+        Missing file or card, hash mismatch (tampered file), or a type outside
+        ``TRUSTED_TYPES`` (foreign file): nothing from the file is executed then.
+    """
+    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path.name}")
+    cpath = card_path(path)
+    try:
+        card = json.loads(cpath.read_text())
+    except FileNotFoundError as exc:
+        raise ModelError(f"model card not found beside {path.name} (expected {cpath.name})") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"model card {cpath.name} is not valid JSON") from exc
+    if card.get("sha256") != file_sha256(path):
+        raise ModelError(
+            f"model file {path.name} does not match the SHA-256 in its card: "
+            "it was modified or replaced; refusing to load it"
+        )
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # skops raises several types for a non-skops file
+        raise ModelError(f"{path.name} is not a readable skops model file ({exc})") from exc
+    foreign = sorted(set(untrusted) - TRUSTED_TYPES)
+    if foreign:
+        raise ModelError(f"{path.name} contains types outside the trusted list: {foreign}")
+    try:
+        estimator = sio.load(path, trusted=sorted(untrusted))
+    except Exception as exc:
+        raise ModelError(f"{path.name} could not be loaded ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(estimator, LegSeverityModel):
+        raise ModelError(f"{path.name} holds a {type(estimator).__name__}, not a LegSeverityModel")
+    return LoadedModel(estimator=estimator, card=card, path=path)

@@ -1,0 +1,231 @@
+"""Pose extraction: frames in, ``PoseSequence`` out, cached by video content.
+
+The backend is MediaPipe Pose through the legacy solutions API with ``model_complexity=1``:
+the only configuration of mediapipe 0.10.21 whose model ships inside the wheel, so it runs
+offline (see DESIGN.md). Everything MediaPipe-specific stays in ``MediaPipePoseBackend``;
+another estimator only has to implement ``PoseBackend``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Optional, Protocol
+
+import cv2
+import numpy as np
+
+from posescore.config import PoseConfig, VideoConfig
+from posescore.constants import N_LANDMARKS
+from posescore.errors import PoseError
+from posescore.types import PoseSequence, VideoMeta
+from posescore.video import iter_frames, probe_video
+
+logger = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+ProgressCallback = Callable[[int, int], None]
+
+
+class PoseBackend(Protocol):
+    """A pose estimator that tracks one person through consecutive frames."""
+
+    name: str
+
+    def process(self, frame_rgb: np.ndarray) -> Optional[np.ndarray]:
+        """Return (33, 4) normalised x, y, z, visibility, or None when no body is found."""
+
+    def close(self) -> None:
+        """Release the estimator."""
+
+
+class MediaPipePoseBackend:
+    """MediaPipe Pose (BlazePose GHUM full, bundled in mediapipe 0.10.21), video mode."""
+
+    def __init__(self, cfg: PoseConfig) -> None:
+        try:
+            import mediapipe as mp
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise PoseError(f"mediapipe is not installed or failed to import: {exc}") from exc
+        self.name = f"mediapipe-{mp.__version__}-pose-full"
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=False,
+            model_complexity=cfg.model_complexity,
+            smooth_landmarks=True,
+            enable_segmentation=False,
+            min_detection_confidence=cfg.min_detection_confidence,
+            min_tracking_confidence=cfg.min_tracking_confidence,
+        )
+
+    def process(self, frame_rgb: np.ndarray) -> Optional[np.ndarray]:
+        """Run one frame; see ``PoseBackend.process``."""
+        result = self._pose.process(frame_rgb)
+        if result.pose_landmarks is None:
+            return None
+        return np.array(
+            [(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark], dtype=float
+        )
+
+    def close(self) -> None:
+        """Release the MediaPipe graph."""
+        self._pose.close()
+
+
+def extractor_version(cfg: PoseConfig) -> str:
+    """Identify everything that changes the pose output, for the cache key."""
+    import mediapipe as mp
+
+    return (
+        f"mediapipe-{mp.__version__}|complexity={cfg.model_complexity}"
+        f"|det={cfg.min_detection_confidence}|trk={cfg.min_tracking_confidence}"
+        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}|fmt={CACHE_FORMAT}"
+    )
+
+
+def cache_dir(cfg: PoseConfig) -> Path:
+    """Folder of the pose cache: the setting, else $POSESCORE_CACHE, else ~/.cache/posescore."""
+    if cfg.cache_dir is not None:
+        return Path(cfg.cache_dir)
+    env = os.environ.get("POSESCORE_CACHE")
+    if env:
+        return Path(env)
+    return Path.home() / ".cache" / "posescore" / "pose"
+
+
+def cache_path(meta: VideoMeta, cfg: PoseConfig) -> Path:
+    """Cache file for a video's content hash and the extractor version."""
+    key = hashlib.sha256(f"{meta.sha256}|{extractor_version(cfg)}".encode()).hexdigest()[:32]
+    return cache_dir(cfg) / f"{key}.npz"
+
+
+def _save_cache(path: Path, seq: PoseSequence) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        landmarks=seq.landmarks.astype(np.float32),
+        timestamps_s=seq.timestamps_s,
+        info=np.array(
+            json.dumps(
+                {
+                    "fps": seq.fps,
+                    "width": seq.width,
+                    "height": seq.height,
+                    "extractor": seq.extractor,
+                    "subject": seq.subject,
+                }
+            )
+        ),
+    )
+    os.replace(tmp, path)  # atomic: a half-written cache file is never read
+
+
+def _load_cache(path: Path) -> Optional[PoseSequence]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            info = json.loads(str(data["info"]))
+            return PoseSequence(
+                landmarks=data["landmarks"].astype(float),
+                timestamps_s=data["timestamps_s"],
+                fps=info["fps"],
+                width=info["width"],
+                height=info["height"],
+                extractor=info["extractor"],
+                subject=info["subject"],
+            )
+    except (OSError, ValueError, KeyError) as exc:
+        logger.warning("ignoring unreadable pose cache entry (%s)", type(exc).__name__)
+        return None
+
+
+def track_frames(
+    frames: Iterator[tuple[int, float, np.ndarray]],
+    backend: PoseBackend,
+    width: int,
+    height: int,
+    n_expected: int = 0,
+    progress: Optional[ProgressCallback] = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the backend over BGR frames.
+
+    Returns
+    -------
+    landmarks : ndarray, shape (T, 33, 4)
+        x_px, y_px, z_px (scaled by ``width`` as MediaPipe's z is), visibility; NaN when
+        no body was found.
+    timestamps_s : ndarray, shape (T,)
+    """
+    scale = np.array([width, height, width, 1.0])
+    rows: list[np.ndarray] = []
+    times: list[float] = []
+    missing = np.full((N_LANDMARKS, 4), np.nan)
+    for i, (_, t_s, frame_bgr) in enumerate(frames):
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        lm = backend.process(rgb)
+        rows.append(missing if lm is None else lm * scale)
+        times.append(t_s)
+        if progress is not None:
+            progress(i + 1, n_expected)
+    if not rows:
+        return np.empty((0, N_LANDMARKS, 4)), np.empty(0)
+    return np.stack(rows), np.asarray(times)
+
+
+def extract_pose(
+    path: str | Path,
+    cfg: PoseConfig = PoseConfig(),
+    video_cfg: VideoConfig = VideoConfig(),
+    meta: Optional[VideoMeta] = None,
+    backend: Optional[PoseBackend] = None,
+    progress: Optional[ProgressCallback] = None,
+) -> tuple[PoseSequence, bool]:
+    """Pose of the person in a video, from the cache when the same content was seen.
+
+    Returns
+    -------
+    pose : PoseSequence
+    from_cache : bool
+        True when MediaPipe did not run.
+    """
+    meta = meta if meta is not None else probe_video(path, video_cfg)
+    cpath = cache_path(meta, cfg)
+    if cfg.use_cache and cpath.exists():
+        cached = _load_cache(cpath)
+        if cached is not None:
+            return cached, True
+    own_backend = backend is None
+    backend = backend if backend is not None else MediaPipePoseBackend(cfg)
+    try:
+        frames = iter_frames(meta, stride=cfg.frame_stride, max_side_px=cfg.max_inference_side_px)
+        landmarks, times = track_frames(
+            frames,
+            backend,
+            meta.width,
+            meta.height,
+            n_expected=meta.frame_count // cfg.frame_stride,
+            progress=progress,
+        )
+    finally:
+        if own_backend:
+            backend.close()
+    if landmarks.shape[0] == 0:
+        raise PoseError(f"{Path(path).name}: no frames could be decoded for pose estimation")
+    seq = PoseSequence(
+        landmarks=landmarks,
+        timestamps_s=times,
+        fps=meta.fps / cfg.frame_stride,
+        width=meta.width,
+        height=meta.height,
+        extractor=extractor_version(cfg),
+        subject={"method": "single-person MediaPipe tracking"},
+    )
+    if cfg.use_cache:
+        try:
+            _save_cache(cpath, seq)
+        except OSError as exc:
+            logger.warning("could not write pose cache (%s)", type(exc).__name__)
+    return seq, False

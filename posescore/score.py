@@ -1,0 +1,285 @@
+"""The one core call: ``score_video(path, settings) -> ScoreResult``.
+
+The CLI, the batch runner, Dask workers and the API all call this; it holds no I/O other
+than reading the video (and the pose cache) and no argument parsing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from posescore import __version__
+from posescore.config import Settings
+from posescore.constants import LEG_LANDMARKS, SCHEMA_VERSION, SIDES, TASKS
+from posescore.errors import PosescoreError
+from posescore.features import compute_features, feature_spec
+from posescore.gait import detect_gait_events, gait_summary
+from posescore.model import LoadedModel, leg_rows, load_model
+from posescore.pose import PoseBackend, extract_pose
+from posescore.signals import Trajectories, clean_pose
+from posescore.types import PoseSequence, VideoMeta
+from posescore.video import probe_video
+
+logger = logging.getLogger(__name__)
+
+PHANTOM_WARNING = (
+    "model trained on phantom (synthetic) videos only; not clinically validated"
+)
+
+
+@dataclass
+class LegScore:
+    """Severity of one leg on the 0-4 scale."""
+
+    severity: Optional[float]
+    severity_class: Optional[int]
+    severity_interval: Optional[list[float]]
+    probabilities: Optional[list[float]]
+    phenomenology: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScoreResult:
+    """Everything ``posescore score`` reports for one video (JSON contract v1)."""
+
+    video: VideoMeta
+    task: str
+    view: str
+    quality: dict[str, Any]
+    gait: dict[str, Any]
+    legs: dict[str, LegScore]
+    affected_side: Optional[str]
+    features: dict[str, Optional[float]]
+    model: dict[str, Any]
+    timings: dict[str, float]
+    pose_from_cache: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of DESIGN.md, schema_version "1"."""
+        v = self.video
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "posescore_version": __version__,
+            "video": {
+                "path": v.path,
+                "sha256": v.sha256,
+                "fps": round(v.fps, 3),
+                "frame_count": v.frame_count,
+                "duration_s": round(v.duration_s, 3),
+                "width": v.width,
+                "height": v.height,
+                "rotation_deg": v.rotation_deg,
+            },
+            "task": self.task,
+            "view": self.view,
+            "quality": self.quality,
+            "gait": self.gait,
+            "legs": {
+                side: {
+                    "severity": leg.severity,
+                    "severity_class": leg.severity_class,
+                    "severity_interval": leg.severity_interval,
+                    "probabilities": leg.probabilities,
+                    "phenomenology": leg.phenomenology,
+                }
+                for side, leg in self.legs.items()
+            },
+            "affected_side": self.affected_side,
+            "features": self.features,
+            "model": self.model,
+            "timings": {k: round(t, 4) for k, t in self.timings.items()},
+            "pose_from_cache": self.pose_from_cache,
+        }
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def legs_visible_fraction(pose: PoseSequence, visibility_threshold: float) -> float:
+    """Fraction of frames in which every leg landmark of both legs is visible."""
+    idx = [i for side in SIDES for i in LEG_LANDMARKS[side].values()]
+    vis = pose.landmarks[:, idx, 3]
+    ok = np.nan_to_num(vis, nan=0.0) >= visibility_threshold
+    return float(ok.all(axis=1).mean()) if pose.n_frames else 0.0
+
+
+def assess_quality(
+    pose: PoseSequence, traj: Trajectories, gait: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """Quality block of the contract: can this video support a score, and why not."""
+    q = settings.quality
+    detected = float(pose.detected().mean()) if pose.n_frames else 0.0
+    legs_visible = legs_visible_fraction(pose, settings.signal.visibility_threshold)
+    warnings: list[str] = []
+    if detected < q.min_pose_fraction:
+        warnings.append(
+            f"a body was found in only {detected:.0%} of frames (need {q.min_pose_fraction:.0%})"
+        )
+    if legs_visible < q.min_legs_visible_fraction:
+        warnings.append(
+            f"both legs were visible in only {legs_visible:.0%} of frames "
+            f"(need {q.min_legs_visible_fraction:.0%})"
+        )
+    steps = gait.get("step_count") or 0
+    if steps < 2 * settings.gait.min_strides:
+        warnings.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
+    if traj.view.startswith("sagittal_"):
+        near = traj.view.split("_", 1)[1]
+        far = "right" if near == "left" else "left"
+        warnings.append(
+            f"side view: the {far} leg is the far leg, partly hidden; its score is less "
+            f"certain. Film the {far} side or add a frontal/posterior view"
+        )
+    scorable = (
+        detected >= q.min_pose_fraction
+        and legs_visible >= q.min_legs_visible_fraction
+        and steps >= 2 * settings.gait.min_strides
+    )
+    return {
+        "scorable": bool(scorable),
+        "pose_detected_fraction": round(detected, 4),
+        "legs_visible_fraction": round(legs_visible, 4),
+        "body_height_px": _body_height_px(pose),
+        "warnings": warnings,
+    }
+
+
+def _body_height_px(pose: PoseSequence) -> Optional[float]:
+    """Median nose-to-lowest-heel height in pixels, a size-in-frame check."""
+    y = pose.landmarks[:, :, 1]
+    height = np.nanmax(y[:, [29, 30]], axis=1) - y[:, 0] if pose.n_frames else np.array([])
+    height = height[np.isfinite(height)]
+    return round(float(np.median(height)), 1) if height.size else None
+
+
+def phenomenology_for(features: dict[str, Optional[float]], side: str) -> dict[str, Any]:
+    """Per-leg measures from the feature dict, each with its unit."""
+    out: dict[str, Any] = {}
+    prefix = f"{side}_"
+    for name, value in features.items():
+        if name.startswith(prefix):
+            spec = feature_spec(name)
+            out[name[len(prefix):]] = {"value": value, "unit": spec.unit if spec else None}
+    return out
+
+
+def affected_side_from(severity: dict[str, Optional[float]], threshold: float) -> Optional[str]:
+    """left | right | both | none from per-leg severities (None when not scorable)."""
+    if any(s is None for s in severity.values()):
+        return None
+    affected = [side for side in SIDES if severity[side] >= threshold]  # type: ignore[operator]
+    if len(affected) == 2:
+        return "both"
+    return affected[0] if affected else "none"
+
+
+def model_block(model: LoadedModel) -> dict[str, Any]:
+    """The ``model`` block of the contract, from the model card."""
+    card = model.card
+    return {
+        "name": card.get("name", model.path.stem),
+        "version": card.get("version"),
+        "trained_on": card.get("trained_on", "unknown"),
+        "clinically_validated": bool(card.get("clinically_validated", False)),
+        "sha256": card.get("sha256"),
+        "interval_coverage": card.get("interval_coverage"),
+        "notice": card.get("notice", PHANTOM_WARNING if card.get("trained_on") == "phantom" else ""),
+    }
+
+
+def score_pose(
+    pose: PoseSequence,
+    meta: VideoMeta,
+    settings: Settings,
+    model: LoadedModel,
+    task: str = "walk_forward",
+    timings: Optional[dict[str, float]] = None,
+) -> ScoreResult:
+    """Score an already extracted pose sequence (the cached re-scoring path)."""
+    timings = {} if timings is None else timings
+    with _timed(timings, "clean"):
+        traj = clean_pose(pose, settings.signal)
+    with _timed(timings, "gait"):
+        events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
+        gait = gait_summary(events, traj.fps)
+    with _timed(timings, "features"):
+        features = compute_features(traj, events, settings.features)
+    quality = assess_quality(pose, traj, gait, settings)
+    legs: dict[str, LegScore] = {}
+    with _timed(timings, "model"):
+        if quality["scorable"]:
+            X = leg_rows(features, traj.view, model.measures)
+            severity = model.estimator.predict(X)
+            interval = model.estimator.predict_interval(X)
+            proba = model.estimator.predict_proba(X)
+            for i, side in enumerate(SIDES):
+                lo, hi = interval[i]
+                if traj.view.startswith("sagittal_") and traj.view != f"sagittal_{side}":
+                    half = (hi - lo) / 2
+                    lo, hi = max(0.0, lo - half), min(4.0, hi + half)
+                legs[side] = LegScore(
+                    severity=round(float(severity[i]), 3),
+                    severity_class=int(np.argmax(proba[i])),
+                    severity_interval=[round(float(lo), 3), round(float(hi), 3)],
+                    probabilities=[round(float(p), 4) for p in proba[i]],
+                    phenomenology=phenomenology_for(features, side),
+                )
+        else:
+            for side in SIDES:
+                legs[side] = LegScore(None, None, None, None, phenomenology_for(features, side))
+    affected = affected_side_from(
+        {side: legs[side].severity for side in SIDES}, settings.model.affected_threshold
+    )
+    return ScoreResult(
+        video=meta,
+        task=task,
+        view=traj.view,
+        quality=quality,
+        gait=gait,
+        legs=legs,
+        affected_side=affected,
+        features=features,
+        model=model_block(model),
+        timings=timings,
+    )
+
+
+def score_video(
+    path: str | Path,
+    settings: Settings = Settings(),
+    model: Optional[LoadedModel] = None,
+    task: str = "walk_forward",
+    backend: Optional[PoseBackend] = None,
+) -> ScoreResult:
+    """Score one video file end to end.
+
+    Raises
+    ------
+    PosescoreError
+        (VideoError, PoseError, ModelError) with a one-line message for bad input.
+    """
+    if task not in TASKS:
+        raise PosescoreError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    timings: dict[str, float] = {}
+    with _timed(timings, "read"):
+        meta = probe_video(path, settings.video)
+    model = model if model is not None else load_model(settings.model.path)
+    with _timed(timings, "pose"):
+        pose, from_cache = extract_pose(path, settings.pose, settings.video, meta, backend)
+    result = score_pose(pose, meta, settings, model, task, timings)
+    result.pose_from_cache = from_cache
+    return result
