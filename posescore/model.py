@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -31,6 +32,7 @@ N_CLASSES = 5
 """Severity classes 0-4 of the BFMDRS-adapted scale."""
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "default.skops"
+"""The shipped model in a source checkout; $POSESCORE_MODEL overrides it (e.g. in Docker)."""
 
 TRUSTED_TYPES = frozenset(
     {
@@ -238,7 +240,9 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
         Missing file or card, hash mismatch (tampered file), or a type outside
         ``TRUSTED_TYPES`` (foreign file): nothing from the file is executed then.
     """
-    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if path is None:
+        path = os.environ.get("POSESCORE_MODEL") or DEFAULT_MODEL_PATH
+    path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path.name}")
     cpath = card_path(path)

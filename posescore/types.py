@@ -14,7 +14,8 @@ class VideoMeta:
     """What a video file says about itself, after rotation is applied.
 
     ``width`` and ``height`` are of the frames as delivered by ``iter_frames``
-    (rotated upright, before any downscale).
+    (rotated upright, before any downscale). ``frame_count`` is the number of decodable
+    frames when ``VideoConfig.verify_frame_count`` is on (the default), else the container's.
     """
 
     path: str
@@ -25,6 +26,10 @@ class VideoMeta:
     height: int
     rotation_deg: int = 0
     codec: str = ""
+    declared_frame_count: int | None = None
+    """Frame count the container declares (None if missing or implausible)."""
+    warnings: tuple[str, ...] = ()
+    """Problems found while probing that did not stop reading (e.g. truncation)."""
 
     @property
     def duration_s(self) -> float:

@@ -1,0 +1,36 @@
+import pytest
+
+from posescore.config import Settings, load_settings
+from posescore.errors import ConfigError
+
+
+def test_defaults_are_valid_and_frozen():
+    s = Settings()
+    assert s.pose.model_complexity == 1
+    with pytest.raises(Exception):
+        s.signal.max_gap_s = 3  # frozen
+
+
+def test_toml_overrides(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text("[signal]\nlowpass_cutoff_hz = 5.0\n")
+    s = load_settings(f)
+    assert s.signal.lowpass_cutoff_hz == 5.0
+    assert Settings().signal.lowpass_cutoff_hz != 5.0  # defaults untouched
+
+
+@pytest.mark.parametrize(
+    "text,match",
+    [("[signal]\nlowpass_cutoff_hz = -1\n", "lowpass_cutoff_hz"), ("[nope]\nx=1\n", "nope"),
+     ("not toml ===", "not valid TOML")],
+)
+def test_bad_config_is_named(tmp_path, text, match):
+    f = tmp_path / "s.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_settings(f)
+
+
+def test_missing_config(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "missing.toml")

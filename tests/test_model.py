@@ -1,0 +1,113 @@
+import json
+
+import numpy as np
+import pytest
+
+from posescore.errors import ModelError
+from posescore.model import (
+    LegSeverityModel,
+    design_column_names,
+    leg_rows,
+    load_model,
+    near_leg_indicator,
+    save_model,
+)
+
+
+def _toy_data(n_videos=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(2 * n_videos, 3))
+    y = np.clip(1.2 * X[:, 0] + 2.0, 0, 4)
+    groups = np.repeat(np.arange(n_videos), 2)
+    return X, y, groups
+
+
+def test_leg_rows_mirror_sides():
+    feats = {"left_a": 1.0, "right_a": 2.0, "left_b": None, "right_b": 5.0}
+    rows = leg_rows(feats, "sagittal_left", ["a", "b"])
+    assert rows.shape == (2, 5)
+    np.testing.assert_array_equal(rows[0], [1.0, np.nan, 2.0, 5.0, 1.0])
+    np.testing.assert_array_equal(rows[1], [2.0, 5.0, 1.0, np.nan, 0.0])
+    assert design_column_names(["a", "b"]) == ["own_a", "own_b", "contra_a", "contra_b", "near_leg"]
+
+
+@pytest.mark.parametrize(
+    "view,side,expected",
+    [("sagittal_left", "left", 1.0), ("sagittal_left", "right", 0.0), ("frontal", "left", 0.5)],
+)
+def test_near_leg_indicator(view, side, expected):
+    assert near_leg_indicator(view, side) == expected
+
+
+def test_model_learns_monotone_signal_and_outputs_valid_ranges():
+    X, y, groups = _toy_data()
+    model = LegSeverityModel(n_estimators=50).fit(X, y, groups)
+    assert model.fit(X, y, groups) is model
+    grid = np.column_stack([np.linspace(-2, 2, 9), np.zeros(9), np.zeros(9)])
+    pred = model.predict(grid)
+    assert np.all((pred >= 0) & (pred <= 4))
+    assert pred[-1] - pred[0] > 2.5  # follows the signal
+    proba = model.predict_proba(grid)
+    assert proba.shape == (9, 5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    interval = model.predict_interval(grid)
+    assert np.all(interval[:, 0] <= pred) and np.all(pred <= interval[:, 1])
+    assert 0 < model.interval_halfwidth_ < 2
+
+
+def test_model_rejects_out_of_range_severity():
+    X, y, _ = _toy_data()
+    y[0] = 5.0
+    with pytest.raises(ValueError, match=r"\[0, 4\]"):
+        LegSeverityModel(n_estimators=5).fit(X, y)
+
+
+def test_model_handles_missing_values():
+    X, y, groups = _toy_data()
+    X[::3, 1] = np.nan
+    model = LegSeverityModel(n_estimators=20).fit(X, y, groups)
+    assert np.isfinite(model.predict(np.full((1, 3), np.nan))).all()
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    X, y, groups = _toy_data()
+    model = LegSeverityModel(n_estimators=10).fit(X, y, groups)
+    path = tmp_path / "m.skops"
+    save_model(model, path, {"name": "toy", "measures": ["a"], "trained_on": "phantom"})
+    return path, model, X
+
+
+def test_save_load_round_trip(saved_model):
+    path, model, X = saved_model
+    loaded = load_model(path)
+    np.testing.assert_allclose(loaded.estimator.predict(X), model.predict(X))
+    assert loaded.card["sha256"] and loaded.measures == ["a"]
+
+
+def test_tampered_model_file_is_refused(saved_model):
+    path, _, _ = saved_model
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match the SHA-256"):
+        load_model(path)
+
+
+def test_foreign_file_with_matching_card_is_refused(tmp_path):
+    path = tmp_path / "evil.skops"
+    path.write_bytes(b"this is not a skops archive")
+    from posescore.model import card_path, file_sha256
+
+    card_path(path).write_text(json.dumps({"sha256": file_sha256(path)}))
+    with pytest.raises(ModelError, match="not a readable skops"):
+        load_model(path)
+
+
+def test_missing_model_and_card(tmp_path, saved_model):
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "nope.skops")
+    path, _, _ = saved_model
+    path.with_suffix(".card.json").unlink()
+    with pytest.raises(ModelError, match="card not found"):
+        load_model(path)
