@@ -45,7 +45,7 @@ def run_once(video: Path, settings: Settings, model) -> dict[str, float]:
     t0 = time.perf_counter()
     traj = clean_pose(pose, settings.signal)
     events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-    features = compute_features(traj, events, settings.features)
+    features = compute_features(traj, events, settings.feature)
     t_features = time.perf_counter() - t0
 
     t0 = time.perf_counter()

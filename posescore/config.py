@@ -31,6 +31,13 @@ class VideoConfig(_Section):
     max_fps: float = Field(1000.0, gt=0, description="Highest plausible frame rate, frames/s.")
     max_duration_s: float = Field(3600.0, gt=0, description="Longest video accepted, seconds.")
     min_frames: int = Field(10, ge=1, description="Fewest decodable frames for a usable video.")
+    verify_frame_count: bool = Field(
+        True,
+        description=(
+            "Count frames by decoding (grab only, no colour conversion) when probing, so a "
+            "truncated file reports its real length; off = trust the container's count."
+        ),
+    )
 
 
 class PoseConfig(_Section):
@@ -70,6 +77,19 @@ class GaitConfig(_Section):
     min_strides: int = Field(2, ge=1, description="Fewest strides per leg for a score.")
 
 
+class FeatureConfig(_Section):
+    """Kinematic features."""
+
+    plantarflexion_posture_threshold_deg: float = Field(
+        10.0,
+        description="Ankle plantarflexion at heel strike above which a stride shows the "
+        "plantarflexed (equinus) posture, deg.",
+    )
+    min_strides: int = Field(
+        2, ge=1, description="Fewest valid strides of a leg for its stride-based features."
+    )
+
+
 class QualityConfig(_Section):
     """When a video can support a score."""
 
@@ -95,6 +115,7 @@ class Settings(_Section):
     pose: PoseConfig = PoseConfig()
     signal: SignalConfig = SignalConfig()
     gait: GaitConfig = GaitConfig()
+    feature: FeatureConfig = FeatureConfig()
     quality: QualityConfig = QualityConfig()
     model: ModelConfig = ModelConfig()
 

@@ -20,7 +20,7 @@ from posescore import __version__
 from posescore.config import Settings
 from posescore.constants import LEG_LANDMARKS, SCHEMA_VERSION, SIDES, TASKS
 from posescore.errors import PosescoreError
-from posescore.features import compute_features, feature_spec
+from posescore.features import FEATURES, compute_features
 from posescore.gait import detect_gait_events, gait_summary
 from posescore.model import LoadedModel, leg_rows, load_model
 from posescore.pose import PoseBackend, extract_pose
@@ -172,7 +172,7 @@ def phenomenology_for(features: dict[str, Optional[float]], side: str) -> dict[s
     prefix = f"{side}_"
     for name, value in features.items():
         if name.startswith(prefix):
-            spec = feature_spec(name)
+            spec = FEATURES.get(name)
             out[name[len(prefix):]] = {"value": value, "unit": spec.unit if spec else None}
     return out
 
@@ -217,7 +217,7 @@ def score_pose(
         events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
         gait = gait_summary(events, traj.fps)
     with _timed(timings, "features"):
-        features = compute_features(traj, events, settings.features)
+        features = compute_features(traj, events, settings.feature)
     quality = assess_quality(pose, traj, gait, settings)
     legs: dict[str, LegScore] = {}
     with _timed(timings, "model"):

@@ -23,7 +23,7 @@ from sklearn.model_selection import GroupKFold
 from posescore import __version__
 from posescore.config import Settings
 from posescore.constants import SIDES
-from posescore.features import compute_features, feature_names
+from posescore.features import compute_features, leg_measure_names
 from posescore.gait import detect_gait_events
 from posescore.model import LegSeverityModel, design_column_names, leg_rows, save_model
 from posescore.phantom import PhantomParams, render_phantom
@@ -69,7 +69,7 @@ def features_of_video(path: Path, settings: Settings) -> tuple[str, dict[str, Op
     pose, _ = extract_pose(path, settings.pose, settings.video)
     traj = clean_pose(pose, settings.signal)
     events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-    return traj.view, compute_features(traj, events, settings.features)
+    return traj.view, compute_features(traj, events, settings.feature)
 
 
 def _render_and_extract(args: tuple[PhantomParams, Path, Settings]) -> LabelledFeatures:
@@ -165,7 +165,7 @@ def train_on_phantom(
     """Render, featurise, cross-validate, fit and save the default model; return its card."""
     specs = phantom_training_specs(n_videos, seed)
     data = build_phantom_features(specs, work_dir, settings, workers)
-    measures = feature_names(per_leg=True)
+    measures = leg_measure_names()
     X, y, groups = design_matrix(data, measures)
     estimator = LegSeverityModel()
     metrics = cross_validated_metrics(estimator, X, y, groups)

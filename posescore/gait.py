@@ -1,0 +1,293 @@
+"""Gait events (heel strike, toe off), strides and temporal gait parameters.
+
+Two detectors, chosen by the camera view:
+
+- sagittal and oblique views: Zeni et al. (2008), the foot position relative to the pelvis
+  along the walking direction. Heel strike is a maximum of the heel's forward position, toe
+  off a minimum of the toe's. Being relative to the pelvis, it works for walking across the
+  frame and walking in place (treadmill) alike.
+- frontal and posterior views: the vertical heel (and toe) trajectory. Heel strike is the
+  first frame after the swing apex at which the heel's downward velocity has fallen below
+  10 % of its peak in that swing (the heel reaches its low plateau); toe off is the last frame
+  before the toe's swing apex at which its upward velocity is still below 10 % of its peak.
+  This is a velocity-threshold variant of the foot-velocity approach of O'Connor et al.
+  (2007); see also Hreljac & Marshall (2000).
+
+References
+----------
+Zeni JA, Richards JG, Higginson JS. Two simple methods for determining gait events during
+treadmill and overground walking using kinematic data. Gait Posture 2008;27:710-714.
+
+O'Connor CM, Thorpe SK, O'Malley MJ, Vaughan CL. Automatic detection of gait events using
+kinematic data. Gait Posture 2007;25:469-474.
+
+Hreljac A, Marshall RN. Algorithms to determine event timing during normal walking using
+kinematic data. J Biomech 2000;33:783-786.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from posescore.config import GaitConfig
+from posescore.constants import SIDES, Side
+from posescore.signals import Trajectories, finite_runs
+
+logger = logging.getLogger(__name__)
+
+MISSED_EVENT_RATIO = 1.6
+"""A stride longer than this multiple of the side's median stride spans a missed heel strike."""
+
+VELOCITY_FRACTION = 0.1
+"""Vertical method: fraction of the peak swing velocity that marks the end/start of a plateau."""
+
+_VERTICAL_VIEWS = ("frontal", "posterior")
+
+
+@dataclass(frozen=True, eq=False)
+class GaitEvents:
+    """Gait events of one leg.
+
+    Attributes
+    ----------
+    side : {"left", "right"}
+    heel_strike_idx : ndarray of int, shape (n_hs,)
+        Frame indices of heel strikes, increasing.
+    toe_off_idx : ndarray of int, shape (n_to,)
+        Frame indices of toe offs, increasing.
+    fps : float
+        Frames per second, to convert frames to seconds.
+    method : str
+        ``"zeni"``, ``"vertical_heel"`` or ``"none"`` (no usable signal).
+    min_stride_s, max_stride_s : float
+        Plausible stride duration range, s; strides outside it are not used.
+    """
+
+    side: Side
+    heel_strike_idx: np.ndarray
+    toe_off_idx: np.ndarray
+    fps: float
+    method: str = "none"
+    min_stride_s: float = 0.0
+    max_stride_s: float = float("inf")
+
+    @property
+    def strides(self) -> np.ndarray:
+        """Valid strides as ``[hs_start, hs_end]`` frame pairs, shape (n, 2).
+
+        A stride joins consecutive heel strikes; it is dropped if its duration is outside
+        ``[min_stride_s, max_stride_s]`` or longer than ``MISSED_EVENT_RATIO`` times the
+        median of the remaining strides (a heel strike was missed inside it).
+        """
+        hs = np.asarray(self.heel_strike_idx, dtype=int)
+        if hs.size < 2:
+            return np.empty((0, 2), dtype=int)
+        pairs = np.stack([hs[:-1], hs[1:]], axis=1)
+        dur_s = (pairs[:, 1] - pairs[:, 0]) / self.fps
+        keep = (dur_s >= self.min_stride_s) & (dur_s <= self.max_stride_s)
+        if keep.any():
+            keep &= dur_s <= MISSED_EVENT_RATIO * np.median(dur_s[keep])
+        return pairs[keep]
+
+    @property
+    def stride_times_s(self) -> np.ndarray:
+        """Duration of each valid stride, shape (n,), s."""
+        s = self.strides
+        return (s[:, 1] - s[:, 0]) / self.fps
+
+    def toe_off_in(self, start: int, stop: int) -> int | None:
+        """First toe off strictly inside the frame range (start, stop), or None."""
+        to = np.asarray(self.toe_off_idx, dtype=int)
+        inside = to[(to > start) & (to < stop)]
+        return int(inside[0]) if inside.size else None
+
+    @property
+    def stance_fractions(self) -> np.ndarray:
+        """Stance fraction (HS->TO over HS->HS) of each valid stride with a toe off, shape (m,)."""
+        out = []
+        for start, stop in self.strides:
+            to = self.toe_off_in(start, stop)
+            if to is not None:
+                out.append((to - start) / (stop - start))
+        return np.asarray(out, dtype=float)
+
+
+def _empty(side: Side, fps: float, method: str, cfg: GaitConfig) -> GaitEvents:
+    return GaitEvents(
+        side=side,
+        heel_strike_idx=np.empty(0, dtype=int),
+        toe_off_idx=np.empty(0, dtype=int),
+        fps=fps,
+        method=method,
+        min_stride_s=2 * cfg.min_step_time_s,
+        max_stride_s=2 * cfg.max_step_time_s,
+    )
+
+
+def _peaks(signal: np.ndarray, distance: int, prominence: float) -> np.ndarray:
+    """Peak indices of ``signal`` (T,), found separately in each finite run."""
+    found = []
+    for start, stop in finite_runs(np.isfinite(signal)):
+        if stop - start >= 3:
+            idx, _ = find_peaks(signal[start:stop], distance=distance, prominence=prominence)
+            found.append(idx + start)
+    return np.concatenate(found).astype(int) if found else np.empty(0, dtype=int)
+
+
+def detect_gait_events(
+    traj: Trajectories,
+    side: Side,
+    cfg: GaitConfig,
+    *,
+    prominence_leglen: float = 0.05,
+) -> GaitEvents:
+    """Detect heel strikes and toe offs of one leg.
+
+    Parameters
+    ----------
+    traj : Trajectories
+        Cleaned trajectories; ``traj.view`` chooses the method (see module docstring).
+    side : {"left", "right"}
+        The subject's leg.
+    cfg : GaitConfig
+        ``min_step_time_s`` sets the minimum distance between events of the same foot
+        (``2 * min_step_time_s``, one per stride); step-time limits bound valid strides.
+    prominence_leglen : float
+        Minimum peak prominence, leg lengths.
+
+    Returns
+    -------
+    GaitEvents
+        Empty (method ``"none"``) when leg length, pelvis or walking direction is unknown.
+    """
+    fps = traj.fps
+    leg = traj.leg_length_px
+    if not (np.isfinite(leg) and leg > 0) or traj.n_frames < 3:
+        return _empty(side, fps, "none", cfg)
+    distance = max(1, int(round(2 * cfg.min_step_time_s * fps)))
+    pelvis = traj.pelvis_px
+    heel = traj.point(side, "heel")
+    toe = traj.point(side, "toe")
+    if traj.view in _VERTICAL_VIEWS:
+        heel_up = (pelvis[:, 1] - heel[:, 1]) / leg
+        toe_up = (pelvis[:, 1] - toe[:, 1]) / leg
+        hs = _vertical_heel_strikes(heel_up, distance, prominence_leglen)
+        to = _vertical_toe_offs(toe_up, distance, prominence_leglen)
+        method = "vertical_heel"
+    else:
+        direction = traj.direction
+        if direction == 0:
+            logger.debug("walking direction unknown: no gait events for %s leg", side)
+            return _empty(side, fps, "none", cfg)
+        heel_fwd = direction * (heel[:, 0] - pelvis[:, 0]) / leg
+        toe_fwd = direction * (toe[:, 0] - pelvis[:, 0]) / leg
+        hs = _peaks(heel_fwd, distance, prominence_leglen)
+        to = _peaks(-toe_fwd, distance, prominence_leglen)
+        method = "zeni"
+    logger.debug("%s leg: %d heel strikes, %d toe offs (%s)", side, hs.size, to.size, method)
+    return GaitEvents(
+        side=side,
+        heel_strike_idx=hs,
+        toe_off_idx=to,
+        fps=fps,
+        method=method,
+        min_stride_s=2 * cfg.min_step_time_s,
+        max_stride_s=2 * cfg.max_step_time_s,
+    )
+
+
+def _vertical_heel_strikes(height: np.ndarray, distance: int, prominence: float) -> np.ndarray:
+    """First frame after each swing apex where the downward speed < 10 % of its peak.
+
+    ``height`` (T,) is the heel height above the pelvis reference (up positive).
+    """
+    velocity = np.full_like(height, np.nan)
+    for start, stop in finite_runs(np.isfinite(height)):
+        if stop - start >= 2:
+            velocity[start:stop] = np.gradient(height[start:stop])
+    apexes = _peaks(height, distance, prominence)
+    out = []
+    for i, apex in enumerate(apexes):
+        stop = apexes[i + 1] if i + 1 < len(apexes) else len(height)
+        window = velocity[apex:stop]
+        finite = np.isfinite(window)
+        if not finite.any():
+            continue
+        k_peak = int(np.nanargmin(window))
+        peak = -window[k_peak]
+        if not peak > 0:
+            continue
+        threshold = VELOCITY_FRACTION * peak
+        speed = -window[k_peak:]
+        after = np.flatnonzero(np.isfinite(speed) & (speed < threshold))
+        if not after.size or not np.isfinite(speed[: after[0] + 1]).all():
+            continue
+        k = int(after[0])
+        # sub-frame crossing between k - 1 and k, rounded to the nearest frame
+        frac = (speed[k - 1] - threshold) / (speed[k - 1] - speed[k]) if k > 0 else 1.0
+        out.append(apex + k_peak + int(round(k - 1 + frac)))
+    return np.asarray(out, dtype=int)
+
+
+def _vertical_toe_offs(height: np.ndarray, distance: int, prominence: float) -> np.ndarray:
+    """Last frame before each swing apex where the upward speed < 10 % of its peak."""
+    return (len(height) - 1 - _vertical_heel_strikes(height[::-1], distance, prominence))[::-1]
+
+
+def _none_if_nan(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def gait_summary(events_by_side: dict[Side, GaitEvents], fps: float) -> dict[str, float | None]:
+    """Temporal gait parameters from both legs' events; never raises, None when unmeasurable.
+
+    Cadence is robust to a missed heel strike: per leg, the number of strides between its
+    first and last valid heel strike is ``round(span / median stride)``, so a missing event
+    does not remove a stride; cadence = 2 strides x 60 / mean stride time, averaged over the
+    legs that have strides.
+
+    Parameters
+    ----------
+    events_by_side : dict
+        ``{"left": GaitEvents, "right": GaitEvents}``; a side may be missing.
+    fps : float
+        Frames per second (used when the events do not carry their own).
+
+    Returns
+    -------
+    dict
+        ``cadence_steps_per_min``, ``stride_time_s`` (median of valid strides of both legs),
+        ``stride_time_cv`` (std / mean of the same), ``step_count`` (heel strikes of both
+        feet, int), ``{side}_stance_fraction`` and ``{side}_swing_fraction`` (means).
+    """
+    out: dict[str, float | None] = {}
+    cadences = []
+    all_strides = []
+    step_count = 0
+    for side in SIDES:
+        ev = events_by_side.get(side)
+        stance = ev.stance_fractions if ev is not None else np.empty(0)
+        out[f"{side}_stance_fraction"] = _none_if_nan(np.mean(stance)) if stance.size else None
+        out[f"{side}_swing_fraction"] = _none_if_nan(1.0 - np.mean(stance)) if stance.size else None
+        if ev is None:
+            continue
+        step_count += int(np.asarray(ev.heel_strike_idx).size)
+        strides = ev.strides
+        if strides.size == 0:
+            continue
+        rate = ev.fps if ev.fps > 0 else fps
+        times = (strides[:, 1] - strides[:, 0]) / rate
+        all_strides.append(times)
+        span_s = (strides[-1, 1] - strides[0, 0]) / rate
+        n_strides = max(1, int(round(span_s / np.median(times))))
+        cadences.append(2 * 60.0 * n_strides / span_s)
+    pooled = np.concatenate(all_strides) if all_strides else np.empty(0)
+    out["cadence_steps_per_min"] = float(np.mean(cadences)) if cadences else None
+    out["stride_time_s"] = float(np.median(pooled)) if pooled.size else None
+    out["stride_time_cv"] = float(np.std(pooled) / np.mean(pooled)) if pooled.size >= 2 else None
+    out["step_count"] = step_count
+    return out

@@ -1,0 +1,335 @@
+"""Clean pose trajectories: mask, gap-fill, low-pass filter, scale by leg length, detect the view.
+
+Everything here is a pure function of arrays. Image coordinates are pixels with y pointing
+down, as delivered by :class:`posescore.types.PoseSequence`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from posescore.config import SignalConfig
+from posescore.constants import (
+    LEFT_ANKLE,
+    LEFT_HIP,
+    LEFT_KNEE,
+    LEFT_SHOULDER,
+    LEG_LANDMARKS,
+    NOSE,
+    RIGHT_ANKLE,
+    RIGHT_HIP,
+    RIGHT_KNEE,
+    RIGHT_SHOULDER,
+    SIDES,
+    Side,
+)
+from posescore.types import PoseSequence
+
+logger = logging.getLogger(__name__)
+
+_MAX_NORMALISED_CUTOFF = 0.95
+"""Highest Butterworth cut-off as a fraction of the Nyquist frequency."""
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectories:
+    """Cleaned landmark trajectories of one person.
+
+    Attributes
+    ----------
+    xy_px : ndarray, shape (T, 33, 2)
+        Gap-filled, low-pass filtered x, y in image pixels (y down); NaN where unknown.
+    valid : ndarray of bool, shape (T, 33)
+        True where ``xy_px`` is finite (observed or filled by interpolation).
+    fps : float
+        Frames per second.
+    timestamps_s : ndarray, shape (T,)
+        Time of each frame, s.
+    leg_length_px : float
+        Median hip-knee + knee-ankle length over frames and legs, px; NaN if unmeasurable.
+    view : str
+        Camera view, one of :data:`posescore.constants.VIEWS`.
+    """
+
+    xy_px: np.ndarray
+    valid: np.ndarray
+    fps: float
+    timestamps_s: np.ndarray
+    leg_length_px: float
+    view: str
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames T."""
+        return int(self.xy_px.shape[0])
+
+    def point(self, side: Side, joint: str) -> np.ndarray:
+        """Pixel trajectory, shape (T, 2), of ``joint`` (a key of ``LEG_LANDMARKS[side]``)."""
+        return self.xy_px[:, LEG_LANDMARKS[side][joint], :]
+
+    @property
+    def pelvis_px(self) -> np.ndarray:
+        """Hip midpoint, shape (T, 2), px; NaN where either hip is unknown."""
+        return 0.5 * (self.xy_px[:, LEFT_HIP, :] + self.xy_px[:, RIGHT_HIP, :])
+
+    @property
+    def xy_leglen(self) -> np.ndarray:
+        """Landmarks relative to the pelvis in leg lengths, shape (T, 33, 2), y down."""
+        return (self.xy_px - self.pelvis_px[:, None, :]) / self.leg_length_px
+
+    @property
+    def direction(self) -> int:
+        """Facing direction in the image: +1 toes towards +x, -1 towards -x, 0 unknown."""
+        return walking_direction(self.xy_px)
+
+
+def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
+    """Turn raw landmarks into cleaned trajectories and detect the camera view.
+
+    Steps: landmarks with visibility below ``cfg.visibility_threshold`` become NaN; interior
+    gaps of at most ``cfg.max_gap_s`` are filled by linear interpolation in time (longer gaps
+    and the ends stay NaN, no value is carried forward); each contiguous finite run is
+    low-pass filtered with a zero-phase Butterworth filter (runs too short to filter stay
+    unfiltered); leg length and view are measured on the result.
+
+    Parameters
+    ----------
+    pose : PoseSequence
+        Raw landmarks, shape (T, 33, 4).
+    cfg : SignalConfig
+        Visibility threshold, gap length, cut-off and order.
+
+    Returns
+    -------
+    Trajectories
+    """
+    lm = pose.landmarks
+    visibility = lm[:, :, 3]
+    seen = np.isfinite(lm[:, :, :2]).all(axis=2) & (visibility >= cfg.visibility_threshold)
+    xy = np.where(seen[:, :, None], lm[:, :, :2], np.nan)
+    max_gap_frames = int(np.floor(cfg.max_gap_s * pose.fps + 1e-9))
+    xy = fill_gaps(xy, pose.timestamps_s, max_gap_frames)
+    xy = lowpass_runs(xy, pose.fps, cfg.lowpass_cutoff_hz, cfg.filter_order)
+    leg_px = estimate_leg_length_px(xy)
+    z = np.where(seen, lm[:, :, 2], np.nan)
+    view = detect_view(xy, z=z, visibility=visibility)
+    logger.debug("cleaned %d frames: leg length %.1f px, view %s", len(xy), leg_px, view)
+    return Trajectories(
+        xy_px=xy,
+        valid=np.isfinite(xy).all(axis=2),
+        fps=float(pose.fps),
+        timestamps_s=pose.timestamps_s.copy(),
+        leg_length_px=leg_px,
+        view=view,
+    )
+
+
+def finite_runs(finite: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open ``[start, stop)`` index ranges of consecutive True values of a (T,) mask."""
+    padded = np.concatenate(([False], finite, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def fill_gaps(values: np.ndarray, timestamps_s: np.ndarray, max_gap_frames: int) -> np.ndarray:
+    """Linearly interpolate interior NaN gaps of at most ``max_gap_frames`` frames.
+
+    Parameters
+    ----------
+    values : ndarray, shape (T, ...)
+        Signals along axis 0; every trailing column is filled independently.
+    timestamps_s : ndarray, shape (T,)
+        Sample times used as the interpolation abscissa, s.
+    max_gap_frames : int
+        Longest run of missing frames that is filled; longer gaps and leading or trailing
+        gaps stay NaN.
+
+    Returns
+    -------
+    ndarray, same shape as ``values``
+    """
+    out = np.array(values, dtype=float, copy=True)
+    if max_gap_frames < 1 or out.shape[0] < 3:
+        return out
+    flat = out.reshape(out.shape[0], -1)
+    for col in range(flat.shape[1]):
+        y = flat[:, col]
+        finite = np.isfinite(y)
+        if finite.all() or finite.sum() < 2:
+            continue
+        runs = finite_runs(~finite)
+        known = np.flatnonzero(finite)
+        for start, stop in runs:
+            if start == 0 or stop == len(y) or stop - start > max_gap_frames:
+                continue
+            idx = np.arange(start, stop)
+            y[idx] = np.interp(timestamps_s[idx], timestamps_s[known], y[known])
+    return out
+
+
+def lowpass_runs(values: np.ndarray, fps: float, cutoff_hz: float, order: int) -> np.ndarray:
+    """Zero-phase Butterworth low-pass of each contiguous finite run along axis 0.
+
+    The filter runs forward and backward (``filtfilt``, in second-order sections for
+    numerical stability), so the effective order is ``2 * order`` and there is no phase lag.
+    The cut-off is clamped to 0.95 of the Nyquist frequency. Runs not longer than the
+    filter's default pad length are returned unfiltered.
+
+    Parameters
+    ----------
+    values : ndarray, shape (T, K, D)
+        K landmarks with D coordinates; a landmark's coordinates share one NaN pattern.
+    fps : float
+        Sampling rate, Hz.
+    cutoff_hz : float
+        -3 dB cut-off of the one-way filter, Hz.
+    order : int
+        Butterworth order of the one-way filter.
+
+    Returns
+    -------
+    ndarray, shape (T, K, D)
+
+    References
+    ----------
+    Winter DA. Biomechanics and Motor Control of Human Movement, 4th ed. Wiley 2009, ch. 2
+    (low-pass filtering of marker trajectories).
+    """
+    out = np.array(values, dtype=float, copy=True)
+    wn = min(cutoff_hz / (0.5 * fps), _MAX_NORMALISED_CUTOFF)
+    sos = butter(order, wn, btype="low", output="sos")
+    padlen = 3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum()))
+    for k in range(out.shape[1]):
+        finite = np.isfinite(out[:, k, :]).all(axis=1)
+        for start, stop in finite_runs(finite):
+            if stop - start > padlen:
+                out[start:stop, k, :] = sosfiltfilt(sos, out[start:stop, k, :], axis=0)
+    return out
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    """Median of the finite values of ``x``; NaN (without a warning) when there are none."""
+    finite = x[np.isfinite(x)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def estimate_leg_length_px(xy_px: np.ndarray) -> float:
+    """Body scale: median over frames of hip-knee + knee-ankle length, averaged over legs.
+
+    Parameters
+    ----------
+    xy_px : ndarray, shape (T, 33, 2)
+        Image coordinates, px.
+
+    Returns
+    -------
+    float
+        Leg length in pixels; NaN if no frame shows a whole leg.
+    """
+    per_side = []
+    for side in SIDES:
+        lm = LEG_LANDMARKS[side]
+        hip, knee, ankle = (xy_px[:, lm[j], :] for j in ("hip", "knee", "ankle"))
+        per_side.append(np.linalg.norm(hip - knee, axis=1) + np.linalg.norm(knee - ankle, axis=1))
+    both = np.stack(per_side, axis=1)
+    n = np.isfinite(both).sum(axis=1)
+    per_frame = np.where(n > 0, np.nansum(both, axis=1) / np.maximum(n, 1), np.nan)
+    return _nanmedian(per_frame)
+
+
+def walking_direction(xy_px: np.ndarray) -> int:
+    """Which way the feet point in the image, from the median sign of toe x - heel x.
+
+    Parameters
+    ----------
+    xy_px : ndarray, shape (T, 33, 2)
+        Image coordinates, px.
+
+    Returns
+    -------
+    int
+        +1 if the toes point towards image +x, -1 towards -x, 0 if unknown or undecided.
+    """
+    dx = np.concatenate(
+        [
+            xy_px[:, LEG_LANDMARKS[s]["toe"], 0] - xy_px[:, LEG_LANDMARKS[s]["heel"], 0]
+            for s in SIDES
+        ]
+    )
+    med = _nanmedian(np.sign(dx))
+    if not np.isfinite(med) or med == 0:
+        return 0
+    return 1 if med > 0 else -1
+
+
+def detect_view(
+    xy_px: np.ndarray,
+    z: np.ndarray | None = None,
+    visibility: np.ndarray | None = None,
+    *,
+    frontal_min_ratio: float = 0.6,
+    sagittal_max_ratio: float = 0.3,
+) -> str:
+    """Classify the camera view from body widths, side order, depth and visibility.
+
+    1. Width ratio: median over frames of (|hip_L.x - hip_R.x| + |shoulder_L.x -
+       shoulder_R.x|) / leg length. At least ``frontal_min_ratio`` -> frontal or posterior;
+       at most ``sagittal_max_ratio`` -> sagittal; in between (or unknown) -> oblique.
+    2. Frontal vs posterior: the subject's left hip and shoulder on the image right
+       (x_left > x_right) means the subject faces the camera (frontal). If the side order is
+       undecided, a visible nose (median visibility >= 0.5) means frontal.
+    3. Sagittal left vs right: the leg nearer the camera (smaller MediaPipe z, median over
+       hip, knee and ankle and frames) names the view (``sagittal_left``: left leg near);
+       without usable z, the leg with the higher median visibility is taken as near.
+
+    Parameters
+    ----------
+    xy_px : ndarray, shape (T, 33, 2)
+        Image coordinates, px.
+    z : ndarray, shape (T, 33), optional
+        MediaPipe relative depth (smaller = nearer the camera); NaN where unknown.
+    visibility : ndarray, shape (T, 33), optional
+        MediaPipe visibility in [0, 1].
+    frontal_min_ratio, sagittal_max_ratio : float
+        Width-ratio thresholds (dimensionless).
+
+    Returns
+    -------
+    str
+        One of :data:`posescore.constants.VIEWS`; ``"oblique"`` when undeterminable.
+    """
+    leg_px = estimate_leg_length_px(xy_px)
+    hip_dx = xy_px[:, LEFT_HIP, 0] - xy_px[:, RIGHT_HIP, 0]
+    sh_dx = xy_px[:, LEFT_SHOULDER, 0] - xy_px[:, RIGHT_SHOULDER, 0]
+    ratio = _nanmedian((np.abs(hip_dx) + np.abs(sh_dx)) / leg_px)
+    if not np.isfinite(ratio):
+        return "oblique"
+    if ratio >= frontal_min_ratio:
+        order = _nanmedian(np.concatenate([np.sign(hip_dx), np.sign(sh_dx)]))
+        if np.isfinite(order) and order != 0:
+            return "frontal" if order > 0 else "posterior"
+        nose_vis = _nanmedian(visibility[:, NOSE]) if visibility is not None else float("nan")
+        return "frontal" if np.isfinite(nose_vis) and nose_vis >= 0.5 else "posterior"
+    if ratio > sagittal_max_ratio:
+        return "oblique"
+    near = _near_side(z, visibility)
+    return "oblique" if near is None else f"sagittal_{near}"
+
+
+def _near_side(z: np.ndarray | None, visibility: np.ndarray | None) -> Side | None:
+    """Side whose leg is nearer the camera, from depth, else from visibility; None if unknown."""
+    left = [LEFT_HIP, LEFT_KNEE, LEFT_ANKLE]
+    right = [RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE]
+    if z is not None:
+        dz = _nanmedian((z[:, left] - z[:, right]).ravel())
+        if np.isfinite(dz) and dz != 0:
+            return "left" if dz < 0 else "right"
+    if visibility is not None:
+        dv = _nanmedian((visibility[:, left] - visibility[:, right]).ravel())
+        if np.isfinite(dv) and dv != 0:
+            return "left" if dv > 0 else "right"
+    return None

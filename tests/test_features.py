@@ -1,0 +1,274 @@
+import math
+
+import numpy as np
+import pytest
+from synthetic_walker import frontal_walker, sagittal_walker
+
+from posescore import constants as c
+from posescore.config import FeatureConfig, GaitConfig, Settings, SignalConfig
+from posescore.features import (
+    FEATURES,
+    FeatureSpec,
+    ankle_plantarflexion_deg,
+    compute_features,
+    feature_names,
+    foot_floor_angle_deg,
+    foot_inversion_deg,
+    hip_flexion_deg,
+    knee_flexion_deg,
+    toe_height_leglen,
+)
+from posescore.gait import detect_gait_events
+from posescore.signals import clean_pose
+from posescore.types import PoseSequence
+
+
+def _features(pose, cfg=None):
+    traj = clean_pose(pose, SignalConfig())
+    events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
+    return compute_features(traj, events, cfg)
+
+
+def _pt(x, y):
+    return np.array([[x, y]], dtype=float)
+
+
+def _assert_clean(feats):
+    assert list(feats) == feature_names()
+    for v in feats.values():
+        assert v is None or (isinstance(v, float) and math.isfinite(v))
+
+
+# --------------------------------------------------------------------------- angles
+
+
+def test_knee_flexion():
+    hip, knee = _pt(0, 0), _pt(0, 100)  # image y down: knee below hip
+    assert knee_flexion_deg(hip, knee, _pt(0, 200))[0] == pytest.approx(0.0)
+    # shank swung backward (towards -x while walking towards +x) by 30 deg
+    ankle = _pt(-100 * np.sin(np.radians(30)), 100 + 100 * np.cos(np.radians(30)))
+    assert knee_flexion_deg(hip, knee, ankle, direction=1)[0] == pytest.approx(30.0)
+    assert knee_flexion_deg(hip, knee, ankle, direction=-1)[0] == pytest.approx(-30.0)
+    assert knee_flexion_deg(hip, knee, ankle)[0] == pytest.approx(30.0)
+    mirror = np.array([-1.0, 1.0])
+    assert knee_flexion_deg(hip * mirror, knee * mirror, ankle * mirror, -1)[0] == pytest.approx(
+        30.0
+    )
+
+
+def test_hip_flexion():
+    shoulder, hip = _pt(0, -150), _pt(0, 0)
+    knee = _pt(100 * np.sin(np.radians(25)), 100 * np.cos(np.radians(25)))  # knee forward (+x)
+    assert hip_flexion_deg(shoulder, hip, knee, 1)[0] == pytest.approx(25.0)
+    assert hip_flexion_deg(shoulder, hip, knee * [-1, 1], -1)[0] == pytest.approx(25.0)
+    assert hip_flexion_deg(shoulder, hip, _pt(0, 100), 1)[0] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("pf", [-15.0, 0.0, 20.0, 45.0])
+@pytest.mark.parametrize("mirror", [1.0, -1.0])
+def test_ankle_plantarflexion_and_foot_floor(pf, mirror):
+    knee, ankle = _pt(0, 0), _pt(0, 100)  # vertical shank
+    a = np.radians(pf)
+    heel = ankle + _pt(-10, 10)
+    toe = heel + 50 * np.array([[np.cos(a), np.sin(a)]])  # y down: +pf points toe down
+    m = np.array([mirror, 1.0])
+    assert ankle_plantarflexion_deg(knee * m, ankle * m, heel * m, toe * m)[0] == pytest.approx(pf)
+    assert foot_floor_angle_deg(heel * m, toe * m)[0] == pytest.approx(-pf)
+    expected_h = -50 * np.sin(a) / 200.0
+    assert toe_height_leglen(heel * m, toe * m, 200.0)[0] == pytest.approx(expected_h)
+
+
+def test_foot_inversion_sign():
+    knee, ankle = _pt(0, 0), _pt(0, 100)
+    a = np.radians(12)
+    heel = ankle + 15 * np.array([[np.sin(a), np.cos(a)]])  # sole centre towards +x
+    toe = ankle + 25 * np.array([[np.sin(a), np.cos(a)]])
+    assert foot_inversion_deg(knee, ankle, heel, toe, medial_sign=1.0)[0] == pytest.approx(12.0)
+    assert foot_inversion_deg(knee, ankle, heel, toe, medial_sign=-1.0)[0] == pytest.approx(-12.0)
+
+
+def test_angles_nan_propagate():
+    nan = _pt(np.nan, np.nan)
+    assert np.isnan(knee_flexion_deg(nan, _pt(0, 1), _pt(0, 2))[0])
+    assert np.isnan(foot_floor_angle_deg(nan, _pt(0, 2))[0])
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_registry():
+    names = feature_names()
+    assert names == list(FEATURES) and len(names) == len(set(names))
+    for name, spec in FEATURES.items():
+        assert isinstance(spec, FeatureSpec) and spec.name == name
+        assert name.split("_", 1)[0] in ("left", "right", "asym")
+        assert name.endswith(spec.unit) or spec.unit == "fraction"
+        assert set(spec.views) <= set(c.VIEWS) and spec.views
+    assert "left_ankle_plantarflexion_hs_deg" in names
+    assert "asym_foot_floor_angle_hs_deg" in names
+
+
+def test_settings_has_feature_section():
+    assert Settings().feature == FeatureConfig()
+
+
+# --------------------------------------------------------------------------- sagittal walker
+
+
+@pytest.mark.parametrize("pf_left", [0.0, 25.0])
+def test_known_plantarflexion(pf_left):
+    pose, truth = sagittal_walker(pf_deg={"left": pf_left, "right": 0.0}, pf_amp_deg=0.0)
+    f = _features(pose)
+    _assert_clean(f)
+    assert f["left_ankle_plantarflexion_hs_deg"] == pytest.approx(pf_left, abs=1.0)
+    assert f["left_ankle_plantarflexion_swing_deg"] == pytest.approx(pf_left, abs=1.0)
+    assert f["left_ankle_plantarflexion_swing_max_deg"] == pytest.approx(pf_left, abs=1.0)
+    assert f["right_ankle_plantarflexion_hs_deg"] == pytest.approx(0.0, abs=1.0)
+    assert f["asym_ankle_plantarflexion_hs_deg"] == pytest.approx(pf_left, abs=1.0)
+    assert f["left_plantarflexion_posture_fraction"] == (1.0 if pf_left > 10 else 0.0)
+    for side in c.SIDES:
+        assert f[f"{side}_foot_floor_angle_hs_deg"] == pytest.approx(
+            truth.foot_floor_hs_deg[side], abs=1.0
+        )
+        assert f[f"{side}_knee_flexion_hs_deg"] == pytest.approx(
+            truth.knee_flexion_hs_deg[side], abs=1.0
+        )
+        assert f[f"{side}_knee_flexion_range_deg"] == pytest.approx(
+            truth.knee_flexion_range_deg[side], abs=1.0
+        )
+        assert f[f"{side}_hip_flexion_range_deg"] == pytest.approx(40.0, abs=1.0)
+        assert f[f"{side}_stride_time_s"] == pytest.approx(truth.stride_s, rel=0.02)
+        assert 0.2 < f[f"{side}_swing_fraction"] < 0.45
+        assert f[f"{side}_foot_inversion_deg"] is None  # not measurable from the side
+    # equinus: toe lower than heel at heel strike and in swing
+    if pf_left > 0:
+        assert f["left_foot_floor_angle_hs_deg"] < 0
+        assert f["left_toe_height_swing_leglen"] < f["right_toe_height_swing_leglen"]
+
+
+def test_posture_threshold_is_configurable():
+    pose, _ = sagittal_walker(pf_deg={"left": 25.0, "right": 0.0}, pf_amp_deg=0.0)
+    f = _features(pose, FeatureConfig(plantarflexion_posture_threshold_deg=30.0))
+    assert f["left_plantarflexion_posture_fraction"] == 0.0
+
+
+def test_features_independent_of_walking_direction():
+    kw = {"pf_deg": {"left": 20.0, "right": 5.0}}
+    f = _features(sagittal_walker(**kw)[0])
+    f_m = _features(sagittal_walker(direction=-1, **kw)[0])
+    assert f.keys() == f_m.keys()
+    for name in f:
+        if f[name] is None:
+            assert f_m[name] is None, name
+        else:
+            assert f_m[name] == pytest.approx(f[name], abs=1e-6), name
+    assert f["left_step_length_proxy_leglen"] > 0.2
+
+
+def test_treadmill_equals_overground():
+    f = _features(sagittal_walker()[0])
+    f_t = _features(sagittal_walker(speed_px_s=0.0)[0])
+    for name in (
+        "left_ankle_plantarflexion_hs_deg",
+        "right_knee_flexion_range_deg",
+        "left_step_length_proxy_leglen",
+    ):
+        assert f_t[name] == pytest.approx(f[name], abs=0.5)
+
+
+# --------------------------------------------------------------------------- frontal walker
+
+
+def test_frontal_view_features():
+    pose, truth = frontal_walker(inversion_deg={"left": 10.0, "right": 0.0})
+    f = _features(pose)
+    _assert_clean(f)
+    for name, spec in FEATURES.items():
+        if "frontal" not in spec.views:
+            assert f[name] is None, name
+    assert f["left_foot_inversion_deg"] == pytest.approx(10.0, abs=1.0)
+    assert f["right_foot_inversion_deg"] == pytest.approx(0.0, abs=1.0)
+    assert f["asym_foot_inversion_deg"] == pytest.approx(10.0, abs=1.0)
+    assert f["left_stride_time_s"] == pytest.approx(truth.stride_s, rel=0.02)
+    assert f["left_swing_fraction"] == pytest.approx(0.4, abs=0.04)
+
+
+def test_posterior_view_inversion_sign():
+    pose, _ = frontal_walker(facing_camera=False, inversion_deg={"left": 0.0, "right": 8.0})
+    f = _features(pose)
+    assert f["right_foot_inversion_deg"] == pytest.approx(8.0, abs=1.0)
+    assert f["left_foot_inversion_deg"] == pytest.approx(0.0, abs=1.0)
+
+
+# --------------------------------------------------------------------------- degraded input
+
+
+def test_long_gap_in_one_leg_degrades_to_none():
+    pose, _ = sagittal_walker()
+    lm = pose.landmarks.copy()
+    lm[20:, c.LEFT_HEEL, 3] = 0.0  # left heel lost after 0.67 s
+    f = _features(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    _assert_clean(f)
+    assert f["left_ankle_plantarflexion_hs_deg"] is None
+    assert f["asym_ankle_plantarflexion_hs_deg"] is None
+    assert f["right_ankle_plantarflexion_hs_deg"] == pytest.approx(0.0, abs=1.5)
+
+
+def test_short_gaps_are_filled():
+    pose, _ = sagittal_walker(pf_deg={"left": 20.0, "right": 0.0}, pf_amp_deg=0.0)
+    lm = pose.landmarks.copy()
+    for start in range(10, 230, 25):
+        lm[start : start + 3, c.LEFT_FOOT_INDEX, 3] = 0.0
+    f = _features(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    assert f["left_ankle_plantarflexion_hs_deg"] == pytest.approx(20.0, abs=1.5)
+
+
+def test_too_few_strides():
+    pose, _ = sagittal_walker(duration_s=1.5)
+    f = _features(pose)
+    _assert_clean(f)
+    assert all(v is None for v in f.values())
+
+
+@pytest.mark.parametrize("n_frames", [3, 1])
+def test_too_short_sequence(n_frames):
+    pose, _ = sagittal_walker(duration_s=n_frames / 30.0)
+    f = _features(pose)
+    _assert_clean(f)
+    assert all(v is None for v in f.values())
+
+
+def test_all_nan_and_constant_input():
+    nan_pose = PoseSequence(np.full((90, 33, 4), np.nan), np.arange(90) / 30.0, 30.0, 640, 480)
+    f = _features(nan_pose)
+    _assert_clean(f)
+    assert all(v is None for v in f.values())
+    pose, _ = sagittal_walker(duration_s=1.0)
+    still = PoseSequence(
+        np.repeat(pose.landmarks[:1], 90, axis=0), np.arange(90) / 30.0, 30.0, 640, 480
+    )
+    f = _features(still)
+    _assert_clean(f)
+    assert all(v is None for v in f.values())
+
+
+def test_missing_side_in_events():
+    pose, _ = sagittal_walker()
+    traj = clean_pose(pose, SignalConfig())
+    f = compute_features(traj, {"right": detect_gait_events(traj, "right", GaitConfig())})
+    _assert_clean(f)
+    assert f["left_stride_time_s"] is None and f["right_stride_time_s"] is not None
+    assert f["asym_stride_time_s"] is None
+
+
+def test_noisy_landmarks_with_dropouts():
+    pose, truth = sagittal_walker(pf_deg={"left": 20.0, "right": 0.0}, pf_amp_deg=0.0)
+    rng = np.random.default_rng(1)
+    lm = pose.landmarks.copy()
+    lm[:, :, :2] += rng.normal(0.0, 1.5, lm[:, :, :2].shape)
+    lm[:, :, 3][rng.random(lm.shape[:2]) < 0.05] = 0.2
+    f = _features(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    _assert_clean(f)
+    assert f["left_ankle_plantarflexion_hs_deg"] == pytest.approx(20.0, abs=1.5)
+    assert f["right_ankle_plantarflexion_hs_deg"] == pytest.approx(0.0, abs=1.5)
+    assert f["left_stride_time_s"] == pytest.approx(truth.stride_s, rel=0.02)

@@ -1,0 +1,194 @@
+import numpy as np
+import pytest
+from synthetic_walker import LEG_PX, frontal_walker, sagittal_walker
+
+from posescore import constants as c
+from posescore.config import SignalConfig
+from posescore.signals import (
+    Trajectories,
+    clean_pose,
+    detect_view,
+    estimate_leg_length_px,
+    fill_gaps,
+    lowpass_runs,
+    walking_direction,
+)
+from posescore.types import PoseSequence
+
+CFG = SignalConfig()
+
+
+def _pose(lm: np.ndarray, fps: float = 30.0) -> PoseSequence:
+    return PoseSequence(
+        landmarks=lm, timestamps_s=np.arange(len(lm)) / fps, fps=fps, width=640, height=480
+    )
+
+
+# --------------------------------------------------------------------------- gap filling
+
+
+def test_fill_gaps_short_interior_gap_is_linear():
+    t = np.arange(10) / 10.0
+    y = np.arange(10, dtype=float) * 2.0
+    y[3:6] = np.nan
+    out = fill_gaps(y[:, None], t, max_gap_frames=3)[:, 0]
+    np.testing.assert_allclose(out, np.arange(10) * 2.0)
+
+
+def test_fill_gaps_long_gap_and_edges_stay_nan():
+    t = np.arange(12) / 10.0
+    y = np.ones(12)
+    y[0] = np.nan
+    y[4:9] = np.nan  # 5 frames
+    y[11] = np.nan
+    out = fill_gaps(y[:, None], t, max_gap_frames=4)[:, 0]
+    assert np.isnan(out[0]) and np.isnan(out[11])
+    assert np.isnan(out[4:9]).all()  # never carried forward
+    np.testing.assert_array_equal(out[[1, 2, 3, 9, 10]], 1.0)
+
+
+def test_fill_gaps_does_not_modify_input():
+    y = np.array([1.0, np.nan, 3.0])
+    fill_gaps(y[:, None], np.arange(3.0), 2)
+    assert np.isnan(y[1])
+
+
+def test_clean_pose_masks_low_visibility_and_fills_by_max_gap():
+    pose, _ = sagittal_walker(duration_s=3.0)
+    lm = pose.landmarks.copy()
+    knee = c.LEFT_KNEE
+    lm[10:13, knee, 3] = 0.1  # 3 frames = 0.1 s: filled
+    lm[40:55, knee, 3] = 0.1  # 15 frames = 0.5 s: stays NaN
+    traj = clean_pose(_pose(lm), CFG)
+    assert traj.valid[10:13, knee].all()
+    assert not traj.valid[40:55, knee].any()
+    assert np.isnan(traj.xy_px[40:55, knee]).all()
+    # the filled frames lie close to the true (smooth) trajectory
+    np.testing.assert_allclose(traj.xy_px[10:13, knee], pose.landmarks[10:13, knee, :2], atol=3.0)
+
+
+# --------------------------------------------------------------------------- filtering
+
+
+def test_lowpass_keeps_slow_signal_and_removes_fast_noise():
+    fps = 60.0
+    t = np.arange(600) / fps
+    slow = 50 * np.sin(2 * np.pi * 1.0 * t)
+    fast = 5 * np.sin(2 * np.pi * 20.0 * t)
+    x = np.stack([slow + fast, slow], axis=1)[:, None, :]  # (T, 1, 2)
+    out = lowpass_runs(x, fps, cutoff_hz=6.0, order=4)
+    inner = slice(60, -60)
+    np.testing.assert_allclose(out[inner, 0, 0], slow[inner], atol=0.5)
+    np.testing.assert_allclose(out[inner, 0, 1], slow[inner], atol=0.5)
+
+
+def test_lowpass_constant_signal_unchanged_and_short_runs_untouched():
+    x = np.full((100, 1, 2), 7.0)
+    x[10, 0, :] = np.nan  # splits into runs of 10 and 89 frames
+    x[:5, 0, 0] = [1.0, 9.0, 1.0, 9.0, 1.0]
+    out = lowpass_runs(x, fps=30.0, cutoff_hz=8.0, order=4)
+    np.testing.assert_array_equal(out[:10], x[:10])  # 10 <= padlen 15: unfiltered
+    np.testing.assert_allclose(out[11:], 7.0)
+    assert np.isnan(out[10]).all()
+
+
+def test_lowpass_cutoff_above_nyquist_is_clamped():
+    x = np.random.default_rng(0).normal(size=(50, 1, 2))
+    out = lowpass_runs(x, fps=10.0, cutoff_hz=20.0, order=2)
+    assert np.isfinite(out).all()
+
+
+# --------------------------------------------------------------------------- scale and view
+
+
+def test_leg_length_of_synthetic_walker():
+    pose, _ = sagittal_walker()
+    traj = clean_pose(pose, CFG)
+    assert traj.leg_length_px == pytest.approx(LEG_PX, rel=0.01)
+
+
+def test_leg_length_ignores_nan_side():
+    pose, _ = sagittal_walker(duration_s=2.0)
+    xy = pose.landmarks[:, :, :2].copy()
+    xy[:, c.RIGHT_KNEE] = np.nan
+    assert estimate_leg_length_px(xy) == pytest.approx(LEG_PX, rel=0.01)
+    xy[:, c.LEFT_KNEE] = np.nan
+    assert np.isnan(estimate_leg_length_px(xy))
+
+
+def test_trajectories_helpers():
+    pose, _ = sagittal_walker(duration_s=2.0)
+    traj = clean_pose(pose, CFG)
+    assert isinstance(traj, Trajectories)
+    assert traj.xy_px.shape == (60, 33, 2) and traj.valid.shape == (60, 33)
+    np.testing.assert_array_equal(traj.point("right", "toe"), traj.xy_px[:, c.RIGHT_FOOT_INDEX])
+    norm = traj.xy_leglen
+    pelvis = 0.5 * (norm[:, c.LEFT_HIP] + norm[:, c.RIGHT_HIP])
+    np.testing.assert_allclose(pelvis, 0.0, atol=1e-9)
+    ankle_drop = norm[:, c.LEFT_ANKLE, 1]  # y down: ankle below pelvis
+    assert (ankle_drop > 0.7).all() and (ankle_drop < 1.01).all()
+
+
+@pytest.mark.parametrize("near", ["left", "right"])
+@pytest.mark.parametrize("direction", [1, -1])
+def test_detect_view_sagittal_near_side_from_z(near, direction):
+    pose, _ = sagittal_walker(duration_s=2.0, near=near, direction=direction)
+    assert clean_pose(pose, CFG).view == f"sagittal_{near}"
+
+
+def test_detect_view_sagittal_falls_back_to_visibility():
+    pose, _ = sagittal_walker(duration_s=2.0, near="left")
+    lm = pose.landmarks
+    z = np.full(lm.shape[:2], np.nan)
+    vis = lm[:, :, 3].copy()
+    vis[:, [c.RIGHT_HIP, c.RIGHT_KNEE, c.RIGHT_ANKLE]] = 0.6
+    assert detect_view(lm[:, :, :2], z=z, visibility=vis) == "sagittal_left"
+    assert detect_view(lm[:, :, :2]) == "oblique"  # no depth, no visibility: undecided
+
+
+@pytest.mark.parametrize("facing, view", [(True, "frontal"), (False, "posterior")])
+def test_detect_view_frontal_and_posterior(facing, view):
+    pose, _ = frontal_walker(duration_s=2.0, facing_camera=facing)
+    assert clean_pose(pose, CFG).view == view
+
+
+def test_detect_view_oblique_between_thresholds():
+    pose, _ = frontal_walker(duration_s=2.0)
+    xy = pose.landmarks[:, :, :2].copy()
+    pelvis_x = xy[:, [c.LEFT_HIP, c.RIGHT_HIP], 0].mean(axis=1, keepdims=True)
+    xy[:, :, 0] = pelvis_x + 0.45 * (xy[:, :, 0] - pelvis_x)  # widths ratio 1.0 -> 0.45
+    assert detect_view(xy) == "oblique"
+
+
+def test_walking_direction_and_mirror():
+    pose, _ = sagittal_walker(duration_s=2.0)
+    xy = pose.landmarks[:, :, :2].copy()
+    assert walking_direction(xy) == 1
+    xy[:, :, 0] = -xy[:, :, 0]
+    assert walking_direction(xy) == -1
+    assert walking_direction(np.full_like(xy, np.nan)) == 0
+
+
+# --------------------------------------------------------------------------- degenerate input
+
+
+def test_too_short_sequence():
+    pose, _ = sagittal_walker(duration_s=0.1)  # T = 3
+    traj = clean_pose(pose, CFG)
+    assert traj.n_frames == 3
+    assert traj.leg_length_px == pytest.approx(LEG_PX, rel=0.05)
+
+
+def test_all_nan_input():
+    traj = clean_pose(_pose(np.full((40, 33, 4), np.nan)), CFG)
+    assert not traj.valid.any()
+    assert np.isnan(traj.leg_length_px)
+    assert traj.view == "oblique"
+    assert traj.direction == 0
+
+
+def test_constant_pose():
+    pose, _ = sagittal_walker(duration_s=2.0)
+    lm = np.repeat(pose.landmarks[:1], 60, axis=0)
+    traj = clean_pose(_pose(lm), CFG)
+    np.testing.assert_allclose(traj.xy_px, lm[:, :, :2], atol=1e-9)
