@@ -1,0 +1,82 @@
+"""Each bad input exits non-zero with one line naming the problem, never a traceback."""
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+
+def _write_video(path, n_frames=30, fps=30.0, size=(160, 120)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for i in range(n_frames):
+        frame = np.full((size[1], size[0], 3), 40, np.uint8)
+        cv2.circle(frame, (20 + 3 * i, 60), 10, (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def _bad_inputs(tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("patient walked well today\n" * 20)
+    image = tmp_path / "photo.mp4"
+    ok, png = cv2.imencode(".png", np.zeros((64, 64, 3), np.uint8))
+    image.write_bytes(png.tobytes())
+    full = _write_video(tmp_path / "full.mp4", n_frames=60)
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    slow = _write_video(tmp_path / "slow.mp4", n_frames=20, fps=1.0)
+    short = _write_video(tmp_path / "short.mp4", n_frames=2)
+    return {
+        "missing": (tmp_path / "nope.mp4", "not found"),
+        "directory": (tmp_path, "directory"),
+        "empty": (empty, "empty"),
+        "text": (text, "not a video"),
+        "image": (image, "not a video"),
+        "truncated": (truncated, "truncated or corrupt"),
+        "absurd fps": (slow, "fps"),
+        "too few frames": (short, "frames"),
+    }
+
+
+CASES = ["missing", "directory", "empty", "text", "image", "truncated", "absurd fps", "too few frames"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_one_line_error(tmp_path, case):
+    path, phrase = _bad_inputs(tmp_path)[case]
+    proc = subprocess.run(
+        [sys.executable, "-m", "posescore.cli", "score", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("posescore: error:")
+    assert phrase in lines[0].lower()
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_task_is_a_usage_error(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "posescore.cli", "score", "x.mp4", "--task", "dance"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_batch_on_missing_folder(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "posescore.cli", "batch", str(tmp_path / "none"), "--out",
+         str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "not a folder" in proc.stderr
