@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from posescore.errors import ConfigError
 
@@ -56,6 +56,74 @@ class PoseConfig(_Section):
     use_cache: bool = True
 
 
+class SubjectConfig(_Section):
+    """Choosing the person of interest in videos with several people (``posescore.subject``).
+
+    Frames are sampled sparsely, people are detected (HOG and/or MediaPipe), detections are
+    linked into tracks and the track with the highest weighted score
+    ``persistence_weight * seen_fraction + size_weight * relative_height
+    + centrality_weight * centrality`` is the subject; a user ``roi`` overrides the choice.
+    """
+
+    enabled: bool = Field(True, description="Off = track whoever MediaPipe finds (no choice).")
+    roi: Optional[tuple[int, int, int, int]] = Field(
+        None,
+        description="Region (x0, y0, x1, y1) in upright full-frame pixels holding the subject; "
+        "overrides the automatic choice.",
+    )
+    sample_rate_hz: float = Field(3.0, gt=0, description="Frames sampled for detection, 1/s.")
+    max_samples: int = Field(30, ge=1, description="Most frames sampled for detection.")
+    detect_max_side_px: int = Field(
+        640, ge=128, description="Sampled frames are downscaled so the long side is at most this."
+    )
+    detectors: tuple[Literal["hog", "mediapipe"], ...] = Field(
+        ("mediapipe", "hog"),
+        min_length=1,
+        description="People detectors; the first one's boxes win where two overlap.",
+    )
+    max_people_per_frame: int = Field(
+        4, ge=1, description="Most people MediaPipe looks for in one sampled frame."
+    )
+    hog_min_weight: float = Field(
+        0.5, description="Lowest HOG SVM score kept as a person detection."
+    )
+    link_max_distance_box_heights: float = Field(
+        0.75, gt=0, description="Largest centre jump linking two detections, box heights."
+    )
+    max_gap_s: float = Field(
+        1.5, ge=0, description="Longest time a track may go undetected and still continue, s."
+    )
+    min_track_samples: int = Field(
+        2, ge=1, description="Sampled frames a track needs to count as a person."
+    )
+    persistence_weight: float = Field(0.5, ge=0, description="Score weight of persistence.")
+    size_weight: float = Field(0.3, ge=0, description="Score weight of relative box height.")
+    centrality_weight: float = Field(0.2, ge=0, description="Score weight of centrality.")
+    crop_margin_box_heights: float = Field(
+        0.25, ge=0, description="Crop margin added on every side of the box, box heights."
+    )
+    crop_window_s: float = Field(
+        1.0, ge=0, description="Crop size is the largest box within this window, s."
+    )
+    jump_threshold_box_heights: float = Field(
+        0.5,
+        gt=0,
+        description="Frames whose hip centre is farther than this from the subject's box "
+        "centre are dropped (NaN), box heights.",
+    )
+
+    @field_validator("roi")
+    @classmethod
+    def _check_roi(
+        cls, roi: Optional[tuple[int, int, int, int]]
+    ) -> Optional[tuple[int, int, int, int]]:
+        if roi is not None:
+            x0, y0, x1, y1 = roi
+            if min(x0, y0) < 0 or x1 <= x0 or y1 <= y0:
+                raise ValueError("roi must be (x0, y0, x1, y1) with 0 <= x0 < x1, 0 <= y0 < y1")
+        return roi
+
+
 class SignalConfig(_Section):
     """Cleaning trajectories."""
 
@@ -63,6 +131,12 @@ class SignalConfig(_Section):
         0.5, ge=0, le=1, description="Landmarks below this visibility count as missing."
     )
     max_gap_s: float = Field(0.25, ge=0, description="Longest gap filled by interpolation, s.")
+    despike_window_s: float = Field(
+        0.17, ge=0, description="Hampel-filter window removing landmark glitches, s (0 = off)."
+    )
+    despike_min_leglen: float = Field(
+        0.1, ge=0, description="Smallest landmark jump treated as a glitch, leg lengths."
+    )
     lowpass_cutoff_hz: float = Field(
         8.0, gt=0, description="Butterworth low-pass cut-off for joint positions, Hz."
     )
@@ -113,6 +187,7 @@ class Settings(_Section):
 
     video: VideoConfig = VideoConfig()
     pose: PoseConfig = PoseConfig()
+    subject: SubjectConfig = SubjectConfig()
     signal: SignalConfig = SignalConfig()
     gait: GaitConfig = GaitConfig()
     feature: FeatureConfig = FeatureConfig()

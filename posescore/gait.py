@@ -45,7 +45,37 @@ MISSED_EVENT_RATIO = 1.6
 VELOCITY_FRACTION = 0.1
 """Vertical method: fraction of the peak swing velocity that marks the end/start of a plateau."""
 
+PERIOD_DISTANCE_FRACTION = 0.6
+"""Events of one foot are at least this fraction of the dominant stride period apart."""
+
 _VERTICAL_VIEWS = ("frontal", "posterior")
+
+
+def dominant_period_frames(signal: np.ndarray, min_lag: int, max_lag: int) -> int | None:
+    """Stride period of a (T,) signal from the first autocorrelation peak, frames.
+
+    NaNs are interpolated over and the mean removed first. Returns None when no lag in
+    ``[min_lag, max_lag]`` has an autocorrelation peak above 0.3 (no clear rhythm).
+    """
+    finite = np.isfinite(signal)
+    if finite.sum() < 2 * max(min_lag, 2):
+        return None
+    t = np.arange(signal.size)
+    x = np.interp(t, t[finite], signal[finite])
+    x = x - x.mean()
+    denom = float(np.dot(x, x))
+    if denom <= 0:
+        return None
+    max_lag = min(max_lag, x.size - 2)
+    lags = np.arange(max(min_lag, 1), max_lag + 1)
+    if lags.size < 3:
+        return None
+    # unbiased estimate: each lag normalised by its overlap, so long lags are not damped
+    acf = np.array([np.dot(x[:-lag], x[lag:]) / (x.size - lag) for lag in lags]) / (
+        denom / x.size
+    )
+    peaks, _ = find_peaks(acf, height=0.3)
+    return int(lags[peaks[0]]) if peaks.size else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,6 +215,11 @@ def detect_gait_events(
             return _empty(side, fps, "none", cfg)
         heel_fwd = direction * (heel[:, 0] - pelvis[:, 0]) / leg
         toe_fwd = direction * (toe[:, 0] - pelvis[:, 0]) / leg
+        period = dominant_period_frames(
+            heel_fwd, distance, int(round(2 * cfg.max_step_time_s * fps))
+        )
+        if period is not None:
+            distance = max(distance, int(PERIOD_DISTANCE_FRACTION * period))
         hs = _peaks(heel_fwd, distance, prominence_leglen)
         to = _peaks(-toe_fwd, distance, prominence_leglen)
         method = "zeni"

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import median_filter
 from scipy.signal import butter, sosfiltfilt
 
 from posescore.config import SignalConfig
@@ -113,6 +114,11 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     xy = np.where(seen[:, :, None], lm[:, :, :2], np.nan)
     max_gap_frames = int(np.floor(cfg.max_gap_s * pose.fps + 1e-9))
     xy = fill_gaps(xy, pose.timestamps_s, max_gap_frames)
+    raw_leg_px = estimate_leg_length_px(xy)
+    if np.isfinite(raw_leg_px):
+        xy = despike_runs(
+            xy, int(round(cfg.despike_window_s * pose.fps)), cfg.despike_min_leglen * raw_leg_px
+        )
     xy = lowpass_runs(xy, pose.fps, cfg.lowpass_cutoff_hz, cfg.filter_order)
     leg_px = estimate_leg_length_px(xy)
     z = np.where(seen, lm[:, :, 2], np.nan)
@@ -126,6 +132,49 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
         leg_length_px=leg_px,
         view=view,
     )
+
+
+def despike_runs(
+    values: np.ndarray, window_frames: int, min_deviation: float, n_sigmas: float = 3.0
+) -> np.ndarray:
+    """Hampel filter over time within each finite run: replace isolated glitches.
+
+    A pose estimator sometimes throws a landmark onto the other leg for one or two frames
+    (common in side views where the legs overlap). A sample further than ``n_sigmas``
+    robust standard deviations (1.4826 x MAD) from the running median of ``window_frames``
+    is replaced by that median; other samples are untouched, so gait waveforms keep their
+    peaks (Pearson RK. Outliers in process modeling and identification. IEEE Trans Control
+    Syst Technol 2002;10:55-63).
+
+    Parameters
+    ----------
+    values : ndarray, shape (T, ...)
+    window_frames : int
+        Odd window length, frames (an even one is increased by one); < 3 disables.
+    min_deviation : float
+        Smallest deviation treated as a glitch, in the units of ``values``.
+    n_sigmas : float
+
+    Returns
+    -------
+    ndarray, same shape
+    """
+    out = values.copy()
+    if window_frames < 3:
+        return out
+    window_frames += 1 - window_frames % 2
+    flat = out.reshape(out.shape[0], -1)
+    for col in range(flat.shape[1]):
+        series = flat[:, col]
+        for start, stop in finite_runs(np.isfinite(series)):
+            if stop - start >= window_frames:
+                run = series[start:stop]
+                median = median_filter(run, size=window_frames, mode="nearest")
+                mad = median_filter(np.abs(run - median), size=window_frames, mode="nearest")
+                deviation = np.abs(run - median)
+                spikes = (deviation > n_sigmas * 1.4826 * mad) & (deviation > min_deviation)
+                run[spikes] = median[spikes]
+    return out
 
 
 def finite_runs(finite: np.ndarray) -> list[tuple[int, int]]:

@@ -192,3 +192,28 @@ def test_constant_pose():
     lm = np.repeat(pose.landmarks[:1], 60, axis=0)
     traj = clean_pose(_pose(lm), CFG)
     np.testing.assert_allclose(traj.xy_px, lm[:, :, :2], atol=1e-9)
+
+
+def test_despike_removes_short_glitch_and_keeps_waveform():
+    from posescore.signals import despike_runs
+
+    t = np.arange(120) / 30.0
+    clean = 50 * np.sin(2 * np.pi * 0.9 * t)
+    glitchy = clean.copy()
+    glitchy[40:42] += 60.0  # a landmark thrown onto the other leg for two frames
+    glitchy[90] = np.nan  # a gap splits the run; both runs are handled
+    out = despike_runs(glitchy[:, None], window_frames=5, min_deviation=20.0)[:, 0]
+    assert np.nanmax(np.abs(out[35:47] - clean[35:47])) < 3.0
+    finite = np.isfinite(glitchy)
+    finite[40:42] = False
+    np.testing.assert_allclose(out[finite], clean[finite], atol=1e-9)  # the rest untouched
+    assert np.isnan(out[90])
+
+
+def test_dominant_period_frames():
+    from posescore.gait import dominant_period_frames
+
+    x = np.sin(2 * np.pi * np.arange(300) / 36.0) + 0.3 * np.sin(2 * np.pi * np.arange(300) / 18.0)
+    assert dominant_period_frames(x, 15, 120) == pytest.approx(36, abs=1)
+    assert dominant_period_frames(np.zeros(300), 15, 120) is None
+    assert dominant_period_frames(np.full(5, np.nan), 15, 120) is None

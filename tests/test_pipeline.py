@@ -1,0 +1,104 @@
+"""End to end through MediaPipe on phantom videos with known truth (slow)."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from posescore.config import Settings
+from posescore.phantom import PhantomParams, render_phantom
+from posescore.score import score_video
+
+pytestmark = pytest.mark.slow
+
+CONTRACT_KEYS = {
+    "video": {"path", "sha256", "fps", "frame_count", "duration_s", "width", "height"},
+    "quality": {"scorable", "pose_detected_fraction", "legs_visible_fraction", "warnings"},
+    "gait": {"cadence_steps_per_min", "stride_time_s", "stride_time_cv", "step_count"},
+    "model": {"name", "version", "trained_on", "clinically_validated"},
+}
+LEG_KEYS = {"severity", "severity_class", "severity_interval", "probabilities", "phenomenology"}
+
+
+@pytest.fixture(scope="module")
+def phantoms(tmp_path_factory):
+    out = tmp_path_factory.mktemp("phantoms")
+    specs = {
+        "healthy": PhantomParams(affected_side="none", severity=0, view="sagittal_right", seed=901),
+        "right4": PhantomParams(affected_side="right", severity=4, view="sagittal_right", seed=902),
+        "right3": PhantomParams(affected_side="right", severity=3, view="sagittal_right", seed=903),
+    }
+    videos = {}
+    for name, params in specs.items():
+        path = out / f"{name}.mp4"
+        videos[name] = (path, render_phantom(params, path))
+    return videos
+
+
+@pytest.fixture(scope="module")
+def scores(phantoms):
+    return {name: score_video(path, Settings()).to_dict() for name, (path, _) in phantoms.items()}
+
+
+def test_contract_keys_present(scores):
+    result = scores["right4"]
+    for block, keys in CONTRACT_KEYS.items():
+        assert keys <= set(result[block]), block
+    for side in ("left", "right"):
+        assert LEG_KEYS <= set(result["legs"][side])
+        assert len(result["legs"][side]["probabilities"]) == 5
+    assert result["view"] in {"sagittal_left", "sagittal_right", "frontal", "posterior", "oblique"}
+    assert result["affected_side"] in {"left", "right", "both", "none"}
+    assert result["model"]["trained_on"] == "phantom"
+    assert result["model"]["clinically_validated"] is False
+    json.dumps(result, allow_nan=False)  # strictly valid JSON, no NaN
+
+
+@pytest.mark.parametrize("name", ["right4", "right3"])
+def test_affected_leg_scores_higher(scores, name):
+    result = scores[name]
+    assert result["quality"]["scorable"], result["quality"]["warnings"]
+    affected = result["legs"]["right"]["severity"]
+    assert affected > scores["healthy"]["legs"]["right"]["severity"]
+    assert affected > result["legs"]["left"]["severity"]
+    assert result["affected_side"] in {"right", "both"}
+
+
+@pytest.mark.parametrize("name", ["healthy", "right3"])
+def test_cadence_within_10_percent(scores, phantoms, name):
+    truth = phantoms[name][1]["cadence_steps_per_min"]
+    measured = scores[name]["gait"]["cadence_steps_per_min"]
+    assert measured == pytest.approx(truth, rel=0.10)
+
+
+def test_second_score_uses_pose_cache(phantoms, scores):
+    path, _ = phantoms["healthy"]
+    again = score_video(path, Settings()).to_dict()
+    assert again["pose_from_cache"] is True
+    assert again["legs"] == scores["healthy"]["legs"]
+
+
+def test_batch_with_broken_file_scores_the_others(tmp_path, phantoms):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("healthy", "right4"):
+        (folder / f"{name}.mp4").write_bytes(phantoms[name][0].read_bytes())
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "posescore.cli", "batch", str(folder), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["video"]: r for r in csv.DictReader(open(out / "scores.csv"))}
+    assert set(rows) == {"broken.mp4", "healthy.mp4", "right4.mp4"}
+    assert rows["broken.mp4"]["error"]
+    for name in ("healthy.mp4", "right4.mp4"):
+        assert rows[name]["error"] == ""
+        assert float(rows[name]["right_severity"]) >= 0
+        assert json.loads((out / f"{name}.json").read_text())["legs"]["right"]["severity"] is not None
+    assert float(rows["right4.mp4"]["right_severity"]) > float(rows["healthy.mp4"]["right_severity"])
