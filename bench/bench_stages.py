@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from posescore.config import PoseConfig, Settings
+from posescore.config import Settings
 from posescore.constants import SIDES
 from posescore.features import compute_features
 from posescore.gait import detect_gait_events
@@ -34,12 +34,14 @@ def run_once(video: Path, settings: Settings, model) -> dict[str, float]:
     t_decode = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory() as cache:
-        pose_cfg = PoseConfig(cache_dir=Path(cache))
+        fresh = settings.model_copy(
+            update={"pose": settings.pose.model_copy(update={"cache_dir": Path(cache)})}
+        )
         t0 = time.perf_counter()
-        pose, _ = extract_pose(video, pose_cfg, settings.video, meta)
+        pose, _ = extract_pose(video, fresh, meta)
         t_pose = time.perf_counter() - t0
         t0 = time.perf_counter()
-        extract_pose(video, pose_cfg, settings.video, meta)
+        extract_pose(video, fresh, meta)
         t_cached = time.perf_counter() - t0
 
     t0 = time.perf_counter()

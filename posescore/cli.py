@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from posescore import __version__
-from posescore.config import Settings, load_settings
+from pydantic import ValidationError
+
+from posescore.config import Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS
-from posescore.errors import PosescoreError
+from posescore.errors import ConfigError, PosescoreError
 
 logger = logging.getLogger("posescore")
 
@@ -39,6 +41,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         updates["model"] = settings.model.model_copy(update={"path": Path(args.model)})
     if getattr(args, "no_cache", False):
         updates["pose"] = settings.pose.model_copy(update={"use_cache": False})
+    if getattr(args, "roi", None):
+        try:
+            roi = SubjectConfig.model_validate({"roi": args.roi}).roi
+        except ValidationError as exc:
+            raise ConfigError(f"--roi: {exc.errors()[0]['msg']}") from exc
+        updates["subject"] = settings.subject.model_copy(update={"roi": roi})
     return settings.model_copy(update=updates)
 
 
@@ -218,6 +226,22 @@ def cmd_train_phantom(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the scoring service (FastAPI + worker pool) with uvicorn."""
+    from api.app import serve
+
+    serve(args.host, args.port)
+    return 0
+
+
+def cmd_create_key(args: argparse.Namespace) -> int:
+    """Create an API key of the service and print it (it is stored hashed: shown only once)."""
+    from api.security import new_api_key
+
+    print(new_api_key(args.name))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser of the ``posescore`` command."""
     parser = argparse.ArgumentParser(
@@ -235,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="write the JSON result here")
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.add_argument("--no-cache", action="store_true", help="re-run pose estimation")
+    p.add_argument(
+        "--roi",
+        type=int,
+        nargs=4,
+        metavar=("X0", "Y0", "X1", "Y1"),
+        help="region (pixels of the upright frame) holding the subject, when several people",
+    )
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("batch", help="score every video in a folder")
@@ -268,6 +299,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_train_phantom)
+
+    p = sub.add_parser("serve", help="run the scoring service (REST API and upload page)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 in a container)")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("create-key", help="create an API key of the service and print it once")
+    p.add_argument("--name", required=True, help="who or what uses the key")
+    p.set_defaults(func=cmd_create_key)
     return parser
 
 

@@ -19,9 +19,10 @@ from typing import Optional, Protocol
 import cv2
 import numpy as np
 
-from posescore.config import PoseConfig, VideoConfig
-from posescore.constants import N_LANDMARKS
+from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.constants import LEFT_HIP, N_LANDMARKS, RIGHT_HIP
 from posescore.errors import PoseError
+from posescore.subject import SubjectTrack, crop_boxes, off_track, select_subject
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import iter_frames, probe_video
 
@@ -75,14 +76,23 @@ class MediaPipePoseBackend:
         self._pose.close()
 
 
-def extractor_version(cfg: PoseConfig) -> str:
-    """Identify everything that changes the pose output, for the cache key."""
+def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfig()) -> str:
+    """Identify everything that changes the pose output, for the cache key.
+
+    Subject selection settings enter as a short hash (``subject=off`` when disabled).
+    """
     import mediapipe as mp
 
+    if subject_cfg.enabled:
+        digest = hashlib.sha256(subject_cfg.model_dump_json().encode()).hexdigest()[:10]
+        subject = f"subject={digest}"
+    else:
+        subject = "subject=off"
     return (
         f"mediapipe-{mp.__version__}|complexity={cfg.model_complexity}"
         f"|det={cfg.min_detection_confidence}|trk={cfg.min_tracking_confidence}"
-        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}|fmt={CACHE_FORMAT}"
+        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}|{subject}"
+        f"|fmt={CACHE_FORMAT}"
     )
 
 
@@ -96,9 +106,12 @@ def cache_dir(cfg: PoseConfig) -> Path:
     return Path.home() / ".cache" / "posescore" / "pose"
 
 
-def cache_path(meta: VideoMeta, cfg: PoseConfig) -> Path:
+def cache_path(
+    meta: VideoMeta, cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfig()
+) -> Path:
     """Cache file for a video's content hash and the extractor version."""
-    key = hashlib.sha256(f"{meta.sha256}|{extractor_version(cfg)}".encode()).hexdigest()[:32]
+    version = extractor_version(cfg, subject_cfg)
+    key = hashlib.sha256(f"{meta.sha256}|{version}".encode()).hexdigest()[:32]
     return cache_dir(cfg) / f"{key}.npz"
 
 
@@ -175,40 +188,120 @@ def track_frames(
     return np.stack(rows), np.asarray(times)
 
 
+def track_subject_frames(
+    frames: Iterator[tuple[int, float, np.ndarray]],
+    backend: PoseBackend,
+    subject: SubjectTrack,
+    subject_cfg: SubjectConfig,
+    max_side_px: int,
+    n_expected: int = 0,
+    progress: Optional[ProgressCallback] = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Run the backend on crops around the subject of full-size BGR frames.
+
+    Each frame is cropped with ``subject.crop_boxes`` (box grown by the configured margin,
+    size stable over ``crop_window_s``), downscaled so the crop's long side is at most
+    ``max_side_px``, and the landmarks are mapped back to full-frame pixels. Frames whose
+    mid-hip is farther than ``jump_threshold_box_heights`` from the subject's box centre
+    are set to NaN (the tracker jumped to someone else).
+
+    Returns
+    -------
+    landmarks : ndarray, shape (T, 33, 4)
+        x_px, y_px, z_px (z scaled by the crop width, i.e. full-frame pixels), visibility;
+        NaN when no body was found or the frame was dropped.
+    timestamps_s : ndarray, shape (T,)
+    n_dropped : int
+        Frames dropped because the body was off the subject's track.
+    """
+    rows: list[np.ndarray] = []
+    times: list[float] = []
+    missing = np.full((N_LANDMARKS, 4), np.nan)
+    for i, (_, t_s, frame_bgr) in enumerate(frames):
+        x0, y0, x1, y1 = crop_boxes(
+            subject, np.array([t_s]), subject_cfg.crop_margin_box_heights,
+            subject_cfg.crop_window_s,
+        )[0]
+        crop = frame_bgr[y0:y1, x0:x1]
+        long_side = max(crop.shape[:2])
+        if long_side > max_side_px:
+            size = (round(crop.shape[1] * max_side_px / long_side),
+                    round(crop.shape[0] * max_side_px / long_side))
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        lm = backend.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        if lm is None:
+            rows.append(missing)
+        else:
+            w_px, h_px = x1 - x0, y1 - y0
+            rows.append(lm * np.array([w_px, h_px, w_px, 1.0]) + np.array([x0, y0, 0.0, 0.0]))
+        times.append(t_s)
+        if progress is not None:
+            progress(i + 1, n_expected)
+    if not rows:
+        return np.empty((0, N_LANDMARKS, 4)), np.empty(0), 0
+    landmarks, times_s = np.stack(rows), np.asarray(times)
+    hips = [LEFT_HIP, RIGHT_HIP]
+    hip_xy_px = landmarks[:, hips, :2].mean(axis=1)
+    dropped = off_track(
+        hip_xy_px, subject.boxes_at(times_s), subject_cfg.jump_threshold_box_heights
+    )
+    landmarks[dropped] = np.nan
+    return landmarks, times_s, int(dropped.sum())
+
+
 def extract_pose(
     path: str | Path,
-    cfg: PoseConfig = PoseConfig(),
-    video_cfg: VideoConfig = VideoConfig(),
+    settings: Settings = Settings(),
     meta: Optional[VideoMeta] = None,
     backend: Optional[PoseBackend] = None,
     progress: Optional[ProgressCallback] = None,
 ) -> tuple[PoseSequence, bool]:
-    """Pose of the person in a video, from the cache when the same content was seen.
+    """Pose of the person of interest in a video, from the cache when the same content was seen.
+
+    Uses ``settings.pose``, ``settings.video`` and ``settings.subject``. When subject
+    selection finds several people (or gives a region), the subject is chosen from
+    the whole clip first (``posescore.subject.select_subject``) and tracked inside crops
+    around it; with one person the whole frame is used, exactly as without selection.
 
     Returns
     -------
     pose : PoseSequence
+        ``pose.subject`` records how the subject was chosen.
     from_cache : bool
         True when MediaPipe did not run.
     """
-    meta = meta if meta is not None else probe_video(path, video_cfg)
-    cpath = cache_path(meta, cfg)
+    cfg, subject_cfg = settings.pose, settings.subject
+    meta = meta if meta is not None else probe_video(path, settings.video)
+    cpath = cache_path(meta, cfg, subject_cfg)
     if cfg.use_cache and cpath.exists():
         cached = _load_cache(cpath)
         if cached is not None:
             return cached, True
+    subject = select_subject(meta, subject_cfg)
+    record: dict = {"method": "single-person MediaPipe tracking"}
+    if subject is not None:
+        record = {**subject.summary(), "tracker": "MediaPipe"}
     own_backend = backend is None
     backend = backend if backend is not None else MediaPipePoseBackend(cfg)
     try:
-        frames = iter_frames(meta, stride=cfg.frame_stride, max_side_px=cfg.max_inference_side_px)
-        landmarks, times = track_frames(
-            frames,
-            backend,
-            meta.width,
-            meta.height,
-            n_expected=meta.frame_count // cfg.frame_stride,
-            progress=progress,
-        )
+        n_expected = meta.frame_count // cfg.frame_stride
+        if subject is not None and subject.needs_crop:
+            frames = iter_frames(meta, stride=cfg.frame_stride)
+            landmarks, times, n_dropped = track_subject_frames(
+                frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
+                n_expected=n_expected, progress=progress,
+            )
+            record["frames_dropped_off_track"] = n_dropped
+            if n_dropped:
+                logger.info("dropped %d frames where the body left the subject's track", n_dropped)
+        else:
+            frames = iter_frames(
+                meta, stride=cfg.frame_stride, max_side_px=cfg.max_inference_side_px
+            )
+            landmarks, times = track_frames(
+                frames, backend, meta.width, meta.height, n_expected=n_expected,
+                progress=progress,
+            )
     finally:
         if own_backend:
             backend.close()
@@ -220,8 +313,8 @@ def extract_pose(
         fps=meta.fps / cfg.frame_stride,
         width=meta.width,
         height=meta.height,
-        extractor=extractor_version(cfg),
-        subject={"method": "single-person MediaPipe tracking"},
+        extractor=extractor_version(cfg, subject_cfg),
+        subject=record,
     )
     if cfg.use_cache:
         try:

@@ -279,7 +279,7 @@ def score_video(
         meta = probe_video(path, settings.video)
     model = model if model is not None else load_model(settings.model.path)
     with _timed(timings, "pose"):
-        pose, from_cache = extract_pose(path, settings.pose, settings.video, meta, backend)
+        pose, from_cache = extract_pose(path, settings, meta, backend)
     result = score_pose(pose, meta, settings, model, task, timings)
     result.pose_from_cache = from_cache
     return result

@@ -66,7 +66,7 @@ def phantom_training_specs(n_videos: int, seed: int) -> list[PhantomParams]:
 
 def features_of_video(path: Path, settings: Settings) -> tuple[str, dict[str, Optional[float]]]:
     """View and feature dict of one video (pose from the cache when possible)."""
-    pose, _ = extract_pose(path, settings.pose, settings.video)
+    pose, _ = extract_pose(path, settings)
     traj = clean_pose(pose, settings.signal)
     events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
     return traj.view, compute_features(traj, events, settings.feature)

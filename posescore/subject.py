@@ -1,0 +1,608 @@
+"""Choosing the person of interest in a video with several people.
+
+MediaPipe Pose tracks one person and may jump to a bystander. Scoring is offline, so the
+subject is chosen from the whole clip first: frames are sampled sparsely, people are detected
+in them (MediaPipe Pose in static mode, repeated with each found person masked out, and
+OpenCV's built-in HOG people detector), detections are linked across samples into tracks, and
+the track with the highest score is the subject:
+
+    score = persistence_weight * seen_fraction + size_weight * relative_height
+            + centrality_weight * centrality
+
+``seen_fraction`` is the share of sampled frames the track was detected in,
+``relative_height`` its median box height over the tallest track's, and ``centrality``
+``1 - |median centre x - W/2| / (W/2)``. A region given by the user (``SubjectConfig.roi``)
+overrides the score: the track whose centre lies inside it most often is the subject.
+
+The pose stage then crops around the subject's box (``crop_boxes``) and drops frames whose
+body is far from it (``off_track``). All box maths is pure functions on arrays; boxes are
+``(x0, y0, x1, y1)`` in pixels of the upright full-size frame unless said otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from posescore.config import SubjectConfig
+from posescore.errors import PoseError
+from posescore.types import VideoMeta
+from posescore.video import iter_frames
+
+logger = logging.getLogger(__name__)
+
+_HOG_PAD_FRAC = (0.15, 0.05)
+"""HOG windows are larger than the person; shrink by this share of width, height per side
+(as OpenCV's ``peopledetect.py`` sample does)."""
+_HOG_SCALE_STEP = 1.1
+"""Image pyramid step of the HOG search (1.05 finds slightly more, at twice the time)."""
+_LANDMARK_MIN_VISIBILITY = 0.5
+_HEAD_TOP_MARGIN = 0.12
+"""MediaPipe's highest landmarks are the eyes and ears; the head top is about this share of
+the landmark height above them."""
+_SIDE_MARGIN = 0.08
+"""Landmark boxes are widened by this share of their height on each side (limbs' width)."""
+_MASK_GROW = 0.10
+"""A found person's box is grown by this share of its height before it is masked out."""
+_MERGE_IOU = 0.3
+"""A second detector's box overlapping a first detector's box this much is the same person."""
+
+
+@dataclass(frozen=True)
+class SubjectTrack:
+    """The chosen subject: boxes at sampled times, interpolatable to any frame time.
+
+    Attributes
+    ----------
+    times_s : ndarray, shape (K,)
+        Times of the sampled frames, s.
+    boxes_px : ndarray, shape (K, 4)
+        Subject box (x0, y0, x1, y1) in full-frame pixels per sample; NaN where unseen.
+    people_seen : int
+        People (tracks seen in at least ``min_track_samples`` samples) in the clip.
+    method : str
+        ``"detected"`` (highest score), ``"roi"`` (the track inside the user's region) or
+        ``"roi-fixed"`` (nobody found inside the region; the region itself is the box).
+    width_px, height_px : int
+        Full frame size, pixels.
+    detectors : tuple of str
+        Detectors used on the sampled frames.
+    """
+
+    times_s: np.ndarray
+    boxes_px: np.ndarray
+    people_seen: int
+    method: str
+    width_px: int
+    height_px: int
+    detectors: tuple[str, ...] = ()
+
+    @property
+    def needs_crop(self) -> bool:
+        """True when pose must be tracked inside the subject's region.
+
+        False for a single person found automatically: then MediaPipe sees the whole frame,
+        as without subject selection.
+        """
+        return self.method != "detected" or self.people_seen > 1
+
+    def boxes_at(self, times_s: np.ndarray) -> np.ndarray:
+        """Boxes linearly interpolated between samples, held constant beyond them.
+
+        Parameters
+        ----------
+        times_s : ndarray, shape (N,)
+            Frame times, s.
+
+        Returns
+        -------
+        ndarray, shape (N, 4)
+            (x0, y0, x1, y1) in full-frame pixels.
+        """
+        t = np.atleast_1d(np.asarray(times_s, dtype=float))
+        seen = ~np.isnan(self.boxes_px).any(axis=1)
+        ts, boxes = self.times_s[seen], self.boxes_px[seen]
+        return np.stack([np.interp(t, ts, boxes[:, j]) for j in range(4)], axis=1)
+
+    def box_at(self, t_s: float) -> tuple[float, float, float, float]:
+        """Box (x0, y0, x1, y1) in full-frame pixels at time ``t_s`` (s)."""
+        x0, y0, x1, y1 = self.boxes_at(np.array([t_s]))[0]
+        return float(x0), float(y0), float(x1), float(y1)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready record of how the subject was chosen (no file paths)."""
+        seen = ~np.isnan(self.boxes_px).any(axis=1)
+        median = np.median(self.boxes_px[seen], axis=0)
+        return {
+            "method": self.method,
+            "people_seen": int(self.people_seen),
+            "detectors": list(self.detectors),
+            "samples": int(len(self.times_s)),
+            "samples_seen": int(seen.sum()),
+            "box_median_px": [round(float(v), 1) for v in median],
+            "cropped": bool(self.needs_crop),
+        }
+
+
+# --- pure box maths ---------------------------------------------------------------------
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection area of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), px^2."""
+    ix = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    iy = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return np.clip(ix, 0, None) * np.clip(iy, 0, None)
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in ``a`` (N, 4) with every box in ``b`` (M, 4).
+
+    Returns
+    -------
+    ndarray, shape (N, M)
+        IoU in [0, 1].
+    """
+    a = np.asarray(a, dtype=float).reshape(-1, 4)
+    b = np.asarray(b, dtype=float).reshape(-1, 4)
+    inter = _intersection(a, b)
+    union = _area(a)[:, None] + _area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def _centres(boxes: np.ndarray) -> np.ndarray:
+    return np.stack([(boxes[..., 0] + boxes[..., 2]) / 2, (boxes[..., 1] + boxes[..., 3]) / 2], -1)
+
+
+def _heights(boxes: np.ndarray) -> np.ndarray:
+    return boxes[..., 3] - boxes[..., 1]
+
+
+def merge_detections(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """Union of two detectors' boxes in one frame, the primary's box winning on overlap.
+
+    A secondary box is dropped when it overlaps a primary box (IoU >= 0.3) or its centre lies
+    inside one.
+
+    Parameters
+    ----------
+    primary, secondary : ndarray, shape (N, 4) and (M, 4)
+        Boxes in pixels.
+
+    Returns
+    -------
+    ndarray, shape (N + m, 4)
+        The primary boxes followed by the m secondary boxes kept.
+    """
+    primary = np.asarray(primary, dtype=float).reshape(-1, 4)
+    secondary = np.asarray(secondary, dtype=float).reshape(-1, 4)
+    if len(primary) == 0 or len(secondary) == 0:
+        return np.concatenate([primary, secondary])
+    c = _centres(secondary)
+    inside = (
+        (c[:, None, 0] >= primary[None, :, 0])
+        & (c[:, None, 0] <= primary[None, :, 2])
+        & (c[:, None, 1] >= primary[None, :, 1])
+        & (c[:, None, 1] <= primary[None, :, 3])
+    ).any(axis=1)
+    overlap = (box_iou(secondary, primary) >= _MERGE_IOU).any(axis=1)
+    return np.concatenate([primary, secondary[~(inside | overlap)]])
+
+
+def suppress_nested(boxes: np.ndarray, max_contained: float = 0.7) -> np.ndarray:
+    """Drop boxes lying mostly inside a larger box (a detector firing twice on one person).
+
+    Parameters
+    ----------
+    boxes : ndarray, shape (N, 4)
+        Boxes in pixels.
+    max_contained : float
+        A box is dropped when at least this share of its area lies inside a larger box.
+
+    Returns
+    -------
+    ndarray, shape (n, 4)
+        The boxes kept, in their order.
+    """
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    area = _area(boxes)
+    contained = _intersection(boxes, boxes) / np.maximum(area[:, None], 1e-9)
+    inside_larger = (contained >= max_contained) & (area[None, :] > area[:, None])
+    return boxes[~inside_larger.any(axis=1)]
+
+
+def link_detections(
+    times_s: np.ndarray,
+    detections: list[np.ndarray],
+    max_distance_box_heights: float,
+    max_gap_s: float,
+) -> np.ndarray:
+    """Link per-frame detections into tracks (optimal assignment on centre distance).
+
+    A detection continues a track when its centre is within ``max_distance_box_heights``
+    (in units of the two boxes' mean height) of the track's last box, their heights differ by
+    less than a factor of 1.5, and the track was last seen at most ``max_gap_s`` before.
+    Otherwise it starts a new track.
+
+    Parameters
+    ----------
+    times_s : ndarray, shape (K,)
+        Times of the sampled frames, s, increasing.
+    detections : list of K ndarrays, shape (n_k, 4)
+        Boxes (x0, y0, x1, y1) found in each sampled frame, pixels.
+    max_distance_box_heights : float
+        Largest centre distance between linked boxes, box heights.
+    max_gap_s : float
+        Longest time a track may go undetected, s.
+
+    Returns
+    -------
+    ndarray, shape (n_tracks, K, 4)
+        Boxes of each track per sampled frame; NaN where the track was not detected.
+    """
+    n_samples = len(times_s)
+    tracks: list[np.ndarray] = []
+    last_seen: list[int] = []
+    for k, boxes in enumerate(detections):
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        alive = [i for i, s in enumerate(last_seen) if times_s[k] - times_s[s] <= max_gap_s + 1e-9]
+        assigned: set[int] = set()
+        if alive and len(boxes):
+            prev = np.stack([tracks[i][last_seen[i]] for i in alive])
+            mean_h = (_heights(prev)[:, None] + _heights(boxes)[None, :]) / 2
+            dist = np.linalg.norm(_centres(prev)[:, None] - _centres(boxes)[None, :], axis=2)
+            dist = dist / np.maximum(mean_h, 1e-9)
+            ratio = _heights(prev)[:, None] / np.maximum(_heights(boxes)[None, :], 1e-9)
+            ok = (dist <= max_distance_box_heights) & (ratio < 1.5) & (ratio > 1 / 1.5)
+            rows, cols = linear_sum_assignment(np.where(ok, dist, 1e6))
+            for r, c in zip(rows, cols):
+                if ok[r, c]:
+                    i = alive[r]
+                    tracks[i][k] = boxes[c]
+                    last_seen[i] = k
+                    assigned.add(int(c))
+        for c in range(len(boxes)):
+            if c not in assigned:
+                track = np.full((n_samples, 4), np.nan)
+                track[k] = boxes[c]
+                tracks.append(track)
+                last_seen.append(k)
+    if not tracks:
+        return np.empty((0, n_samples, 4))
+    return np.stack(tracks)
+
+
+def score_tracks(
+    tracks: np.ndarray,
+    width_px: int,
+    weights: tuple[float, float, float] = (0.5, 0.3, 0.2),
+) -> np.ndarray:
+    """Subject score of each track: persistent, large and central wins.
+
+    ``score = w_p * seen_fraction + w_s * median_height / max_median_height
+    + w_c * (1 - |median_centre_x - W/2| / (W/2))``.
+
+    Parameters
+    ----------
+    tracks : ndarray, shape (n_tracks, K, 4)
+        From ``link_detections``; NaN where unseen.
+    width_px : int
+        Frame width W, pixels.
+    weights : tuple of float
+        (w_p, w_s, w_c): weights of persistence, size and centrality.
+
+    Returns
+    -------
+    ndarray, shape (n_tracks,)
+        Scores; higher is more likely the subject.
+    """
+    if len(tracks) == 0:
+        return np.empty(0)
+    seen = ~np.isnan(tracks).any(axis=2)
+    persistence = seen.mean(axis=1)
+    heights = np.nanmedian(_heights(tracks), axis=1)
+    size = heights / np.max(heights)
+    centre_x = np.nanmedian(_centres(tracks)[..., 0], axis=1)
+    centrality = np.clip(1.0 - np.abs(centre_x - width_px / 2) / (width_px / 2), 0.0, 1.0)
+    w_p, w_s, w_c = weights
+    return w_p * persistence + w_s * size + w_c * centrality
+
+
+def roi_share(tracks: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """Share of sampled frames in which each track's box centre lies inside ``roi``.
+
+    Returns
+    -------
+    ndarray, shape (n_tracks,)
+        In [0, 1]; NaN boxes count as outside.
+    """
+    x0, y0, x1, y1 = roi
+    c = _centres(tracks)
+    with np.errstate(invalid="ignore"):
+        inside = (c[..., 0] >= x0) & (c[..., 0] <= x1) & (c[..., 1] >= y0) & (c[..., 1] <= y1)
+    return inside.mean(axis=1)
+
+
+def choose_subject(
+    times_s: np.ndarray,
+    detections: list[np.ndarray],
+    width_px: int,
+    height_px: int,
+    cfg: SubjectConfig,
+) -> Optional[SubjectTrack]:
+    """Link detections and choose the subject (see the module docstring).
+
+    Parameters
+    ----------
+    times_s : ndarray, shape (K,)
+        Sampled frame times, s.
+    detections : list of K ndarrays, shape (n_k, 4)
+        People boxes per sampled frame, full-frame pixels.
+    width_px, height_px : int
+        Full frame size, pixels.
+    cfg : SubjectConfig
+        Linking, scoring and ROI settings.
+
+    Returns
+    -------
+    SubjectTrack or None
+        None when nobody was detected and no ROI was given.
+    """
+    times_s = np.asarray(times_s, dtype=float)
+    if len(times_s) == 0:
+        times_s, detections = np.zeros(1), [np.empty((0, 4))]
+    tracks = link_detections(
+        times_s, detections, cfg.link_max_distance_box_heights, cfg.max_gap_s
+    )
+    n_seen = (~np.isnan(tracks).any(axis=2)).sum(axis=1)
+    people = int((n_seen >= min(cfg.min_track_samples, len(times_s))).sum())
+    if cfg.roi is not None:
+        x0, y0, x1, y1 = cfg.roi
+        roi = (x0, y0, min(x1, width_px), min(y1, height_px))
+        share = roi_share(tracks, roi)
+        if len(share) and share.max() > 0:
+            best = int(np.argmax(share + 1e-6 * n_seen))
+            method, boxes = "roi", tracks[best]
+        else:
+            method, boxes = "roi-fixed", np.tile(np.asarray(roi, dtype=float), (len(times_s), 1))
+    else:
+        if len(tracks) == 0:
+            return None
+        weights = (cfg.persistence_weight, cfg.size_weight, cfg.centrality_weight)
+        best = int(np.argmax(score_tracks(tracks, width_px, weights)))
+        method, boxes = "detected", tracks[best]
+    return SubjectTrack(
+        times_s=times_s,
+        boxes_px=boxes,
+        people_seen=people,
+        method=method,
+        width_px=width_px,
+        height_px=height_px,
+        detectors=tuple(cfg.detectors),
+    )
+
+
+def crop_boxes(
+    track: SubjectTrack,
+    times_s: np.ndarray,
+    margin_box_heights: float,
+    window_s: float,
+) -> np.ndarray:
+    """Integer crop regions around the subject for pose tracking.
+
+    The crop is the subject's box grown by ``margin_box_heights`` box heights on every side;
+    its size is the largest grown box within ``window_s`` around each sample (so it stays
+    stable over short windows) and follows the box centre. It is shifted (not shrunk) to stay
+    inside the frame, and only shrunk when larger than the frame.
+
+    Parameters
+    ----------
+    track : SubjectTrack
+        The subject.
+    times_s : ndarray, shape (N,)
+        Frame times, s.
+    margin_box_heights : float
+        Margin per side, box heights.
+    window_s : float
+        Width of the window over which the crop size is the largest, s.
+
+    Returns
+    -------
+    ndarray of int, shape (N, 4)
+        (x0, y0, x1, y1) in full-frame pixels, x1 and y1 exclusive.
+    """
+    seen = ~np.isnan(track.boxes_px).any(axis=1)
+    ts, boxes = track.times_s[seen], track.boxes_px[seen]
+    h = _heights(boxes)
+    size = np.stack([boxes[:, 2] - boxes[:, 0] + 2 * margin_box_heights * h,
+                     h * (1 + 2 * margin_box_heights)], axis=1)
+    near = np.abs(ts[:, None] - ts[None, :]) <= window_s / 2
+    size = np.stack([np.where(near, size[None, :, j], 0).max(axis=1) for j in range(2)], axis=1)
+    t = np.atleast_1d(np.asarray(times_s, dtype=float))
+    centre = _centres(track.boxes_at(t))
+    frame = np.array([track.width_px, track.height_px], dtype=float)
+    wh = np.stack([np.interp(t, ts, size[:, j]) for j in range(2)], axis=1)
+    wh = np.clip(np.round(wh), 16, frame)
+    lo = np.clip(np.round(centre - wh / 2), 0, frame - wh)
+    hi = lo + wh
+    return np.concatenate([lo, hi], axis=1).astype(int)
+
+
+def off_track(
+    hip_xy_px: np.ndarray, boxes_px: np.ndarray, max_distance_box_heights: float
+) -> np.ndarray:
+    """Frames whose tracked body is far from the subject's box.
+
+    Parameters
+    ----------
+    hip_xy_px : ndarray, shape (T, 2)
+        Mid-hip position per frame, full-frame pixels; NaN where no body was found.
+    boxes_px : ndarray, shape (T, 4)
+        Subject box per frame, full-frame pixels.
+    max_distance_box_heights : float
+        Largest allowed distance of the mid-hip from the box centre, box heights.
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+        True where the body is farther than allowed (False where no body was found).
+    """
+    dist = np.linalg.norm(hip_xy_px - _centres(boxes_px), axis=1)
+    with np.errstate(invalid="ignore"):
+        return dist > max_distance_box_heights * np.maximum(_heights(boxes_px), 1.0)
+
+
+# --- detection on sampled frames --------------------------------------------------------
+
+
+def sample_stride(fps: float, frame_count: int, sample_rate_hz: float, max_samples: int) -> int:
+    """Frame stride giving about ``sample_rate_hz`` samples/s and at most ``max_samples``."""
+    stride = max(1, round(fps / sample_rate_hz))
+    return max(stride, -(-frame_count // max_samples))
+
+
+def _hog_people(frame_bgr: np.ndarray, hog: cv2.HOGDescriptor, min_weight: float) -> np.ndarray:
+    rects, weights = hog.detectMultiScale(
+        frame_bgr, winStride=(8, 8), padding=(16, 16), scale=_HOG_SCALE_STEP
+    )
+    if len(rects) == 0:
+        return np.empty((0, 4))
+    rects = np.asarray(rects, dtype=float).reshape(-1, 4)[np.ravel(weights) >= min_weight]
+    pad_w, pad_h = _HOG_PAD_FRAC[0] * rects[:, 2], _HOG_PAD_FRAC[1] * rects[:, 3]
+    boxes = np.stack([rects[:, 0] + pad_w, rects[:, 1] + pad_h,
+                      rects[:, 0] + rects[:, 2] - pad_w, rects[:, 1] + rects[:, 3] - pad_h], axis=1)
+    return suppress_nested(boxes)
+
+
+def landmark_box(landmarks_xyv: np.ndarray) -> Optional[np.ndarray]:
+    """Person box (x0, y0, x1, y1) from landmark pixels (33, 3: x, y, visibility).
+
+    Uses the visible landmarks (visibility >= 0.5; all when fewer than 5 are), adds the head
+    top above the eyes and the limbs' width at the sides. None when the box is empty.
+    """
+    vis = landmarks_xyv[:, 2] >= _LANDMARK_MIN_VISIBILITY
+    pts = landmarks_xyv[vis, :2] if vis.sum() >= 5 else landmarks_xyv[:, :2]
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    h = y1 - y0
+    if h <= 0:
+        return None
+    return np.array([x0 - _SIDE_MARGIN * h, y0 - _HEAD_TOP_MARGIN * h, x1 + _SIDE_MARGIN * h, y1])
+
+
+def _mediapipe_people(frame_bgr: np.ndarray, pose: Any, max_people: int) -> np.ndarray:
+    """People found by MediaPipe in static mode, each masked out before the next search."""
+    img = frame_bgr.copy()
+    h_px, w_px = img.shape[:2]
+    fill = tuple(int(v) for v in np.median(img.reshape(-1, 3), axis=0))
+    scale = np.array([w_px, h_px, 1.0])
+    found = []
+    for _ in range(max_people):
+        result = pose.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+        if result.pose_landmarks is None:
+            break
+        lm = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark]) * scale
+        box = landmark_box(lm)
+        if box is None:
+            break
+        box = np.clip(box, 0, [w_px, h_px, w_px, h_px])  # joints predicted off the image
+        found.append(box)
+        g = _MASK_GROW * (box[3] - box[1])
+        x0, y0 = np.clip(np.floor(box[:2] - g), 0, [w_px, h_px]).astype(int)
+        x1, y1 = np.clip(np.ceil(box[2:] + g), 0, [w_px, h_px]).astype(int)
+        if x1 <= x0 or y1 <= y0:
+            break
+        cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), fill, thickness=-1)
+    return np.array(found).reshape(-1, 4)
+
+
+def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Detect people in sparsely sampled frames.
+
+    Parameters
+    ----------
+    meta : VideoMeta
+        The video (from ``probe_video``).
+    cfg : SubjectConfig
+        Sampling and detector settings.
+
+    Returns
+    -------
+    times_s : ndarray, shape (K,)
+        Times of the sampled frames, s.
+    detections : list of K ndarrays, shape (n_k, 4)
+        Boxes (x0, y0, x1, y1) per sampled frame, full-frame pixels; detectors merged with
+        ``merge_detections`` in the order of ``cfg.detectors``.
+    """
+    stride = sample_stride(meta.fps, meta.frame_count, cfg.sample_rate_hz, cfg.max_samples)
+    hog = None
+    if "hog" in cfg.detectors:
+        hog = cv2.HOGDescriptor()
+        hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    pose = None
+    if "mediapipe" in cfg.detectors:
+        try:
+            import mediapipe as mp
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise PoseError(f"mediapipe is not installed or failed to import: {exc}") from exc
+        pose = mp.solutions.pose.Pose(
+            static_image_mode=True, model_complexity=1, enable_segmentation=False,
+            min_detection_confidence=0.5,
+        )
+
+    def detect(name: str, frame: np.ndarray) -> np.ndarray:
+        if name == "hog":
+            return _hog_people(frame, hog, cfg.hog_min_weight)
+        return _mediapipe_people(frame, pose, cfg.max_people_per_frame)
+
+    times: list[float] = []
+    detections: list[np.ndarray] = []
+    try:
+        for _, t_s, frame in iter_frames(meta, stride=stride, max_side_px=cfg.detect_max_side_px):
+            to_full = np.array([meta.width / frame.shape[1], meta.height / frame.shape[0]] * 2)
+            boxes = np.empty((0, 4))
+            for name in cfg.detectors:
+                boxes = merge_detections(boxes, detect(name, frame))
+            times.append(t_s)
+            detections.append(boxes * to_full)
+    finally:
+        if pose is not None:
+            pose.close()
+    return np.asarray(times, dtype=float), detections
+
+
+def select_subject(meta: VideoMeta, cfg: SubjectConfig = SubjectConfig()) -> Optional[SubjectTrack]:
+    """Choose the person of interest from the whole clip.
+
+    Parameters
+    ----------
+    meta : VideoMeta
+        The video (from ``probe_video``).
+    cfg : SubjectConfig
+        Settings; ``cfg.roi`` overrides the automatic choice.
+
+    Returns
+    -------
+    SubjectTrack or None
+        None when selection is disabled, or nobody was detected and no ROI was given.
+        ``needs_crop`` is False when one person was found automatically.
+    """
+    if not cfg.enabled:
+        return None
+    times_s, detections = detect_people(meta, cfg)
+    track = choose_subject(times_s, detections, meta.width, meta.height, cfg)
+    if track is None:
+        logger.info("subject selection: nobody detected in %d sampled frames", len(times_s))
+    else:
+        logger.info(
+            "subject selection: %d people seen in %d sampled frames, method %s",
+            track.people_seen, len(times_s), track.method,
+        )
+    return track
