@@ -26,11 +26,14 @@ from posescore.constants import SIDES
 from posescore.features import compute_features, leg_measure_names
 from posescore.gait import detect_gait_events
 from posescore.model import LegSeverityModel, design_column_names, leg_rows, save_model
-from posescore.phantom import PhantomParams, render_phantom
+from posescore.phantom import PhantomParams, build_phantom_specs, render_phantom
 from posescore.pose import extract_pose
 from posescore.signals import clean_pose
 
 logger = logging.getLogger(__name__)
+
+ACROSS_FRACTION = 0.3
+"""Share of side-view training clips that walk across the frame (the rest walk in place)."""
 
 
 @dataclass(frozen=True)
@@ -42,26 +45,6 @@ class LabelledFeatures:
     view: str
     severity: dict[str, float]
     features: dict[str, Optional[float]]
-
-
-def phantom_training_specs(n_videos: int, seed: int) -> list[PhantomParams]:
-    """A varied phantom set: sides, continuous severities, views and figures from one seed."""
-    rng = np.random.default_rng(seed)
-    views = ("sagittal_left", "sagittal_right", "frontal")
-    specs = []
-    for i in range(n_videos):
-        side = ("left", "right", "none")[i % 3]
-        severity = 0.0 if side == "none" else float(rng.uniform(0.3, 4.0))
-        specs.append(
-            PhantomParams(
-                affected_side=side,
-                severity=round(severity, 2),
-                view=views[int(rng.integers(len(views)))],
-                seed=int(seed * 100_000 + i),
-                walk="in_place" if rng.random() < 0.5 else "across",
-            )
-        )
-    return specs
 
 
 def features_of_video(path: Path, settings: Settings) -> tuple[str, dict[str, Optional[float]]]:
@@ -163,7 +146,7 @@ def train_on_phantom(
     workers: int = 2,
 ) -> dict[str, Any]:
     """Render, featurise, cross-validate, fit and save the default model; return its card."""
-    specs = phantom_training_specs(n_videos, seed)
+    specs = build_phantom_specs(n_videos, seed, across_fraction=ACROSS_FRACTION)
     data = build_phantom_features(specs, work_dir, settings, workers)
     measures = leg_measure_names()
     X, y, groups = design_matrix(data, measures)
