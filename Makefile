@@ -25,7 +25,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
-	$(BIN)/ruff check posescore tests bench
+	$(BIN)/ruff check posescore api tests bench
 
 bench: install
 	$(BIN)/python bench/bench_stages.py

@@ -13,12 +13,9 @@ import time
 from pathlib import Path
 
 from posescore.config import Settings
-from posescore.constants import SIDES
-from posescore.features import compute_features
-from posescore.gait import detect_gait_events
 from posescore.model import leg_rows, load_model
 from posescore.pose import extract_pose
-from posescore.signals import clean_pose
+from posescore.score import measure_pose
 from posescore.video import iter_frames, probe_video
 
 DEFAULT_VIDEO = Path(__file__).resolve().parent.parent / "sample_videos"
@@ -45,13 +42,11 @@ def run_once(video: Path, settings: Settings, model) -> dict[str, float]:
         t_cached = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    traj = clean_pose(pose, settings.signal)
-    events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-    features = compute_features(traj, events, settings.feature)
+    measured = measure_pose(pose, settings)
     t_features = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    X = leg_rows(features, traj.view, model.measures)
+    X = leg_rows(measured.features, measured.traj.view, model.measures)
     model.estimator.predict(X)
     model.estimator.predict_proba(X)
     t_model = time.perf_counter() - t0

@@ -1,37 +1,25 @@
-"""Command line: ``posescore score|batch|phantom|train-phantom``. A thin shell over the library."""
+"""Command line: ``posescore score|compare|course|batch|phantom|...``: a thin shell."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import os
+import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from posescore import __version__
 from pydantic import ValidationError
 
+from posescore import __version__
 from posescore.config import Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS
 from posescore.errors import ConfigError, PosescoreError
 
 logger = logging.getLogger("posescore")
-
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
-BATCH_COLUMNS = (
-    "video",
-    "scorable",
-    "left_severity",
-    "right_severity",
-    "affected_side",
-    "cadence_steps_per_min",
-    "error",
-)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -86,84 +74,122 @@ def summary_text(result: dict[str, Any]) -> str:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    """Score one video."""
+    """Score one video; optionally write JSON, an HTML report and an overlay video."""
     from posescore.score import score_video
 
-    result = score_video(args.video, _settings(args), task=args.task).to_dict()
+    scored = score_video(args.video, _settings(args), task=args.task)
+    result = scored.to_dict()
     print(summary_text(result))
     if args.json:
         _write_json(Path(args.json), result)
+    if args.report:
+        from posescore.report import score_report
+
+        html = score_report(result, scored.traces, include_paths=args.show_path)
+        _write_text(Path(args.report), html)
+        print(f"report     {args.report}")
+    if args.overlay:
+        from posescore.overlay import render_overlay
+
+        assert scored.traces is not None
+        render_overlay(scored.video, scored.traces.pose, result, args.overlay,
+                       events=scored.traces.events)
+        print(f"overlay    {args.overlay} (face blurred)")
     return 0
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
-def find_videos(folder: Path) -> list[Path]:
-    """Video files below ``folder`` (recursive), by suffix, sorted."""
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+def _load_or_score(source: str, args: argparse.Namespace, settings: Settings, model: Any):
+    """A score dict and its traces (None from JSON) for a video or a saved JSON result."""
+    from posescore.score import score_video
+
+    path = Path(source)
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(path.read_text()), None
+        except (OSError, ValueError) as exc:
+            raise PosescoreError(f"cannot read result {path.name}: {exc}") from exc
+    scored = score_video(path, settings, model=model, task=args.task)
+    return scored.to_dict(), scored.traces
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare a pre and a post session (videos or saved JSON results)."""
+    from posescore.compare import compare_results, compare_text
+    from posescore.model import load_model
+
+    settings = _settings(args)
+    model = load_model(settings.model.path)
+    pre, pre_tr = _load_or_score(args.pre, args, settings, model)
+    post, post_tr = _load_or_score(args.post, args, settings, model)
+    comparison = compare_results(
+        pre, post, model=model, n_boot=args.n_boot, seed=args.seed,
+        min_strides=settings.feature.min_strides, include_paths=args.show_path,
     )
+    print(compare_text(comparison, only_beyond_noise=args.only_changes))
+    if args.json:
+        _write_json(Path(args.json), comparison)
+    if args.report:
+        from posescore.report import compare_report
+
+        html = compare_report(comparison, pre, post, pre_tr, post_tr,
+                              include_paths=args.show_path)
+        _write_text(Path(args.report), html)
+        print(f"report   {args.report}")
+    return 0
 
 
-def batch_row(rel: str, result: Optional[dict[str, Any]], error: str = "") -> dict[str, Any]:
-    """One row of scores.csv."""
-    if result is None:
-        return {"video": rel, "scorable": False, "error": error}
-    return {
-        "video": rel,
-        "scorable": result["quality"]["scorable"],
-        "left_severity": result["legs"]["left"]["severity"],
-        "right_severity": result["legs"]["right"]["severity"],
-        "affected_side": result["affected_side"],
-        "cadence_steps_per_min": result["gait"].get("cadence_steps_per_min"),
-        "error": error,
-    }
-
-
-def cmd_batch(args: argparse.Namespace) -> int:
-    """Score every video in a folder; a broken video becomes an error row."""
+def cmd_course(args: argparse.Namespace) -> int:
+    """Score a treatment course from a manifest CSV; write table, trends, plot and report."""
+    from posescore.course import run_course
     from posescore.model import load_model
     from posescore.score import score_video
 
-    folder, out = Path(args.folder), Path(args.out)
-    if not folder.is_dir():
-        raise PosescoreError(f"not a folder: {folder}")
     settings = _settings(args)
     model = load_model(settings.model.path)
-    videos = find_videos(folder)
-    if not videos:
-        raise PosescoreError(f"no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in {folder}")
-    out.mkdir(parents=True, exist_ok=True)
-    rows, start = [], time.perf_counter()
-    for i, video in enumerate(videos, 1):
-        rel = video.relative_to(folder).as_posix()
-        try:
-            result = score_video(video, settings, model=model, task=args.task).to_dict()
-        except PosescoreError as exc:
-            rows.append(batch_row(rel, None, str(exc)))
-        except Exception as exc:  # one bad file must not stop an archive run
-            rows.append(batch_row(rel, None, f"internal error: {type(exc).__name__}: {exc}"))
-        else:
-            _write_json(out / (rel.replace("/", "__") + ".json"), result)
-            rows.append(batch_row(rel, result))
-        status = rows[-1]["error"] or f"L={_fmt(rows[-1].get('left_severity'))} R={_fmt(rows[-1].get('right_severity'))}"
-        print(f"[{i}/{len(videos)}] {rel}: {status}", file=sys.stderr)
-    with open(out / "scores.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=BATCH_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(batch_table(rows))
-    failed = sum(bool(r["error"]) for r in rows)
-    print(
-        f"scored {len(rows) - failed}, failed {failed}, "
-        f"{time.perf_counter() - start:.1f} s -> {out / 'scores.csv'}"
-    )
+
+    def score(video: Path, task: str) -> dict[str, Any]:
+        return score_video(video, settings, model=model, task=task).to_dict()
+
+    course = run_course(args.manifest, args.out, score, include_paths=args.show_path)
+    for t in course["trends"]:
+        if t["measure"].endswith("_severity"):
+            ci = t["ci95"]
+            span = f"[{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
+            print(f"{t['patient_id']} {t['phase']:<4} {t['task']} {t['measure']:<15} "
+                  f"slope {t['slope_per_session']:+.3f}/session {span} {t['direction']}")
+    failed = sum(bool(r["error"]) for r in course["sessions"])
+    print(f"{len(course['sessions'])} sessions ({failed} failed) -> {args.out}")
     return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Score every video below a folder (see ``posescore.batch``)."""
+    from posescore.batch import run_batch
+
+    # Ctrl-C (and SIGTERM) must stop the batch cleanly even when the shell that started us
+    # ignores SIGINT (background jobs do): finished results stay, tables are written.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    summary = run_batch(
+        Path(args.folder), Path(args.out), _settings(args), task=args.task,
+        workers=args.workers, resume=args.resume, anonymize=args.anonymize,
+        progress=not args.no_progress and sys.stderr.isatty() or args.progress,
+    )
+    if len(summary.rows) <= 50:
+        print(batch_table(summary.rows))
+    print(f"{summary.text()} -> {Path(args.out) / 'scores.csv'} (+ scores.parquet)")
+    return 130 if summary.interrupted else 0
 
 
 def batch_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -180,12 +206,44 @@ def batch_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    """``posescore profile``: task-specificity (provoking factor, leg item) of a session."""
+    from posescore.model import load_model
+    from posescore.profile import profile_session, read_manifest
+    from posescore.score import score_video
+
+    settings = _settings(args)
+    if args.manifest:
+        pairs = [(task, str(video)) for task, video in read_manifest(args.manifest)]
+    else:
+        if not args.videos:
+            raise PosescoreError("give task videos (with --tasks) or --manifest")
+        if not args.tasks or len(args.tasks) != len(args.videos):
+            raise PosescoreError("--tasks needs one task per video, in the same order")
+        pairs = list(zip(args.tasks, args.videos))
+    model = load_model(settings.model.path)
+    scored = [(task, score_video(video, settings, model, task).to_dict()) for task, video in pairs]
+    profile = profile_session(scored, settings)
+    text = json.dumps(profile, indent=2)
+    if args.json:
+        Path(args.json).write_text(text, encoding="utf-8")
+    for side in ("left", "right"):
+        leg = profile["legs"][side]
+        print(
+            f"{side:5s} provoking={leg['provoking_factor']}  severity={_fmt(leg['severity'])}  "
+            f"leg item={_fmt(leg['leg_item'])}  posture in: {', '.join(leg['provoking_tasks'])}"
+        )
+    return 0
+
+
 def cmd_phantom(args: argparse.Namespace) -> int:
-    """Render phantom walking videos with ground truth sidecars."""
+    """Render phantom walking videos with ground truth sidecars (or a labelled data set)."""
     from posescore.phantom import PhantomParams, render_phantom
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.dataset is not None:
+        return _phantom_dataset(args, out)
     for seed in args.seed:
         params = PhantomParams(
             affected_side=args.side,
@@ -209,6 +267,33 @@ def cmd_phantom(args: argparse.Namespace) -> int:
     return 0
 
 
+def _phantom_dataset(args: argparse.Namespace, out: Path) -> int:
+    """``posescore phantom --dataset N``: a reproducible labelled set with a manifest CSV."""
+    from posescore.phantom import generate_dataset
+    from posescore.phantom.families import VARIED_FAMILIES
+
+    if len(args.seed) != 1:
+        print("error: --dataset takes one --seed", file=sys.stderr)
+        return 2
+    if args.dataset < 1:
+        print("error: --dataset needs at least 1 clip", file=sys.stderr)
+        return 2
+    try:
+        manifest = generate_dataset(
+            out, args.dataset, args.seed[0],
+            families=args.families if args.families else VARIED_FAMILIES,
+            hold_out_families=args.hold_out_families or (),
+            workers=args.workers,
+            clips_per_subject=args.clips_per_subject,
+            duration_s=args.duration,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(manifest)
+    return 0
+
+
 def cmd_train_phantom(args: argparse.Namespace) -> int:
     """Train the default model on a rendered phantom set."""
     from posescore.training import train_on_phantom
@@ -221,7 +306,8 @@ def cmd_train_phantom(args: argparse.Namespace) -> int:
         settings=_settings(args),
         workers=args.workers,
     )
-    print(json.dumps(card["cv_metrics"], indent=2))
+    print(json.dumps({"family_comparison": card["family_comparison"],
+                      "cv_metrics": card["cv_metrics"]}, indent=2))
     print(f"model written to {args.out} (card: {Path(args.out).with_suffix('.card.json')})")
     return 0
 
@@ -240,6 +326,57 @@ def cmd_create_key(args: argparse.Namespace) -> int:
 
     print(new_api_key(args.name))
     return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model from a clinic's ratings CSV."""
+    from posescore.training import read_ratings, train_model
+
+    videos = read_ratings(args.ratings)
+    card = train_model(videos, Path(args.out), _settings(args), workers=args.workers)
+    print(json.dumps({"family_comparison": card["family_comparison"],
+                      "cv_metrics": card["cv_metrics"]}, indent=2))
+    print(f"model written to {Path(args.out).with_suffix('.skops')}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a model on a labelled folder (ratings.csv or phantom truth sidecars)."""
+    from posescore.model import load_model
+    from posescore.training import evaluate_model, labelled_folder
+
+    settings = _settings(args)
+    model = load_model(settings.model.path)
+    metrics = evaluate_model(model, labelled_folder(args.folder), settings, args.workers)
+    print(evaluation_text(metrics, model.card.get("name", "model")))
+    if args.json:
+        _write_json(Path(args.json), metrics)
+    return 0
+
+
+def evaluation_text(metrics: dict[str, Any], name: str) -> str:
+    """Readable evaluation summary."""
+
+    def show(key: str) -> str:
+        value, ci = metrics.get(key), metrics.get(f"{key}_ci95")
+        text = "-" if value is None else f"{value:.3f}"
+        return text + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+    lines = [
+        f"model {name} on {metrics['n_videos']} videos of {metrics['n_subjects']} subjects "
+        f"({metrics.get('n_skipped', 0)} skipped)",
+        f"  Spearman, affected leg      {show('spearman_affected_leg')}",
+        f"  Spearman, all legs          {show('spearman_all_legs')}",
+        f"  MAE                         {show('mae')}",
+        f"  affected side right (>=2)   {show('affected_side_accuracy_sev_ge_2')}",
+        f"  AUC dystonic vs normal      {show('auc_dystonic_vs_normal')}",
+        f"  class accuracy              {show('class_accuracy')}",
+        f"  interval coverage           {show('interval_coverage')} "
+        f"(stated {metrics.get('interval_coverage_target')})",
+        "  confusion (rows true class 0-4, columns predicted):",
+    ]
+    lines += [f"    {row}" for row in metrics["class_confusion"]]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -266,15 +403,71 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("X0", "Y0", "X1", "Y1"),
         help="region (pixels of the upright frame) holding the subject, when several people",
     )
+    p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
+    p.add_argument(
+        "--overlay", metavar="OUT.mp4", help="write the video with skeleton, flags, face blurred"
+    )
+    p.add_argument(
+        "--show-path", action="store_true", help="put the video path in the report (off: withheld)"
+    )
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("batch", help="score every video in a folder")
+    p = sub.add_parser(
+        "compare", help="compare a pre and a post session (change beyond measurement noise?)"
+    )
+    p.add_argument("pre", help="video, or a JSON result of `posescore score --json`")
+    p.add_argument("post", help="video, or a JSON result of `posescore score --json`")
+    p.add_argument("--task", default="walk_forward", choices=TASKS)
+    p.add_argument("--json", help="write the comparison JSON here")
+    p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
+    p.add_argument("--model", help="model file (.skops) instead of the default")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--only-changes", action="store_true", help="list only changes beyond noise")
+    p.add_argument("--show-path", action="store_true", help="put video paths in the outputs")
+    p.add_argument("--no-cache", action="store_true", help="re-run pose estimation")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("course", help="treatment course from a manifest CSV: table, trends, plot")
+    p.add_argument(
+        "manifest", help="CSV with columns patient_id, session, date, phase, task, video"
+    )
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--model", help="model file (.skops) instead of the default")
+    p.add_argument("--show-path", action="store_true", help="put video paths in the outputs")
+    p.add_argument("--no-cache", action="store_true", help="re-run pose estimation")
+    p.set_defaults(func=cmd_course)
+
+    p = sub.add_parser("batch", help="score every video below a folder (recursive)")
     p.add_argument("folder")
-    p.add_argument("--out", required=True, help="output folder (scores.csv + JSON per video)")
+    p.add_argument(
+        "--out", required=True, help="output folder (scores.csv, scores.parquet, JSON per video)"
+    )
     p.add_argument("--task", default="walk_forward", choices=TASKS)
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.add_argument("--no-cache", action="store_true", help="re-run pose estimation")
+    p.add_argument("--workers", type=int, default=1, help="processes (each loads the model once)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip videos already scored with the same model and pose extractor",
+    )
+    p.add_argument(
+        "--anonymize", action="store_true", help="replace file names in outputs by salted hashes"
+    )
+    p.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser(
+        "profile", help="task-specificity of a session: provoking factor and leg item"
+    )
+    p.add_argument("videos", nargs="*", help="task videos of one session")
+    p.add_argument("--tasks", nargs="+", choices=TASKS, help="task of each video, same order")
+    p.add_argument("--manifest", help="CSV with columns video,task instead of VIDEO... --tasks")
+    p.add_argument("--json", help="write the profile JSON here")
+    p.add_argument("--model", help="model file (.skops) instead of the default")
+    p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("phantom", help="render synthetic walking videos with ground truth")
     p.add_argument("--out", required=True)
@@ -290,7 +483,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--name", help="file name stem (default: from the parameters)")
+    p.add_argument("--dataset", type=int, metavar="N",
+                   help="render a labelled set of N varied clips with manifest.csv "
+                        "(uses --out, one --seed, --duration; ignores the single-clip options)")
+    p.add_argument("--families", type=int, nargs="+",
+                   help="style families to draw from (default 1-5; 0 = original look)")
+    p.add_argument("--hold-out-families", type=int, nargs="+",
+                   help="families whose clips get split=test in the manifest")
+    p.add_argument("--clips-per-subject", type=int, default=2)
+    p.add_argument("--workers", type=int, default=1, help="rendering processes (--dataset)")
     p.set_defaults(func=cmd_phantom)
+
+    p = sub.add_parser("train", help="train a model from a ratings CSV")
+    p.add_argument("ratings", help="CSV: video, subject_id, left_severity, right_severity[, task, rater]")
+    p.add_argument("--out", required=True, help="model path, e.g. models/clinic.skops")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a model on a labelled folder")
+    p.add_argument("folder", help="folder with ratings.csv, or phantom videos + *.truth.json")
+    p.add_argument("--model", help="model file (.skops) instead of the default")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--json", help="write the metrics here")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train-phantom", help="train the default model on phantom videos")
     p.add_argument("--out", default="models/default.skops")

@@ -167,9 +167,54 @@ class FeatureConfig(_Section):
 class QualityConfig(_Section):
     """When a video can support a score."""
 
+    min_body_height_px: float = Field(
+        150.0, ge=0, description="Smallest median body height (nose to heel) in the frame, px."
+    )
     min_pose_fraction: float = Field(0.6, ge=0, le=1, description="Frames with a body, fraction.")
     min_legs_visible_fraction: float = Field(
         0.5, ge=0, le=1, description="Frames with both legs visible, fraction."
+    )
+
+
+class PhenomenologyConfig(_Section):
+    """Thresholds of the per-leg phenomenology flags (``posescore.phenomenology``)."""
+
+    inversion_threshold_deg: float = Field(
+        10.0, description="Foot inversion in stance above which a stride shows inversion, deg."
+    )
+    toe_extension_threshold_deg: float = Field(
+        12.0,
+        description="Toe-tip elevation in swing above the leg's own stance value, deg, marking "
+        "a striatal-toe-like stride (proxy: MediaPipe has no great-toe landmark).",
+    )
+    knee_hyperextension_deg: float = Field(
+        -5.0, description="Knee flexion at heel strike below this is hyperextension, deg."
+    )
+    knee_excess_flexion_deg: float = Field(
+        25.0, description="Mean stance knee flexion above this is excessive flexion, deg."
+    )
+    circumduction_threshold_leglen: float = Field(
+        0.08, ge=0, description="Swing lateral ankle excursion above this, leg lengths."
+    )
+    tremor_band_hz: tuple[float, float] = Field(
+        (4.0, 8.0), description="Dystonic tremor band, Hz (lower, upper)."
+    )
+    tremor_power_threshold: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share of foot-motion power (above the stride frequency) in the tremor "
+        "band above which tremor is flagged; MediaPipe jitter on tremor-free phantoms gave "
+        "0.05-0.5 (not validated on real tremor).",
+    )
+    sustained_fraction: float = Field(
+        0.8, ge=0, le=1, description="Posture in at least this share of strides = sustained."
+    )
+    posture_present_fraction: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A leg shows a posture when at least this share of its strides do.",
     )
 
 
@@ -192,6 +237,7 @@ class Settings(_Section):
     gait: GaitConfig = GaitConfig()
     feature: FeatureConfig = FeatureConfig()
     quality: QualityConfig = QualityConfig()
+    phenomenology: PhenomenologyConfig = PhenomenologyConfig()
     model: ModelConfig = ModelConfig()
 
 

@@ -194,6 +194,50 @@ def foot_inversion_deg(
     return medial_sign * _signed_angle_deg(shank, sole)
 
 
+def toe_extension_proxy_deg(ankle: np.ndarray, heel: np.ndarray, toe: np.ndarray) -> np.ndarray:
+    """Toe-tip elevation relative to the rear foot, a proxy for great-toe extension.
+
+    MediaPipe has no separate great-toe landmark: ``foot_index`` (31/32) is the tip of the
+    foot, so toe extension is measured as how far the toe tip is rotated up towards the
+    heel->ankle line: ``90 - angle(heel->ankle, heel->toe)``. It mixes real toe (MTP)
+    extension with foot shape and landmark placement, so use it within a leg (swing vs the
+    leg's other strides) or between legs and sessions, not as an absolute MTP angle.
+
+    Parameters
+    ----------
+    ankle, heel, toe : ndarray, shape (T, 2)
+        Image coordinates, px, y down.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        Degrees; larger = toe tip raised towards the shin. Independent of walking direction.
+    """
+    return 90.0 - _angle_between_deg(_up(ankle - heel), _up(toe - heel))
+
+
+def lateral_offset_leglen(
+    hip: np.ndarray, ankle: np.ndarray, medial_sign: float, leg_length_px: float
+) -> np.ndarray:
+    """Lateral (abducted) position of the ankle relative to its hip, leg lengths.
+
+    Parameters
+    ----------
+    hip, ankle : ndarray, shape (T, 2)
+        Image coordinates, px, frontal or posterior view.
+    medial_sign : float
+        +1 if the leg's medial side is image +x, -1 if -x.
+    leg_length_px : float
+        Body scale, px.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        Positive = ankle lateral to the hip (leg abducted), negative = medial.
+    """
+    return -medial_sign * (ankle[:, 0] - hip[:, 0]) / leg_length_px
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -211,12 +255,15 @@ class FeatureSpec:
         One-line definition.
     views : tuple of str
         Camera views in which the feature is measurable; None in the others.
+    reference : str
+        Where the definition comes from (short citation; full list in docs/features.md).
     """
 
     name: str
     unit: str
     definition: str
     views: tuple[str, ...]
+    reference: str = "Winter 2009, ch. 3 (segment and joint angles)"
 
 
 _PER_SIDE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -224,7 +271,8 @@ _PER_SIDE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "ankle_plantarflexion_hs_deg",
         "deg",
         "Ankle plantarflexion at heel strike, mean over strides (0 = foot perpendicular to "
-        "shank, + = plantarflexion).",
+        "shank, + = plantarflexion). Walking backward (toe lands first): at the heel's last "
+        "contact, the time mirror of a forward heel strike; likewise for every _hs_ feature.",
         SAGITTAL_PLANE_VIEWS,
     ),
     (
@@ -303,6 +351,28 @@ _PER_SIDE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "the ankle->sole-centre line, + = medial (inversion), mean over strides.",
         FRONTAL_PLANE_VIEWS,
     ),
+    (
+        "knee_flexion_stance_deg",
+        "deg",
+        "Knee flexion in stance (heel strike to toe off), mean over strides (healthy about "
+        "5..15; excessive flexion larger, hyperextension negative).",
+        SAGITTAL_PLANE_VIEWS,
+    ),
+    (
+        "toe_extension_swing_deg",
+        "deg",
+        "Toe-tip elevation proxy in swing: 90 - angle(heel->ankle, heel->foot_index), mean "
+        "over strides. MediaPipe has no great-toe landmark; this is the foot tip's rotation "
+        "towards the shin, not a true MTP angle.",
+        SAGITTAL_PLANE_VIEWS,
+    ),
+    (
+        "hip_circumduction_leglen",
+        "leglen",
+        "Hip circumduction (frontal/posterior view): largest lateral ankle offset from the "
+        "hip in swing minus its median in stance, mean over strides.",
+        FRONTAL_PLANE_VIEWS,
+    ),
 )
 
 _ASYMMETRY: tuple[str, ...] = (
@@ -319,17 +389,42 @@ _ASYMMETRY: tuple[str, ...] = (
 )
 
 
+_EVENTS_REFERENCE = "Zeni 2008 (sagittal events); O'Connor 2007 (frontal events)"
+_REFERENCES: dict[str, str] = {
+    "stride_time_s": _EVENTS_REFERENCE,
+    "swing_fraction": _EVENTS_REFERENCE,
+    "step_length_proxy_leglen": "Zeni 2008 (heel position relative to the pelvis)",
+    "plantarflexion_posture_fraction": "BFMDRS leg item (Burke 1985): intermittent vs sustained",
+    "foot_inversion_deg": "rearfoot-angle analogue in the image plane (this project)",
+    "toe_extension_swing_deg": "proxy defined in this project (no great-toe landmark)",
+    "hip_circumduction_leglen": "frontal-plane swing path (this project)",
+}
+
+
 def _build_registry() -> dict[str, FeatureSpec]:
     specs: dict[str, FeatureSpec] = {}
+    default_ref = FeatureSpec.reference
     for side in SIDES:
         for measure, unit, definition, views in _PER_SIDE:
             name = f"{side}_{measure}"
-            specs[name] = FeatureSpec(name, unit, f"{side.capitalize()} leg. {definition}", views)
+            specs[name] = FeatureSpec(
+                name,
+                unit,
+                f"{side.capitalize()} leg. {definition}",
+                views,
+                _REFERENCES.get(measure, default_ref),
+            )
     per_side = {m: (u, d, v) for m, u, d, v in _PER_SIDE}
     for measure in _ASYMMETRY:
         unit, definition, views = per_side[measure]
         name = f"asym_{measure}"
-        specs[name] = FeatureSpec(name, unit, f"Left minus right. {definition}", views)
+        specs[name] = FeatureSpec(
+            name,
+            unit,
+            f"Left minus right. {definition}",
+            views,
+            _REFERENCES.get(measure, default_ref),
+        )
     return specs
 
 
@@ -344,28 +439,16 @@ def feature_names() -> list[str]:
 
 def leg_measure_names() -> list[str]:
     """Per-leg measure names without the side prefix, in registry order."""
-    return [name[len("left_"):] for name in FEATURES if name.startswith("left_")]
+    return [name[len("left_") :] for name in FEATURES if name.startswith("left_")]
 
 
-# --------------------------------------------------------------------------- aggregation
+# --------------------------------------------------------------------------- per stride
 
+STRIDE_TIME_KEYS: tuple[str, str] = ("stride_start_s", "stride_end_s")
+"""Extra keys of :func:`stride_measures`: time of each stride's first and closing heel strike."""
 
-def _mean_or_nan(values: list[float], min_n: int) -> float:
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if len(finite) >= min_n else float("nan")
-
-
-def _per_window(
-    series: np.ndarray,
-    windows: list[tuple[int, int]],
-    stat: Callable[[np.ndarray], float],
-    min_n: int,
-) -> float:
-    """Mean over windows ``[a, b)`` of ``stat(series[a:b])``; windows with NaN are skipped."""
-    vals = [
-        float(stat(series[a:b])) for a, b in windows if b > a and np.isfinite(series[a:b]).all()
-    ]
-    return _mean_or_nan(vals, min_n)
+_MEDIAN_MEASURES: frozenset[str] = frozenset({"stride_time_s"})
+"""Per-leg measures aggregated over strides by the median; all others by the mean."""
 
 
 def _medial_sign(traj: Trajectories, side: Side) -> float:
@@ -376,19 +459,32 @@ def _medial_sign(traj: Trajectories, side: Side) -> float:
     return float(np.sign(np.median(dx))) if dx.size else float("nan")
 
 
-def _side_features(
+def _window_stat(
+    series: np.ndarray, a: int | None, b: int | None, stat: Callable[[np.ndarray], float]
+) -> float:
+    """``stat(series[a:b])``; NaN if the window is missing, empty or holds a NaN."""
+    if a is None or b is None or b <= a:
+        return float("nan")
+    w = series[a:b]
+    return float(stat(w)) if np.isfinite(w).all() else float("nan")
+
+
+def _empty_strides() -> dict[str, np.ndarray]:
+    names = leg_measure_names()
+    return {n: np.empty(0) for n in (*names, *STRIDE_TIME_KEYS)}
+
+
+def _side_stride_measures(
     traj: Trajectories, side: Side, ev: GaitEvents | None, cfg: FeatureConfig
-) -> dict[str, float]:
-    """Per-leg measures keyed by ``{measure}_{unit}``; NaN where not measurable."""
-    out = {measure: float("nan") for measure, _, _, _ in _PER_SIDE}
+) -> dict[str, np.ndarray]:
+    """Per-stride values of every per-leg measure of one leg (see :func:`stride_measures`)."""
     leg = traj.leg_length_px
     if ev is None or not (np.isfinite(leg) and leg > 0):
-        return out
-    strides = ev.strides
-    n_min = cfg.min_strides
-    if len(strides) < n_min:
-        logger.debug("%s leg: %d strides, fewer than %d", side, len(strides), n_min)
-        return out
+        return _empty_strides()
+    strides = np.asarray(ev.strides, dtype=int).reshape(-1, 2)
+    n = len(strides)
+    if n == 0:
+        return _empty_strides()
 
     p = {joint: traj.point(side, joint) for joint in LEG_LANDMARKS[side]}
     direction = traj.direction
@@ -403,46 +499,126 @@ def _side_features(
     else:
         knee = hip = heel_fwd = nan_t
     medial = _medial_sign(traj, side)
+    has_medial = bool(np.isfinite(medial) and medial != 0)
     inversion = (
         foot_inversion_deg(p["knee"], p["ankle"], p["heel"], p["toe"], medial)
-        if np.isfinite(medial) and medial != 0
+        if has_medial
         else nan_t
     )
+    toe_ext = toe_extension_proxy_deg(p["ankle"], p["heel"], p["toe"])
+    lateral = lateral_offset_leglen(p["hip"], p["ankle"], medial, leg) if has_medial else nan_t
 
-    hs = strides[:, 0]
-    whole = [(int(a), int(b) + 1) for a, b in strides]
-    swing, stance = [], []
+    rows: list[dict[str, float]] = []
     for a, b in strides:
-        to = ev.toe_off_in(int(a), int(b))
-        if to is not None:
-            stance.append((int(a), to))
-            swing.append((to, int(b)))
+        a, b = int(a), int(b)
+        to = ev.toe_off_in(a, b)
+        # Walking backward the toe lands first; the time mirror of a forward heel strike
+        # is the heel's last contact (the backward toe off), where "at heel strike"
+        # postures are read.
+        hs = a if ev.method != "zeni_backward" else to
+        pf_hs = float(pf[hs]) if hs is not None else float("nan")
+        rows.append(
+            {
+                "ankle_plantarflexion_hs_deg": pf_hs,
+                "ankle_plantarflexion_swing_deg": _window_stat(pf, to, b, np.mean),
+                "ankle_plantarflexion_swing_max_deg": _window_stat(pf, to, b, np.max),
+                "foot_floor_angle_hs_deg": float(ffa[hs]) if hs is not None else float("nan"),
+                "toe_height_swing_leglen": _window_stat(toe_h, to, b, np.mean),
+                "knee_flexion_range_deg": _window_stat(knee, a, b + 1, np.ptp),
+                "knee_flexion_hs_deg": float(knee[hs]) if hs is not None else float("nan"),
+                "hip_flexion_range_deg": _window_stat(hip, a, b + 1, np.ptp),
+                "step_length_proxy_leglen": _window_stat(heel_fwd, a, b + 1, np.max),
+                "stride_time_s": (b - a) / ev.fps,
+                "swing_fraction": (1.0 - (to - a) / (b - a) if to is not None else float("nan")),
+                "plantarflexion_posture_fraction": (
+                    float(pf_hs > cfg.plantarflexion_posture_threshold_deg)
+                    if np.isfinite(pf_hs)
+                    else float("nan")
+                ),
+                "foot_inversion_deg": _window_stat(inversion, a, to, np.mean),
+                "knee_flexion_stance_deg": _window_stat(knee, a, to, np.mean),
+                "toe_extension_swing_deg": _window_stat(toe_ext, to, b, np.mean),
+                "hip_circumduction_leglen": (
+                    _window_stat(lateral, to, b, np.max) - _window_stat(lateral, a, to, np.median)
+                ),
+            }
+        )
+    out: dict[str, np.ndarray] = {}
+    for name in leg_measure_names():
+        values = np.array([r.get(name, np.nan) for r in rows], dtype=float)
+        if traj.view not in FEATURES[f"{side}_{name}"].views:
+            values = np.full(n, np.nan)
+        out[name] = values
+    ts = np.asarray(traj.timestamps_s, dtype=float)
+    out["stride_start_s"] = ts[strides[:, 0]]
+    out["stride_end_s"] = ts[strides[:, 1]]
+    return out
 
-    pf_hs = pf[hs]
-    pf_hs = pf_hs[np.isfinite(pf_hs)]
-    stance_fr = ev.stance_fractions
-    stride_s = ev.stride_times_s
-    out.update(
-        ankle_plantarflexion_hs_deg=_mean_or_nan(list(pf_hs), n_min),
-        ankle_plantarflexion_swing_deg=_per_window(pf, swing, np.mean, n_min),
-        ankle_plantarflexion_swing_max_deg=_per_window(pf, swing, np.max, n_min),
-        foot_floor_angle_hs_deg=_mean_or_nan(list(ffa[hs]), n_min),
-        toe_height_swing_leglen=_per_window(toe_h, swing, np.mean, n_min),
-        knee_flexion_range_deg=_per_window(knee, whole, np.ptp, n_min),
-        knee_flexion_hs_deg=_mean_or_nan(list(knee[hs]), n_min),
-        hip_flexion_range_deg=_per_window(hip, whole, np.ptp, n_min),
-        step_length_proxy_leglen=_per_window(heel_fwd, whole, np.max, n_min),
-        stride_time_s=float(np.median(stride_s)) if len(stride_s) >= n_min else float("nan"),
-        swing_fraction=(
-            float(1.0 - np.mean(stance_fr)) if len(stance_fr) >= n_min else float("nan")
-        ),
-        plantarflexion_posture_fraction=(
-            float(np.mean(pf_hs > cfg.plantarflexion_posture_threshold_deg))
-            if len(pf_hs) >= n_min
-            else float("nan")
-        ),
-        foot_inversion_deg=_per_window(inversion, stance, np.mean, n_min),
-    )
+
+def stride_measures(
+    traj: Trajectories,
+    events: Mapping[str, GaitEvents],
+    cfg: FeatureConfig | None = None,
+) -> dict[Side, dict[str, np.ndarray]]:
+    """Per-stride table of every per-leg measure, for both legs.
+
+    A stride runs from one heel strike to the next of the same foot (``GaitEvents.strides``).
+    Swing is toe off -> closing heel strike, stance heel strike -> toe off; a stride without a
+    toe off has NaN swing/stance measures.
+
+    Parameters
+    ----------
+    traj : Trajectories
+        Cleaned trajectories (its ``view`` decides which measures are measurable).
+    events : mapping
+        ``{"left": GaitEvents, "right": GaitEvents}``; a missing side gives empty arrays.
+    cfg : FeatureConfig, optional
+        Posture threshold; defaults when omitted.
+
+    Returns
+    -------
+    dict
+        ``{side: {name: ndarray (n_strides,)}}`` where ``name`` is each of
+        :func:`leg_measure_names` (e.g. ``ankle_plantarflexion_hs_deg``; NaN where not
+        measurable in this stride or this view) plus ``stride_start_s`` and ``stride_end_s``
+        (time of the stride's heel strikes, s). ``plantarflexion_posture_fraction`` is 1.0 or
+        0.0 per stride (posture present or absent). All arrays of a side have the same length.
+    """
+    cfg = cfg if cfg is not None else FeatureConfig()
+    return {side: _side_stride_measures(traj, side, events.get(side), cfg) for side in SIDES}
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def aggregate_strides(table: Mapping[str, np.ndarray], min_strides: int) -> dict[str, float]:
+    """Collapse one leg's per-stride table into per-leg measures.
+
+    Each measure is the mean (``stride_time_s``: the median) of its finite per-stride values,
+    NaN when fewer than ``min_strides`` are finite.
+
+    Parameters
+    ----------
+    table : mapping
+        One side of :func:`stride_measures`.
+    min_strides : int
+        Fewest finite strides for a value.
+
+    Returns
+    -------
+    dict
+        :func:`leg_measure_names` -> float (NaN when not measurable).
+    """
+    out: dict[str, float] = {}
+    for name in leg_measure_names():
+        values = np.asarray(table.get(name, np.empty(0)), dtype=float)
+        finite = values[np.isfinite(values)]
+        if finite.size < max(1, min_strides):
+            out[name] = float("nan")
+        elif name in _MEDIAN_MEASURES:
+            out[name] = float(np.median(finite))
+        else:
+            out[name] = float(np.mean(finite))
     return out
 
 
@@ -450,6 +626,7 @@ def compute_features(
     traj: Trajectories,
     events: Mapping[str, GaitEvents],
     cfg: FeatureConfig | None = None,
+    strides: Mapping[Side, Mapping[str, np.ndarray]] | None = None,
 ) -> dict[str, float | None]:
     """Compute every feature of :data:`FEATURES` for both legs.
 
@@ -461,6 +638,8 @@ def compute_features(
         ``{"left": GaitEvents, "right": GaitEvents}``; a missing side gives None features.
     cfg : FeatureConfig, optional
         Posture threshold and minimum stride count; defaults when omitted.
+    strides : mapping, optional
+        A precomputed :func:`stride_measures` table of the same inputs (saves recomputing).
 
     Returns
     -------
@@ -469,7 +648,8 @@ def compute_features(
         missing data). Never NaN.
     """
     cfg = cfg if cfg is not None else FeatureConfig()
-    per_side = {side: _side_features(traj, side, events.get(side), cfg) for side in SIDES}
+    table = strides if strides is not None else stride_measures(traj, events, cfg)
+    per_side = {side: aggregate_strides(table.get(side, {}), cfg.min_strides) for side in SIDES}
     result: dict[str, float | None] = {}
     for name, spec in FEATURES.items():
         prefix, _, measure = name.partition("_")

@@ -5,8 +5,12 @@ Two detectors, chosen by the camera view:
 - sagittal and oblique views: Zeni et al. (2008), the foot position relative to the pelvis
   along the walking direction. Heel strike is a maximum of the heel's forward position, toe
   off a minimum of the toe's. Being relative to the pelvis, it works for walking across the
-  frame and walking in place (treadmill) alike.
-- frontal and posterior views: the vertical heel (and toe) trajectory. Heel strike is the
+  frame and walking in place (treadmill) alike. Walking backward (the stance foot moves
+  forward relative to the pelvis) is detected and the method time-reversed: heel strike
+  (initial contact, by the toe) is a minimum of the toe's forward position, toe off a
+  maximum of the heel's.
+- frontal and posterior views: the vertical heel (and toe) trajectory in the image (not
+  relative to the pelvis, which bobs during the stride). Heel strike is the
   first frame after the swing apex at which the heel's downward velocity has fallen below
   10 % of its peak in that swing (the heel reaches its low plateau); toe off is the last frame
   before the toe's swing apex at which its upward velocity is still below 10 % of its peak.
@@ -71,9 +75,7 @@ def dominant_period_frames(signal: np.ndarray, min_lag: int, max_lag: int) -> in
     if lags.size < 3:
         return None
     # unbiased estimate: each lag normalised by its overlap, so long lags are not damped
-    acf = np.array([np.dot(x[:-lag], x[lag:]) / (x.size - lag) for lag in lags]) / (
-        denom / x.size
-    )
+    acf = np.array([np.dot(x[:-lag], x[lag:]) / (x.size - lag) for lag in lags]) / (denom / x.size)
     peaks, _ = find_peaks(acf, height=0.3)
     return int(lags[peaks[0]]) if peaks.size else None
 
@@ -92,7 +94,8 @@ class GaitEvents:
     fps : float
         Frames per second, to convert frames to seconds.
     method : str
-        ``"zeni"``, ``"vertical_heel"`` or ``"none"`` (no usable signal).
+        ``"zeni"``, ``"zeni_backward"`` (walking backward), ``"vertical_heel"`` or
+        ``"none"`` (no usable signal).
     min_stride_s, max_stride_s : float
         Plausible stride duration range, s; strides outside it are not used.
     """
@@ -203,8 +206,12 @@ def detect_gait_events(
     heel = traj.point(side, "heel")
     toe = traj.point(side, "toe")
     if traj.view in _VERTICAL_VIEWS:
-        heel_up = (pelvis[:, 1] - heel[:, 1]) / leg
-        toe_up = (pelvis[:, 1] - toe[:, 1]) / leg
+        # Absolute image height, not relative to the pelvis: the pelvis bobs by several
+        # centimetres over a stride, which shifted the detected plateaus by 2-4 frames
+        # (phantom check). The stance foot is still in the image whether the subject
+        # walks in place or towards / away from a fixed camera.
+        heel_up = -heel[:, 1] / leg
+        toe_up = -toe[:, 1] / leg
         hs = _vertical_heel_strikes(heel_up, distance, prominence_leglen)
         to = _vertical_toe_offs(toe_up, distance, prominence_leglen)
         method = "vertical_heel"
@@ -220,9 +227,16 @@ def detect_gait_events(
         )
         if period is not None:
             distance = max(distance, int(PERIOD_DISTANCE_FRACTION * period))
-        hs = _peaks(heel_fwd, distance, prominence_leglen)
-        to = _peaks(-toe_fwd, distance, prominence_leglen)
-        method = "zeni"
+        if walks_backward(heel_fwd, heel[:, 1]):
+            # time-reversed Zeni: the toe lands at its most posterior position and the
+            # heel leaves the floor at its most anterior one
+            hs = _peaks(-toe_fwd, distance, prominence_leglen)
+            to = _peaks(heel_fwd, distance, prominence_leglen)
+            method = "zeni_backward"
+        else:
+            hs = _peaks(heel_fwd, distance, prominence_leglen)
+            to = _peaks(-toe_fwd, distance, prominence_leglen)
+            method = "zeni"
     logger.debug("%s leg: %d heel strikes, %d toe offs (%s)", side, hs.size, to.size, method)
     return GaitEvents(
         side=side,
@@ -233,6 +247,38 @@ def detect_gait_events(
         min_stride_s=2 * cfg.min_step_time_s,
         max_stride_s=2 * cfg.max_step_time_s,
     )
+
+
+def walks_backward(heel_fwd: np.ndarray, heel_y_px: np.ndarray, floor_share: float = 0.3) -> bool:
+    """Whether the foot moves forward relative to the pelvis while on the floor.
+
+    In forward walking the stance foot travels backward relative to the pelvis; in backward
+    walking forward. The stance frames are taken as the ``floor_share`` of frames in which
+    the heel is lowest in the image (largest y); works walking in place and across.
+
+    Parameters
+    ----------
+    heel_fwd : ndarray, shape (T,)
+        Heel position relative to the pelvis along the facing direction, leg lengths.
+    heel_y_px : ndarray, shape (T,)
+        Heel image y, px (down).
+    floor_share : float
+        Share of frames taken as stance.
+
+    Returns
+    -------
+    bool
+        True for backward walking; False when forward or undecidable.
+    """
+    velocity = np.full_like(heel_fwd, np.nan)
+    for start, stop in finite_runs(np.isfinite(heel_fwd)):
+        if stop - start >= 2:
+            velocity[start:stop] = np.gradient(heel_fwd[start:stop])
+    ok = np.isfinite(velocity) & np.isfinite(heel_y_px)
+    if ok.sum() < 10:
+        return False
+    low = heel_y_px[ok] >= np.quantile(heel_y_px[ok], 1.0 - floor_share)
+    return bool(np.median(velocity[ok][low]) > 0)
 
 
 def _vertical_heel_strikes(height: np.ndarray, distance: int, prominence: float) -> np.ndarray:

@@ -18,10 +18,17 @@ from typing import Optional
 import numpy as np
 import skops.io as sio
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from posescore.constants import SIDES, Side
 from posescore.errors import ModelError
@@ -37,22 +44,14 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "defaul
 TRUSTED_TYPES = frozenset(
     {
         "posescore.model.LegSeverityModel",
-        "sklearn.pipeline.Pipeline",
-        "sklearn.impute._base.SimpleImputer",
-        "sklearn.ensemble._forest.RandomForestRegressor",
-        "sklearn.ensemble._forest.RandomForestClassifier",
-        "sklearn.tree._classes.DecisionTreeRegressor",
-        "sklearn.tree._classes.DecisionTreeClassifier",
         "sklearn.tree._tree.Tree",
-        "sklearn.model_selection._split.GroupKFold",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "numpy.dtype",
-        "numpy.ndarray",
-        "numpy.float64",
-        "numpy.int64",
-        "builtins.slice",
     }
 )
-"""Types a model file may contain; anything else is refused (skops, CVE-2024-37065)."""
+"""Types beyond skops' own safe defaults that a model file may contain (reviewed: our
+estimator class and the tree structures of scikit-learn forests and boosting); a file with any
+other type is refused without loading (skops refuses ``trusted=True``, CVE-2024-37065)."""
 
 
 def near_leg_indicator(view: str, side: Side) -> float:
@@ -95,13 +94,20 @@ def design_column_names(measures: list[str]) -> list[str]:
     return [f"own_{m}" for m in measures] + [f"contra_{m}" for m in measures] + ["near_leg"]
 
 
+FAMILIES = ("random_forest", "gradient_boosting", "ridge")
+"""Model families ``LegSeverityModel`` can use; training compares them by grouped CV."""
+
+
 class LegSeverityModel(RegressorMixin, BaseEstimator):
     """Severity 0-4 per leg with class probabilities and a split-conformal interval.
 
     Parameters
     ----------
+    family : {"random_forest", "gradient_boosting", "ridge"}
+        Regressor and classifier family (random forests; histogram gradient boosting;
+        ridge regression with multinomial logistic regression for the classes).
     n_estimators : int
-        Trees per forest.
+        Trees per forest or boosting iterations.
     min_samples_leaf : int
         Smallest leaf of each tree.
     interval_coverage : float
@@ -113,26 +119,67 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
+        family: str = "random_forest",
         n_estimators: int = 300,
         min_samples_leaf: int = 2,
         interval_coverage: float = 0.9,
         random_state: int = 0,
     ) -> None:
+        self.family = family
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
         self.interval_coverage = interval_coverage
         self.random_state = random_state
 
     def _regressor(self) -> Pipeline:
-        return make_pipeline(
-            SimpleImputer(strategy="median", keep_empty_features=True),
-            RandomForestRegressor(
-                n_estimators=self.n_estimators,
-                min_samples_leaf=self.min_samples_leaf,
-                random_state=self.random_state,
-                n_jobs=1,
-            ),
-        )
+        imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+        if self.family == "random_forest":
+            return make_pipeline(
+                imputer,
+                RandomForestRegressor(
+                    n_estimators=self.n_estimators,
+                    min_samples_leaf=self.min_samples_leaf,
+                    random_state=self.random_state,
+                    n_jobs=1,
+                ),
+            )
+        if self.family == "gradient_boosting":
+            return make_pipeline(
+                imputer,
+                HistGradientBoostingRegressor(
+                    max_iter=self.n_estimators,
+                    learning_rate=0.05,
+                    min_samples_leaf=max(self.min_samples_leaf, 5),
+                    random_state=self.random_state,
+                ),
+            )
+        if self.family == "ridge":
+            return make_pipeline(imputer, StandardScaler(), Ridge(alpha=1.0))
+        raise ValueError(f"unknown model family {self.family!r}; choose one of {FAMILIES}")
+
+    def _classifier(self) -> Pipeline:
+        imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+        if self.family == "random_forest":
+            return make_pipeline(
+                imputer,
+                RandomForestClassifier(
+                    n_estimators=self.n_estimators,
+                    min_samples_leaf=self.min_samples_leaf,
+                    random_state=self.random_state,
+                    n_jobs=1,
+                ),
+            )
+        if self.family == "gradient_boosting":
+            return make_pipeline(
+                imputer,
+                HistGradientBoostingClassifier(
+                    max_iter=self.n_estimators,
+                    learning_rate=0.05,
+                    min_samples_leaf=max(self.min_samples_leaf, 5),
+                    random_state=self.random_state,
+                ),
+            )
+        return make_pipeline(imputer, StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, groups: Optional[np.ndarray] = None
@@ -152,15 +199,7 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.regressor_ = self._regressor().fit(X, y)
         y_class = np.clip(np.rint(y), 0, N_CLASSES - 1).astype(int)
-        self.classifier_ = make_pipeline(
-            SimpleImputer(strategy="median", keep_empty_features=True),
-            RandomForestClassifier(
-                n_estimators=self.n_estimators,
-                min_samples_leaf=self.min_samples_leaf,
-                random_state=self.random_state,
-                n_jobs=1,
-            ),
-        ).fit(X, y_class)
+        self.classifier_ = self._classifier().fit(X, y_class)
         n_splits = min(5, len(np.unique(groups)))
         if n_splits >= 2:
             oof = cross_val_predict(

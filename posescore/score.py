@@ -20,9 +20,10 @@ from posescore import __version__
 from posescore.config import Settings
 from posescore.constants import LEG_LANDMARKS, SCHEMA_VERSION, SIDES, TASKS
 from posescore.errors import PosescoreError
-from posescore.features import FEATURES, compute_features
-from posescore.gait import detect_gait_events, gait_summary
+from posescore.features import compute_features, stride_measures
+from posescore.gait import GaitEvents, detect_gait_events, gait_summary
 from posescore.model import LoadedModel, leg_rows, load_model
+from posescore.phenomenology import leg_phenomenology
 from posescore.pose import PoseBackend, extract_pose
 from posescore.signals import Trajectories, clean_pose
 from posescore.types import PoseSequence, VideoMeta
@@ -46,6 +47,26 @@ class LegScore:
     phenomenology: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ScoreTraces:
+    """In-memory signals behind a score, for report plots and overlays (never serialised)."""
+
+    pose: PoseSequence
+    traj: Trajectories
+    events: dict[str, GaitEvents]
+
+
+def strides_block(table: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, list]]:
+    """JSON-ready per-stride values: ``{side: {measure: [value or None per stride]}}``."""
+    return {
+        side: {
+            name: [round(float(v), 4) if np.isfinite(v) else None for v in np.asarray(values)]
+            for name, values in measures.items()
+        }
+        for side, measures in table.items()
+    }
+
+
 @dataclass
 class ScoreResult:
     """Everything ``posescore score`` reports for one video (JSON contract v1)."""
@@ -61,6 +82,10 @@ class ScoreResult:
     model: dict[str, Any]
     timings: dict[str, float]
     pose_from_cache: bool = False
+    strides: dict[str, dict[str, list]] = field(default_factory=dict)
+    """Per-stride values per side (``features.stride_measures``), JSON key ``strides``."""
+    traces: Optional[ScoreTraces] = field(default=None, repr=False, compare=False)
+    """Pose, trajectories and events in memory for reports; not part of the JSON."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of DESIGN.md, schema_version "1"."""
@@ -97,6 +122,7 @@ class ScoreResult:
             "model": self.model,
             "timings": {k: round(t, 4) for k, t in self.timings.items()},
             "pose_from_cache": self.pose_from_cache,
+            "strides": self.strides,
         }
 
 
@@ -118,9 +144,20 @@ def legs_visible_fraction(pose: PoseSequence, visibility_threshold: float) -> fl
 
 
 def assess_quality(
-    pose: PoseSequence, traj: Trajectories, gait: dict[str, Any], settings: Settings
+    pose: PoseSequence,
+    traj: Trajectories,
+    gait: dict[str, Any],
+    settings: Settings,
+    per_stride: Optional[dict[str, dict[str, np.ndarray]]] = None,
 ) -> dict[str, Any]:
-    """Quality block of the contract: can this video support a score, and why not."""
+    """Quality block of the contract: can this video support a score, and why not.
+
+    Checks the share of frames with a body and with both legs visible, the body height in
+    pixels (``quality.min_body_height_px``), the step count, the strides per leg
+    (``gait.min_strides``, from ``per_stride`` when given) and whether the frame rate
+    resolves the tremor band (Nyquist: fps > 2 x its upper edge; a warning, not a reason
+    to refuse the score).
+    """
     q = settings.quality
     detected = float(pose.detected().mean()) if pose.n_frames else 0.0
     legs_visible = legs_visible_fraction(pose, settings.signal.visibility_threshold)
@@ -137,6 +174,31 @@ def assess_quality(
     steps = gait.get("step_count") or 0
     if steps < 2 * settings.gait.min_strides:
         warnings.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
+    body_px = _body_height_px(pose)
+    too_small = body_px is not None and body_px < q.min_body_height_px
+    if too_small:
+        warnings.append(
+            f"the body is only {body_px:.0f} px tall in the frame (need {q.min_body_height_px:.0f}"
+            " px); film closer or at a higher resolution"
+        )
+    strides_per_leg: dict[str, int] = {}
+    if per_stride is not None:
+        strides_per_leg = {
+            side: int(len(per_stride.get(side, {}).get("stride_time_s", []))) for side in SIDES
+        }
+        for side, n in strides_per_leg.items():
+            if n < settings.gait.min_strides:
+                warnings.append(
+                    f"only {n} complete strides of the {side} leg (need "
+                    f"{settings.gait.min_strides}); record a longer walk"
+                )
+    lo_hz, hi_hz = settings.phenomenology.tremor_band_hz
+    tremor_ok = pose.fps > 2 * hi_hz
+    if not tremor_ok:
+        warnings.append(
+            f"frame rate {pose.fps:.1f} fps is too low for the {lo_hz:g}-{hi_hz:g} Hz tremor "
+            f"band (needs more than {2 * hi_hz:g} fps); tremor is not assessed"
+        )
     if traj.view.startswith("sagittal_"):
         near = traj.view.split("_", 1)[1]
         far = "right" if near == "left" else "left"
@@ -148,12 +210,16 @@ def assess_quality(
         detected >= q.min_pose_fraction
         and legs_visible >= q.min_legs_visible_fraction
         and steps >= 2 * settings.gait.min_strides
+        and not too_small
+        and all(n >= settings.gait.min_strides for n in strides_per_leg.values())
     )
     return {
         "scorable": bool(scorable),
         "pose_detected_fraction": round(detected, 4),
         "legs_visible_fraction": round(legs_visible, 4),
-        "body_height_px": _body_height_px(pose),
+        "body_height_px": body_px,
+        "strides_per_leg": strides_per_leg or None,
+        "tremor_band_resolvable": bool(tremor_ok),
         "warnings": warnings,
     }
 
@@ -161,20 +227,32 @@ def assess_quality(
 def _body_height_px(pose: PoseSequence) -> Optional[float]:
     """Median nose-to-lowest-heel height in pixels, a size-in-frame check."""
     y = pose.landmarks[:, :, 1]
-    height = np.nanmax(y[:, [29, 30]], axis=1) - y[:, 0] if pose.n_frames else np.array([])
+    height = np.fmax(y[:, 29], y[:, 30]) - y[:, 0] if pose.n_frames else np.array([])
     height = height[np.isfinite(height)]
     return round(float(np.median(height)), 1) if height.size else None
 
 
-def phenomenology_for(features: dict[str, Optional[float]], side: str) -> dict[str, Any]:
-    """Per-leg measures from the feature dict, each with its unit."""
-    out: dict[str, Any] = {}
-    prefix = f"{side}_"
-    for name, value in features.items():
-        if name.startswith(prefix):
-            spec = FEATURES.get(name)
-            out[name[len(prefix):]] = {"value": value, "unit": spec.unit if spec else None}
-    return out
+def phenomenology_for(
+    per_stride: dict[str, dict[str, np.ndarray]],
+    view: str,
+    settings: Settings,
+    pose: Optional[PoseSequence] = None,
+    stride_time_s: Optional[float] = None,
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Per-leg phenomenology (``legs.<side>.phenomenology``) and the view/video warnings.
+
+    See :func:`posescore.phenomenology.leg_phenomenology`.
+    """
+    legs, warnings = leg_phenomenology(
+        per_stride,  # type: ignore[arg-type]
+        view,
+        pose=pose,
+        stride_time_s=stride_time_s,
+        feature_cfg=settings.feature,
+        cfg=settings.phenomenology,
+        visibility_threshold=settings.signal.visibility_threshold,
+    )
+    return dict(legs), warnings
 
 
 def affected_side_from(severity: dict[str, Optional[float]], threshold: float) -> Optional[str]:
@@ -201,6 +279,33 @@ def model_block(model: LoadedModel) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Measurements:
+    """Everything measured from a pose sequence, before the model."""
+
+    traj: Trajectories
+    events: dict[str, Any]
+    gait: dict[str, Any]
+    per_stride: dict[str, dict[str, np.ndarray]]
+    features: dict[str, Optional[float]]
+
+
+def measure_pose(
+    pose: PoseSequence, settings: Settings, timings: Optional[dict[str, float]] = None
+) -> Measurements:
+    """Clean, detect gait events and compute per-stride and per-video features."""
+    timings = {} if timings is None else timings
+    with _timed(timings, "clean"):
+        traj = clean_pose(pose, settings.signal)
+    with _timed(timings, "gait"):
+        events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
+        gait = gait_summary(events, traj.fps)
+    with _timed(timings, "features"):
+        per_stride = stride_measures(traj, events, settings.feature)
+        features = compute_features(traj, events, settings.feature, strides=per_stride)
+    return Measurements(traj, events, gait, per_stride, features)
+
+
 def score_pose(
     pose: PoseSequence,
     meta: VideoMeta,
@@ -211,14 +316,14 @@ def score_pose(
 ) -> ScoreResult:
     """Score an already extracted pose sequence (the cached re-scoring path)."""
     timings = {} if timings is None else timings
-    with _timed(timings, "clean"):
-        traj = clean_pose(pose, settings.signal)
-    with _timed(timings, "gait"):
-        events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-        gait = gait_summary(events, traj.fps)
-    with _timed(timings, "features"):
-        features = compute_features(traj, events, settings.feature)
-    quality = assess_quality(pose, traj, gait, settings)
+    measured = measure_pose(pose, settings, timings)
+    traj, events, gait = measured.traj, measured.events, measured.gait
+    per_stride, features = measured.per_stride, measured.features
+    quality = assess_quality(pose, traj, gait, settings, per_stride)
+    phenomenology, phen_warnings = phenomenology_for(
+        per_stride, traj.view, settings, pose, gait.get("stride_time_s")
+    )
+    quality["warnings"].extend(w for w in phen_warnings if w not in quality["warnings"])
     legs: dict[str, LegScore] = {}
     with _timed(timings, "model"):
         if quality["scorable"]:
@@ -236,11 +341,11 @@ def score_pose(
                     severity_class=int(np.argmax(proba[i])),
                     severity_interval=[round(float(lo), 3), round(float(hi), 3)],
                     probabilities=[round(float(p), 4) for p in proba[i]],
-                    phenomenology=phenomenology_for(features, side),
+                    phenomenology=phenomenology[side],
                 )
         else:
             for side in SIDES:
-                legs[side] = LegScore(None, None, None, None, phenomenology_for(features, side))
+                legs[side] = LegScore(None, None, None, None, phenomenology[side])
     affected = affected_side_from(
         {side: legs[side].severity for side in SIDES}, settings.model.affected_threshold
     )
@@ -255,6 +360,8 @@ def score_pose(
         features=features,
         model=model_block(model),
         timings=timings,
+        strides=strides_block(per_stride),
+        traces=ScoreTraces(pose=pose, traj=traj, events=dict(events)),
     )
 
 

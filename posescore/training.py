@@ -1,126 +1,221 @@
-"""Training the severity model on phantom videos whose severities are known exactly.
+"""Training and evaluating severity models: from phantom videos or a clinic's ratings.
 
-``train_on_phantom`` renders a varied phantom set, extracts pose (cached) and features,
-cross-validates the model with videos grouped by figure (seed) so that no look is both
-trained and tested on, then fits on everything and writes model + card.
+``train_model`` takes rated videos (a clinic's CSV, or phantom videos whose truth is exact),
+featurises them (pose comes from the cache after the first run, so retraining takes
+seconds), compares model families with subject-grouped cross-validation, fits the best on
+everything and writes the model with a card that states what it was trained on.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import logging
+import math
 import platform
+from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-from scipy.stats import spearmanr
 from sklearn.model_selection import GroupKFold
 
 from posescore import __version__
 from posescore.config import Settings
 from posescore.constants import SIDES
-from posescore.features import compute_features, leg_measure_names
-from posescore.gait import detect_gait_events
-from posescore.model import LegSeverityModel, design_column_names, leg_rows, save_model
-from posescore.phantom import PhantomParams, build_phantom_specs, render_phantom
+from posescore.errors import PosescoreError
+from posescore.evaluation import rater_agreement, severity_metrics
+from posescore.features import leg_measure_names
+from posescore.model import (
+    FAMILIES,
+    LegSeverityModel,
+    LoadedModel,
+    design_column_names,
+    leg_rows,
+    save_model,
+)
 from posescore.pose import extract_pose
-from posescore.signals import clean_pose
+from posescore.score import measure_pose
 
 logger = logging.getLogger(__name__)
 
-ACROSS_FRACTION = 0.3
-"""Share of side-view training clips that walk across the frame (the rest walk in place)."""
+REQUIRED_COLUMNS = ("video", "subject_id", "left_severity", "right_severity")
+
+
+class RatingsError(PosescoreError):
+    """A ratings CSV is malformed; the message names the row."""
+
+
+@dataclass(frozen=True)
+class RatedVideo:
+    """A video with its severity per leg (mean over raters) and each rater's scores."""
+
+    path: Path
+    subject_id: str
+    severity: dict[str, float]
+    task: str = "walk_forward"
+    raters: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class LabelledFeatures:
-    """Features of one labelled video."""
+    """Features of one rated video."""
 
-    video: str
-    group: str
+    video: RatedVideo
     view: str
-    severity: dict[str, float]
     features: dict[str, Optional[float]]
 
 
-def features_of_video(path: Path, settings: Settings) -> tuple[str, dict[str, Optional[float]]]:
-    """View and feature dict of one video (pose from the cache when possible)."""
-    pose, _ = extract_pose(path, settings)
-    traj = clean_pose(pose, settings.signal)
-    events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-    return traj.view, compute_features(traj, events, settings.feature)
+def _severity(row: dict[str, str], column: str, line: int) -> float:
+    text = (row.get(column) or "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise RatingsError(f"row {line}: {column} {text!r} is not a number") from None
+    if not (math.isfinite(value) and 0.0 <= value <= 4.0):
+        raise RatingsError(f"row {line}: {column} {value:g} is outside the 0-4 scale")
+    return value
 
 
-def _render_and_extract(args: tuple[PhantomParams, Path, Settings]) -> LabelledFeatures:
-    params, out_dir, settings = args
-    name = (
-        f"ph_{params.seed}_{params.affected_side}_{params.severity:.2f}_{params.view}_{params.walk}"
-    )
-    video = out_dir / f"{name}.mp4"
-    truth_file = video.with_suffix(".truth.json")
-    if video.exists() and truth_file.exists():
-        truth = json.loads(truth_file.read_text())
-    else:
-        truth = render_phantom(params, video)
-    view, features = features_of_video(video, settings)
-    return LabelledFeatures(
-        video=video.name,
-        group=str(params.seed),
-        view=view,
-        severity={side: float(truth["severity"][side]) for side in SIDES},
-        features=features,
-    )
+def read_ratings(csv_path: str | Path) -> list[RatedVideo]:
+    """Read ``video, subject_id, left_severity, right_severity[, task, rater]``.
+
+    Video paths are relative to the CSV's folder. Several rows for one video (several
+    raters) are averaged; each rater's scores are kept for agreement statistics.
+
+    Raises
+    ------
+    RatingsError
+        Missing columns, empty subject, unknown video, non-numeric or out-of-range rating,
+        naming the row (the header is row 1).
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise RatingsError(f"ratings file not found: {csv_path}")
+    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        columns = [c.strip() for c in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise RatingsError(f"{csv_path.name}: missing column(s) {', '.join(missing)}")
+        rows = [({k.strip(): v for k, v in r.items() if k}, i) for i, r in enumerate(reader, 2)]
+    if not rows:
+        raise RatingsError(f"{csv_path.name}: no rating rows")
+    grouped: dict[Path, list[tuple[dict[str, str], int]]] = defaultdict(list)
+    for row, line in rows:
+        name = (row.get("video") or "").strip()
+        if not name:
+            raise RatingsError(f"row {line}: empty video")
+        path = (csv_path.parent / name).resolve()
+        if not path.is_file():
+            raise RatingsError(f"row {line}: video {name!r} not found next to {csv_path.name}")
+        if not (row.get("subject_id") or "").strip():
+            raise RatingsError(f"row {line}: empty subject_id")
+        grouped[path].append((row, line))
+    videos = []
+    for path, entries in grouped.items():
+        subjects = {r["subject_id"].strip() for r, _ in entries}
+        if len(subjects) > 1:
+            raise RatingsError(f"row {entries[1][1]}: {path.name} has several subject_ids")
+        raters = {}
+        for k, (row, line) in enumerate(entries):
+            rater = (row.get("rater") or "").strip() or f"rater{k + 1}"
+            raters[rater] = {side: _severity(row, f"{side}_severity", line) for side in SIDES}
+        mean = {side: float(np.mean([r[side] for r in raters.values()])) for side in SIDES}
+        task = (entries[0][0].get("task") or "").strip() or "walk_forward"
+        videos.append(RatedVideo(path, subjects.pop(), mean, task, raters))
+    return videos
 
 
-def build_phantom_features(
-    specs: Sequence[PhantomParams], out_dir: Path, settings: Settings, workers: int = 2
+def phantom_rated_videos(folder: str | Path) -> list[RatedVideo]:
+    """Videos of a folder with phantom ``*.truth.json`` sidecars, rated by their truth."""
+    out = []
+    for truth_path in sorted(Path(folder).rglob("*.truth.json")):
+        video = truth_path.with_name(truth_path.name[: -len(".truth.json")] + ".mp4")
+        if not video.is_file():
+            continue
+        truth = json.loads(truth_path.read_text())
+        severity = {side: float(truth["severity"][side]) for side in SIDES}
+        seed = truth.get("params", {}).get("seed", video.stem)
+        out.append(RatedVideo(video, f"phantom-seed-{seed}", severity, raters={"truth": severity}))
+    return out
+
+
+def labelled_folder(folder: str | Path) -> list[RatedVideo]:
+    """A folder's ``ratings.csv`` if present, else its phantom truth sidecars."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PosescoreError(f"not a folder: {folder}")
+    ratings = folder / "ratings.csv"
+    videos = read_ratings(ratings) if ratings.is_file() else phantom_rated_videos(folder)
+    if not videos:
+        raise PosescoreError(f"{folder} has neither ratings.csv nor phantom *.truth.json files")
+    return videos
+
+
+def _featurise_one(args: tuple[RatedVideo, Settings]) -> LabelledFeatures:
+    video, settings = args
+    pose, _ = extract_pose(video.path, settings)
+    measured = measure_pose(pose, settings)
+    return LabelledFeatures(video, measured.traj.view, measured.features)
+
+
+def featurise(
+    videos: Sequence[RatedVideo], settings: Settings, workers: int = 2
 ) -> list[LabelledFeatures]:
-    """Render (unless present) and featurise every spec, in ``workers`` processes."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(p, out_dir, settings) for p in specs]
+    """Features of every video, in ``workers`` processes; a video that fails is skipped."""
+    jobs = [(v, settings) for v in videos]
+    results: list[LabelledFeatures] = []
     if workers <= 1:
-        return [_render_and_extract(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_render_and_extract, jobs))
+        outcomes = [_try(_featurise_one, job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(_try_featurise, jobs))
+    for video, outcome in zip(videos, outcomes):
+        if isinstance(outcome, str):
+            logger.warning("skipping a training video: %s", outcome)
+        else:
+            results.append(outcome)
+    return results
+
+
+def _try(fn, job):  # noqa: ANN001, ANN202 - small adapter for process pools
+    try:
+        return fn(job)
+    except PosescoreError as exc:
+        return str(exc)
+
+
+def _try_featurise(job: tuple[RatedVideo, Settings]) -> LabelledFeatures | str:
+    return _try(_featurise_one, job)
 
 
 def design_matrix(
     data: Sequence[LabelledFeatures], measures: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leg rows X (2n, p), severities y (2n,) and groups (2n,) for a labelled set."""
+    """Leg rows X (2n, p), severities y (2n,) and subject groups (2n,)."""
     X = np.vstack([leg_rows(d.features, d.view, measures) for d in data])
-    y = np.array([d.severity[side] for d in data for side in SIDES])
-    groups = np.array([d.group for d in data for _ in SIDES])
+    y = np.array([d.video.severity[side] for d in data for side in SIDES])
+    groups = np.array([d.video.subject_id for d in data for _ in SIDES])
     return X, y, groups
 
 
-def cross_validated_metrics(
+def out_of_fold(
     estimator: LegSeverityModel, X: np.ndarray, y: np.ndarray, groups: np.ndarray, n_splits: int = 5
-) -> dict[str, Any]:
-    """Group-k-fold out-of-fold metrics: MAE, Spearman, class accuracy, interval coverage."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Subject-grouped out-of-fold predictions (2n,) and intervals (2n, 2)."""
     pred = np.full(len(y), np.nan)
-    lo = np.full(len(y), np.nan)
-    hi = np.full(len(y), np.nan)
-    for train, test in GroupKFold(n_splits=min(n_splits, len(set(groups)))).split(X, y, groups):
+    interval = np.full((len(y), 2), np.nan)
+    n_splits = min(n_splits, len(set(groups)))
+    for train, test in GroupKFold(n_splits=n_splits).split(X, y, groups):
         fitted = LegSeverityModel(**estimator.get_params()).fit(X[train], y[train], groups[train])
         pred[test] = fitted.predict(X[test])
-        interval = fitted.predict_interval(X[test])
-        lo[test], hi[test] = interval[:, 0], interval[:, 1]
-    rho = spearmanr(pred, y).statistic
-    return {
-        "n_legs": int(len(y)),
-        "n_groups": int(len(set(groups))),
-        "mae": round(float(np.mean(np.abs(pred - y))), 3),
-        "spearman": round(float(rho), 3),
-        "class_accuracy": round(float(np.mean(np.rint(pred) == np.rint(y))), 3),
-        "within_one_class": round(float(np.mean(np.abs(np.rint(pred) - np.rint(y)) <= 1)), 3),
-        "interval_coverage": round(float(np.mean((y >= lo) & (y <= hi))), 3),
-        "cv": f"GroupKFold({min(n_splits, len(set(groups)))}) by phantom figure (seed)",
-    }
+        interval[test] = fitted.predict_interval(X[test])
+    return pred, interval
 
 
 def versions() -> dict[str, str]:
@@ -137,6 +232,131 @@ def versions() -> dict[str, str]:
     }
 
 
+def _data_summary(data: Sequence[LabelledFeatures], y: np.ndarray) -> dict[str, Any]:
+    classes = np.clip(np.floor(y + 0.5), 0, 4).astype(int)
+    digest = hashlib.sha256()
+    for d in sorted(data, key=lambda d: d.video.path.name):
+        digest.update(d.video.path.name.encode() + json.dumps(d.video.severity).encode())
+    return {
+        "n_videos": len(data),
+        "n_subjects": len({d.video.subject_id for d in data}),
+        "views": {v: sum(d.view == v for d in data) for v in sorted({d.view for d in data})},
+        "tasks": sorted({d.video.task for d in data}),
+        "leg_severity_class_counts": np.bincount(classes, minlength=5).tolist(),
+        "labels_sha256": digest.hexdigest(),
+    }
+
+
+def train_model(
+    videos: Sequence[RatedVideo],
+    out_path: str | Path,
+    settings: Settings = Settings(),
+    workers: int = 2,
+    trained_on: str = "clinic ratings",
+    families: Sequence[str] = FAMILIES,
+    extra_card: Optional[dict[str, Any]] = None,
+) -> dict[str, Any]:
+    """Featurise, compare families by subject-grouped CV, fit the best, save model + card.
+
+    Returns
+    -------
+    dict
+        The model card as written beside the model.
+    """
+    out_path = Path(out_path)
+    if out_path.suffix != ".skops":
+        out_path = out_path.with_suffix(".skops")
+    data = featurise(videos, settings, workers)
+    if len({d.video.subject_id for d in data}) < 3:
+        raise RatingsError("need videos of at least 3 subjects to cross-validate a model")
+    measures = leg_measure_names()
+    X, y, groups = design_matrix(data, measures)
+    comparison, predictions = {}, {}
+    for family in families:
+        candidate = LegSeverityModel(family=family)
+        pred, interval = out_of_fold(candidate, X, y, groups)
+        predictions[family] = pred
+        comparison[family] = severity_metrics(
+            y, pred, groups, interval, candidate.interval_coverage
+        )
+        logger.info("family %s: CV MAE %.3f", family, comparison[family]["mae"])
+    best = min(families, key=lambda f: comparison[f]["mae"])
+    estimator = LegSeverityModel(family=best).fit(X, y, groups)
+    card: dict[str, Any] = {
+        "name": out_path.stem,
+        "version": __version__,
+        "trained_on": trained_on,
+        "clinically_validated": False,
+        "estimator": f"LegSeverityModel(family={best!r}): regressor + classifier, split-conformal",
+        "params": estimator.get_params(),
+        "interval_coverage": estimator.interval_coverage,
+        "interval_halfwidth": round(estimator.interval_halfwidth_, 3),
+        "measures": measures,
+        "columns": design_column_names(measures),
+        "training_set": _data_summary(data, y),
+        "cv_metrics": comparison[best],
+        "family_comparison": {f: {k: comparison[f][k] for k in ("mae", "spearman_affected_leg",
+                                                                 "class_accuracy")}
+                              for f in families},
+        "feature_importance": _importances(estimator, X, y, measures),
+        "versions": versions(),
+    }
+    multi = [d for d in data if len(d.video.raters) > 1]
+    if multi:
+        raters = sorted({r for d in multi for r in d.video.raters})
+        table = np.array([[d.video.raters.get(r, {}).get(side, np.nan) for r in raters]
+                          for d in multi for side in SIDES])
+        oof = predictions[best].reshape(-1, 2)
+        index = {id(d): i for i, d in enumerate(data)}
+        model_vs = np.array([oof[index[id(d)], k] for d in multi for k in range(2)])
+        card["inter_rater_agreement"] = rater_agreement(table, np.repeat(np.arange(len(multi)), 2))
+        card["model_rater_agreement"] = rater_agreement(
+            np.column_stack([model_vs, np.nanmean(table, axis=1)]), np.arange(len(model_vs))
+        )
+    card.update(extra_card or {})
+    return save_model(estimator, out_path, card)
+
+
+def _importances(
+    estimator: LegSeverityModel, X: np.ndarray, y: np.ndarray, measures: list[str]
+) -> dict[str, float]:
+    """Permutation importance (MAE increase) of each design column, top 15."""
+    from sklearn.inspection import permutation_importance
+
+    result = permutation_importance(
+        estimator, X, y, scoring="neg_mean_absolute_error", n_repeats=5, random_state=0
+    )
+    names = design_column_names(measures)
+    order = np.argsort(result.importances_mean)[::-1][:15]
+    return {names[i]: round(float(result.importances_mean[i]), 4) for i in order}
+
+
+def evaluate_model(
+    model: LoadedModel, videos: Sequence[RatedVideo], settings: Settings, workers: int = 2
+) -> dict[str, Any]:
+    """Metrics of a fitted model on labelled videos it was not trained on."""
+    data = featurise(videos, settings, workers)
+    if not data:
+        raise PosescoreError("no video of the labelled set could be featurised")
+    X, y, groups = design_matrix(data, model.measures)
+    pred = model.estimator.predict(X)
+    interval = model.estimator.predict_interval(X)
+    metrics = severity_metrics(y, pred, groups, interval, model.card.get("interval_coverage"))
+    metrics["n_skipped"] = len(videos) - len(data)
+    return metrics
+
+
+def _render_missing(job: tuple[Any, Path]) -> Path:
+    """Render one phantom spec into a folder unless it is already there."""
+    from posescore.phantom import phantom_name, render_phantom
+
+    params, folder = job
+    path = folder / f"{phantom_name(params)}.mp4"
+    if not (path.is_file() and path.with_suffix(".truth.json").is_file()):
+        render_phantom(params, path)
+    return path
+
+
 def train_on_phantom(
     out_path: Path,
     work_dir: Path,
@@ -145,37 +365,32 @@ def train_on_phantom(
     settings: Settings = Settings(),
     workers: int = 2,
 ) -> dict[str, Any]:
-    """Render, featurise, cross-validate, fit and save the default model; return its card."""
+    """Render a varied phantom set (unless present), then ``train_model`` on its truth."""
+    from posescore.phantom import build_phantom_specs
+
     specs = build_phantom_specs(n_videos, seed, across_fraction=ACROSS_FRACTION)
-    data = build_phantom_features(specs, work_dir, settings, workers)
-    measures = leg_measure_names()
-    X, y, groups = design_matrix(data, measures)
-    estimator = LegSeverityModel()
-    metrics = cross_validated_metrics(estimator, X, y, groups)
-    estimator.fit(X, y, groups)
-    card = {
-        "name": out_path.stem,
-        "version": __version__,
-        "trained_on": "phantom",
-        "clinically_validated": False,
-        "notice": (
-            "Trained on synthetic phantom videos with exactly known severity; not validated "
-            "on patients. Do not use for clinical decisions."
-        ),
-        "estimator": "LegSeverityModel(RandomForest regressor + classifier, split-conformal)",
-        "params": estimator.get_params(),
-        "interval_coverage": estimator.interval_coverage,
-        "interval_halfwidth": round(estimator.interval_halfwidth_, 3),
-        "measures": measures,
-        "columns": design_column_names(measures),
-        "training_set": {
-            "generator": "posescore.phantom",
-            "n_videos": len(data),
-            "seed": seed,
-            "views": {v: sum(d.view == v for d in data) for v in sorted({d.view for d in data})},
-            "severity_per_leg_mean": round(float(y.mean()), 3),
-        },
-        "cv_metrics": metrics,
-        "versions": versions(),
-    }
-    return save_model(estimator, out_path, card)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(p, work_dir) for p in specs]
+    if workers <= 1:
+        paths = [_render_missing(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            paths = list(pool.map(_render_missing, jobs))
+    wanted = {p.name for p in paths}
+    videos = [v for v in phantom_rated_videos(work_dir) if v.path.name in wanted]
+    notice = (
+        "Trained on synthetic phantom videos with exactly known severity; not validated on "
+        "patients. Do not use for clinical decisions."
+    )
+    return train_model(
+        videos,
+        out_path,
+        settings,
+        workers,
+        trained_on="phantom",
+        extra_card={"notice": notice, "phantom": {"n_videos": n_videos, "seed": seed}},
+    )
+
+
+ACROSS_FRACTION = 0.3
+"""Share of side-view training clips that walk across the frame (the rest walk in place)."""

@@ -8,7 +8,9 @@ from posescore import constants as c
 from posescore.config import FeatureConfig, GaitConfig, Settings, SignalConfig
 from posescore.features import (
     FEATURES,
+    STRIDE_TIME_KEYS,
     FeatureSpec,
+    aggregate_strides,
     ankle_plantarflexion_deg,
     compute_features,
     feature_names,
@@ -16,6 +18,8 @@ from posescore.features import (
     foot_inversion_deg,
     hip_flexion_deg,
     knee_flexion_deg,
+    leg_measure_names,
+    stride_measures,
     toe_height_leglen,
 )
 from posescore.gait import detect_gait_events
@@ -272,3 +276,81 @@ def test_noisy_landmarks_with_dropouts():
     assert f["left_ankle_plantarflexion_hs_deg"] == pytest.approx(20.0, abs=1.5)
     assert f["right_ankle_plantarflexion_hs_deg"] == pytest.approx(0.0, abs=1.5)
     assert f["left_stride_time_s"] == pytest.approx(truth.stride_s, rel=0.02)
+
+
+# --------------------------------------------------------------------------- per-stride table
+
+
+def _strides(pose, cfg=None):
+    traj = clean_pose(pose, SignalConfig())
+    events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
+    return traj, events, stride_measures(traj, events, cfg)
+
+
+def test_stride_measures_shape_and_keys():
+    pose, truth = sagittal_walker(pf_deg={"left": 25.0, "right": 0.0}, pf_amp_deg=0.0)
+    traj, events, table = _strides(pose)
+    assert set(table) == set(c.SIDES)
+    for side in c.SIDES:
+        t = table[side]
+        assert set(t) == {*leg_measure_names(), *STRIDE_TIME_KEYS}
+        n = len(events[side].strides)
+        assert n >= 5
+        for values in t.values():
+            assert values.shape == (n,)
+        assert np.all(t["stride_end_s"] > t["stride_start_s"])
+        np.testing.assert_allclose(t["stride_end_s"] - t["stride_start_s"], t["stride_time_s"])
+        np.testing.assert_allclose(t["stride_time_s"], truth.stride_s, rtol=0.05)
+        assert np.isnan(t["foot_inversion_deg"]).all()  # not measurable from the side
+    np.testing.assert_allclose(table["left"]["ankle_plantarflexion_hs_deg"], 25.0, atol=1.0)
+    assert set(table["left"]["plantarflexion_posture_fraction"]) == {1.0}
+    assert set(table["right"]["plantarflexion_posture_fraction"]) == {0.0}
+
+
+@pytest.mark.parametrize("maker", [sagittal_walker, frontal_walker])
+def test_compute_features_aggregates_stride_measures(maker):
+    pose, _ = maker()
+    traj, events, table = _strides(pose)
+    f = compute_features(traj, events)
+    assert compute_features(traj, events, strides=table) == f
+    for side in c.SIDES:
+        agg = aggregate_strides(table[side], FeatureConfig().min_strides)
+        for name in leg_measure_names():
+            got = f[f"{side}_{name}"]
+            if got is None:
+                assert not np.isfinite(agg[name]), name
+            else:
+                assert got == pytest.approx(agg[name]), name
+        assert f[f"{side}_stride_time_s"] == pytest.approx(np.median(table[side]["stride_time_s"]))
+
+
+def test_stride_measures_nan_gap_marks_only_affected_strides():
+    pose, _ = sagittal_walker(pf_deg={"left": 20.0, "right": 0.0}, pf_amp_deg=0.0)
+    lm = pose.landmarks.copy()
+    lm[100:112, c.LEFT_FOOT_INDEX, 3] = 0.0  # 0.4 s gap: longer than the fill limit
+    _, _, table = _strides(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    swing = table["left"]["ankle_plantarflexion_swing_deg"]
+    assert np.isnan(swing).any() and np.isfinite(swing).any()
+    assert np.isfinite(table["right"]["ankle_plantarflexion_swing_deg"]).all()
+
+
+def test_stride_measures_empty_inputs():
+    nan_pose = PoseSequence(np.full((90, 33, 4), np.nan), np.arange(90) / 30.0, 30.0, 640, 480)
+    _, _, table = _strides(nan_pose)
+    for side in c.SIDES:
+        assert all(v.shape == (0,) for v in table[side].values())
+    pose, _ = sagittal_walker()
+    traj = clean_pose(pose, SignalConfig())
+    table = stride_measures(traj, {})
+    assert all(v.size == 0 for s in c.SIDES for v in table[s].values())
+    agg = aggregate_strides(table["left"], 2)
+    assert all(np.isnan(v) for v in agg.values())
+
+
+def test_aggregate_strides_min_strides_and_nan():
+    table = {name: np.array([1.0, np.nan, 3.0]) for name in leg_measure_names()}
+    agg = aggregate_strides(table, 2)
+    assert agg["ankle_plantarflexion_hs_deg"] == pytest.approx(2.0)
+    assert np.isnan(aggregate_strides(table, 3)["ankle_plantarflexion_hs_deg"])
+    table["stride_time_s"] = np.array([1.0, 1.1, 5.0])
+    assert aggregate_strides(table, 2)["stride_time_s"] == pytest.approx(1.1)  # median

@@ -111,3 +111,20 @@ def test_missing_model_and_card(tmp_path, saved_model):
     path.with_suffix(".card.json").unlink()
     with pytest.raises(ModelError, match="card not found"):
         load_model(path)
+
+
+@pytest.mark.parametrize("family", ["random_forest", "gradient_boosting", "ridge"])
+def test_every_family_fits_saves_and_loads(tmp_path, family):
+    X, y, groups = _toy_data(60)
+    model = LegSeverityModel(family=family, n_estimators=30).fit(X, y, groups)
+    assert np.corrcoef(model.predict(X), y)[0, 1] > 0.8
+    path = tmp_path / f"{family}.skops"
+    save_model(model, path, {"measures": ["a"]})
+    loaded = load_model(path)  # every type it holds is on the trusted list
+    np.testing.assert_allclose(loaded.estimator.predict(X), model.predict(X))
+
+
+def test_unknown_family_is_refused():
+    X, y, _ = _toy_data()
+    with pytest.raises(ValueError, match="unknown model family"):
+        LegSeverityModel(family="magic").fit(X, y)

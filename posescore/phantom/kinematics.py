@@ -23,6 +23,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from posescore.constants import SIDES, Side
 from posescore.phantom.body import BodyDims, foot_shape
+from posescore.phantom.variation import PostureMix
 
 # --- normative gait cycle (0 = initial contact of the leg, 1 = its next initial contact) ---
 _HIP_KNOTS = (
@@ -219,6 +220,7 @@ def leg_angles(
     hip_excursion_factor: np.ndarray,
     knee_excursion_factor: np.ndarray,
     amplitude_scale: float = 1.0,
+    mix: PostureMix | None = None,
 ) -> LegAngles:
     """Joint angles of one leg: normative cycle, jitter and dystonia (monotone in severity).
 
@@ -234,8 +236,12 @@ def leg_angles(
         Seeded stride-to-stride factors (about 1) on the excursions, per stride index.
     amplitude_scale : float
         Global factor on hip and knee excursion (slow walking), 1 = normative.
+    mix : PostureMix, optional
+        Factors on the equinus, inversion, toe extension and step shortening amplitudes
+        (None = all 1).
 
     """
+    mix = mix if mix is not None else PostureMix()
     hip_n, knee_n, dorsi_n = normative_angles_deg(phase)
     centres = np.arange(len(hip_excursion_factor)) + 0.5
     hip_jit = np.interp(phase, centres, hip_excursion_factor)
@@ -245,12 +251,13 @@ def leg_angles(
     u = np.mod(phase, 1.0)
     swing = np.where(u >= TOE_OFF_PHASE, np.sin(np.pi * (u - TOE_OFF_PHASE)
                                                 / (1.0 - TOE_OFF_PHASE)) ** 2, 0.0)
-    equinus = EQUINUS_MAX_DEG * m * act
-    stride_scale = amplitude_scale * hip_jit * (1.0 - STRIDE_REDUCTION_MAX * m * act)
+    equinus = EQUINUS_MAX_DEG * mix.equinus * m * act
+    stride_cut = np.minimum(STRIDE_REDUCTION_MAX * mix.stride_reduction * m * act, 0.7)
+    stride_scale = amplitude_scale * hip_jit * (1.0 - stride_cut)
     hip = HIP_MEAN_FLEXION_DEG + (hip_n - HIP_MEAN_FLEXION_DEG) * stride_scale
     knee_scale = (0.5 + 0.5 * amplitude_scale) * knee_jit
     knee = knee_n * knee_scale
-    inversion = INVERSION_MAX_DEG * m * act
+    inversion = INVERSION_MAX_DEG * mix.inversion * m * act
     stance = _smoothstep(u / 0.1) * (1.0 - _smoothstep((u - 0.5) / 0.12))
     return LegAngles(
         hip_flexion_deg=hip + STEPPAGE_HIP_PER_EQUINUS * equinus * swing,
@@ -260,7 +267,7 @@ def leg_angles(
         ankle_plantarflexion_deg=-dorsi_n * knee_jit + equinus,
         foot_inversion_deg=inversion,
         foot_adduction_deg=-6.0 + 0.4 * inversion,
-        toe_extension_dystonic_deg=TOE_EXTENSION_MAX_DEG * m * act,
+        toe_extension_dystonic_deg=TOE_EXTENSION_MAX_DEG * mix.toe_extension * m * act,
         toe_roll_weight=1.0 - _smoothstep((u - TOE_OFF_PHASE) / 0.1),
         activation=act,
     )

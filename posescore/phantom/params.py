@@ -8,9 +8,17 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PhantomView = Literal["sagittal_left", "sagittal_right", "frontal"]
+from posescore.phantom.variation import PhantomScene, PostureMix
+
+PhantomView = Literal["sagittal_left", "sagittal_right", "frontal", "oblique_left",
+                      "oblique_right"]
+LowerGarment = Literal["trousers", "long_trousers", "cropped", "shorts", "skirt"]
+Sleeve = Literal["short", "long", "none"]
+ShirtPattern = Literal["plain", "stripes", "checks"]
+HairStyle = Literal["short", "long", "bald"]
 AffectedSide = Literal["left", "right", "none"]
 WalkMode = Literal["in_place", "across"]
+WalkDirection = Literal["forward", "backward"]
 
 BGR = tuple[int, int, int]
 
@@ -35,27 +43,43 @@ class PhantomLook(BaseModel):
     floor_bgr: BGR
     body_height_m: float = Field(1.72, ge=1.4, le=2.1, description="Standing height, m.")
     body_height_frac: float = Field(
-        0.68, ge=0.4, le=0.9, description="Standing height in the frame, fraction of frame height."
+        0.68, ge=0.3, le=0.9, description="Standing height in the frame, fraction of frame height."
     )
-    leg_scale: float = Field(1.0, ge=0.9, le=1.1, description="Leg length factor (1 = Winter).")
+    leg_scale: float = Field(1.0, ge=0.85, le=1.15, description="Leg length factor (1 = Winter).")
     shoulder_scale: float = Field(1.0, ge=0.85, le=1.15, description="Shoulder width factor.")
     girth_scale: float = Field(1.0, ge=0.8, le=1.25, description="Limb and trunk width factor.")
     horizontal_offset_frac: float = Field(
-        0.0, ge=-0.2, le=0.2, description="Figure centre offset, fraction of frame width."
+        0.0, ge=-0.3, le=0.3, description="Figure centre offset, fraction of frame width."
     )
     vertical_offset_frac: float = Field(
         0.0, ge=-1.0, le=1.0, description="Share of the free vertical margin used to shift down."
     )
-    noise_sigma: float = Field(2.0, ge=0.0, le=10.0, description="Sensor noise SD, grey levels.")
+    noise_sigma: float = Field(2.0, ge=0.0, le=20.0, description="Sensor noise SD, grey levels.")
+    lower_garment: LowerGarment = Field(
+        "trousers", description="trousers: to the ankle (original); long_trousers: over the "
+        "ankle to the shoe; cropped: ankles bare; shorts; skirt (bare shanks).")
+    sleeve: Sleeve = Field("short", description="Shirt sleeve: short (original), long, none.")
+    shirt_pattern: ShirtPattern = "plain"
+    pattern_bgr: BGR = (235, 235, 235)
+    pattern_period_frac: float = Field(0.035, ge=0.01, le=0.1,
+                                       description="Stripe/check period, fraction of height.")
+    hair_style: HairStyle = "short"
 
 
 class PhantomParams(BaseModel):
     """What to render: the subject's dystonia, the camera view, the clip and the look.
 
     ``sagittal_left`` means the subject's LEFT side faces the camera (the left leg is the near
-    leg); ``frontal`` means the subject faces the camera. ``in_place`` is treadmill-like
-    walking (pelvis horizontally still); ``across`` walks across the frame (sagittal views
-    only) and stays fully in frame for the whole clip.
+    leg); ``frontal`` means the subject faces the camera; ``oblique_left`` is half way between
+    (camera 45 deg to the front-left). ``in_place`` is treadmill-like walking (pelvis
+    horizontally still); ``across`` walks across the frame (sagittal views only) and stays
+    fully in frame for the whole clip.
+
+    ``family`` selects the distribution that ``look``, ``scene`` and ``posture_mix`` are
+    drawn from when they are None (see ``posescore.phantom.families``); family 0 is the
+    original phantom. ``width`` x ``height`` is the upright (display) frame size;
+    ``rotation_deg`` stores the frames rotated, with that clockwise display rotation in the
+    container (a phone's portrait video; needs ffmpeg, see ``writer``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,22 +95,56 @@ class PhantomParams(BaseModel):
     width: int = Field(640, ge=160, le=3840, description="Frame width, px.")
     height: int = Field(480, ge=120, le=2160, description="Frame height, px.")
     walk: WalkMode = "in_place"
+    direction: WalkDirection = Field(
+        "forward",
+        description="forward, or backward: the forward walk played in reverse (backward "
+        "walking is close to time-reversed forward walking; toe contacts first).",
+    )
     cadence_steps_per_min: Optional[float] = Field(
         None, ge=40.0, le=180.0, description="Cadence, steps/min; None = drawn from the seed."
     )
     look: Optional[PhantomLook] = Field(None, description="Appearance; None = drawn from seed.")
+    family: int = Field(0, ge=0, description="Style family of the drawn look and scene.")
+    scene: Optional[PhantomScene] = Field(
+        None, description="Background, lighting, camera, extras; None = drawn from seed.")
+    posture_mix: Optional[PostureMix] = Field(
+        None, description="Posture component factors; None = drawn from seed and family.")
+    rotation_deg: Literal[0, 90, 180, 270] = Field(
+        0, description="Clockwise rotation that turns the stored frames upright.")
 
     @model_validator(mode="after")
     def _check_combination(self) -> PhantomParams:
         if self.affected_side == "none" and self.severity != 0.0:
             raise ValueError("severity must be 0 when affected_side is 'none'")
-        if self.walk == "across" and self.view == "frontal":
-            raise ValueError("walk='across' needs a sagittal view (frontal is in_place only)")
+        if self.walk == "across" and not self.view.startswith("sagittal"):
+            raise ValueError("walk='across' needs a sagittal view (others are in_place only)")
         return self
 
     def resolved_look(self) -> PhantomLook:
-        """Return the given look, or the one drawn from ``seed``."""
-        return self.look if self.look is not None else draw_look(self.seed)
+        """Return the given look, or the one drawn from ``seed`` (and ``family``)."""
+        if self.look is not None:
+            return self.look
+        if self.family == 0:
+            return draw_look(self.seed)
+        from posescore.phantom.families import draw_family_look
+
+        return draw_family_look(self.seed, self.family)
+
+    def resolved_scene(self) -> PhantomScene:
+        """Return the given scene, or the one drawn from ``seed`` and ``family``."""
+        if self.scene is not None:
+            return self.scene
+        from posescore.phantom.families import draw_scene
+
+        return draw_scene(self.seed, self.family, self.resolved_look())
+
+    def resolved_posture_mix(self) -> PostureMix:
+        """Return the given posture mix, or the one drawn from ``seed`` and ``family``."""
+        if self.posture_mix is not None:
+            return self.posture_mix
+        from posescore.phantom.families import draw_posture_mix
+
+        return draw_posture_mix(self.seed, self.family)
 
 
 def _lab(bgr: BGR) -> np.ndarray:

@@ -27,6 +27,9 @@ _VIEW_AXES = {
     "sagittal_left": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
     "sagittal_right": ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0)),
     "frontal": ((0.0, 0.0, -1.0), (-1.0, 0.0, 0.0)),
+    # camera 45 deg to the front-left / front-right of the subject
+    "oblique_left": ((-0.7071067811865476, 0.0, -0.7071067811865476), (-0.7071067811865476, 0.0, 0.7071067811865476)),
+    "oblique_right": ((0.7071067811865476, 0.0, -0.7071067811865476), (-0.7071067811865476, 0.0, -0.7071067811865476)),
 }
 
 
@@ -135,15 +138,34 @@ def _shadow(img: np.ndarray, cam: Camera, pelvis: np.ndarray, dims: BodyDims) ->
     cv2.addWeighted(layer, 0.18, img, 0.82, 0.0, dst=img)
 
 
+def _along(p: np.ndarray, q: np.ndarray, t: float) -> np.ndarray:
+    return p + t * (q - p)
+
+
 def _draw_leg(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray],
               frames: dict[str, np.ndarray], side: str, dims: BodyDims, look: PhantomLook,
               shade: float) -> None:
     h, g = dims.height_m, look.girth_scale
     trousers = _shade(look.trousers_bgr, shade)
-    _limb(img, cam, pts[f"{side}_knee"], pts[f"{side}_ankle"] + np.array([0, 0.01 * h, 0]),
-          0.034 * h * g, 0.025 * h * g, trousers)
-    _limb(img, cam, pts[f"{side}_hip"], pts[f"{side}_knee"], 0.05 * h * g, 0.035 * h * g,
-          trousers)
+    skin = _shade(look.skin_bgr, shade)
+    hip, knee, ankle = pts[f"{side}_hip"], pts[f"{side}_knee"], pts[f"{side}_ankle"]
+    ankle_top = ankle + np.array([0, 0.01 * h, 0])
+    garment = look.lower_garment
+    if garment in ("trousers", "long_trousers"):
+        _limb(img, cam, knee, ankle_top, 0.034 * h * g, 0.025 * h * g, trousers)
+        _limb(img, cam, hip, knee, 0.05 * h * g, 0.035 * h * g, trousers)
+    else:
+        _limb(img, cam, knee, ankle_top, 0.03 * h * g, 0.019 * h * g, skin)
+        if garment == "cropped":
+            _limb(img, cam, knee, _along(knee, ankle, 0.62), 0.035 * h * g, 0.03 * h * g,
+                  trousers)
+        if garment == "cropped":
+            _limb(img, cam, hip, knee, 0.05 * h * g, 0.035 * h * g, trousers)
+        else:
+            _limb(img, cam, hip, knee, 0.047 * h * g, 0.032 * h * g, skin)
+            if garment == "shorts":
+                _limb(img, cam, hip, _along(hip, knee, 0.5), 0.056 * h * g, 0.05 * h * g,
+                      trousers)
     shape = foot_shape(dims)
     shoe = _shade(look.shoe_bgr, shade)
     sole = _shade(look.shoe_bgr, 0.4 * shade) if sum(look.shoe_bgr) > 300 else (
@@ -154,17 +176,24 @@ def _draw_leg(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray],
     ):
         _fill_hull(img, cam.project(origin + block @ frame.T), sole)
         _fill_hull(img, cam.project(origin + upper @ frame.T), shoe)
+    if garment == "long_trousers":  # the hem falls over the ankle onto the shoe
+        down = (ankle - knee) / max(float(np.linalg.norm(ankle - knee)), 1e-9)
+        hem = ankle + down * 0.025 * h - np.array([0, 0.004 * h, 0])
+        _limb(img, cam, _along(knee, ankle, 0.75), hem, 0.029 * h * g, 0.032 * h * g,
+              trousers)
 
 
 def _draw_arm(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], side: str,
               dims: BodyDims, look: PhantomLook, shade: float) -> None:
     h, g = dims.height_m, look.girth_scale
     skin, shirt = _shade(look.skin_bgr, shade), _shade(look.shirt_bgr, shade)
+    fore = shirt if look.sleeve == "long" else skin
+    upper = skin if look.sleeve == "none" else shirt
     _limb(img, cam, pts[f"{side}_elbow"], pts[f"{side}_wrist"], 0.024 * h * g, 0.018 * h * g,
-          skin)
+          fore)
     _limb(img, cam, pts[f"{side}_wrist"], pts[f"{side}_hand"], 0.02 * h, 0.024 * h, skin)
     _limb(img, cam, pts[f"{side}_shoulder"], pts[f"{side}_elbow"], 0.029 * h * g,
-          0.025 * h * g, shirt)
+          0.025 * h * g, upper)
 
 
 def _ring(centre: np.ndarray, frame: np.ndarray, half_width: float, half_depth: float,
@@ -190,13 +219,50 @@ def _draw_torso(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], trunk:
         _ring(pelvis + up * 0.8 * dims.trunk_m, trunk, sw - 0.005 * h, 0.072 * h * g),
         _ring(pts["shoulder_mid"] + up * 0.025 * h, trunk, sw - 0.02 * h, 0.05 * h * g),
     ]
-    for rings, colour in ((pelvis_rings, look.trousers_bgr), (shirt_rings, look.shirt_bgr)):
+    groups = [(pelvis_rings, look.trousers_bgr), (shirt_rings, look.shirt_bgr)]
+    if look.lower_garment == "skirt":
+        knee_y = 0.5 * (pts["left_knee"] + pts["right_knee"])[1]
+        length = 0.15 * h + 0.8 * max(float(pelvis[1] - knee_y) - 0.1 * h, 0.05 * h)
+        groups.insert(1, ([pelvis_rings[0], pelvis_rings[1],
+                           _ring(pelvis - up * length, trunk, 0.15 * h * g, 0.13 * h * g)],
+                          look.trousers_bgr))
+    for rings, colour in groups:
         for a, b in zip(rings[:-1], rings[1:]):
             _fill_hull(img, cam.project(np.concatenate([a, b])), _shade(colour, 0.6))
         for a, b in zip(rings[:-1], rings[1:]):
             mid_a, mid_b = a.mean(0), b.mean(0)
             _fill_hull(img, cam.project(np.concatenate([mid_a + 0.96 * (a - mid_a),
                                                         mid_b + 0.96 * (b - mid_b)])), colour)
+    if look.shirt_pattern != "plain":
+        _pattern(img, cam, shirt_rings, pts["pelvis"], dims, look)
+
+
+def _pattern(img: np.ndarray, cam: Camera, rings: list[np.ndarray], anchor: np.ndarray,
+             dims: BodyDims, look: PhantomLook) -> None:
+    """Stripes or checks on the shirt, anchored to the pelvis so they move with the body."""
+    polys = [cam.project(np.concatenate([a.mean(0) + 0.93 * (a - a.mean(0)),
+                                         b.mean(0) + 0.93 * (b - b.mean(0))]))
+             for a, b in zip(rings[:-1], rings[1:])]
+    allp = np.concatenate(polys)
+    height, width = img.shape[:2]
+    x0, y0 = (max(0, int(np.floor(v))) for v in allp.min(0))
+    x1 = min(width, int(np.ceil(allp[:, 0].max())) + 1)
+    y1 = min(height, int(np.ceil(allp[:, 1].max())) + 1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for poly in polys:
+        hull = cv2.convexHull(np.round(poly - [x0, y0]).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 255)
+    period = max(3.0, look.pattern_period_frac * dims.height_m * float(cam.scale(anchor)))
+    ax, ay = cam.project(anchor)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    on = np.mod(ys - ay, period) < 0.5 * period
+    if look.shirt_pattern == "checks":
+        on = on ^ (np.mod(xs - ax, period) < 0.5 * period)
+    sel = (mask > 0) & on
+    roi = img[y0:y1, x0:x1]
+    roi[sel] = (0.35 * roi[sel] + 0.65 * np.asarray(look.pattern_bgr, float)).astype(np.uint8)
 
 
 def _draw_head(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], trunk: np.ndarray,
@@ -205,6 +271,15 @@ def _draw_head(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], trunk: 
     centre, r_m = pts["head"], dims.head_radius_m
     fwd, up, lat = trunk[:, 0], trunk[:, 1], trunk[:, 2]
     skin = look.skin_bgr
+    hair_bgr = _shade(skin, 0.93) if look.hair_style == "bald" else look.hair_bgr
+    if look.hair_style == "long":  # hair falling behind the head to the shoulders
+        back = np.array([centre + r_m * (-0.75 * fwd + 0.5 * up + s * 0.85 * lat)
+                         for s in (-1.0, 1.0)]
+                        + [centre + r_m * (-0.85 * fwd - 1.9 * up + s * 0.95 * lat)
+                           for s in (-1.0, 1.0)]
+                        + [centre + r_m * (-0.1 * fwd - 1.7 * up + s * 0.95 * lat)
+                           for s in (-1.0, 1.0)])
+        _fill_hull(img, cam.project(back), _shade(look.hair_bgr, 0.85))
     _limb(img, cam, pts["shoulder_mid"], centre - up * 0.6 * r_m, 0.03 * h, 0.028 * h,
           _shade(skin, 0.9), outline=False)
     jaw = np.array([centre + r_m * (0.72 * fwd - 0.95 * up), centre + r_m * (0.2 * fwd - 0.9 * up),
@@ -230,7 +305,7 @@ def _draw_head(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], trunk: 
                   - dz[..., None] * cam.forward)
         n_fwd, n_up = normal @ fwd, normal @ up
         hair = (n_up > 0.55 - 0.45 * np.clip(-n_fwd, 0.0, 1.0)) | ((n_fwd < -0.4) & (n_up > -0.55))
-        base = np.where(hair[..., None], np.asarray(look.hair_bgr, float), np.asarray(skin, float))
+        base = np.where(hair[..., None], np.asarray(hair_bgr, float), np.asarray(skin, float))
         light = 0.8 + 0.25 * np.clip(dz * 0.8 + 0.35 * (-dy), 0.0, 1.0)
         colour = base * light[..., None]
         alpha = np.clip((1.0 - rho) * r_px + 0.5, 0.0, 1.0)[..., None]
@@ -262,7 +337,7 @@ def _draw_head(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], trunk: 
                   (40, 30, 30))
             brow, _ = on_head(0.78, 0.32, 0.5 * s)
             b = cam.project(np.array([brow - 0.12 * r_m * lat, brow + 0.12 * r_m * lat]))
-            cv2.line(img, tuple(_fix(b[0])), tuple(_fix(b[1])), look.hair_bgr,
+            cv2.line(img, tuple(_fix(b[0])), tuple(_fix(b[1])), _shade(look.hair_bgr, 1.0),
                      max(1, int(0.06 * r_px)), _AA, _SHIFT)
     nose = np.array([centre + r_m * (0.97 * fwd + 0.12 * up),
                      centre + r_m * (1.2 * fwd - 0.18 * up),

@@ -15,6 +15,10 @@ from posescore.constants import SIDES, Side
 from posescore.errors import VideoError
 from posescore.phantom.body import BodyDims, body_dims
 from posescore.phantom.kinematics import (
+    EQUINUS_MAX_DEG,
+    INVERSION_MAX_DEG,
+    STRIDE_REDUCTION_MAX,
+    TOE_EXTENSION_MAX_DEG,
     GaitPlan,
     LegAngles,
     Skeleton,
@@ -27,8 +31,20 @@ from posescore.phantom.kinematics import (
     plan_gait,
     stride_spans_s,
 )
+from posescore.phantom.crowd import Bystander, make_bystander
+from posescore.phantom.families import FAMILY_NAMES
 from posescore.phantom.params import PhantomLook, PhantomParams, PhantomView
-from posescore.phantom.render import Camera, background, draw_frame
+from posescore.phantom.render import Camera, draw_frame
+from posescore.phantom.scene import (
+    degrade,
+    draw_occluder,
+    gain_map,
+    occluder_rect,
+    scene_background,
+    shake_path,
+)
+from posescore.phantom.variation import PhantomScene, PostureMix
+from posescore.phantom.writer import ClipWriter
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +63,9 @@ ACROSS_AMPLITUDE_SCALES = (1.0, 0.85, 0.7)
 """Slower, shorter-stepped walking tried in turn so that an ``across`` clip fits the frame."""
 TRUTH_JOINTS = ("hip", "knee", "ankle", "heel", "toe")
 _RNG_STREAM_NOISE = 3
+_RNG_STREAM_SHAKE = 4
+NEAR_SIDE = {"sagittal_left": "left", "sagittal_right": "right", "oblique_left": "left",
+             "oblique_right": "right"}
 
 
 @dataclass(frozen=True)
@@ -79,13 +98,16 @@ def _shifted(skeleton: Skeleton, offset: np.ndarray) -> Skeleton:
 
 
 def simulate(
-    params: PhantomParams, look: PhantomLook, amplitude_scale: float = 1.0
+    params: PhantomParams, look: PhantomLook, amplitude_scale: float = 1.0,
+    mix: PostureMix | None = None,
 ) -> Simulation:
     """Compute joint angles, forward kinematics and floor contact of a clip (no camera yet).
 
     The body stands on the floor (lowest sole point at Y = 0); the pelvis X follows the
-    no-slip progression (``across``) or stays at 0 (``in_place``).
+    no-slip progression (``across``) or stays at 0 (``in_place``). ``mix`` scales the
+    posture components of the affected leg (None = ``params.resolved_posture_mix()``).
     """
+    mix = mix if mix is not None else params.resolved_posture_mix()
     n_fine = int(round(params.duration_s * params.fps)) * OVERSAMPLE
     t_s = np.arange(n_fine) / (params.fps * OVERSAMPLE)
     dims = body_dims(look.body_height_m, look.leg_scale, look.shoulder_scale)
@@ -95,7 +117,7 @@ def simulate(
     angles: dict[Side, LegAngles] = {
         side: leg_angles(phases[side], plan.severity[side], plan.posture_present[side],
                          plan.hip_excursion_factor[side], plan.knee_excursion_factor[side],
-                         amplitude_scale)
+                         amplitude_scale, mix)
         for side in SIDES
     }
     samples_per_stride = params.fps * OVERSAMPLE * 120.0 / plan.cadence_steps_per_min
@@ -123,7 +145,45 @@ def _with_progression_fraction(sim: Simulation, fraction: float) -> Simulation:
                       sim.clearance_m, sim.amplitude_scale, fraction, fraction * sim.progression_m)
 
 
+def time_reversed(sim: Simulation) -> Simulation:
+    """The same clip played backwards (``direction="backward"``), on the same time grid.
+
+    Every per-sample array is reversed; the plan (stride starts) stays in forward time and
+    ``_truth`` maps its stride spans through ``t -> t_last - t``.
+    """
+    rev = slice(None, None, -1)
+    angles = {
+        side: LegAngles(**{k: np.asarray(v)[rev] for k, v in vars(a).items()})
+        for side, a in sim.skeleton.angles.items()
+    }
+    skeleton = Skeleton(
+        points={k: v[rev] for k, v in sim.skeleton.points.items()},
+        frames={k: v[rev] for k, v in sim.skeleton.frames.items()},
+        angles=angles,
+        toe_extension_deg={k: v[rev] for k, v in sim.skeleton.toe_extension_deg.items()},
+    )
+    return Simulation(
+        sim.t_s,
+        sim.plan,
+        sim.dims,
+        {k: v[rev] for k, v in sim.phases.items()},
+        skeleton,
+        {k: v[rev] for k, v in sim.clearance_m.items()},
+        sim.amplitude_scale,
+        sim.progression_fraction,
+        sim.progression_m[rev],
+    )
+
+
 def simulate_clip(params: PhantomParams, look: PhantomLook) -> tuple[Simulation, float]:
+    """Simulate the clip (forward, or reversed for ``direction="backward"``), choose its size."""
+    sim, frac = _simulate_forward_clip(params, look)
+    if params.direction == "backward":
+        sim = time_reversed(sim)
+    return sim, frac
+
+
+def _simulate_forward_clip(params: PhantomParams, look: PhantomLook) -> tuple[Simulation, float]:
     """Simulate the clip and choose the body height in frame, fraction of frame height.
 
     ``across`` clips use a smaller figure (``ACROSS_HEIGHT_FRAC``) and, if the walk still does
@@ -151,8 +211,10 @@ def simulate_clip(params: PhantomParams, look: PhantomLook) -> tuple[Simulation,
 
 
 def make_camera(params: PhantomParams, look: PhantomLook, sim: Simulation,
-                height_frac: float) -> Camera:
-    """Camera at mid-body height, scaled to ``height_frac``, centred on the walk."""
+                height_frac: float, scene: PhantomScene | None = None) -> Camera:
+    """Camera at the scene's height (default mid-body), scaled to ``height_frac``, centred on
+    the walk, at the scene's distance."""
+    scene = scene if scene is not None else PhantomScene()
     px_per_m = height_frac * params.height / look.body_height_m
     pelvis = sim.skeleton.points["pelvis"]
     if params.walk == "across":
@@ -162,12 +224,13 @@ def make_camera(params: PhantomParams, look: PhantomLook, sim: Simulation,
     else:
         centre_x = float(pelvis[:, 0].mean())
         offset_px = look.horizontal_offset_frac * params.width
-    cam_height_m = 0.55 * look.body_height_m
+    cam_height_m = scene.camera_height_frac * look.body_height_m
     free_px = params.height * (1.0 - height_frac)
     floor_y = params.height - free_px * (0.5 - 0.4 * look.vertical_offset_frac)
     origin = np.array([centre_x, cam_height_m, float(pelvis[:, 2].mean())])
     return Camera(view=params.view, origin_m=origin, px_per_m=px_per_m,
-                  centre_px=(params.width / 2 + offset_px, floor_y - px_per_m * cam_height_m))
+                  centre_px=(params.width / 2 + offset_px, floor_y - px_per_m * cam_height_m),
+                  distance_m=scene.camera_distance_m)
 
 
 def contact_events(t_s: np.ndarray, clearance_m: np.ndarray) -> tuple[list[float], list[float]]:
@@ -206,7 +269,15 @@ def _r(x: np.ndarray | float) -> list | float:
     return np.round(np.asarray(x, dtype=float), 2).tolist()
 
 
-def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camera) -> dict:
+def _warp(px: np.ndarray, affines: np.ndarray | None) -> np.ndarray:
+    """Apply per-frame 2x3 affine maps (T, 2, 3) to pixel points (T, 2)."""
+    if affines is None:
+        return px
+    return np.einsum("tij,tj->ti", affines[:, :, :2], px) + affines[:, :, 2]
+
+
+def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camera,
+           affines: np.ndarray | None = None) -> dict:
     frames = slice(None, None, OVERSAMPLE)
     sev = sim.plan.severity
     t_frames = sim.t_s[frames]
@@ -215,13 +286,19 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
     strides: dict[str, dict] = {}
     for side in SIDES:
         begin, end = stride_spans_s(starts, side)
-        keep = (end > 0.0) & (begin < params.duration_s)
-        present = sim.plan.posture_present[side][keep]
+        if params.direction == "backward":  # stride spans in the reversed clip's time
+            t_last = float(sim.t_s[-1])
+            begin, end = (t_last - end)[::-1], (t_last - begin)[::-1]
+            keep = (end > 0.0) & (begin < params.duration_s)
+            present = sim.plan.posture_present[side][::-1][keep]
+        else:
+            keep = (end > 0.0) & (begin < params.duration_s)
+            present = sim.plan.posture_present[side][keep]
         on, off = contact_events(sim.t_s, sim.clearance_m[side])
         strides[side] = {"start": begin[keep], "present": present, "on": on, "off": off}
     angles = sim.skeleton.angles
     joints_px = {
-        side: {j: _r(cam.project(sim.skeleton.points[f"{side}_{j}"][frames]))
+        side: {j: _r(_warp(cam.project(sim.skeleton.points[f"{side}_{j}"][frames]), affines))
                for j in TRUTH_JOINTS}
         for side in SIDES
     }
@@ -235,7 +312,7 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
     }
     duration = float(sim.t_s[-1] + sim.t_s[1])
     cycles = (np.interp(duration, starts, index) - np.interp(0.0, starts, index))
-    near: str | None = {"sagittal_left": "left", "sagittal_right": "right"}.get(params.view)
+    near: str | None = NEAR_SIDE.get(params.view)
     return {
         "schema_version": TRUTH_SCHEMA_VERSION,
         "generator": "posescore.phantom",
@@ -270,15 +347,116 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
     }
 
 
+def posture_amplitudes(severity: float, mix: PostureMix) -> dict[str, float]:
+    """Peak amplitude of each posture component of a leg at this severity and mix."""
+    m = severity / 4.0
+    return {
+        "equinus_deg": round(EQUINUS_MAX_DEG * mix.equinus * m, 2),
+        "inversion_deg": round(INVERSION_MAX_DEG * mix.inversion * m, 2),
+        "toe_extension_deg": round(TOE_EXTENSION_MAX_DEG * mix.toe_extension * m, 2),
+        "stride_reduction": round(min(STRIDE_REDUCTION_MAX * mix.stride_reduction * m, 0.7), 3),
+    }
+
+
+def variation_tags(params: PhantomParams, look: PhantomLook, scene: PhantomScene) -> list[str]:
+    """Short labels of the variations in a clip (for per-variation evaluation)."""
+    tags = [f"family:{params.family}", f"view:{params.view}", f"walk:{params.walk}",
+            f"background:{scene.background}", f"lower:{look.lower_garment}",
+            f"sleeve:{look.sleeve}", f"pattern:{look.shirt_pattern}", f"hair:{look.hair_style}",
+            f"fps:{params.fps:g}", f"size:{params.width}x{params.height}"]
+    if params.height > params.width:
+        tags.append("portrait")
+    if params.rotation_deg:
+        tags.append("rotated")
+    if look.body_height_frac < 0.5:
+        tags.append("small_figure")
+    if scene.brightness < 0.5:
+        tags.append("low_light")
+    if scene.light_gradient >= 0.3:
+        tags.append("light_gradient")
+    if scene.blur_sigma_px >= 1.0:
+        tags.append("blur")
+    if scene.jpeg_quality is not None:
+        tags.append("jpeg")
+    if scene.shake_px > 0 or scene.shake_deg > 0:
+        tags.append("shake")
+    if scene.camera_distance_m < 3.5:
+        tags.append("close_camera")
+    if scene.distractor is not None:
+        tags.append("distractor")
+    if scene.occluder is not None:
+        tags.append("occluder")
+    return tags
+
+
+def _extras_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScene,
+                  mix: PostureMix, sim: Simulation, cam: Camera, truth: dict,
+                  shake: np.ndarray, bystander: Bystander | None,
+                  occ_rects: list[tuple[int, int, int, int] | None]) -> dict:
+    """Everything the varied phantom adds to the truth (family, scene, format, extras)."""
+    sev = sim.plan.severity
+    n = truth["frame_count"]
+    rects = [list(r) if r is not None else None for r in occ_rects]
+    occluded = {
+        side: {j: [bool(r is not None and r[0] <= x <= r[2] and r[1] <= y <= r[3])
+                   for r, (x, y) in zip(occ_rects, truth["joints_px"][side][j])]
+               for j in TRUTH_JOINTS}
+        for side in SIDES
+    }
+    in_frame = {
+        side: {j: [bool(0 <= x < params.width and 0 <= y < params.height)
+                   for x, y in truth["joints_px"][side][j]] for j in TRUTH_JOINTS}
+        for side in SIDES
+    }
+    pts = np.stack(list(sim.skeleton.points.values()), axis=1)[::OVERSAMPLE]
+    px = cam.project(pts)
+    bbox = np.concatenate([px.min(1), px.max(1)], axis=1)
+    distractor = None
+    if bystander is not None:
+        boxes = [bystander.bbox_px(i * OVERSAMPLE, params.width, params.height)
+                 for i in range(n)]
+        distractor = {**bystander.spec.model_dump(mode="json"),
+                      "look": bystander.look.model_dump(mode="json"),
+                      "bbox_px": boxes,
+                      "in_frame_fraction": round(sum(b is not None for b in boxes) / n, 3)}
+    return {
+        "family": params.family,
+        "family_name": FAMILY_NAMES.get(params.family, str(params.family)),
+        "scene": scene.model_dump(mode="json"),
+        "posture_mix": mix.model_dump(mode="json"),
+        "posture_amplitude": {s: posture_amplitudes(sev[s], mix) for s in SIDES},
+        "video_format": {
+            "fps": params.fps, "width": params.width, "height": params.height,
+            "rotation_deg": params.rotation_deg,
+            "stored_width": params.height if params.rotation_deg in (90, 270) else params.width,
+            "stored_height": params.width if params.rotation_deg in (90, 270) else params.height,
+            "codec": "mp4v",
+            "note": "joints_px are in upright (display) pixels, after camera shake",
+        },
+        "camera": {"distance_m": round(cam.distance_m, 2),
+                   "height_m": round(float(cam.origin_m[1]), 3)},
+        "shake": {"dx_px": _r(shake[:, 0]), "dy_px": _r(shake[:, 1]),
+                  "roll_deg": _r(shake[:, 2])},
+        "subject_bbox_px": _r(bbox),
+        "distractor": distractor,
+        "occluder": None if scene.occluder is None else {
+            **scene.occluder.model_dump(mode="json"), "rect_px": rects},
+        "joints_occluded": occluded,
+        "joints_in_frame": in_frame,
+        "variation_tags": variation_tags(params, look, scene),
+    }
+
+
 def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
     """Render a phantom walking clip and its exact ground truth.
 
     Parameters
     ----------
     params : PhantomParams
-        What to render.
+        What to render (family 0 with no scene given renders the original phantom).
     out_path : str or Path
-        Video file to write (MPEG-4 Part 2, ``mp4v``); the truth goes beside it as
+        Video file to write (MPEG-4 Part 2, ``mp4v``; stored rotated with a rotation tag
+        when ``params.rotation_deg`` is set); the truth goes beside it as
         ``<stem>.truth.json``.
 
     Returns
@@ -286,39 +464,69 @@ def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
     dict
         The ground truth (same as the sidecar): severities, events (``heel_strike_s`` holds
         initial contacts, toe strikes included), posture strides, per-frame joint pixels
-        ``joints_px[side][joint]`` and per-frame angles in degrees (ankle plantarflexion
-        positive, 0 with the foot perpendicular to the shank; ``toe_extension_deg`` is the
-        total ball-joint extension including the normal roll-off in late stance).
+        ``joints_px[side][joint]`` (upright display pixels, camera shake included) and
+        per-frame angles in degrees (ankle plantarflexion positive, 0 with the foot
+        perpendicular to the shank; ``toe_extension_deg`` is the total ball-joint extension
+        including the normal roll-off in late stance); and the variation: ``family``,
+        ``scene``, ``posture_mix`` and ``posture_amplitude``, ``video_format``, ``shake``,
+        ``distractor`` (with per-frame boxes), ``occluder`` (per-frame rectangles),
+        ``joints_occluded``, ``joints_in_frame`` and ``variation_tags``.
 
     Raises
     ------
     VideoError
-        If the video file cannot be written.
+        If the video file cannot be written (or a rotation is asked for without ffmpeg).
 
     """
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     look = params.resolved_look()
+    scene = params.resolved_scene()
+    mix = params.resolved_posture_mix()
     sim, frac = simulate_clip(params, look)
-    cam = make_camera(params, look, sim, frac)
-    base = background(look, cam, params.width, params.height)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), params.fps,
-                             (params.width, params.height))
-    if not writer.isOpened():
-        raise VideoError(f"cannot write video {out}")
+    cam = make_camera(params, look, sim, frac, scene)
+    base = scene_background(look, scene, cam, params.width, params.height)
+    n_frames = len(sim.t_s) // OVERSAMPLE + (len(sim.t_s) % OVERSAMPLE > 0)
     rng = np.random.default_rng([params.seed, _RNG_STREAM_NOISE])
-    try:
-        for i in range(0, len(sim.t_s), OVERSAMPLE):
+    shake, affines = shake_path(n_frames, params.fps, scene, params.width, params.height,
+                                np.random.default_rng([params.seed, _RNG_STREAM_SHAKE]))
+    legacy = scene.is_legacy
+    bystander = (make_bystander(scene.distractor, params, cam, frac, scene.camera_distance_m)
+                 if scene.distractor is not None else None)
+    gain = None if legacy else gain_map(scene, params.width, params.height)
+    noise_sigma = look.noise_sigma if scene.noise_sigma is None else scene.noise_sigma
+    figure_px = frac * params.height
+    floor_y = cam.centre_px[1] + cam.px_per_m * cam.origin_m[1]
+    pelvis_px = cam.project(sim.skeleton.points["pelvis"])
+    occ_rects: list[tuple[int, int, int, int] | None] = []
+    with ClipWriter(out, params.fps, (params.width, params.height),
+                    params.rotation_deg) as writer:
+        for k, i in enumerate(range(0, len(sim.t_s), OVERSAMPLE)):
             pts = {name: p[i] for name, p in sim.skeleton.points.items()}
             seg = {name: f[i] for name, f in sim.skeleton.frames.items()}
-            img = draw_frame(base, cam, pts, seg, sim.dims, look)
-            if look.noise_sigma > 0:
-                noise = rng.standard_normal(img.shape, dtype=np.float32) * look.noise_sigma
-                img = np.clip(img + noise + 0.5, 0, 255).astype(np.uint8)
+            canvas = base
+            if bystander is not None:
+                b_pts, b_seg = bystander.pose(i)
+                canvas = draw_frame(base, bystander.cam, b_pts, b_seg,
+                                    bystander.sim.dims, bystander.look)  # type: ignore[attr-defined]
+            img = draw_frame(canvas, cam, pts, seg, sim.dims, look)
+            rect = None
+            if scene.occluder is not None:
+                rect = occluder_rect(scene.occluder, k / params.fps, params.width, floor_y,
+                                     figure_px, float(pelvis_px[i, 0]))
+                if rect is not None:
+                    draw_occluder(img, scene.occluder, rect)
+            occ_rects.append(rect)
+            if legacy:
+                if noise_sigma > 0:
+                    noise = rng.standard_normal(img.shape, dtype=np.float32) * noise_sigma
+                    img = np.clip(img + noise + 0.5, 0, 255).astype(np.uint8)
+            else:
+                img = degrade(img, scene, noise_sigma, gain, affines[k], rng)
             writer.write(img)
-    finally:
-        writer.release()
-    truth = _truth(params, look, sim, cam)
+    truth = _truth(params, look, sim, cam, None if legacy else affines)
+    truth.update(_extras_truth(params, look, scene, mix, sim, cam, truth, shake, bystander,
+                               occ_rects))
     out.with_suffix(".truth.json").write_text(json.dumps(truth), encoding="utf-8")
     logger.debug("phantom written: %d frames", truth["frame_count"])
     return truth
@@ -326,8 +534,9 @@ def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
 
 def phantom_name(params: PhantomParams) -> str:
     """Default file stem of a phantom clip."""
+    backward = "_backward" if params.direction == "backward" else ""
     return (f"phantom_{params.affected_side}_s{params.severity:g}_{params.view}_{params.walk}"
-            f"_seed{params.seed}")
+            f"{backward}_seed{params.seed}" + (f"_f{params.family}" if params.family else ""))
 
 
 def generate_set(out_dir: str | Path, specs: Iterable[PhantomParams]) -> list[Path]:

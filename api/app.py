@@ -1,0 +1,482 @@
+"""FastAPI app: the /v1 REST API, health and readiness, and the upload page at ``/``.
+
+Run with ``posescore serve``; ``create_app`` is a uvicorn factory, so nothing is built at
+import time. Scoring runs in the worker processes of ``api.jobs.WorkerPool``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from api.compare import compare_pre_post
+from api.db import ApiKey, Comparison, Job, make_engine, make_sessionmaker, migrate
+from api.jobs import WorkerPool, enqueue, new_id
+from api.security import (
+    ACCEPTED_CONTAINERS,
+    API_KEY_HEADER,
+    UploadLimitMiddleware,
+    container_of,
+    find_key,
+)
+from api.settings import ApiSettings, get_settings
+from posescore import __version__
+from posescore.config import load_settings
+from posescore.constants import TASKS
+from posescore.errors import VideoError
+from posescore.model import load_model
+from posescore.video import probe_video
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""Patient pseudonyms and session labels: letters, digits, '.', '_', '-'; up to 64."""
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class JobForm(BaseModel):
+    """Metadata sent with an upload (multipart form fields)."""
+
+    patient: str = Field(pattern=NAME_PATTERN, description="Patient pseudonym (never a name).")
+    session: str = Field(pattern=NAME_PATTERN, description="Session label, e.g. day1.")
+    phase: Literal["pre", "post"]
+    task: str = "walk_forward"
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, value: str) -> str:
+        if value not in TASKS:
+            raise ValueError(f"unknown task; choose one of {', '.join(TASKS)}")
+        return value
+
+
+class JobAccepted(BaseModel):
+    """Answer to an accepted upload."""
+
+    job_id: str
+    status: str
+    status_url: str
+    result_url: str
+
+
+class JobStatus(BaseModel):
+    """State of a job; ``progress`` runs from 0 to 1."""
+
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    stage: str
+    progress: float
+    attempts: int
+    patient: str
+    session: str
+    phase: str
+    task: str
+    error: Optional[str]
+    created_at: datetime
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+    result_url: str
+
+
+class ComparisonRequest(BaseModel):
+    """Two jobs of one patient: before and after a treatment session."""
+
+    pre_job_id: str
+    post_job_id: str
+
+
+class ComparisonStatus(BaseModel):
+    """A comparison; ``comparison`` is set once both jobs are done."""
+
+    comparison_id: str
+    status: Literal["pending", "done", "failed"]
+    pre: JobStatus
+    post: JobStatus
+    comparison: Optional[dict[str, Any]]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """Yield a database session for one request."""
+    with request.app.state.sessionmaker() as db:
+        yield db
+
+
+DB = Annotated[Session, Depends(get_db)]
+
+
+def require_key(request: Request) -> ApiKey:
+    """Return the caller's API key from the ``X-API-Key`` header; 401 without a valid one.
+
+    Uses its own short session, so a long upload holds no database connection.
+    """
+    with request.app.state.sessionmaker() as db:
+        key = find_key(db, request.headers.get(API_KEY_HEADER))
+    if key is None:
+        raise HTTPException(
+            401,
+            f"missing or invalid API key: send it in the {API_KEY_HEADER} header "
+            "(create one with `posescore create-key --name NAME`)",
+        )
+    return key
+
+
+def job_status(job: Job) -> JobStatus:
+    """Public view of a job row."""
+    return JobStatus(
+        job_id=job.id,
+        status=job.status,  # type: ignore[arg-type]
+        stage=job.stage,
+        progress=job.progress,
+        attempts=job.attempts,
+        patient=job.patient,
+        session=job.session,
+        phase=job.phase,
+        task=job.task,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        result_url=f"/v1/jobs/{job.id}/result",
+    )
+
+
+def get_job(db: Session, job_id: str) -> Job:
+    """Return the job ``job_id``; 404 if unknown."""
+    job = db.get(Job, job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id}")
+    return job
+
+
+def _form_error(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def store_upload(upload: UploadFile, settings: ApiSettings) -> str:
+    """Copy the upload under a random name after checking it is a readable video.
+
+    Returns
+    -------
+    str
+        The stored file name (``<random id>.<container suffix>``); the client's file name is
+        never used.
+
+    Raises
+    ------
+    HTTPException
+        415 if it does not start like an accepted container, 422 if it cannot be read as a
+        video (``posescore.video.probe_video``'s message).
+
+    """
+    head = upload.file.read(64)
+    suffix = container_of(head)
+    if suffix is None:
+        raise HTTPException(
+            415, f"not a supported video: expected an {ACCEPTED_CONTAINERS} file"
+        )
+    upload.file.seek(0)
+    name = f"{new_id()}.{suffix}"
+    path = settings.uploads / name
+    settings.uploads.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out:
+        shutil.copyfileobj(upload.file, out, 1 << 20)
+    video_cfg = load_settings(settings.config).video.model_copy(
+        update={"verify_frame_count": False}
+    )
+    try:
+        probe_video(path, video_cfg)
+    except VideoError as exc:
+        path.unlink(missing_ok=True)
+        raise HTTPException(422, str(exc).replace(name, "the upload")) from None
+    return name
+
+
+# ----------------------------------------------------------------------------- routes
+
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
+
+UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["video", "patient", "session", "phase"],
+                    "properties": {
+                        "video": {"type": "string", "format": "binary"},
+                        "patient": {"type": "string", "pattern": NAME_PATTERN},
+                        "session": {"type": "string", "pattern": NAME_PATTERN},
+                        "phase": {"type": "string", "enum": ["pre", "post"]},
+                        "task": {"type": "string", "default": "walk_forward"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@v1.post("/jobs", status_code=202, response_model=JobAccepted, openapi_extra=UPLOAD_SCHEMA)
+async def submit_job(request: Request, response: Response) -> JobAccepted:
+    """Upload a video with its metadata; scoring runs in the background (poll the job)."""
+    settings: ApiSettings = request.app.state.settings
+    async with request.form(max_files=1) as form:
+        upload = form.get("video")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(422, "video: a file field named 'video' is required")
+        try:
+            meta = JobForm.model_validate({k: v for k, v in form.items() if k != "video"})
+        except ValidationError as exc:
+            raise HTTPException(422, _form_error(exc)) from None
+        upload_name = await run_in_threadpool(store_upload, upload, settings)
+    job_id = new_id()
+    with request.app.state.sessionmaker() as db:
+        await run_in_threadpool(
+            enqueue, db, job_id=job_id, upload_name=upload_name, **meta.model_dump()
+        )
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return JobAccepted(
+        job_id=job_id,
+        status="queued",
+        status_url=f"/v1/jobs/{job_id}",
+        result_url=f"/v1/jobs/{job_id}/result",
+    )
+
+
+@v1.get("/jobs/{job_id}", response_model=JobStatus)
+def read_job(job_id: str, db: DB) -> JobStatus:
+    """Status and progress of a job."""
+    return job_status(get_job(db, job_id))
+
+
+@v1.get("/jobs/{job_id}/result")
+def read_result(job_id: str, db: DB) -> dict[str, Any]:
+    """Return the score (JSON contract of DESIGN.md); 409 while pending, 422 if failed."""
+    job = get_job(db, job_id)
+    if job.status == "failed":
+        raise HTTPException(422, f"scoring failed: {job.error}")
+    if job.status != "done" or job.result is None:
+        raise HTTPException(409, f"job is {job.status}; poll /v1/jobs/{job_id}")
+    return job.result
+
+
+@v1.post("/comparisons", status_code=201, response_model=ComparisonStatus)
+def submit_comparison(
+    body: ComparisonRequest, response: Response, db: DB
+) -> ComparisonStatus:
+    """Compare a pre and a post job of one patient (computed once both are scored)."""
+    pre, post = get_job(db, body.pre_job_id), get_job(db, body.post_job_id)
+    if pre.patient != post.patient:
+        raise HTTPException(422, "the two jobs belong to different patients")
+    if (pre.phase, post.phase) != ("pre", "post"):
+        raise HTTPException(422, "pre_job_id must be a 'pre' job and post_job_id a 'post' job")
+    comparison = Comparison(id=new_id(), pre_job_id=pre.id, post_job_id=post.id)
+    db.add(comparison)
+    db.commit()
+    response.headers["Location"] = f"/v1/comparisons/{comparison.id}"
+    return comparison_status(comparison, pre, post)
+
+
+def comparison_status(comparison: Comparison, pre: Job, post: Job) -> ComparisonStatus:
+    """Public view of a comparison; runs the comparison when both scores exist."""
+    if "failed" in (pre.status, post.status):
+        status, result = "failed", None
+    elif pre.result is not None and post.result is not None:
+        status, result = "done", compare_pre_post(pre.result, post.result)
+    else:
+        status, result = "pending", None
+    return ComparisonStatus(
+        comparison_id=comparison.id,
+        status=status,  # type: ignore[arg-type]
+        pre=job_status(pre),
+        post=job_status(post),
+        comparison=result,
+    )
+
+
+@v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus)
+def read_comparison(comparison_id: str, db: DB) -> ComparisonStatus:
+    """Return a comparison and, once both jobs are done, its result."""
+    comparison = db.get(Comparison, comparison_id)
+    if comparison is None:
+        raise HTTPException(404, f"no comparison {comparison_id}")
+    return comparison_status(
+        comparison, get_job(db, comparison.pre_job_id), get_job(db, comparison.post_job_id)
+    )
+
+
+@v1.get("/patients/{patient}/sessions")
+def patient_sessions(patient: str, db: DB) -> dict[str, Any]:
+    """List a patient's sessions (jobs by session, oldest first) and the severity trend.
+
+    ``trend`` lists every scored video in time order with both legs' severity.
+    """
+    jobs = list(db.scalars(select(Job).where(Job.patient == patient).order_by(Job.created_at)))
+    if not jobs:
+        raise HTTPException(404, "no jobs for this patient")
+    sessions: dict[str, list[JobStatus]] = {}
+    for job in jobs:
+        sessions.setdefault(job.session, []).append(job_status(job))
+    trend = [
+        {
+            "session": job.session,
+            "phase": job.phase,
+            "task": job.task,
+            "job_id": job.id,
+            "scored_at": job.finished_at,
+            "left_severity": job.result["legs"]["left"]["severity"],
+            "right_severity": job.result["legs"]["right"]["severity"],
+            "affected_side": job.result["affected_side"],
+        }
+        for job in jobs
+        if job.status == "done" and job.result is not None
+    ]
+    return {
+        "patient": patient,
+        "sessions": [{"session": s, "jobs": js} for s, js in sessions.items()],
+        "trend": trend,
+    }
+
+
+@v1.get("/model")
+def model_info(request: Request) -> dict[str, Any]:
+    """Return the model card of the severity model the workers use."""
+    return request.app.state.model.card
+
+
+# ----------------------------------------------------------------------------- app
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Migrate the database, load the model, start (and supervise) the worker pool."""
+    settings: ApiSettings = app.state.settings
+    await run_in_threadpool(migrate, settings.url)
+    engine = make_engine(settings.url)
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.model = await run_in_threadpool(load_model, settings.model)
+    pool = WorkerPool(settings, app.state.sessionmaker)
+    await run_in_threadpool(pool.start)
+    app.state.pool = pool
+
+    async def supervise() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await run_in_threadpool(pool.check)
+
+    supervisor = asyncio.create_task(supervise())
+    logger.info("posescore service ready (%d workers)", settings.workers)
+    try:
+        yield
+    finally:
+        supervisor.cancel()
+        await run_in_threadpool(pool.stop)
+        engine.dispose()
+
+
+def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
+    """Build the app (a uvicorn factory: ``uvicorn --factory api.app:create_app``)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="posescore",
+        version=__version__,
+        description="Scores focal leg dystonia from walking videos. Not clinically validated.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(v1)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    def ready(db: DB) -> JSONResponse:
+        """Readiness: database reachable, model loaded, at least one worker alive."""
+        try:
+            db.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        workers = app.state.pool.alive
+        body = {
+            "status": "ready" if workers else "no workers",
+            "workers": workers,
+            "model": app.state.model.card.get("name"),
+        }
+        return JSONResponse(body, status_code=200 if workers else 503)
+
+    # innermost, so the 413 raised while the form streams is rendered by FastAPI
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Any) -> Response:
+        # logs the route template (never the patient in the path) and never the body
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "?")
+        logger.info(
+            "%s %s %d %.0f ms",
+            request.method,
+            route,
+            response.status_code,
+            1000 * (time.perf_counter() - start),
+        )
+        return response
+
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=[API_KEY_HEADER, "Content-Type"],
+        )
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the service with uvicorn (one HTTP process; scoring in the worker pool)."""
+    import uvicorn
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        access_log=False,
+    )

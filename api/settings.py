@@ -1,0 +1,74 @@
+"""Service settings, read from ``POSESCORE_*`` environment variables (pydantic-settings).
+
+Built on first use by ``get_settings()`` (cached), never at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "posescore"
+
+
+class ApiSettings(BaseSettings):
+    """Settings of the scoring service; each field is the env var ``POSESCORE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="POSESCORE_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="Folder of the default SQLite database and the uploads."
+    )
+    database_url: Optional[str] = Field(
+        None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db; "
+        "None = SQLite file <data_dir>/posescore.db.",
+    )
+    upload_dir: Optional[Path] = Field(None, description="Uploads; None = <data_dir>/uploads.")
+    max_upload_mb: float = Field(500.0, gt=0, description="Largest accepted upload, MB.")
+    retain_uploads: bool = Field(
+        False, description="Keep uploaded videos after scoring (default: delete them)."
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed by CORS; empty = same origin only."
+    )
+    workers: int = Field(2, ge=1, le=64, description="Scoring worker processes.")
+    poll_interval_s: float = Field(0.5, gt=0, description="Idle worker's queue poll period, s.")
+    max_attempts: int = Field(
+        3, ge=1, description="Times a job is started before a crashing job is marked failed."
+    )
+    model: Optional[Path] = Field(
+        None, description="Severity model (.skops); None = the shipped default."
+    )
+    config: Optional[Path] = Field(None, description="posescore TOML settings for scoring.")
+    log_level: str = Field("info", description="uvicorn and service log level.")
+
+    @property
+    def url(self) -> str:
+        """The database URL actually used."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'posescore.db'}"
+
+    @property
+    def uploads(self) -> Path:
+        """The folder uploads are stored in (under random names)."""
+        return self.upload_dir or self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload cap in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS origins as a list."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ApiSettings:
+    """Return the service settings from the environment, built once."""
+    return ApiSettings()

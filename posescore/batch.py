@@ -1,0 +1,359 @@
+"""Score a whole archive of videos: recursive, parallel, resumable, interrupt-safe.
+
+``run_batch(folder, out, settings)`` scores every video below ``folder`` and writes, in
+``out``: one JSON per video (the JSON contract plus a ``batch`` block), ``scores.csv`` and
+``scores.parquet`` (one row per video) and returns a :class:`BatchSummary`.
+
+- Each JSON is written atomically (temporary file + rename) by the process that scored it,
+  the moment it is done, so an interrupted run (Ctrl-C) keeps every finished result.
+- ``resume=True`` skips a video whose JSON exists and names the same model SHA-256 and pose
+  extractor version; the CSV and Parquet tables are rebuilt from all JSONs at the end and on
+  interrupt.
+- ``workers > 1`` runs that many processes; each loads the model once. Workers ignore
+  SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
+  Ctrl-C abandons them) and writes the tables.
+- ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
+  in ``out/.anonymize_salt`` (keep it private: with it, names can be checked by brute force).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import secrets
+import signal
+import time
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from posescore.config import Settings
+from posescore.errors import PosescoreError
+
+logger = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+)
+BATCH_COLUMNS = (
+    "video",
+    "scorable",
+    "left_severity",
+    "right_severity",
+    "affected_side",
+    "cadence_steps_per_min",
+    "error",
+)
+"""Columns of scores.csv required by DESIGN.md; more follow (see :func:`batch_row`)."""
+EXTRA_COLUMNS = ("view", "task", "frame_count", "duration_s", "sha256", "model_sha256")
+SALT_FILE = ".anonymize_salt"
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did."""
+
+    total: int = 0
+    scored: int = 0
+    failed: int = 0
+    skipped: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    out: Optional[Path] = None
+
+    @property
+    def frames_per_s(self) -> float:
+        """Frames scored in this run per wall-clock second."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def text(self) -> str:
+        """One-line summary."""
+        state = "interrupted: " if self.interrupted else ""
+        return (
+            f"{state}scored {self.scored}, failed {self.failed}, skipped {self.skipped} "
+            f"(already scored) of {self.total} in {self.seconds:.1f} s, "
+            f"{self.frames_per_s:.1f} frames/s"
+        )
+
+
+def find_videos(folder: Path) -> list[Path]:
+    """Video files below ``folder`` (recursive), by suffix, sorted."""
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+    )
+
+
+def anonymous_name(rel: str, salt: str) -> str:
+    """Salted SHA-256 of a relative path, 16 hex digits."""
+    return hashlib.sha256(f"{salt}\0{rel}".encode()).hexdigest()[:16]
+
+
+def _salt(out: Path) -> str:
+    path = out / SALT_FILE
+    if path.exists():
+        return path.read_text().strip()
+    salt = secrets.token_hex(16)
+    path.write_text(salt + "\n")
+    os.chmod(path, 0o600)
+    return salt
+
+
+def json_name(rel: str) -> str:
+    """Output JSON file name of a video's relative path."""
+    return rel.replace("/", "__") + ".json"
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON through a temporary file and a rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+def batch_row(name: str, result: Optional[dict[str, Any]], error: str = "") -> dict[str, Any]:
+    """One row of scores.csv from a score dict (or an error)."""
+    row: dict[str, Any] = {c: None for c in (*BATCH_COLUMNS, *EXTRA_COLUMNS)}
+    row.update(video=name, scorable=False, error=error)
+    if result is None:
+        return row
+    video = result.get("video", {})
+    row.update(
+        scorable=result["quality"]["scorable"],
+        left_severity=result["legs"]["left"]["severity"],
+        right_severity=result["legs"]["right"]["severity"],
+        affected_side=result["affected_side"],
+        cadence_steps_per_min=result["gait"].get("cadence_steps_per_min"),
+        view=result.get("view"),
+        task=result.get("task"),
+        frame_count=video.get("frame_count"),
+        duration_s=video.get("duration_s"),
+        sha256=video.get("sha256"),
+        model_sha256=result.get("model", {}).get("sha256"),
+    )
+    return row
+
+
+# --------------------------------------------------------------------------- worker side
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(settings: Settings, ignore_sigint: bool) -> None:
+    """Load the model once per process."""
+    from posescore.model import load_model
+    from posescore.pose import extractor_version
+
+    if ignore_sigint:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["settings"] = settings
+    _WORKER["model"] = load_model(settings.model.path)
+    _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
+
+
+def _score_one(job: tuple[str, str, str, str, str]) -> tuple[str, Optional[dict], str, int]:
+    """Score one video and write its JSON; returns (name, row-ready result, error, frames)."""
+    from posescore.score import score_video
+
+    path, name, json_path, task, run_id = job
+    settings, model = _WORKER["settings"], _WORKER["model"]
+    try:
+        result = score_video(path, settings, model=model, task=task).to_dict()
+    except PosescoreError as exc:
+        return name, None, _scrub(str(exc), path, name), 0
+    except Exception as exc:  # one bad file must not stop an archive run
+        return name, None, _scrub(f"internal error: {type(exc).__name__}: {exc}", path, name), 0
+    result["video"]["path"] = name
+    result["batch"] = {
+        "run_id": run_id,
+        "scored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "extractor": _WORKER["extractor"],
+        "model_sha256": result["model"].get("sha256"),
+    }
+    write_json_atomic(Path(json_path), result)
+    return name, result, "", int(result["video"]["frame_count"])
+
+
+def _scrub(message: str, path: str, name: str) -> str:
+    """An error message with the file's path and file name replaced by its output name."""
+    return message.replace(path, name).replace(Path(path).name, name)
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def _already_scored(json_path: Path, model_sha: Optional[str], extractor: str) -> Optional[dict]:
+    try:
+        data = json.loads(json_path.read_text())
+    except (OSError, ValueError):
+        return None
+    b = data.get("batch", {})
+    if b.get("model_sha256") == model_sha and b.get("extractor") == extractor:
+        return data
+    return None
+
+
+def write_tables(out: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write scores.csv and scores.parquet (atomically) from batch rows, sorted by video."""
+    rows = sorted(rows, key=lambda r: r["video"])
+    columns = [*BATCH_COLUMNS, *EXTRA_COLUMNS]
+    tmp = out / ".scores.csv.tmp"
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, out / "scores.csv")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    schema = pa.schema(
+        [
+            ("video", pa.string()), ("scorable", pa.bool_()),
+            ("left_severity", pa.float64()), ("right_severity", pa.float64()),
+            ("affected_side", pa.string()), ("cadence_steps_per_min", pa.float64()),
+            ("error", pa.string()), ("view", pa.string()), ("task", pa.string()),
+            ("frame_count", pa.int64()), ("duration_s", pa.float64()),
+            ("sha256", pa.string()), ("model_sha256", pa.string()),
+        ]
+    )
+    table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=schema)
+    tmp_pq = out / ".scores.parquet.tmp"
+    pq.write_table(table, tmp_pq)
+    os.replace(tmp_pq, out / "scores.parquet")
+
+
+def run_batch(
+    folder: Path,
+    out: Path,
+    settings: Settings = Settings(),
+    task: str = "walk_forward",
+    workers: int = 1,
+    resume: bool = False,
+    anonymize: bool = False,
+    progress: bool = True,
+) -> BatchSummary:
+    """Score every video below ``folder`` into ``out``; see the module docstring.
+
+    Raises
+    ------
+    PosescoreError
+        If ``folder`` is not a folder, holds no videos, or the model cannot be loaded.
+    KeyboardInterrupt
+        Never: an interrupt ends the run early with ``summary.interrupted`` set.
+    """
+    from posescore.model import load_model
+    from posescore.pose import extractor_version
+
+    folder, out = Path(folder), Path(out)
+    if not folder.is_dir():
+        raise PosescoreError(f"not a folder: {folder}")
+    videos = find_videos(folder)
+    if not videos:
+        raise PosescoreError(f"no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in {folder}")
+    model = load_model(settings.model.path)  # fail early, and for the resume check
+    model_sha = model.card.get("sha256")
+    extractor = extractor_version(settings.pose, settings.subject)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    salt = _salt(out) if anonymize else ""
+    run_id = secrets.token_hex(6)
+
+    summary = BatchSummary(total=len(videos), out=out)
+    rows: dict[str, dict[str, Any]] = {}
+    jobs = []
+    for video in videos:
+        rel = video.relative_to(folder).as_posix()
+        name = anonymous_name(rel, salt) if anonymize else rel
+        json_path = out / json_name(name)
+        if resume:
+            done = _already_scored(json_path, model_sha, extractor)
+            if done is not None:
+                rows[name] = batch_row(name, done)
+                summary.skipped += 1
+                continue
+        jobs.append((str(video), name, str(json_path), task, run_id))
+
+    bar = _progress_bar(len(jobs), progress)
+    start = time.perf_counter()
+
+    def record(name: str, result: Optional[dict], error: str, frames: int) -> None:
+        rows[name] = batch_row(name, result, error)
+        if error:
+            summary.failed += 1
+            logger.info("a video failed: %s", error)
+        else:
+            summary.scored += 1
+            summary.frames += frames
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(scored=summary.scored, failed=summary.failed)
+
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            _init_worker(settings, ignore_sigint=False)
+            _WORKER["model"] = model
+            for job in jobs:
+                record(*_score_one(job))
+        else:
+            _run_pool(jobs, settings, workers, record, summary)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+        summary.seconds = time.perf_counter() - start
+        summary.rows = sorted(rows.values(), key=lambda r: r["video"])
+        write_tables(out, summary.rows)
+    return summary
+
+
+def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
+    """Run jobs in ``workers`` processes, handing out one video at a time."""
+    pending: dict[Future, tuple] = {}
+    queue = list(jobs)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(settings, True)
+    )
+    try:
+        while queue or pending:
+            while queue and len(pending) < workers:
+                job = queue.pop(0)
+                pending[pool.submit(_score_one, job)] = job
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = pending.pop(fut)
+                try:
+                    record(*fut.result())
+                except Exception as exc:  # a worker died (e.g. killed): record and go on
+                    record(job[1], None, f"internal error: {type(exc).__name__}: {exc}", 0)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        logger.warning("interrupted: finishing %d running video(s)", len(pending))
+        try:
+            for fut in list(pending):
+                try:
+                    record(*fut.result())
+                except Exception:  # noqa: BLE001 - nothing to record for a failed worker
+                    pass
+        except KeyboardInterrupt:
+            logger.warning("abandoning running videos")
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _progress_bar(total: int, enabled: bool):  # noqa: ANN202
+    if not enabled or total == 0:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=total, unit="video", desc="scoring", dynamic_ncols=True)

@@ -1,0 +1,246 @@
+"""Overlay video: skeleton and foot landmarks drawn on the frames, flags as text, face blurred.
+
+De-identification: the face box comes from MediaPipe face landmarks 0-10 (nose, eyes, ears,
+mouth), padded generously (hair, chin) and scaled by the torso length so that a side view,
+where the face landmarks bunch together, still covers the whole head. In a frame without a
+pose the nearest known face box (earlier, else later) is blurred; if the clip never had a
+pose, the top of the subject's box (or the top third of the frame) is blurred. A person is
+therefore never shown with an unblurred face. Blurring is pixelation (blocks of
+``1/8`` of the box) followed by a strong Gaussian blur. Only the tracked subject is blurred:
+bystanders' faces are not.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+import cv2
+import numpy as np
+
+from posescore.constants import (
+    FACE_LANDMARKS,
+    LEFT_HIP,
+    LEFT_SHOULDER,
+    LEG_LANDMARKS,
+    RIGHT_HIP,
+    RIGHT_SHOULDER,
+    SIDES,
+)
+from posescore.errors import VideoError
+from posescore.types import PoseSequence, VideoMeta
+from posescore.video import iter_frames, probe_video
+
+logger = logging.getLogger(__name__)
+
+SIDE_BGR = {"left": (255, 128, 0), "right": (0, 0, 230)}
+BODY_BGR = (230, 230, 230)
+FACE_PAD = 0.75
+"""Half-size of the face box as a multiple of the landmarks' extent."""
+FACE_MIN_TORSO = 0.55
+"""Smallest half-size of the face box, torso lengths (shoulder to hip)."""
+
+_TRUNK = ((LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_HIP, RIGHT_HIP), (LEFT_SHOULDER, LEFT_HIP),
+          (RIGHT_SHOULDER, RIGHT_HIP))
+
+
+def face_boxes(pose: PoseSequence) -> np.ndarray:
+    """Face box (x0, y0, x1, y1) in pixels per pose frame, NaN where no pose.
+
+    Parameters
+    ----------
+    pose : PoseSequence
+        Landmarks in pixels, shape (T, 33, 4).
+
+    Returns
+    -------
+    ndarray, shape (T, 4)
+    """
+    lm = pose.landmarks
+    face = lm[:, list(FACE_LANDMARKS), :2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames stay NaN
+        lo = np.nanmin(face, axis=1)
+        hi = np.nanmax(face, axis=1)
+    centre = 0.5 * (lo + hi)
+    extent = np.max(hi - lo, axis=1)
+    shoulders = 0.5 * (lm[:, LEFT_SHOULDER, :2] + lm[:, RIGHT_SHOULDER, :2])
+    hips = 0.5 * (lm[:, LEFT_HIP, :2] + lm[:, RIGHT_HIP, :2])
+    torso = np.linalg.norm(shoulders - hips, axis=1)
+    torso = np.where(np.isfinite(torso), torso, extent)
+    half = np.fmax(FACE_PAD * extent, FACE_MIN_TORSO * torso)
+    half = np.where(np.isfinite(half), half, np.nan)
+    return np.stack(
+        [centre[:, 0] - half, centre[:, 1] - 1.3 * half, centre[:, 0] + half,
+         centre[:, 1] + half], axis=1
+    )
+
+
+def fill_boxes(boxes: np.ndarray) -> np.ndarray:
+    """Frames without a box take the last known box, else the next known (safety first)."""
+    out = boxes.copy()
+    known = np.isfinite(out).all(axis=1)
+    if not known.any():
+        return out
+    idx = np.where(known, np.arange(len(out)), -1)
+    idx = np.maximum.accumulate(idx)
+    first = int(np.argmax(known))
+    idx[idx < 0] = first
+    return out[idx]
+
+
+def fallback_box(pose: PoseSequence, width: int, height: int) -> np.ndarray:
+    """Top of the subject's box when known, else the top third of the frame."""
+    box = (pose.subject or {}).get("box_median_px")
+    if box is not None and len(box) == 4:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return np.array([x0, y0, x1, y0 + 0.3 * (y1 - y0)])
+    return np.array([0.0, 0.0, float(width), height / 3.0])
+
+
+def blur_region(frame: np.ndarray, box: np.ndarray) -> None:
+    """Pixelate then Gaussian-blur ``box`` of ``frame`` in place."""
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(w, x1), min(h, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    roi = frame[y0:y1, x0:x1]
+    small = cv2.resize(roi, (8, max(1, round(8 * roi.shape[0] / roi.shape[1]))),
+                       interpolation=cv2.INTER_AREA)
+    pix = cv2.resize(small, (roi.shape[1], roi.shape[0]), interpolation=cv2.INTER_NEAREST)
+    k = max(3, (min(roi.shape[:2]) // 3) | 1)
+    frame[y0:y1, x0:x1] = cv2.GaussianBlur(pix, (k, k), 0)
+
+
+def _pt(lm: np.ndarray, i: int) -> Optional[tuple[int, int]]:
+    x, y = lm[i, 0], lm[i, 1]
+    return (int(round(x)), int(round(y))) if np.isfinite(x) and np.isfinite(y) else None
+
+
+def draw_skeleton(frame: np.ndarray, lm: np.ndarray) -> None:
+    """Trunk, legs and feet of one frame's landmarks (pixels), in place."""
+    scale = max(1, round(min(frame.shape[:2]) / 360))
+    for a, b in _TRUNK:
+        pa, pb = _pt(lm, a), _pt(lm, b)
+        if pa and pb:
+            cv2.line(frame, pa, pb, BODY_BGR, 2 * scale, cv2.LINE_AA)
+    for side in SIDES:
+        j = LEG_LANDMARKS[side]
+        colour = SIDE_BGR[side]
+        chain = [j["hip"], j["knee"], j["ankle"], j["heel"], j["toe"], j["ankle"]]
+        for a, b in zip(chain[:-1], chain[1:]):
+            pa, pb = _pt(lm, a), _pt(lm, b)
+            if pa and pb:
+                cv2.line(frame, pa, pb, colour, 2 * scale, cv2.LINE_AA)
+        for name in ("hip", "knee"):
+            p = _pt(lm, j[name])
+            if p:
+                cv2.circle(frame, p, 3 * scale, colour, -1, cv2.LINE_AA)
+        for name in ("ankle", "heel", "toe"):  # foot landmarks: larger, ringed
+            p = _pt(lm, j[name])
+            if p:
+                cv2.circle(frame, p, 4 * scale, colour, -1, cv2.LINE_AA)
+                cv2.circle(frame, p, 4 * scale + 1, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def flag_lines(result: Mapping[str, Any]) -> list[str]:
+    """Short text lines: severity per leg and phenomenology flags that are present."""
+    lines = []
+    for side in SIDES:
+        leg = result.get("legs", {}).get(side, {})
+        sev = leg.get("severity")
+        letter = side[0].upper()
+        text = f"{letter} severity {sev:.1f}" if sev is not None else f"{letter} -"
+        present = [
+            name for name, e in (leg.get("phenomenology") or {}).items()
+            if isinstance(e, Mapping) and (e.get("present") or e.get("flag"))
+        ]
+        if present:
+            text += ": " + ", ".join(present[:3])
+        lines.append(text)
+    model = result.get("model", {})
+    if not model.get("clinically_validated", False):
+        lines.append("not clinically validated")
+    return lines
+
+
+def _put_lines(frame: np.ndarray, lines: list[str]) -> None:
+    scale = max(0.4, min(frame.shape[:2]) / 900)
+    y = int(22 * scale / 0.5)
+    for line in lines:
+        for colour, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(frame, line, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick,
+                        cv2.LINE_AA)
+        y += int(20 * scale / 0.5)
+
+
+def render_overlay(
+    video: str | Path | VideoMeta,
+    pose: PoseSequence,
+    result: Mapping[str, Any],
+    out_path: str | Path,
+    events: Optional[Mapping[str, Any]] = None,
+) -> dict[str, int]:
+    """Write the overlay video (``mp4v``) and return frame counts.
+
+    Parameters
+    ----------
+    video : path or VideoMeta
+        The scored video.
+    pose : PoseSequence
+        Its pose (``ScoreResult.traces.pose``).
+    result : mapping
+        The score dict (severity and flags are written on the frames).
+    out_path : path
+        Output ``.mp4``.
+    events : mapping, optional
+        ``{side: GaitEvents}``: heel strikes are marked "HS" on their frames.
+
+    Returns
+    -------
+    dict
+        ``frames``, ``frames_with_pose``, ``frames_blurred_by_fallback``.
+    """
+    meta = video if isinstance(video, VideoMeta) else probe_video(video)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stride = max(1, int(round(meta.fps / pose.fps))) if pose.fps > 0 else 1
+    boxes = face_boxes(pose)
+    has_pose = pose.detected()
+    filled = fill_boxes(boxes)
+    fallback = fallback_box(pose, meta.width, meta.height)
+    hs_frames: dict[int, list[str]] = {}
+    for side, ev in (events or {}).items():
+        for i in np.asarray(ev.heel_strike_idx, dtype=int):
+            hs_frames.setdefault(int(i) * stride, []).append(side[0].upper())
+    lines = flag_lines(result)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), meta.fps,
+                             (meta.width, meta.height))
+    if not writer.isOpened():
+        raise VideoError(f"cannot write video {out.name}")
+    stats = {"frames": 0, "frames_with_pose": 0, "frames_blurred_by_fallback": 0}
+    try:
+        for index, _t, frame in iter_frames(meta):
+            row = min(index // stride, pose.n_frames - 1)
+            frame = np.ascontiguousarray(frame)
+            if row >= 0 and has_pose[row]:
+                stats["frames_with_pose"] += 1
+            box = filled[row] if row >= 0 and np.isfinite(filled[row]).all() else fallback
+            if not (row >= 0 and has_pose[row]):
+                stats["frames_blurred_by_fallback"] += 1
+            blur_region(frame, box)
+            if row >= 0 and has_pose[row]:
+                draw_skeleton(frame, pose.landmarks[row])
+            extra = [f"heel strike {'/'.join(hs_frames[index])}"] if index in hs_frames else []
+            _put_lines(frame, lines + extra)
+            writer.write(frame)
+            stats["frames"] += 1
+    finally:
+        writer.release()
+    logger.debug("overlay: %s", stats)
+    return stats

@@ -1,0 +1,212 @@
+"""Reproducible labelled phantom data sets: subjects, clips, a manifest CSV.
+
+``generate_dataset(out_dir, n, seed)`` draws ``n`` clips of ``ceil(n / clips_per_subject)``
+subjects and renders them with their truth sidecars. A subject keeps its look (skin, hair,
+clothes, proportions), family, affected side, posture mix and a base severity across its
+clips; each clip draws its own view, walk, scene, camera, format and a session-to-session
+severity change (SD ``SESSION_SEVERITY_SD``), so subject-grouped cross-validation is
+meaningful. The same (n, seed, options) always gives the same files.
+
+Held-out families: subjects are assigned to ``families`` round-robin; those in
+``hold_out_families`` get ``split = test`` in the manifest, all others ``split = train``.
+Train on ``split == train`` and evaluate on ``split == test`` to measure generalisation to
+looks and scenes never seen in training (for an independent test set, also use another
+``seed``).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from posescore.phantom.families import (
+    FAMILY_NAMES,
+    VARIED_FAMILIES,
+    _recipe,
+    draw_family_look,
+    draw_format,
+    draw_posture_mix,
+)
+from posescore.phantom.params import PhantomParams, PhantomView
+from posescore.phantom.writer import ffmpeg_path
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = (
+    "video", "subject_id", "left_severity", "right_severity", "view", "task", "family",
+    "split", "affected_side", "left_class", "right_class", "walk", "seed", "fps", "width",
+    "height", "rotation_deg", "duration_s", "equinus_factor", "inversion_factor",
+    "toe_extension_factor", "variation_tags",
+)
+SESSION_SEVERITY_SD = 0.25
+"""SD of a subject's severity from clip to clip (sessions), severity points."""
+DEFAULT_VIEWS: tuple[PhantomView, ...] = ("sagittal_left", "sagittal_right", "frontal")
+
+
+@dataclass(frozen=True)
+class DatasetClip:
+    """One clip of a data set: its parameters and its labels."""
+
+    name: str
+    subject_id: str
+    split: str
+    params: PhantomParams
+
+
+def plan_dataset(
+    n: int,
+    seed: int = 0,
+    families: Sequence[int] = VARIED_FAMILIES,
+    hold_out_families: Sequence[int] = (),
+    clips_per_subject: int = 2,
+    duration_s: float = 6.0,
+    views: Sequence[PhantomView] = DEFAULT_VIEWS,
+    healthy_fraction: float = 0.25,
+    across_fraction: float = 0.3,
+    ffmpeg_ok: bool | None = None,
+) -> list[DatasetClip]:
+    """Draw the clips of a data set (no rendering); deterministic in all arguments.
+
+    Parameters
+    ----------
+    n : int
+        Number of clips.
+    seed : int
+        Data set seed; subject ``j`` uses seed ``seed * 100000 + j`` for its look and mix.
+    families : sequence of int
+        Families to draw from (round-robin over subjects); ``hold_out_families`` are added.
+    hold_out_families : sequence of int
+        Families whose clips are marked ``split = test``.
+    clips_per_subject : int
+        Clips per subject (the last subject may have fewer).
+    duration_s : float
+        Clip length, s.
+    views : sequence
+        Views drawn per clip (``oblique_left``/``oblique_right`` may be added).
+    healthy_fraction : float
+        Share of subjects with no affected leg.
+    across_fraction : float
+        Share of sagittal clips that walk across the frame.
+    ffmpeg_ok : bool, optional
+        Whether portrait clips may be stored rotated (None = ffmpeg is installed).
+
+    """
+    if n < 1 or clips_per_subject < 1:
+        raise ValueError("n and clips_per_subject must be at least 1")
+    fams = list(dict.fromkeys([*families, *hold_out_families]))
+    for f in fams:
+        if f not in FAMILY_NAMES:
+            raise ValueError(f"unknown phantom family {f}; known: {sorted(FAMILY_NAMES)}")
+    if ffmpeg_ok is None:
+        ffmpeg_ok = ffmpeg_path() is not None
+    clips: list[DatasetClip] = []
+    for j in range(math.ceil(n / clips_per_subject)):
+        subject_seed = seed * 100_000 + j
+        family = fams[j % len(fams)]
+        rng = np.random.default_rng([subject_seed, 31])
+        healthy = rng.random() < healthy_fraction
+        side = "none" if healthy else ("left", "right")[int(rng.integers(2))]
+        base = 0.0 if healthy else float(rng.uniform(0.3, 4.0))
+        look = draw_family_look(subject_seed, family)
+        mix = draw_posture_mix(subject_seed, family)
+        split = "test" if family in hold_out_families else "train"
+        subject_id = f"s{seed}_{j:05d}"
+        for c in range(min(clips_per_subject, n - len(clips))):
+            clip_seed = subject_seed * 16 + c
+            severity = 0.0 if healthy else round(float(np.clip(
+                base + rng.normal(0.0, SESSION_SEVERITY_SD), 0.3, 4.0)), 2)
+            view = views[int(rng.integers(len(views)))]
+            across = view.startswith("sagittal") and rng.random() < across_fraction
+            clip_look = look
+            if family != 0:  # the camera moves between sessions: new size and place in frame
+                lo, hi = _recipe(family)["height"]
+                clip_look = look.model_copy(update={
+                    "body_height_frac": float(rng.uniform(lo, hi)),
+                    "horizontal_offset_frac": float(rng.uniform(-0.2, 0.2)),
+                    "vertical_offset_frac": float(rng.uniform(-0.8, 0.8)),
+                })
+            fmt = draw_format(clip_seed, family, ffmpeg_ok)
+            params = PhantomParams(
+                affected_side=side, severity=severity, view=view, seed=clip_seed,
+                duration_s=duration_s, walk="across" if across else "in_place",
+                look=clip_look, family=family, posture_mix=mix, **fmt)
+            name = f"{subject_id}_c{c}_f{family}_{view}_{params.walk}"
+            clips.append(DatasetClip(name, subject_id, split, params))
+    return clips
+
+
+def _render(args: tuple[DatasetClip, Path]) -> dict[str, object]:
+    from posescore.phantom.synth import render_phantom
+
+    clip, out = args
+    video = out / f"{clip.name}.mp4"
+    truth = render_phantom(clip.params, video)
+    p = clip.params
+    mix = truth["posture_mix"]
+    return {
+        "video": video.name, "subject_id": clip.subject_id,
+        "left_severity": truth["severity"]["left"], "right_severity": truth["severity"]["right"],
+        "view": p.view, "task": "walk_forward", "family": p.family, "split": clip.split,
+        "affected_side": p.affected_side, "left_class": truth["severity_class"]["left"],
+        "right_class": truth["severity_class"]["right"], "walk": p.walk, "seed": p.seed,
+        "fps": p.fps, "width": p.width, "height": p.height, "rotation_deg": p.rotation_deg,
+        "duration_s": p.duration_s, "equinus_factor": mix["equinus"],
+        "inversion_factor": mix["inversion"], "toe_extension_factor": mix["toe_extension"],
+        "variation_tags": ";".join(truth["variation_tags"]),
+    }
+
+
+def generate_dataset(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    families: Sequence[int] = VARIED_FAMILIES,
+    hold_out_families: Sequence[int] = (),
+    workers: int = 1,
+    **plan: object,
+) -> Path:
+    """Render a labelled phantom set into ``out_dir`` and write its manifest CSV.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Output folder (videos, ``<stem>.truth.json`` sidecars, ``manifest.csv``).
+    n, seed, families, hold_out_families
+        See ``plan_dataset``.
+    workers : int
+        Rendering processes.
+    **plan
+        More ``plan_dataset`` arguments (``clips_per_subject``, ``duration_s``, ``views``,
+        ``healthy_fraction``, ``across_fraction``).
+
+    Returns
+    -------
+    Path
+        The manifest, one row per clip with the columns ``MANIFEST_COLUMNS`` (severities
+        are the exact truth; ``split`` is ``test`` for held-out families).
+
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    clips = plan_dataset(n, seed, families, hold_out_families, **plan)  # type: ignore[arg-type]
+    jobs = [(clip, out) for clip in clips]
+    if workers <= 1:
+        rows = [_render(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(_render, jobs))
+    manifest = out / MANIFEST_NAME
+    with manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(MANIFEST_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    logger.info("phantom data set: %d clips, manifest %s", len(rows), manifest.name)
+    return manifest

@@ -1,0 +1,208 @@
+"""Helpers of the service tests: a small model, a real server process, test videos."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from posescore.features import leg_measure_names
+from posescore.model import LegSeverityModel, design_column_names, save_model
+
+POSESCORE = str(Path(sys.executable).with_name("posescore"))
+
+
+def make_small_model(folder: Path) -> Path:
+    """A fast toy model over the real leg measures: severity ~ plantarflexion at heel strike."""
+    measures = leg_measure_names()
+    n_cols = len(design_column_names(measures))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, n_cols))
+    X[:, 0] = rng.uniform(-10, 40, size=80)  # own ankle plantarflexion at heel strike, deg
+    y = np.clip(X[:, 0] / 10, 0, 4)
+    model = LegSeverityModel(n_estimators=10).fit(X, y, np.repeat(np.arange(40), 2))
+    path = folder / "small.skops"
+    save_model(
+        model,
+        path,
+        {
+            "name": "api-test-small",
+            "version": "test",
+            "measures": measures,
+            "trained_on": "phantom",
+            "clinically_validated": False,
+        },
+    )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_blank_video(path: Path, seconds: float = 1.0, fps: float = 30.0) -> Path:
+    """A valid MP4 of grey frames (no person) written with OpenCV."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (320, 240))
+    for _ in range(int(seconds * fps)):
+        writer.write(np.full((240, 320, 3), 128, np.uint8))
+    writer.release()
+    return path
+
+
+class Server:
+    """``posescore serve`` in its own process on 127.0.0.1 and a free port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def create_key(self, name: str = "test") -> str:
+        out = subprocess.run(
+            [POSESCORE, "create-key", "--name", name],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+
+    def start(self, timeout_s: float = 60.0) -> Server:
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [POSESCORE, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/ready", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the server process only (its workers notice and exit by themselves)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def server_env(tmp: Path, model: Path, database_url: str | None = None, **extra: str) -> dict:
+    """Environment of a test server: everything under ``tmp``."""
+    env = dict(os.environ)
+    env.update(
+        POSESCORE_DATA_DIR=str(tmp / "data"),
+        POSESCORE_MODEL=str(model),
+        POSESCORE_WORKERS="1",
+        POSESCORE_POLL_INTERVAL_S="0.2",
+        POSESCORE_LOG_LEVEL="info",
+        POSESCORE_CACHE=str(tmp / "pose_cache"),  # each server runs MediaPipe itself
+    )
+    if database_url:
+        env["POSESCORE_DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = client.get(f"/v1/jobs/{job_id}").json()
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.3)
+    raise TimeoutError(f"job {job_id} still {status['status']}")
+
+
+PG_URL = os.environ.get("POSESCORE_TEST_PG_URL")
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(not PG_URL, reason="POSESCORE_TEST_PG_URL is not set"),
+    ),
+]
+
+
+@contextmanager
+def fresh_database(kind: str, tmp: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file under ``tmp`` or a new PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'service.db'}"
+        return
+    assert PG_URL
+    name = f"posescore_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def running_server(tmp: Path, kind: str, **extra: str) -> Iterator[tuple[Server, str]]:
+    """A started server on a fresh database with its own small model; yields it and a key."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    with fresh_database(kind, tmp) as url:
+        server = Server(server_env(tmp, make_small_model(tmp), url, **extra), tmp / "server.log")
+        key = server.create_key()
+        server.start()
+        try:
+            yield server, key
+        finally:
+            server.stop()
+
+
+def phantom_clip(folder: Path, name: str, side: str, severity: float, seed: int) -> Path:
+    """A 4 s phantom clip, rendered once per test session into ``folder``."""
+    from posescore.phantom import PhantomParams, render_phantom
+
+    path = folder / f"{name}.mp4"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        params = PhantomParams(
+            affected_side=side, severity=severity, view="sagittal_right", seed=seed, duration_s=4
+        )
+        render_phantom(params, path)
+    return path

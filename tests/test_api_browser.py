@@ -1,0 +1,59 @@
+"""The upload page in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)."""
+
+import os
+import shutil
+
+import httpx
+import pytest
+from api_support import phantom_clip, running_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
+        pytest.skip("Debian's chromium is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_path_factory):
+    folder = tmp_path_factory.getbasetemp() / "api_phantoms"
+    pre = phantom_clip(folder, "pre", "right", 3.0, seed=41)
+    post = phantom_clip(folder, "post", "right", 1.0, seed=42)
+    with running_server(tmp_path, "sqlite") as (server, key):
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.fill("#key", key)
+        page.click("#save-key")
+        assert page.text_content("#key-state") == "key saved in this browser"
+        page.fill("#patient", "P-browser")
+        page.fill("#session", "day3")
+        page.set_input_files("#pre-file", str(pre))
+        page.set_input_files("#post-file", str(post))
+        page.click("#submit")
+        page.wait_for_selector("#pre-progress", timeout=30_000)
+        page.wait_for_selector("#severity", timeout=120_000)
+
+        cells = [f"{side}-{col}" for side in ("left", "right") for col in ("pre", "post", "change")]
+        shown = {cell: page.text_content(f"#{cell}") for cell in cells}
+        history = httpx.get(server.url + "/v1/patients/P-browser/sessions",
+                            headers={"X-API-Key": key}).json()
+        by_phase = {t["phase"]: t for t in history["trend"]}
+        for side in ("left", "right"):
+            before = by_phase["pre"][f"{side}_severity"]
+            after = by_phase["post"][f"{side}_severity"]
+            assert shown[f"{side}-pre"] == f"{before:.2f}"
+            assert shown[f"{side}-post"] == f"{after:.2f}"
+            change = float(shown[f"{side}-change"])
+            assert change == pytest.approx(after - before, abs=0.006)
+        assert float(shown["right-change"]) < 0  # the post clip's right leg is less dystonic
+        assert page.text_content("#pre-state") == "done"

@@ -1,0 +1,186 @@
+"""The service over real HTTP: a ``posescore serve`` process on loopback, SQLite and PostgreSQL."""
+
+import io
+
+import httpx
+import pytest
+from api_support import DATABASES, phantom_clip, running_server, wait_for_job, write_blank_video
+
+PATIENT = "PX-roundtrip-17"
+CLIENT_FILE_NAME = "secret_patient_name_pre.mp4"
+CONTRACT_BLOCKS = {"video", "task", "view", "quality", "gait", "legs", "affected_side",
+                   "features", "model", "timings"}
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def server(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"server_{request.param}")
+    with running_server(tmp, request.param, POSESCORE_MAX_UPLOAD_MB="2") as (srv, key):
+        yield srv, key
+
+
+@pytest.fixture
+def client(server):
+    srv, key = server
+    with httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=60) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.getbasetemp() / "api_phantoms"
+    return {
+        "pre": phantom_clip(folder, "pre", "right", 3.0, seed=41),
+        "post": phantom_clip(folder, "post", "right", 1.0, seed=42),
+    }
+
+
+def submit(client, content, phase="pre", patient="P-1", name="clip.mp4", **fields):
+    data = {"patient": patient, "session": "day1", "phase": phase, **fields}
+    return client.post("/v1/jobs", data=data, files={"video": (name, content, "video/mp4")})
+
+
+def uploads(server):
+    folder = server[0].env["POSESCORE_DATA_DIR"] + "/uploads"
+    import os
+
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+def test_health_and_ready_need_no_key(server):
+    srv, _ = server
+    assert httpx.get(srv.url + "/health").json() == {"status": "ok"}
+    ready = httpx.get(srv.url + "/ready").json()
+    assert ready["status"] == "ready" and ready["workers"] == 1
+    assert "/v1/jobs" in httpx.get(srv.url + "/openapi.json").json()["paths"]
+    assert "<form" in httpx.get(srv.url + "/").text
+
+
+def test_v1_refuses_missing_or_wrong_key(server):
+    srv, key = server
+    for headers in ({}, {"X-API-Key": "psk_wrong"}, {"X-API-Key": key[:-1]}):
+        r = httpx.get(srv.url + "/v1/model", headers=headers)
+        assert r.status_code == 401 and "X-API-Key" in r.json()["detail"]
+    r = httpx.post(srv.url + "/v1/jobs", data={"patient": "P", "session": "s", "phase": "pre"},
+                   files={"video": ("a.mp4", b"\x00" * 1000)})
+    assert r.status_code == 401
+
+
+def test_model_card(client):
+    card = client.get("/v1/model").json()
+    assert card["name"] == "api-test-small" and card["clinically_validated"] is False
+    assert card["measures"]
+
+
+def test_oversized_upload_is_refused(client, server):
+    big = b"\x00\x00\x00\x20ftypisom" + b"\x00" * (3 * 1024 * 1024)
+    r = submit(client, big)
+    assert r.status_code == 413 and "limit is 2 MB" in r.json()["detail"]
+
+    def chunks():  # no Content-Length: counted while streaming
+        form = (b"--b\r\nContent-Disposition: form-data; name=\"video\"; filename=\"a.mp4\"\r\n"
+                b"Content-Type: video/mp4\r\n\r\n")
+        yield form
+        for _ in range(30):
+            yield b"\x00" * (128 * 1024)
+
+    r = client.post("/v1/jobs", content=chunks(),
+                    headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413 and "too large" in r.json()["detail"]
+    assert uploads(server) == []
+
+
+@pytest.mark.parametrize(
+    "content,status,message",
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 415, "not a supported video"),
+        (b"name,score\nP1,3\n" * 20, 415, "not a supported video"),
+        (b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40, 422, ""),
+    ],
+    ids=["png", "text", "corrupt-mp4"],
+)
+def test_non_video_is_refused_before_queueing(client, server, content, status, message):
+    r = submit(client, content, name=CLIENT_FILE_NAME)
+    assert r.status_code == status, r.text
+    detail = r.json()["detail"]
+    assert message in detail and len(detail) > 15
+    assert ".mp4" not in detail or CLIENT_FILE_NAME not in detail
+    assert uploads(server) == []
+
+
+@pytest.mark.parametrize(
+    "fields,where",
+    [({"phase": "during"}, "phase"), ({"patient": "John Smith"}, "patient"),
+     ({"task": "dance"}, "task")],
+)
+def test_bad_metadata_is_refused(client, fields, where):
+    r = submit(client, io.BytesIO(b"irrelevant"), **fields)
+    assert r.status_code == 422 and where in r.json()["detail"]
+
+
+def test_unknown_ids_are_404(client):
+    assert client.get("/v1/jobs/nope").status_code == 404
+    assert client.get("/v1/comparisons/nope").status_code == 404
+    assert client.get("/v1/patients/nobody/sessions").status_code == 404
+    r = client.post("/v1/comparisons", json={"pre_job_id": "a", "post_job_id": "b"})
+    assert r.status_code == 404
+
+
+@pytest.mark.slow
+def test_round_trip_pre_post(client, server, clips):
+    ids = {}
+    for phase in ("pre", "post"):
+        with open(clips[phase], "rb") as fh:
+            r = submit(client, fh, phase=phase, patient=PATIENT, name=CLIENT_FILE_NAME)
+        assert r.status_code == 202, r.text
+        assert r.headers["Location"] == f"/v1/jobs/{r.json()['job_id']}"
+        ids[phase] = r.json()["job_id"]
+    assert client.get(f"/v1/jobs/{ids['pre']}/result").status_code in (200, 409)
+    r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
+    assert r.status_code == 201
+    comparison_id = r.json()["comparison_id"]
+    swapped = client.post("/v1/comparisons",
+                          json={"pre_job_id": ids["post"], "post_job_id": ids["pre"]})
+    assert swapped.status_code == 422
+
+    for phase in ("pre", "post"):
+        status = wait_for_job(client, ids[phase])
+        assert status["status"] == "done", status
+        assert status["progress"] == 1.0 and status["attempts"] == 1
+    results = {p: client.get(f"/v1/jobs/{i}/result").json() for p, i in ids.items()}
+    for result in results.values():
+        assert CONTRACT_BLOCKS <= set(result)
+        assert result["quality"]["scorable"], result["quality"]["warnings"]
+        assert result["model"]["clinically_validated"] is False
+        assert CLIENT_FILE_NAME not in result["video"]["path"]
+
+    comparison = client.get(f"/v1/comparisons/{comparison_id}").json()
+    assert comparison["status"] == "done"
+    for side in ("left", "right"):
+        leg = comparison["comparison"]["legs"][side]
+        pre = results["pre"]["legs"][side]["severity"]
+        post = results["post"]["legs"][side]["severity"]
+        assert (leg["pre"], leg["post"]) == (pre, post)
+        assert leg["change"] == pytest.approx(post - pre, abs=1e-3)
+    assert comparison["comparison"]["features"]
+
+    history = client.get(f"/v1/patients/{PATIENT}/sessions").json()
+    assert [s["session"] for s in history["sessions"]] == ["day1"]
+    assert [t["phase"] for t in history["trend"]] == ["pre", "post"]
+    assert history["trend"][0]["right_severity"] == results["pre"]["legs"]["right"]["severity"]
+
+    assert uploads(server) == []  # deleted after scoring
+    log = (server[0].log_path).read_text()
+    assert PATIENT not in log and CLIENT_FILE_NAME not in log
+    assert "GET /v1/patients/{patient}/sessions 200" in log
+
+
+@pytest.mark.slow
+def test_video_without_a_person_is_done_but_not_scorable(client, tmp_path):
+    video = write_blank_video(tmp_path / "blank.mp4", seconds=1.0)
+    with open(video, "rb") as fh:
+        job_id = submit(client, fh, patient="P-blank").json()["job_id"]
+    assert wait_for_job(client, job_id)["status"] == "done"
+    result = client.get(f"/v1/jobs/{job_id}/result").json()
+    assert result["quality"]["scorable"] is False and result["quality"]["warnings"]
+    assert result["legs"]["left"]["severity"] is None

@@ -1,0 +1,175 @@
+"""Service parts without a server: comparison, content sniffing, keys, settings, queue."""
+
+import asyncio
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from api_support import DATABASES, fresh_database
+from sqlalchemy import select
+
+from api.app import create_app
+from api.compare import compare_pre_post
+from api.db import Base, Job, make_engine, make_sessionmaker, migrate
+from api.jobs import claim_next, discard_upload, enqueue, requeue_running
+from api.security import container_of, create_key, find_key, hash_key
+from api.settings import ApiSettings, get_settings
+
+
+def _score(left, right, feature):
+    return {
+        "legs": {"left": {"severity": left}, "right": {"severity": right}},
+        "affected_side": "right",
+        "features": {"f_deg": feature, "only_pre": 1.0},
+    }
+
+
+def test_compare_pre_post_differences():
+    post = _score(0.4, 1.5, None)
+    del post["features"]["only_pre"]
+    out = compare_pre_post(_score(0.5, 3.0, 10.0), post)
+    assert out["legs"]["right"] == {"pre": 3.0, "post": 1.5, "change": -1.5}
+    assert out["legs"]["left"]["change"] == pytest.approx(-0.1)
+    assert out["features"]["f_deg"]["change"] is None  # not measurable post
+    assert "only_pre" not in out["features"]
+    unscorable = compare_pre_post(_score(None, None, 1.0), _score(1.0, 1.0, 2.0))
+    assert unscorable["legs"]["left"]["change"] is None
+
+
+@pytest.mark.parametrize(
+    "head,expected",
+    [
+        (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", "mp4"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "mp4"),
+        (b"\x00\x00\x00\x08wide\x00\x00\x00\x00", "mov"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", "avi"),
+        (b"\x1a\x45\xdf\xa3\x01\x00\x00\x00", "mkv"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", None),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", None),
+        (b"patient,score\nP1,2\n", None),
+        (b"", None),
+    ],
+)
+def test_container_of(head, expected):
+    assert container_of(head) == expected
+
+
+@pytest.fixture(params=DATABASES)
+def sm(request, tmp_path):
+    with fresh_database(request.param, tmp_path) as url:
+        migrate(url)
+        engine = make_engine(url)
+        yield make_sessionmaker(engine)
+        engine.dispose()
+
+
+def test_migrations_match_the_models(sm):
+    with sm.kw["bind"].connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_keys_are_stored_hashed(sm):
+    with sm() as db:
+        key = create_key(db, "clinic app")
+        stored = find_key(db, key)
+        assert stored is not None and stored.name == "clinic app"
+        assert stored.key_hash == hash_key(key) and key not in stored.key_hash
+        assert find_key(db, key + "x") is None
+        assert find_key(db, None) is None
+
+
+def _queue(sm, n):
+    with sm() as db:
+        for i in range(n):
+            enqueue(db, job_id=f"job{i}", patient="P1", session="s1", phase="pre",
+                    task="walk_forward", upload_name=f"u{i}.mp4")
+
+
+def test_each_job_is_claimed_once(sm):
+    _queue(sm, 2)
+    claims = [claim_next(sm, worker_pid=100 + i) for i in range(3)]
+    assert claims[2] is None
+    assert {c.job_id for c in claims[:2]} == {"job0", "job1"}
+    assert claims[0].token != claims[1].token
+
+
+def test_interrupted_jobs_are_requeued_then_failed(sm, tmp_path):
+    settings = ApiSettings(data_dir=tmp_path, max_attempts=2)
+    _queue(sm, 1)
+    (settings.uploads).mkdir(parents=True)
+    (settings.uploads / "u0.mp4").write_bytes(b"x")
+    first = claim_next(sm, 1)
+    assert requeue_running(sm, settings) == 1
+    second = claim_next(sm, 2)
+    assert second.job_id == first.job_id and second.token != first.token
+    assert requeue_running(sm, settings, worker_pid=999) == 0  # another worker's job
+    assert requeue_running(sm, settings) == 0  # second start: gives up
+    with sm() as db:
+        job = db.scalar(select(Job))
+        assert job.status == "failed" and "2 times" in job.error
+    assert not (settings.uploads / "u0.mp4").exists()
+
+
+def test_retain_uploads_keeps_the_file(tmp_path):
+    kept = ApiSettings(data_dir=tmp_path, retain_uploads=True)
+    kept.uploads.mkdir(parents=True)
+    (kept.uploads / "a.mp4").write_bytes(b"x")
+    discard_upload(kept, "a.mp4")
+    assert (kept.uploads / "a.mp4").exists()
+    discard_upload(ApiSettings(data_dir=tmp_path), "a.mp4")
+    assert not (kept.uploads / "a.mp4").exists()
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    get_settings.cache_clear()
+    monkeypatch.setenv("POSESCORE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("POSESCORE_MAX_UPLOAD_MB", "2")
+    monkeypatch.setenv("POSESCORE_RETAIN_UPLOADS", "true")
+    monkeypatch.setenv("POSESCORE_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.delenv("POSESCORE_DATABASE_URL", raising=False)
+    try:
+        s = get_settings()
+        assert s is get_settings()  # cached
+        assert s.max_upload_bytes == 2 * 1024 * 1024 and s.retain_uploads
+        assert s.cors_origin_list == ["https://a.example", "https://b.example"]
+        assert s.url == f"sqlite:///{tmp_path / 'posescore.db'}"
+        assert s.uploads == tmp_path / "uploads"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_scoring_error_fails_the_job_with_a_message(sm, tmp_path):
+    from api_support import make_small_model
+
+    from api.jobs import run_job
+    from posescore.model import load_model
+
+    settings = ApiSettings(data_dir=tmp_path)
+    _queue(sm, 1)  # its upload u0.mp4 was never stored
+    claim = claim_next(sm, 1)
+    run_job(sm, claim, load_model(make_small_model(tmp_path)), settings)
+    with sm() as db:
+        job = db.get(Job, claim.job_id)
+    assert job.status == "failed" and job.finished_at is not None
+    assert job.error == "video file not found: the upload"
+
+
+@pytest.mark.parametrize(
+    "origins,origin,allowed",
+    [("", "https://evil.example", False),
+     ("https://clinic.example", "https://clinic.example", True),
+     ("https://clinic.example", "https://evil.example", False)],
+)
+def test_cors_is_restricted_by_setting(tmp_path, origins, origin, allowed):
+    app = create_app(ApiSettings(data_dir=tmp_path, cors_origins=origins))
+
+    async def preflight():  # no lifespan: preflight requests never reach the database
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.options(
+                "/v1/jobs", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+            )
+
+    r = asyncio.run(preflight())
+    assert (r.headers.get("access-control-allow-origin") == origin) is allowed

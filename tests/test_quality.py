@@ -1,0 +1,55 @@
+"""Quality control of assess_quality on synthetic walkers (no video)."""
+
+import numpy as np
+from synthetic_walker import sagittal_walker
+
+from posescore import constants as c
+from posescore.config import Settings
+from posescore.features import stride_measures
+from posescore.gait import detect_gait_events, gait_summary
+from posescore.score import assess_quality
+from posescore.signals import clean_pose
+from posescore.types import PoseSequence
+
+
+def _quality(pose, settings=Settings()):
+    traj = clean_pose(pose, settings.signal)
+    events = {s: detect_gait_events(traj, s, settings.gait) for s in c.SIDES}
+    table = stride_measures(traj, events, settings.feature)
+    return assess_quality(pose, traj, gait_summary(events, traj.fps), settings, table)
+
+
+def test_good_walk_is_scorable():
+    q = _quality(sagittal_walker()[0])
+    assert q["scorable"] is True
+    assert q["body_height_px"] > 300
+    assert q["tremor_band_resolvable"] is True
+    assert min(q["strides_per_leg"].values()) >= 5
+
+
+def test_small_body_is_not_scorable():
+    pose, _ = sagittal_walker()
+    lm = pose.landmarks.copy()
+    lm[:, :, :2] *= 0.25
+    q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    assert q["body_height_px"] < 150
+    assert q["scorable"] is False
+    assert any("px tall" in w for w in q["warnings"])
+
+
+def test_low_fps_warns_about_tremor_band():
+    q = _quality(sagittal_walker(fps=12.0)[0])
+    assert q["tremor_band_resolvable"] is False
+    assert any("tremor" in w for w in q["warnings"])
+
+
+def test_too_few_strides():
+    q = _quality(sagittal_walker(duration_s=1.6)[0])
+    assert q["scorable"] is False
+    assert any("strides" in w or "steps" in w for w in q["warnings"])
+
+
+def test_no_body():
+    pose = PoseSequence(np.full((60, 33, 4), np.nan), np.arange(60) / 30.0, 30.0, 640, 480)
+    q = _quality(pose)
+    assert q["scorable"] is False and q["body_height_px"] is None
