@@ -37,10 +37,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from posescore import __version__  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
-from posescore.features import FEATURES  # noqa: E402
+from posescore.features import (
+    FEATURES,  # noqa: E402
+    compute_features,  # noqa: E402
+)
+from posescore.gait import detect_gait_events  # noqa: E402
 from posescore.phantom import PhantomParams, render_phantom  # noqa: E402
-from posescore.pose import extractor_version  # noqa: E402
-from posescore.training import features_of_video  # noqa: E402
+from posescore.pose import (
+    extract_pose,  # noqa: E402
+    extractor_version,  # noqa: E402
+)
+from posescore.signals import clean_pose  # noqa: E402
 
 CONDITIONS = (
     # (affected side, severity) per view; sagittal views alternate walking in place / across
@@ -78,6 +85,14 @@ def pair_specs(duration_s: float) -> list[tuple[int, PhantomParams, PhantomParam
         )
         k += 1
     return pairs
+
+
+def features_of_video(path: Path, settings: Settings) -> tuple[str, dict]:
+    """View and feature dict of one video through the pipeline (pose cached)."""
+    pose, _ = extract_pose(path, settings)
+    traj = clean_pose(pose, settings.signal)
+    events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
+    return traj.view, compute_features(traj, events, settings.feature)
 
 
 def _one(job: tuple[int, PhantomParams, Path]) -> dict:

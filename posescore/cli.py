@@ -474,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side", default="none", choices=("left", "right", "none"))
     p.add_argument("--severity", type=float, default=0.0, help="0-4")
     p.add_argument(
-        "--view", default="sagittal_left", choices=("sagittal_left", "sagittal_right", "frontal")
+        "--view", default="sagittal_left",
+        choices=("sagittal_left", "sagittal_right", "frontal", "oblique_left", "oblique_right"),
     )
     p.add_argument("--walk", default="in_place", choices=("in_place", "across"))
     p.add_argument("--seed", type=int, nargs="+", default=[0])

@@ -228,8 +228,10 @@ def _verdict(
     change: Optional[float], ci: Optional[list[float]], mdc: Optional[float]
 ) -> tuple[bool, str, str]:
     """(beyond_noise, direction, reason) of one change."""
-    if change is None or ci is None:
+    if change is None:
         return False, "not assessable", "no value in one of the sessions"
+    if ci is None:
+        return False, "not assessable", "too few strides for a bootstrap interval"
     excludes_zero = ci[0] > 0 or ci[1] < 0
     if mdc is None:
         return False, "no change beyond noise", "no MDC95 measured for this measure"
@@ -369,6 +371,12 @@ def compare_results(
                 }
             )
 
+    n_tested = sum(r["ci95"] is not None and r["mdc95"] is not None for r in features_out)
+    if n_tested:
+        warn.append(
+            f"{n_tested} feature changes were tested; at the 95% level about "
+            f"{max(1, round(0.05 * n_tested))} may be flagged beyond noise by chance alone"
+        )
     legs = _severity_changes(pre, post, model, boot, table, min(n_boot, 500))
     sev_mdc = legs.pop("_mdc", {})
     return {

@@ -185,6 +185,7 @@ def render_overlay(
     result: Mapping[str, Any],
     out_path: str | Path,
     events: Optional[Mapping[str, Any]] = None,
+    annotate: bool = True,
 ) -> dict[str, int]:
     """Write the overlay video (``mp4v``) and return frame counts.
 
@@ -199,7 +200,9 @@ def render_overlay(
     out_path : path
         Output ``.mp4``.
     events : mapping, optional
-        ``{side: GaitEvents}``: heel strikes are marked "HS" on their frames.
+        ``{side: GaitEvents}``: heel strikes are marked on their frames.
+    annotate : bool
+        Draw the skeleton and text; False writes a de-identified copy only (face blurred).
 
     Returns
     -------
@@ -234,10 +237,11 @@ def render_overlay(
             if not (row >= 0 and has_pose[row]):
                 stats["frames_blurred_by_fallback"] += 1
             blur_region(frame, box)
-            if row >= 0 and has_pose[row]:
-                draw_skeleton(frame, pose.landmarks[row])
-            extra = [f"heel strike {'/'.join(hs_frames[index])}"] if index in hs_frames else []
-            _put_lines(frame, lines + extra)
+            if annotate:
+                if row >= 0 and has_pose[row]:
+                    draw_skeleton(frame, pose.landmarks[row])
+                extra = [f"heel strike {'/'.join(hs_frames[index])}"] if index in hs_frames else []
+                _put_lines(frame, lines + extra)
             writer.write(frame)
             stats["frames"] += 1
     finally:

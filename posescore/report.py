@@ -48,7 +48,7 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .notice{background:#fff3cd;border:1px solid #e0b400;padding:8px 12px;border-radius:4px}
 .warn{color:#8a4b00}.yes{color:#0a6b0a;font-weight:600}.no{color:#666}
-.dec{color:#0a6b0a;font-weight:600}.inc{color:#b00000;font-weight:600}
+.chg{color:#123f80;font-weight:700}.inc{color:#b00000;font-weight:600}
 img{max-width:100%;height:auto;display:block;margin:6px 0}
 .small{font-size:.85em;color:#555}
 """
@@ -273,7 +273,8 @@ def severity_change_figure(comparison: Mapping[str, Any]) -> Optional[str]:
             ax2.errorbar(leg["change"], i, xerr=[[leg["change"] - lo], [hi - leg["change"]]],
                          fmt="o", color=colour, capsize=4)
             if leg["mdc95"]:
-                ax2.axvspan(-leg["mdc95"], leg["mdc95"], color="grey", alpha=0.12)
+                ax2.fill_betweenx([i - 0.3, i + 0.3], -leg["mdc95"], leg["mdc95"],
+                                  color="grey", alpha=0.2, lw=0)
     ax1.set_xticks([0, 1], ["pre", "post"])
     ax1.set_ylim(-0.1, 4.1)
     ax1.set_ylabel("severity (0-4)")
@@ -398,7 +399,7 @@ def _change_table(comparison: Mapping[str, Any]) -> str:
 def _change_row(label: str, unit: str, row: Mapping[str, Any], es: Any, es_kind: str) -> list:
     ci = row.get("ci95")
     verdict = row["direction"]
-    cls = ("dec" if verdict == "decrease" else "inc") if row["beyond_noise"] else "no"
+    cls = "chg" if row["beyond_noise"] else "no"  # no colour for better/worse: not ours
     return [
         label, unit, _num(row["pre"]), _num(row["post"]),
         "&ndash;" if row["change"] is None else f"{row['change']:+.3g}",

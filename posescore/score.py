@@ -299,7 +299,7 @@ def measure_pose(
         traj = clean_pose(pose, settings.signal)
     with _timed(timings, "gait"):
         events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-        gait = gait_summary(events, traj.fps)
+        gait = gait_summary(events, traj.fps, traj, settings.gait)
     with _timed(timings, "features"):
         per_stride = stride_measures(traj, events, settings.feature)
         features = compute_features(traj, events, settings.feature, strides=per_stride)

@@ -53,3 +53,39 @@ def test_no_body():
     pose = PoseSequence(np.full((60, 33, 4), np.nan), np.arange(60) / 30.0, 30.0, 640, 480)
     q = _quality(pose)
     assert q["scorable"] is False and q["body_height_px"] is None
+
+
+class _StubEstimator:
+    def predict(self, X):
+        return np.array([2.0, 0.2])
+
+    def predict_interval(self, X):
+        return np.array([[1.0, 3.0], [0.0, 1.0]])
+
+    def predict_proba(self, X):
+        return np.array([[0, 0.1, 0.8, 0.1, 0], [0.8, 0.2, 0, 0, 0]])
+
+
+def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
+    import json
+    from pathlib import Path
+
+    from synthetic_walker import frontal_walker
+
+    from posescore.features import leg_measure_names
+    from posescore.model import LoadedModel
+    from posescore.phenomenology import PHENOMENOLOGY
+    from posescore.score import score_pose
+    from posescore.types import VideoMeta
+
+    card = {"measures": leg_measure_names(), "trained_on": "phantom", "version": "test"}
+    model = LoadedModel(_StubEstimator(), card, Path("stub.skops"))
+    for maker, hidden in ((sagittal_walker, "foot inversion"), (frontal_walker, "equinus")):
+        pose, _ = maker()
+        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720)
+        result = json.loads(json.dumps(score_pose(pose, meta, Settings(), model).to_dict()))
+        for side in c.SIDES:
+            phen = result["legs"][side]["phenomenology"]
+            assert set(phen) == set(PHENOMENOLOGY)
+            assert all({"value", "unit", "present", "threshold"} <= set(m) for m in phen.values())
+        assert any(w.startswith(hidden) for w in result["quality"]["warnings"])

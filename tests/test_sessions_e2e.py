@@ -87,8 +87,10 @@ def test_test_retest_pair_is_no_change_beyond_noise(scored, model):
     for side in SIDES:
         assert not cmp_["legs"][side]["beyond_noise"], cmp_["legs"][side]
     flagged = [r["name"] for r in cmp_["features"] if r["beyond_noise"]]
-    # ~30 features at a 95% level: allow at most one false alarm
-    assert len(flagged) <= 1, flagged
+    tested = [r for r in cmp_["features"] if r["ci95"] is not None and r["mdc95"] is not None]
+    # each feature is tested at the 95% level: allow false alarms in up to 10% of them
+    assert len(flagged) <= max(1, len(tested) // 10), flagged
+    assert any("by chance" in w for w in cmp_["warnings"])
 
 
 def test_ten_session_course_with_gradual_decrease_has_negative_trend(scored, model):
@@ -199,17 +201,23 @@ def laplacian_var(img: np.ndarray) -> float:
 
 def test_overlay_blurs_the_face(scored, videos, tmp_path):
     res = scored["pre"]
-    out = tmp_path / "overlay.mp4"
+    out, plain = tmp_path / "overlay.mp4", tmp_path / "deidentified.mp4"
     stats = render_overlay(res.video, res.traces.pose, res.to_dict(), out,
                            events=res.traces.events)
-    assert stats["frames"] == res.video.frame_count
+    assert stats["frames"] == res.video.frame_count == stats["frames_with_pose"]
+    # the same blur without drawings, so that text or skeleton lines crossing the face box
+    # do not count as detail
+    render_overlay(res.video, res.traces.pose, res.to_dict(), plain, annotate=False)
     boxes = face_boxes(res.traces.pose)
-    orig, over = cv2.VideoCapture(str(videos["pre"])), cv2.VideoCapture(str(out))
-    ratios = []
+    orig, over = cv2.VideoCapture(str(videos["pre"])), cv2.VideoCapture(str(plain))
+    drawn = cv2.VideoCapture(str(out))
+    ratios, changed = [], []
     for i in range(stats["frames"]):
         ok1, a = orig.read()
         ok2, b = over.read()
-        assert ok1 and ok2
+        ok3, c = drawn.read()
+        assert ok1 and ok2 and ok3
+        changed.append(float(np.abs(c.astype(int) - b.astype(int)).mean()))
         if i % 15 or not np.isfinite(boxes[i]).all():
             continue
         x0, y0, x1, y1 = boxes[i]
@@ -220,6 +228,7 @@ def test_overlay_blurs_the_face(scored, videos, tmp_path):
         ratios.append(laplacian_var(face_b) / max(laplacian_var(face_a), 1e-6))
     assert len(ratios) >= 5
     assert max(ratios) < 0.25, ratios  # detail (edges) in the face box is gone
+    assert min(changed) > 0.1  # skeleton and text are drawn on every frame
 
 
 # --------------------------------------------------------------------------- batch

@@ -21,7 +21,6 @@ from posescore.phantom.synth import (
     phantom_name,
     render_phantom,
 )
-
 from posescore.phantom.variation import Distractor, Occluder, PhantomScene, PostureMix
 
 __all__ = [

@@ -108,12 +108,14 @@ def plan_dataset(
     if ffmpeg_ok is None:
         ffmpeg_ok = ffmpeg_path() is not None
     clips: list[DatasetClip] = []
+    n_affected = 0
     for j in range(math.ceil(n / clips_per_subject)):
         subject_seed = seed * 100_000 + j
         family = fams[j % len(fams)]
         rng = np.random.default_rng([subject_seed, 31])
         healthy = rng.random() < healthy_fraction
-        side = "none" if healthy else ("left", "right")[int(rng.integers(2))]
+        side = "none" if healthy else ("left", "right")[n_affected % 2]  # balanced sides
+        n_affected += not healthy
         base = 0.0 if healthy else float(rng.uniform(0.3, 4.0))
         look = draw_family_look(subject_seed, family)
         mix = draw_posture_mix(subject_seed, family)

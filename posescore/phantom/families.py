@@ -12,7 +12,7 @@ id   name          what it draws
                    landscape 480p-720p at 30 fps, figure 55-85 % of the frame height
 2    home          furniture, doorframes and pictures or textured walls; shorts, skirts,
                    cropped trousers, striped/checked shirts; a lighting gradient, mild blur;
-                   sometimes a bystander; 25/30 fps
+                   sometimes a bystander or an occluder; 25/30 fps, 480p-720p, 15 % portrait
 3    corridor      tiled floor, textured walls, long trousers over the ankles, long sleeves; a
                    distant camera (small figure, 35-60 %); bystanders and occluders; 60 fps,
                    720p-1080p
@@ -181,9 +181,12 @@ def draw_family_look(seed: int, family: int) -> PhantomLook:
     )
 
 
-def draw_scene(seed: int, family: int, look: PhantomLook | None = None,
-               duration_s: float = 6.0) -> PhantomScene:
-    """Draw the background, lighting, camera, degradations and extras of a clip."""
+def draw_scene(seed: int, family: int, duration_s: float = 6.0) -> PhantomScene:
+    """Draw the background, lighting, camera, degradations and extras of a clip.
+
+    ``duration_s`` bounds the occluder's time window (it starts at least 1.5 s before the
+    end when the clip is long enough).
+    """
     if family == 0:
         return PhantomScene()
     r = _recipe(family)

@@ -104,7 +104,7 @@ class PhantomParams(BaseModel):
         None, ge=40.0, le=180.0, description="Cadence, steps/min; None = drawn from the seed."
     )
     look: Optional[PhantomLook] = Field(None, description="Appearance; None = drawn from seed.")
-    family: int = Field(0, ge=0, description="Style family of the drawn look and scene.")
+    family: int = Field(0, ge=0, le=5, description="Style family (``families.FAMILY_NAMES``).")
     scene: Optional[PhantomScene] = Field(
         None, description="Background, lighting, camera, extras; None = drawn from seed.")
     posture_mix: Optional[PostureMix] = Field(
@@ -136,7 +136,7 @@ class PhantomParams(BaseModel):
             return self.scene
         from posescore.phantom.families import draw_scene
 
-        return draw_scene(self.seed, self.family, self.resolved_look())
+        return draw_scene(self.seed, self.family, self.duration_s)
 
     def resolved_posture_mix(self) -> PostureMix:
         """Return the given posture mix, or the one drawn from ``seed`` and ``family``."""

@@ -22,14 +22,15 @@ _SHIFT = 4
 _ONE = 1 << _SHIFT
 _AA = cv2.LINE_AA
 
+_H = float(np.sqrt(0.5))
 _VIEW_AXES = {
     # (image right, viewing direction) in world coordinates (X forward, Y up, Z right).
     "sagittal_left": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
     "sagittal_right": ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0)),
     "frontal": ((0.0, 0.0, -1.0), (-1.0, 0.0, 0.0)),
     # camera 45 deg to the front-left / front-right of the subject
-    "oblique_left": ((-0.7071067811865476, 0.0, -0.7071067811865476), (-0.7071067811865476, 0.0, 0.7071067811865476)),
-    "oblique_right": ((0.7071067811865476, 0.0, -0.7071067811865476), (-0.7071067811865476, 0.0, -0.7071067811865476)),
+    "oblique_left": ((-_H, 0.0, -_H), (-_H, 0.0, _H)),
+    "oblique_right": ((_H, 0.0, -_H), (-_H, 0.0, -_H)),
 }
 
 
@@ -222,7 +223,7 @@ def _draw_torso(img: np.ndarray, cam: Camera, pts: dict[str, np.ndarray], trunk:
     groups = [(pelvis_rings, look.trousers_bgr), (shirt_rings, look.shirt_bgr)]
     if look.lower_garment == "skirt":
         knee_y = 0.5 * (pts["left_knee"] + pts["right_knee"])[1]
-        length = 0.15 * h + 0.8 * max(float(pelvis[1] - knee_y) - 0.1 * h, 0.05 * h)
+        length = 0.8 * max(float(pelvis[1] - knee_y), 0.1 * h)  # hem above the knees
         groups.insert(1, ([pelvis_rings[0], pelvis_rings[1],
                            _ring(pelvis - up * length, trunk, 0.15 * h * g, 0.13 * h * g)],
                           look.trousers_bgr))

@@ -1,7 +1,7 @@
 """Scene of a phantom clip: background kinds, occluders, lighting, degradations, camera shake.
 
 Pure image functions over OpenCV BGR uint8 frames; ``synth`` calls them in this order per
-frame: background (once), figure(s), occluder, ``degrade`` (lighting, blur, noise, shake,
+frame: background (once), figure(s), occluder, ``Degrader`` (blur, lighting, noise, shake,
 JPEG). The original phantom (``PhantomScene()``) only adds sensor noise, exactly as before.
 """
 
@@ -196,23 +196,51 @@ def gain_map(scene: PhantomScene, width: int, height: int) -> np.ndarray:
     return (scene.brightness * (1.0 + 0.5 * scene.light_gradient * proj))[..., None]
 
 
-def degrade(img: np.ndarray, scene: PhantomScene, noise_sigma: float, gain: np.ndarray,
-            affine: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Lighting, blur, sensor noise, camera shake and JPEG round trip of one frame."""
-    x = img.astype(np.float32)
-    if scene.contrast != 1.0:
-        x = (x - 128.0) * scene.contrast + 128.0
-    x = x * gain
-    if scene.blur_sigma_px > 0:
-        x = cv2.GaussianBlur(x, (0, 0), scene.blur_sigma_px)
-    if noise_sigma > 0:
-        x = x + rng.standard_normal(x.shape, dtype=np.float32) * noise_sigma
-    out = np.clip(x + 0.5, 0, 255).astype(np.uint8)
-    if np.any(affine != np.array([[1, 0, 0], [0, 1, 0]])):
-        out = cv2.warpAffine(out, affine, (out.shape[1], out.shape[0]), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REFLECT101)
-    if scene.jpeg_quality is not None:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, scene.jpeg_quality])
-        if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    return out
+NOISE_BANK = 3
+"""Pre-drawn noise fields per clip; each frame uses one at a random offset (speed)."""
+_NOISE_PAD = 48
+
+
+class Degrader:
+    """Per-frame image degradation of a scene: blur, lighting, sensor noise, shake, JPEG.
+
+    Lighting is ``out = gain * (contrast * (x - 128) + 128)`` with ``gain`` from
+    ``gain_map``; the noise is Gaussian, SD ``noise_sigma`` grey levels, cut from one of
+    ``NOISE_BANK`` pre-drawn fields at a random offset per frame.
+    """
+
+    def __init__(self, scene: PhantomScene, noise_sigma: float, width: int, height: int,
+                 rng: np.random.Generator):
+        self.scene, self.rng = scene, rng
+        gain = gain_map(scene, width, height)
+        self._a = np.ascontiguousarray(np.broadcast_to(gain * scene.contrast,
+                                                       (height, width, 3)), np.float32)
+        self._b = np.ascontiguousarray(np.broadcast_to(
+            gain * 128.0 * (1.0 - scene.contrast) + 0.5, (height, width, 3)), np.float32)
+        self._noise = [rng.standard_normal((height + _NOISE_PAD, width + _NOISE_PAD, 3),
+                                           dtype=np.float32) * noise_sigma
+                       for _ in range(NOISE_BANK if noise_sigma > 0 else 0)]
+
+    def __call__(self, img: np.ndarray, affine: np.ndarray) -> np.ndarray:
+        """Degrade one frame (BGR uint8) and apply the camera shake ``affine`` (2, 3)."""
+        scene = self.scene
+        if scene.blur_sigma_px > 0:
+            img = cv2.GaussianBlur(img, (0, 0), scene.blur_sigma_px)
+        x = img.astype(np.float32)
+        np.multiply(x, self._a, out=x)
+        np.add(x, self._b, out=x)
+        if self._noise:
+            k, dy, dx = (int(v) for v in self.rng.integers(0, [len(self._noise), _NOISE_PAD,
+                                                               _NOISE_PAD]))
+            h, w = x.shape[:2]
+            np.add(x, self._noise[k][dy:dy + h, dx:dx + w], out=x)
+        np.clip(x, 0, 255, out=x)
+        out = x.astype(np.uint8)
+        if np.any(affine != np.array([[1, 0, 0], [0, 1, 0]])):
+            out = cv2.warpAffine(out, affine, (out.shape[1], out.shape[0]),
+                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        if scene.jpeg_quality is not None:
+            ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, scene.jpeg_quality])
+            if ok:
+                out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        return out

@@ -8,17 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from posescore.constants import SIDES, Side
-from posescore.errors import VideoError
+from posescore.phantom.annotate import variation_truth
 from posescore.phantom.body import BodyDims, body_dims
+from posescore.phantom.crowd import make_bystander
 from posescore.phantom.kinematics import (
-    EQUINUS_MAX_DEG,
-    INVERSION_MAX_DEG,
-    STRIDE_REDUCTION_MAX,
-    TOE_EXTENSION_MAX_DEG,
     GaitPlan,
     LegAngles,
     Skeleton,
@@ -31,14 +27,11 @@ from posescore.phantom.kinematics import (
     plan_gait,
     stride_spans_s,
 )
-from posescore.phantom.crowd import Bystander, make_bystander
-from posescore.phantom.families import FAMILY_NAMES
 from posescore.phantom.params import PhantomLook, PhantomParams, PhantomView
 from posescore.phantom.render import Camera, draw_frame
 from posescore.phantom.scene import (
-    degrade,
+    Degrader,
     draw_occluder,
-    gain_map,
     occluder_rect,
     scene_background,
     shake_path,
@@ -212,8 +205,7 @@ def _simulate_forward_clip(params: PhantomParams, look: PhantomLook) -> tuple[Si
 
 def make_camera(params: PhantomParams, look: PhantomLook, sim: Simulation,
                 height_frac: float, scene: PhantomScene | None = None) -> Camera:
-    """Camera at the scene's height (default mid-body), scaled to ``height_frac``, centred on
-    the walk, at the scene's distance."""
+    """Camera at the scene's height and distance, scaled to ``height_frac``, on the walk."""
     scene = scene if scene is not None else PhantomScene()
     px_per_m = height_frac * params.height / look.body_height_m
     pelvis = sim.skeleton.points["pelvis"]
@@ -347,106 +339,6 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
     }
 
 
-def posture_amplitudes(severity: float, mix: PostureMix) -> dict[str, float]:
-    """Peak amplitude of each posture component of a leg at this severity and mix."""
-    m = severity / 4.0
-    return {
-        "equinus_deg": round(EQUINUS_MAX_DEG * mix.equinus * m, 2),
-        "inversion_deg": round(INVERSION_MAX_DEG * mix.inversion * m, 2),
-        "toe_extension_deg": round(TOE_EXTENSION_MAX_DEG * mix.toe_extension * m, 2),
-        "stride_reduction": round(min(STRIDE_REDUCTION_MAX * mix.stride_reduction * m, 0.7), 3),
-    }
-
-
-def variation_tags(params: PhantomParams, look: PhantomLook, scene: PhantomScene) -> list[str]:
-    """Short labels of the variations in a clip (for per-variation evaluation)."""
-    tags = [f"family:{params.family}", f"view:{params.view}", f"walk:{params.walk}",
-            f"background:{scene.background}", f"lower:{look.lower_garment}",
-            f"sleeve:{look.sleeve}", f"pattern:{look.shirt_pattern}", f"hair:{look.hair_style}",
-            f"fps:{params.fps:g}", f"size:{params.width}x{params.height}"]
-    if params.height > params.width:
-        tags.append("portrait")
-    if params.rotation_deg:
-        tags.append("rotated")
-    if look.body_height_frac < 0.5:
-        tags.append("small_figure")
-    if scene.brightness < 0.5:
-        tags.append("low_light")
-    if scene.light_gradient >= 0.3:
-        tags.append("light_gradient")
-    if scene.blur_sigma_px >= 1.0:
-        tags.append("blur")
-    if scene.jpeg_quality is not None:
-        tags.append("jpeg")
-    if scene.shake_px > 0 or scene.shake_deg > 0:
-        tags.append("shake")
-    if scene.camera_distance_m < 3.5:
-        tags.append("close_camera")
-    if scene.distractor is not None:
-        tags.append("distractor")
-    if scene.occluder is not None:
-        tags.append("occluder")
-    return tags
-
-
-def _extras_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScene,
-                  mix: PostureMix, sim: Simulation, cam: Camera, truth: dict,
-                  shake: np.ndarray, bystander: Bystander | None,
-                  occ_rects: list[tuple[int, int, int, int] | None]) -> dict:
-    """Everything the varied phantom adds to the truth (family, scene, format, extras)."""
-    sev = sim.plan.severity
-    n = truth["frame_count"]
-    rects = [list(r) if r is not None else None for r in occ_rects]
-    occluded = {
-        side: {j: [bool(r is not None and r[0] <= x <= r[2] and r[1] <= y <= r[3])
-                   for r, (x, y) in zip(occ_rects, truth["joints_px"][side][j])]
-               for j in TRUTH_JOINTS}
-        for side in SIDES
-    }
-    in_frame = {
-        side: {j: [bool(0 <= x < params.width and 0 <= y < params.height)
-                   for x, y in truth["joints_px"][side][j]] for j in TRUTH_JOINTS}
-        for side in SIDES
-    }
-    pts = np.stack(list(sim.skeleton.points.values()), axis=1)[::OVERSAMPLE]
-    px = cam.project(pts)
-    bbox = np.concatenate([px.min(1), px.max(1)], axis=1)
-    distractor = None
-    if bystander is not None:
-        boxes = [bystander.bbox_px(i * OVERSAMPLE, params.width, params.height)
-                 for i in range(n)]
-        distractor = {**bystander.spec.model_dump(mode="json"),
-                      "look": bystander.look.model_dump(mode="json"),
-                      "bbox_px": boxes,
-                      "in_frame_fraction": round(sum(b is not None for b in boxes) / n, 3)}
-    return {
-        "family": params.family,
-        "family_name": FAMILY_NAMES.get(params.family, str(params.family)),
-        "scene": scene.model_dump(mode="json"),
-        "posture_mix": mix.model_dump(mode="json"),
-        "posture_amplitude": {s: posture_amplitudes(sev[s], mix) for s in SIDES},
-        "video_format": {
-            "fps": params.fps, "width": params.width, "height": params.height,
-            "rotation_deg": params.rotation_deg,
-            "stored_width": params.height if params.rotation_deg in (90, 270) else params.width,
-            "stored_height": params.width if params.rotation_deg in (90, 270) else params.height,
-            "codec": "mp4v",
-            "note": "joints_px are in upright (display) pixels, after camera shake",
-        },
-        "camera": {"distance_m": round(cam.distance_m, 2),
-                   "height_m": round(float(cam.origin_m[1]), 3)},
-        "shake": {"dx_px": _r(shake[:, 0]), "dy_px": _r(shake[:, 1]),
-                  "roll_deg": _r(shake[:, 2])},
-        "subject_bbox_px": _r(bbox),
-        "distractor": distractor,
-        "occluder": None if scene.occluder is None else {
-            **scene.occluder.model_dump(mode="json"), "rect_px": rects},
-        "joints_occluded": occluded,
-        "joints_in_frame": in_frame,
-        "variation_tags": variation_tags(params, look, scene),
-    }
-
-
 def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
     """Render a phantom walking clip and its exact ground truth.
 
@@ -493,8 +385,8 @@ def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
     legacy = scene.is_legacy
     bystander = (make_bystander(scene.distractor, params, cam, frac, scene.camera_distance_m)
                  if scene.distractor is not None else None)
-    gain = None if legacy else gain_map(scene, params.width, params.height)
     noise_sigma = look.noise_sigma if scene.noise_sigma is None else scene.noise_sigma
+    degrade = None if legacy else Degrader(scene, noise_sigma, params.width, params.height, rng)
     figure_px = frac * params.height
     floor_y = cam.centre_px[1] + cam.px_per_m * cam.origin_m[1]
     pelvis_px = cam.project(sim.skeleton.points["pelvis"])
@@ -517,16 +409,17 @@ def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
                 if rect is not None:
                     draw_occluder(img, scene.occluder, rect)
             occ_rects.append(rect)
-            if legacy:
+            if degrade is None:
                 if noise_sigma > 0:
                     noise = rng.standard_normal(img.shape, dtype=np.float32) * noise_sigma
                     img = np.clip(img + noise + 0.5, 0, 255).astype(np.uint8)
             else:
-                img = degrade(img, scene, noise_sigma, gain, affines[k], rng)
+                img = degrade(img, affines[k])
             writer.write(img)
     truth = _truth(params, look, sim, cam, None if legacy else affines)
-    truth.update(_extras_truth(params, look, scene, mix, sim, cam, truth, shake, bystander,
-                               occ_rects))
+    pts = np.stack(list(sim.skeleton.points.values()), axis=1)[::OVERSAMPLE]
+    truth.update(variation_truth(params, look, scene, mix, sim.plan.severity, cam.project(pts),
+                                 cam, truth, shake, bystander, occ_rects, OVERSAMPLE))
     out.with_suffix(".truth.json").write_text(json.dumps(truth), encoding="utf-8")
     logger.debug("phantom written: %d frames", truth["frame_count"])
     return truth

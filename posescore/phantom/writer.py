@@ -33,8 +33,11 @@ def ffmpeg_path() -> str | None:
 
 
 def stored_frame(upright: np.ndarray, rotation_deg: int) -> np.ndarray:
-    """The frame as stored in the file: ``upright`` turned so that rotating it clockwise by
-    ``rotation_deg`` gives it back (the reader's ``CAP_PROP_ORIENTATION_META`` convention)."""
+    """The frame as stored in the file (``upright`` turned counter-clockwise).
+
+    Rotating the stored frame clockwise by ``rotation_deg`` gives ``upright`` back: the
+    convention of OpenCV's ``CAP_PROP_ORIENTATION_META`` and of ``posescore.video``.
+    """
     if rotation_deg == 0:
         return upright
     return cv2.rotate(upright, _STORE_ROTATION[rotation_deg])
@@ -109,4 +112,5 @@ class ClipWriter:
             self.close()
         else:
             self._writer.release()
-            self._target.unlink(missing_ok=True) if self.rotation_deg else None
+            if self.rotation_deg:
+                self._target.unlink(missing_ok=True)

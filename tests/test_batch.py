@@ -1,0 +1,79 @@
+"""Batch helpers without MediaPipe: names, atomic JSON, resume check, CSV + Parquet tables."""
+
+import csv
+
+import pyarrow.parquet as pq
+import pytest
+
+from posescore.batch import (
+    _already_scored,
+    anonymous_name,
+    batch_row,
+    find_videos,
+    json_name,
+    run_batch,
+    write_json_atomic,
+    write_tables,
+)
+from posescore.config import ModelConfig, Settings
+from posescore.errors import PosescoreError
+
+
+def result(left=1.0):
+    return {
+        "video": {"path": "x", "frame_count": 90, "duration_s": 3.0, "sha256": "ab"},
+        "quality": {"scorable": True},
+        "legs": {"left": {"severity": left}, "right": {"severity": 0.1}},
+        "affected_side": "left",
+        "gait": {"cadence_steps_per_min": 100.0},
+        "view": "sagittal_left",
+        "task": "walk_forward",
+        "model": {"sha256": "m1"},
+        "batch": {"model_sha256": "m1", "extractor": "e1"},
+    }
+
+
+def test_find_videos_is_recursive_and_by_suffix(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/b/one.MP4", "a/two.mov", "three.txt", "four.json"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in find_videos(tmp_path)] == ["one.MP4", "two.mov"]
+
+
+def test_anonymous_names_are_salted_and_stable():
+    a = anonymous_name("site/patient_x.mp4", "salt1")
+    assert a == anonymous_name("site/patient_x.mp4", "salt1") and len(a) == 16
+    assert a != anonymous_name("site/patient_x.mp4", "salt2")
+    assert "patient" not in a and json_name("a/b.mp4") == "a__b.mp4.json"
+
+
+def test_resume_check_needs_same_model_and_extractor(tmp_path):
+    path = tmp_path / "v.json"
+    write_json_atomic(path, result())
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert _already_scored(path, "m1", "e1") is not None
+    assert _already_scored(path, "m2", "e1") is None
+    assert _already_scored(path, "m1", "e2") is None
+    path.write_text("{half a file")
+    assert _already_scored(path, "m1", "e1") is None
+
+
+def test_tables_csv_and_parquet(tmp_path):
+    rows = [batch_row("b.mp4", result(2.0)), batch_row("a.mp4", None, "not a video")]
+    write_tables(tmp_path, rows)
+    csv_rows = list(csv.DictReader(open(tmp_path / "scores.csv")))
+    assert [r["video"] for r in csv_rows] == ["a.mp4", "b.mp4"]
+    assert list(csv_rows[0])[:7] == ["video", "scorable", "left_severity", "right_severity",
+                                     "affected_side", "cadence_steps_per_min", "error"]
+    table = pq.read_table(tmp_path / "scores.parquet").to_pylist()
+    assert table[1]["left_severity"] == 2.0 and table[0]["error"] == "not a video"
+    assert table[0]["left_severity"] is None
+
+
+def test_batch_refuses_missing_folder_and_empty_folder(tmp_path):
+    settings = Settings(model=ModelConfig(path=tmp_path / "none.skops"))
+    with pytest.raises(PosescoreError, match="not a folder"):
+        run_batch(tmp_path / "nope", tmp_path / "out", settings)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PosescoreError, match="no video files"):
+        run_batch(tmp_path / "empty", tmp_path / "out", settings)
