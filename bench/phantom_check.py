@@ -135,6 +135,7 @@ VARIATIONS = {
                                                    noise_sigma=8.0)),
     "blur_1.5px": lambda s: _studio(s, _scene(blur_sigma_px=1.5)),
     "jpeg_q25": lambda s: _studio(s, _scene(jpeg_quality=25)),
+    "h264_250kbps": lambda s: {**_studio(s), "bitrate_kbps": 250},
     "noise_8": lambda s: _studio(s, _scene(noise_sigma=8.0)),
     "shake": lambda s: _studio(s, _scene(shake_px=4.0, shake_deg=1.0)),
     "close_camera_2.5m": lambda s: _studio(s, _scene(camera_distance_m=2.5)),

@@ -131,12 +131,15 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         self.interval_coverage = interval_coverage
         self.random_state = random_state
 
-    def _regressor(self) -> Pipeline:
+    def _pipeline(self, kind: str) -> Pipeline:
+        """Imputer (+ scaler) and the family's ``"regressor"`` or ``"classifier"``."""
         imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+        regress = kind == "regressor"
         if self.family == "random_forest":
+            forest = RandomForestRegressor if regress else RandomForestClassifier
             return make_pipeline(
                 imputer,
-                RandomForestRegressor(
+                forest(
                     n_estimators=self.n_estimators,
                     min_samples_leaf=self.min_samples_leaf,
                     random_state=self.random_state,
@@ -144,9 +147,10 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
                 ),
             )
         if self.family == "gradient_boosting":
+            boosting = HistGradientBoostingRegressor if regress else HistGradientBoostingClassifier
             return make_pipeline(
                 imputer,
-                HistGradientBoostingRegressor(
+                boosting(
                     max_iter=self.n_estimators,
                     learning_rate=0.05,
                     min_samples_leaf=max(self.min_samples_leaf, 5),
@@ -154,32 +158,9 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
                 ),
             )
         if self.family == "ridge":
-            return make_pipeline(imputer, StandardScaler(), Ridge(alpha=1.0))
+            linear = Ridge(alpha=1.0) if regress else LogisticRegression(C=1.0, max_iter=2000)
+            return make_pipeline(imputer, StandardScaler(), linear)
         raise ValueError(f"unknown model family {self.family!r}; choose one of {FAMILIES}")
-
-    def _classifier(self) -> Pipeline:
-        imputer = SimpleImputer(strategy="median", keep_empty_features=True)
-        if self.family == "random_forest":
-            return make_pipeline(
-                imputer,
-                RandomForestClassifier(
-                    n_estimators=self.n_estimators,
-                    min_samples_leaf=self.min_samples_leaf,
-                    random_state=self.random_state,
-                    n_jobs=1,
-                ),
-            )
-        if self.family == "gradient_boosting":
-            return make_pipeline(
-                imputer,
-                HistGradientBoostingClassifier(
-                    max_iter=self.n_estimators,
-                    learning_rate=0.05,
-                    min_samples_leaf=max(self.min_samples_leaf, 5),
-                    random_state=self.random_state,
-                ),
-            )
-        return make_pipeline(imputer, StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, groups: Optional[np.ndarray] = None
@@ -197,13 +178,13 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
             raise ValueError("severities must be numbers in [0, 4]")
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         self.n_features_in_ = X.shape[1]
-        self.regressor_ = self._regressor().fit(X, y)
+        self.regressor_ = self._pipeline("regressor").fit(X, y)
         y_class = np.clip(np.rint(y), 0, N_CLASSES - 1).astype(int)
-        self.classifier_ = self._classifier().fit(X, y_class)
+        self.classifier_ = self._pipeline("classifier").fit(X, y_class)
         n_splits = min(5, len(np.unique(groups)))
         if n_splits >= 2:
             oof = cross_val_predict(
-                clone(self._regressor()), X, y, groups=groups, cv=GroupKFold(n_splits)
+                clone(self._pipeline("regressor")), X, y, groups=groups, cv=GroupKFold(n_splits)
             )
             residuals = np.abs(np.clip(oof, 0, 4) - y)
             n = len(residuals)

@@ -38,7 +38,8 @@ def test_family_0_is_the_original_phantom():
     assert params.resolved_look() == draw_look(12)
     assert params.resolved_scene() == PhantomScene() and params.resolved_scene().is_legacy
     assert params.resolved_posture_mix() == PostureMix()
-    assert draw_format(12, 0) == {"fps": 30.0, "width": 640, "height": 480, "rotation_deg": 0}
+    assert draw_format(12, 0) == {"fps": 30.0, "width": 640, "height": 480, "rotation_deg": 0,
+                                  "bitrate_kbps": None}
 
 
 def test_family_draws_are_seeded_and_varied():
@@ -182,6 +183,18 @@ def test_portrait_clip_is_stored_rotated_and_read_upright(tmp_path):
     b = next(iter_frames(tmp_path / "rot.mp4"))[2].astype(float)
     assert a.shape == b.shape == (320, 240, 3)
     assert np.abs(a - b).mean() < 3.0
+
+
+@pytest.mark.skipif(ffmpeg_path() is None, reason="ffmpeg not installed")
+def test_low_bitrate_clip_is_h264_and_reproducible(tmp_path):
+    params = PhantomParams(seed=3, bitrate_kbps=120, family=1, **SMALL)
+    truth = render_phantom(params, tmp_path / "a.mp4")
+    render_phantom(params, tmp_path / "b.mp4")
+    assert truth["video_format"]["codec"] == "h264" and "low_bitrate" in truth["variation_tags"]
+    meta = probe_video(tmp_path / "a.mp4")
+    assert meta.codec.lower() in ("avc1", "h264") and meta.frame_count == 15
+    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+    assert not list(tmp_path.glob("*.raw.mp4"))
 
 
 def test_rotation_without_ffmpeg_is_refused(tmp_path, monkeypatch):

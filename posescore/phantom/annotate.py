@@ -53,6 +53,8 @@ def variation_tags(params: PhantomParams, look: PhantomLook, scene: PhantomScene
         tags.append("blur")
     if scene.jpeg_quality is not None:
         tags.append("jpeg")
+    if params.bitrate_kbps:
+        tags.append("low_bitrate")
     if scene.shake_px > 0 or scene.shake_deg > 0:
         tags.append("shake")
     if scene.camera_distance_m < 3.5:
@@ -110,7 +112,8 @@ def variation_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScen
             "rotation_deg": params.rotation_deg,
             "stored_width": params.height if params.rotation_deg in (90, 270) else params.width,
             "stored_height": params.width if params.rotation_deg in (90, 270) else params.height,
-            "codec": "mp4v",
+            "codec": "h264" if params.bitrate_kbps else "mp4v",
+            "bitrate_kbps": params.bitrate_kbps,
             "note": "joints_px are upright (display) pixels after camera shake; subject and "
                     "distractor boxes and occluder rectangles are before shake (off by at "
                     "most a few shake_px)",

@@ -29,10 +29,10 @@ import numpy as np
 from posescore.phantom.families import (
     FAMILY_NAMES,
     VARIED_FAMILIES,
-    _recipe,
     draw_family_look,
     draw_format,
     draw_posture_mix,
+    family_recipe,
 )
 from posescore.phantom.params import PhantomParams, PhantomView
 from posescore.phantom.writer import ffmpeg_path
@@ -43,7 +43,7 @@ MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = (
     "video", "subject_id", "left_severity", "right_severity", "view", "task", "family",
     "split", "affected_side", "left_class", "right_class", "walk", "seed", "fps", "width",
-    "height", "rotation_deg", "duration_s", "equinus_factor", "inversion_factor",
+    "height", "rotation_deg", "bitrate_kbps", "duration_s", "equinus_factor", "inversion_factor",
     "toe_extension_factor", "variation_tags",
 )
 SESSION_SEVERITY_SD = 0.25
@@ -129,7 +129,7 @@ def plan_dataset(
             across = view.startswith("sagittal") and rng.random() < across_fraction
             clip_look = look
             if family != 0:  # the camera moves between sessions: new size and place in frame
-                lo, hi = _recipe(family)["height"]
+                lo, hi = family_recipe(family)["height"]
                 clip_look = look.model_copy(update={
                     "body_height_frac": float(rng.uniform(lo, hi)),
                     "horizontal_offset_frac": float(rng.uniform(-0.2, 0.2)),
@@ -160,6 +160,7 @@ def _render(args: tuple[DatasetClip, Path]) -> dict[str, object]:
         "affected_side": p.affected_side, "left_class": truth["severity_class"]["left"],
         "right_class": truth["severity_class"]["right"], "walk": p.walk, "seed": p.seed,
         "fps": p.fps, "width": p.width, "height": p.height, "rotation_deg": p.rotation_deg,
+        "bitrate_kbps": p.bitrate_kbps or "",
         "duration_s": p.duration_s, "equinus_factor": mix["equinus"],
         "inversion_factor": mix["inversion"], "toe_extension_factor": mix["toe_extension"],
         "variation_tags": ";".join(truth["variation_tags"]),

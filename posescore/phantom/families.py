@@ -86,17 +86,22 @@ _RECIPES: dict[int, dict[str, Any]] = {
 }
 _FORMATS: dict[int, dict[str, Any]] = {
     # (width, height) upright; rotation used for portrait sizes only
-    1: {"fps": (30.0,), "sizes": ((640, 480), (960, 540), (1280, 720)), "portrait": 0.0},
-    2: {"fps": (25.0, 30.0), "sizes": ((640, 480), (854, 480), (1280, 720)), "portrait": 0.15},
-    3: {"fps": (60.0,), "sizes": ((1280, 720), (1920, 1080)), "portrait": 0.0},
-    4: {"fps": (30.0, 60.0), "sizes": ((720, 1280), (1080, 1920), (480, 854)), "portrait": 1.0},
+    1: {"fps": (30.0,), "sizes": ((640, 480), (960, 540), (1280, 720)), "portrait": 0.0,
+        "low_bitrate": 0.0},
+    2: {"fps": (25.0, 30.0), "sizes": ((640, 480), (854, 480), (1280, 720)), "portrait": 0.15,
+        "low_bitrate": 0.2},
+    3: {"fps": (60.0,), "sizes": ((1280, 720), (1920, 1080)), "portrait": 0.0,
+        "low_bitrate": 0.0},
+    4: {"fps": (30.0, 60.0), "sizes": ((720, 1280), (1080, 1920), (480, 854)), "portrait": 1.0,
+        "low_bitrate": 0.5},
     5: {"fps": (25.0, 30.0, 60.0), "sizes": ((640, 480), (854, 480), (1280, 720),
-                                            (1920, 1080)), "portrait": 0.3},
+                                            (1920, 1080)), "portrait": 0.3, "low_bitrate": 0.25},
 }
 PORTRAIT_SIZES = ((720, 1280), (480, 854), (1080, 1920))
 
 
-def _recipe(family: int) -> dict[str, Any]:
+def family_recipe(family: int) -> dict[str, Any]:
+    """Option weights and ranges of a family >= 1 (unset keys come from family 5)."""
     if family not in _RECIPES:
         raise ValueError(f"unknown phantom family {family}; known: {sorted(FAMILY_NAMES)}")
     return {**_RECIPES[5], **_RECIPES[family]}
@@ -128,7 +133,7 @@ def draw_family_look(seed: int, family: int) -> PhantomLook:
         from posescore.phantom.params import draw_look
 
         return draw_look(seed)
-    r = _recipe(family)
+    r = family_recipe(family)
     rng = np.random.default_rng([seed, _STREAM_LOOK, family])
     skin = skin_tone(float(rng.uniform()))
     min_dist = MIN_COLOUR_DISTANCE_LAB / 2
@@ -189,7 +194,7 @@ def draw_scene(seed: int, family: int, duration_s: float = 6.0) -> PhantomScene:
     """
     if family == 0:
         return PhantomScene()
-    r = _recipe(family)
+    r = family_recipe(family)
     rng = np.random.default_rng([seed, _STREAM_SCENE, family])
     low_light = rng.random() < r["low_light"]
     shake = rng.random() < r["shake"]
@@ -259,11 +264,13 @@ def draw_posture_mix(seed: int, family: int) -> PostureMix:
 def draw_format(seed: int, family: int, ffmpeg_ok: bool = True) -> dict[str, Any]:
     """Frame rate, upright size and stored rotation of a clip of this family.
 
-    Portrait clips are stored rotated (``rotation_deg`` 90 or 270) when ``ffmpeg_ok``, else
-    written upright.
+    Portrait clips are stored rotated (``rotation_deg`` 90 or 270) and some clips are
+    re-encoded as low-bitrate H.264 (``bitrate_kbps``: 0.04-0.12 bit per pixel per frame)
+    when ``ffmpeg_ok``; without ffmpeg they are written upright in ``mp4v``.
     """
     if family == 0:
-        return {"fps": 30.0, "width": 640, "height": 480, "rotation_deg": 0}
+        return {"fps": 30.0, "width": 640, "height": 480, "rotation_deg": 0,
+                "bitrate_kbps": None}
     spec = _FORMATS[family]
     rng = np.random.default_rng([seed, _STREAM_FORMAT, family])
     fps = float(spec["fps"][int(rng.integers(len(spec["fps"])))])
@@ -273,4 +280,9 @@ def draw_format(seed: int, family: int, ffmpeg_ok: bool = True) -> dict[str, Any
     rotation = 0
     if portrait and ffmpeg_ok and rng.random() < 0.8:
         rotation = (90, 270)[int(rng.integers(2))]
-    return {"fps": fps, "width": int(width), "height": int(height), "rotation_deg": rotation}
+    bitrate = None
+    if ffmpeg_ok and rng.random() < spec["low_bitrate"]:
+        bits_per_pixel = float(rng.uniform(0.04, 0.12))
+        bitrate = max(100, int(round(bits_per_pixel * width * height * fps / 1000.0)))
+    return {"fps": fps, "width": int(width), "height": int(height), "rotation_deg": rotation,
+            "bitrate_kbps": bitrate}

@@ -79,7 +79,8 @@ class PhantomParams(BaseModel):
     drawn from when they are None (see ``posescore.phantom.families``); family 0 is the
     original phantom. ``width`` x ``height`` is the upright (display) frame size;
     ``rotation_deg`` stores the frames rotated, with that clockwise display rotation in the
-    container (a phone's portrait video; needs ffmpeg, see ``writer``).
+    container (a phone's portrait video; needs ffmpeg, see ``writer``); ``bitrate_kbps``
+    re-encodes as low-bitrate H.264 (needs ffmpeg).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -111,6 +112,9 @@ class PhantomParams(BaseModel):
         None, description="Posture component factors; None = drawn from seed and family.")
     rotation_deg: Literal[0, 90, 180, 270] = Field(
         0, description="Clockwise rotation that turns the stored frames upright.")
+    bitrate_kbps: Optional[int] = Field(
+        None, ge=50, le=50_000,
+        description="H.264 at this bitrate, kbit/s (needs ffmpeg); None = OpenCV mp4v.")
 
     @model_validator(mode="after")
     def _check_combination(self) -> PhantomParams:

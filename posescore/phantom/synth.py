@@ -391,8 +391,8 @@ def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
     floor_y = cam.centre_px[1] + cam.px_per_m * cam.origin_m[1]
     pelvis_px = cam.project(sim.skeleton.points["pelvis"])
     occ_rects: list[tuple[int, int, int, int] | None] = []
-    with ClipWriter(out, params.fps, (params.width, params.height),
-                    params.rotation_deg) as writer:
+    with ClipWriter(out, params.fps, (params.width, params.height), params.rotation_deg,
+                    params.bitrate_kbps) as writer:
         for k, i in enumerate(range(0, len(sim.t_s), OVERSAMPLE)):
             pts = {name: p[i] for name, p in sim.skeleton.points.items()}
             seg = {name: f[i] for name, f in sim.skeleton.frames.items()}

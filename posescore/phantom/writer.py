@@ -3,8 +3,9 @@
 Frames are encoded by OpenCV (MPEG-4 Part 2, ``mp4v``). A phone's portrait video stores its
 frames sideways and a display rotation in the container; OpenCV cannot write that tag, so a
 rotated clip is remuxed (stream copy, no re-encoding) by the ``ffmpeg`` program (Debian
-package ``ffmpeg``). Without ffmpeg a rotated clip is refused with a clear error; upright
-portrait frames (e.g. 720 x 1280) need no ffmpeg.
+package ``ffmpeg``). A low-bitrate clip (``bitrate_kbps``) is re-encoded by ffmpeg as H.264
+(libx264) at that bitrate, like a phone or a messaging app would. Without ffmpeg both are
+refused with a clear error; upright portrait frames (e.g. 720 x 1280) need no ffmpeg.
 """
 
 from __future__ import annotations
@@ -56,27 +57,32 @@ class ClipWriter:
         Upright (display) width and height, px.
     rotation_deg : {0, 90, 180, 270}
         Clockwise rotation that turns the stored frames upright (0 = store upright).
+    bitrate_kbps : int, optional
+        Re-encode as H.264 at this bitrate, kbit/s (None = keep OpenCV's ``mp4v``).
 
     Raises
     ------
     VideoError
-        If the file cannot be written, or a rotation is asked for without ffmpeg.
+        If the file cannot be written, or a rotation or bitrate is asked for without ffmpeg.
 
     """
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], rotation_deg: int = 0):
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], rotation_deg: int = 0,
+                 bitrate_kbps: int | None = None):
         self.path = Path(path)
         self.rotation_deg = int(rotation_deg) % 360
+        self.bitrate_kbps = bitrate_kbps
         if self.rotation_deg not in (0, 90, 180, 270):
             raise VideoError(f"rotation must be 0, 90, 180 or 270 degrees, not {rotation_deg}")
-        self._ffmpeg = ffmpeg_path() if self.rotation_deg else None
-        if self.rotation_deg and self._ffmpeg is None:
-            raise VideoError("writing rotation metadata needs the ffmpeg program "
-                             "(apt-get install ffmpeg); render upright frames instead")
+        self._post = bool(self.rotation_deg or bitrate_kbps)
+        self._ffmpeg = ffmpeg_path() if self._post else None
+        if self._post and self._ffmpeg is None:
+            raise VideoError("writing rotation metadata or a low bitrate needs the ffmpeg "
+                             "program (apt-get install ffmpeg); render upright mp4v instead")
         width, height = size
         self.stored_size = (height, width) if self.rotation_deg in (90, 270) else (width, height)
-        self._target = self.path.with_name(self.path.stem + ".norot.mp4") if (
-            self.rotation_deg) else self.path
+        self._target = self.path.with_name(self.path.stem + ".raw.mp4") if (
+            self._post) else self.path
         self._writer = cv2.VideoWriter(str(self._target), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                        self.stored_size)
         if not self._writer.isOpened():
@@ -89,16 +95,24 @@ class ClipWriter:
     def close(self) -> None:
         """Finish the file (and add the rotation tag by a stream copy)."""
         self._writer.release()
-        if not self.rotation_deg:
+        if not self._post:
             return
-        # ffmpeg's legacy "rotate" tag is counter-clockwise; OpenCV reports 360 minus it
-        tag = (360 - self.rotation_deg) % 360
-        cmd = [str(self._ffmpeg), "-v", "error", "-y", "-i", str(self._target), "-c", "copy",
-               "-metadata:s:v:0", f"rotate={tag}", str(self.path)]
+        cmd = [str(self._ffmpeg), "-v", "error", "-y", "-i", str(self._target)]
+        if self.bitrate_kbps:
+            k = int(self.bitrate_kbps)
+            cmd += ["-c:v", "libx264", "-preset", "veryfast", "-b:v", f"{k}k",
+                    "-maxrate", f"{k}k", "-bufsize", f"{2 * k}k", "-pix_fmt", "yuv420p",
+                    "-threads", "1"]
+        else:
+            cmd += ["-c", "copy"]
+        if self.rotation_deg:
+            # ffmpeg's legacy "rotate" tag is counter-clockwise; OpenCV reports 360 minus it
+            cmd += ["-metadata:s:v:0", f"rotate={(360 - self.rotation_deg) % 360}"]
+        cmd.append(str(self.path))
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=300)
         except (subprocess.SubprocessError, OSError) as exc:
-            raise VideoError(f"ffmpeg could not tag the rotation of {self.path.name}: "
+            raise VideoError(f"ffmpeg could not finish {self.path.name}: "
                              f"{getattr(exc, 'stderr', b'')!r}") from exc
         finally:
             self._target.unlink(missing_ok=True)
@@ -112,5 +126,5 @@ class ClipWriter:
             self.close()
         else:
             self._writer.release()
-            if self.rotation_deg:
+            if self._post:
                 self._target.unlink(missing_ok=True)
