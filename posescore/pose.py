@@ -28,7 +28,7 @@ from posescore.video import iter_frames, probe_video
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -120,7 +120,7 @@ def _save_cache(path: Path, seq: PoseSequence) -> None:
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(
         tmp,
-        landmarks=seq.landmarks.astype(np.float32),
+        landmarks=seq.landmarks,  # float64: a cached re-score equals the first score exactly
         timestamps_s=seq.timestamps_s,
         info=np.array(
             json.dumps(
