@@ -194,7 +194,13 @@ def test_low_bitrate_clip_is_h264_and_reproducible(tmp_path):
     meta = probe_video(tmp_path / "a.mp4")
     assert meta.codec.lower() in ("avc1", "h264") and meta.frame_count == 15
     assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
-    assert not list(tmp_path.glob("*.raw.mp4"))
+    rotated = params.model_copy(update={"rotation_deg": 270, "width": 240, "height": 320})
+    render_phantom(rotated, tmp_path / "r.mp4")  # encode, then tag the rotation
+    meta = probe_video(tmp_path / "r.mp4")
+    assert meta.rotation_deg == 270 and (meta.width, meta.height) == (240, 320)
+    assert next(iter_frames(tmp_path / "r.mp4"))[2].shape == (320, 240, 3)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mp4") == [
+        "a.mp4", "b.mp4", "r.mp4"]
 
 
 def test_rotation_without_ffmpeg_is_refused(tmp_path, monkeypatch):

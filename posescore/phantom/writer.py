@@ -97,25 +97,31 @@ class ClipWriter:
         self._writer.release()
         if not self._post:
             return
-        cmd = [str(self._ffmpeg), "-v", "error", "-y", "-i", str(self._target)]
+        ffmpeg = [str(self._ffmpeg), "-v", "error", "-y", "-i"]
+        steps = []
+        source = self._target
         if self.bitrate_kbps:
             k = int(self.bitrate_kbps)
-            cmd += ["-c:v", "libx264", "-preset", "veryfast", "-b:v", f"{k}k",
-                    "-maxrate", f"{k}k", "-bufsize", f"{2 * k}k", "-pix_fmt", "yuv420p",
-                    "-threads", "1"]
-        else:
-            cmd += ["-c", "copy"]
+            encoded = self.path.with_name(self.path.stem + ".h264.mp4") if (
+                self.rotation_deg) else self.path
+            steps.append(ffmpeg + [str(source), "-c:v", "libx264", "-preset", "veryfast",
+                                   "-b:v", f"{k}k", "-maxrate", f"{k}k", "-bufsize", f"{2 * k}k",
+                                   "-pix_fmt", "yuv420p", "-threads", "1", str(encoded)])
+            source = encoded
         if self.rotation_deg:
-            # ffmpeg's legacy "rotate" tag is counter-clockwise; OpenCV reports 360 minus it
-            cmd += ["-metadata:s:v:0", f"rotate={(360 - self.rotation_deg) % 360}"]
-        cmd.append(str(self.path))
+            # a stream copy keeps the tag (ffmpeg 5 drops it when encoding); ffmpeg's legacy
+            # "rotate" tag is counter-clockwise, OpenCV reports 360 minus it
+            steps.append(ffmpeg + [str(source), "-c", "copy", "-metadata:s:v:0",
+                                   f"rotate={(360 - self.rotation_deg) % 360}", str(self.path)])
         try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+            for cmd in steps:
+                subprocess.run(cmd, check=True, capture_output=True, timeout=600)
         except (subprocess.SubprocessError, OSError) as exc:
             raise VideoError(f"ffmpeg could not finish {self.path.name}: "
                              f"{getattr(exc, 'stderr', b'')!r}") from exc
         finally:
-            self._target.unlink(missing_ok=True)
+            for tmp in {self._target, source} - {self.path}:
+                tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> ClipWriter:
         return self
