@@ -255,11 +255,19 @@ def phenomenology_for(
     return dict(legs), warnings
 
 
-def affected_side_from(severity: dict[str, Optional[float]], threshold: float) -> Optional[str]:
-    """left | right | both | none from per-leg severities (None when not scorable)."""
-    if any(s is None for s in severity.values()):
+def affected_side_from(legs: dict[str, LegScore], threshold: float) -> Optional[str]:
+    """left | right | both | none from per-leg scores (None when not scorable).
+
+    A leg is affected when its severity reaches ``threshold`` and its interval excludes 0,
+    so a far leg scored slightly above 0 with a wide interval is not called affected.
+    """
+    if any(leg.severity is None or leg.severity_interval is None for leg in legs.values()):
         return None
-    affected = [side for side in SIDES if severity[side] >= threshold]  # type: ignore[operator]
+    affected = [
+        side
+        for side in SIDES
+        if legs[side].severity >= threshold and legs[side].severity_interval[0] > 0  # type: ignore[operator,index]
+    ]
     if len(affected) == 2:
         return "both"
     return affected[0] if affected else "none"
@@ -346,9 +354,7 @@ def score_pose(
         else:
             for side in SIDES:
                 legs[side] = LegScore(None, None, None, None, phenomenology[side])
-    affected = affected_side_from(
-        {side: legs[side].severity for side in SIDES}, settings.model.affected_threshold
-    )
+    affected = affected_side_from(legs, settings.model.affected_threshold)
     return ScoreResult(
         video=meta,
         task=task,

@@ -128,3 +128,16 @@ def test_unknown_family_is_refused():
     X, y, _ = _toy_data()
     with pytest.raises(ValueError, match="unknown model family"):
         LegSeverityModel(family="magic").fit(X, y)
+
+
+def test_affected_side_needs_severity_and_an_interval_excluding_zero():
+    from posescore.score import LegScore, affected_side_from
+
+    def leg(sev, lo):
+        return LegScore(sev, round(sev), [lo, min(4.0, sev + 1)], [0.2] * 5)
+
+    assert affected_side_from({"left": leg(2.0, 1.0), "right": leg(0.9, 0.0)}, 0.5) == "left"
+    assert affected_side_from({"left": leg(2.0, 1.0), "right": leg(1.5, 0.4)}, 0.5) == "both"
+    assert affected_side_from({"left": leg(0.3, 0.0), "right": leg(0.4, 0.0)}, 0.5) == "none"
+    unscorable = LegScore(None, None, None, None)
+    assert affected_side_from({"left": unscorable, "right": leg(2.0, 1.0)}, 0.5) is None
