@@ -168,8 +168,13 @@ VARIATIONS = {
         shake_px=5.0, shake_deg=1.2, background="texture", wall_texture=1.0)),
         "width": 480, "height": 854, "rotation_deg": 90},
 }
-HARD = {"very_low_light_jpeg", "heavy_blur_3px", "occluder_panel", "occluder_box"}
-"""Deliberately hard kinds: reported, but the >= 90 % detection target does not apply."""
+HARD = {"very_low_light_jpeg", "heavy_blur_3px", "occluder_panel", "occluder_box",
+        "low_light_noise"}
+"""Deliberately hard kinds: reported, but the >= 90 % detection target does not apply.
+
+Bystanders are not in the set (alone they were detected in 100 % of frames), but this bench
+runs MediaPipe on whole frames without posescore's subject selection: a large bystander at
+the frame edge in a close frontal portrait clip cost the first 0.5 s (81 % detection)."""
 
 
 def run_variations(kinds: list[str], seeds: list[int], duration: float, out: Path) -> None:
@@ -198,11 +203,14 @@ def run_variations(kinds: list[str], seeds: list[int], duration: float, out: Pat
               f"{flag}{ok}", flush=True)
 
 
-def run_dataset_sample(n: int, seed: int, duration: float, out: Path) -> None:
+def run_dataset_sample(n: int, seed: int, duration: float, out: Path,
+                       families: list[int] | None = None) -> None:
     from posescore.phantom import plan_dataset
+    from posescore.phantom.families import VARIED_FAMILIES
 
     rows = []
-    for clip in plan_dataset(n, seed, duration_s=duration, clips_per_subject=1):
+    for clip in plan_dataset(n, seed, families=families or VARIED_FAMILIES,
+                             duration_s=duration, clips_per_subject=1):
         video = out / f"{clip.name}.mp4"
         truth = render_phantom(clip.params, video)
         res = evaluate(truth, run_mediapipe(video))
@@ -227,6 +235,7 @@ def run_dataset_sample(n: int, seed: int, duration: float, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset-sample", type=int, default=None, metavar="N")
+    parser.add_argument("--families", type=int, nargs="+", help="with --dataset-sample")
     parser.add_argument("--variations", nargs="*", default=None,
                         help=f"variation kinds (none given = all): {', '.join(VARIATIONS)}")
     parser.add_argument("--out", default=None)
@@ -243,7 +252,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     print(f"clips in {out}")
     if args.dataset_sample is not None:
-        run_dataset_sample(args.dataset_sample, args.seeds[0], args.duration, out)
+        run_dataset_sample(args.dataset_sample, args.seeds[0], args.duration, out,
+                           args.families)
         return
     if args.variations is not None:
         run_variations(args.variations or list(VARIATIONS), args.seeds, args.duration, out)

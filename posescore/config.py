@@ -50,6 +50,29 @@ class PoseConfig(_Section):
         1280, ge=128, description="Frames are downscaled so the long side is at most this."
     )
     frame_stride: int = Field(1, ge=1, description="Use every n-th frame.")
+    max_pose_fps: Optional[float] = Field(
+        None,
+        ge=20.0,
+        description="Skip frames of high-frame-rate video so the pose is sampled at no more "
+        "than this, frames/s (stride = floor(fps / max_pose_fps), at least frame_stride); "
+        "None = every frame. Never below 20 frames/s: the 4-8 Hz tremor band needs more "
+        "than 16 (Nyquist).",
+    )
+    decode_thread: bool = Field(
+        True,
+        description="Decode, downscale and colour-convert frames in a background thread "
+        "that overlaps MediaPipe inference (same results, faster).",
+    )
+    decode_queue_frames: int = Field(
+        8, ge=1, description="Frames the decoding thread may run ahead of inference."
+    )
+    meta_index: bool = Field(
+        True,
+        description="Remember each file's probe result and SHA-256 under the pose cache, "
+        "keyed by (path, size, mtime_ns, ctime_ns, inode), so a cached re-score neither "
+        "hashes nor decodes the file. A file rewritten in place with identical size and "
+        "both time stamps restored would be missed; off = hash on every run.",
+    )
     cache_dir: Optional[Path] = Field(
         None, description="Pose cache folder; None = $POSESCORE_CACHE or ~/.cache/posescore."
     )
@@ -66,6 +89,12 @@ class SubjectConfig(_Section):
     """
 
     enabled: bool = Field(True, description="Off = track whoever MediaPipe finds (no choice).")
+    single_pass: bool = Field(
+        True,
+        description="Detect people on the sampled frames during the full-frame tracking pass "
+        "instead of in a decoding pass of its own; when several people (or none but a "
+        "region) call for crops, the clip is tracked again inside them. Same results.",
+    )
     roi: Optional[tuple[int, int, int, int]] = Field(
         None,
         description="Region (x0, y0, x1, y1) in upright full-frame pixels holding the subject; "

@@ -8,11 +8,16 @@ another estimator only has to implement ``PoseBackend``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol
 
@@ -22,9 +27,16 @@ import numpy as np
 from posescore.config import PoseConfig, Settings, SubjectConfig
 from posescore.constants import LEFT_HIP, N_LANDMARKS, RIGHT_HIP
 from posescore.errors import PoseError
-from posescore.subject import SubjectTrack, crop_boxes, off_track, select_subject
+from posescore.subject import (
+    PeopleDetector,
+    SubjectTrack,
+    crop_boxes,
+    off_track,
+    sample_stride,
+    select_subject,
+)
 from posescore.types import PoseSequence, VideoMeta
-from posescore.video import iter_frames, probe_video
+from posescore.video import VideoReader, counted_meta, prefetch, probe_video
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +95,19 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     """
     import mediapipe as mp
 
+    # only when set, so that keys made before the setting existed stay valid
+    maxfps = "" if cfg.max_pose_fps is None else f"|maxfps={cfg.max_pose_fps:g}"
     if subject_cfg.enabled:
-        digest = hashlib.sha256(subject_cfg.model_dump_json().encode()).hexdigest()[:10]
+        # single_pass changes the work, not the result: kept out of the key
+        dumped = subject_cfg.model_dump_json(exclude={"single_pass"})
+        digest = hashlib.sha256(dumped.encode()).hexdigest()[:10]
         subject = f"subject={digest}"
     else:
         subject = "subject=off"
     return (
         f"mediapipe-{mp.__version__}|complexity={cfg.model_complexity}"
         f"|det={cfg.min_detection_confidence}|trk={cfg.min_tracking_confidence}"
-        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}|{subject}"
+        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}{maxfps}|{subject}"
         f"|fmt={CACHE_FORMAT}"
     )
 
@@ -162,8 +178,9 @@ def track_frames(
     height: int,
     n_expected: int = 0,
     progress: Optional[ProgressCallback] = None,
+    rgb: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run the backend over BGR frames.
+    """Run the backend over BGR frames (RGB frames with ``rgb=True``, converted upstream).
 
     Returns
     -------
@@ -177,8 +194,7 @@ def track_frames(
     times: list[float] = []
     missing = np.full((N_LANDMARKS, 4), np.nan)
     for i, (_, t_s, frame_bgr) in enumerate(frames):
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-        lm = backend.process(rgb)
+        lm = backend.process(frame_bgr if rgb else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
         rows.append(missing if lm is None else lm * scale)
         times.append(t_s)
         if progress is not None:
@@ -249,6 +265,113 @@ def track_subject_frames(
     return landmarks, times_s, int(dropped.sum())
 
 
+def effective_stride(fps: float, cfg: PoseConfig) -> int:
+    """Frame stride of the pose: ``frame_stride``, raised so that fps / stride <= max_pose_fps.
+
+    ``PoseConfig.max_pose_fps`` is at least 20 frames/s, so the sampled rate stays above
+    the 16 frames/s the 4-8 Hz tremor band needs (e.g. 60 fps -> stride 3 -> 20 fps at 20).
+    """
+    stride = cfg.frame_stride
+    if cfg.max_pose_fps is not None:
+        stride = max(stride, int(fps // cfg.max_pose_fps))
+    return stride
+
+
+# --------------------------------------------------------------------------- meta index
+
+
+def _meta_index_path(path: Path, settings: Settings) -> Optional[Path]:
+    """Index file of a video's probe result, keyed by its identity on disk (not content)."""
+    try:
+        resolved = path.resolve()
+        st = resolved.stat()
+    except OSError:
+        return None
+    ident = (
+        f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
+        f"|{settings.video.model_dump_json()}"
+    )
+    key = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    return cache_dir(settings.pose) / "meta" / f"{key}.json"
+
+
+def lookup_meta(path: str | Path, settings: Settings) -> Optional[VideoMeta]:
+    """The remembered ``VideoMeta`` (frames counted, SHA-256) of an unchanged file, or None.
+
+    See ``PoseConfig.meta_index`` for the trade-off: the key is (path, size, mtime_ns,
+    ctime_ns, inode), so an unchanged file is neither hashed nor decoded again.
+    """
+    if not (settings.pose.meta_index and settings.pose.use_cache):
+        return None
+    index = _meta_index_path(Path(path), settings)
+    if index is None or not index.exists():
+        return None
+    try:
+        data = json.loads(index.read_text())
+        data["warnings"] = tuple(data.get("warnings", ()))
+        data["path"] = str(path)
+        return VideoMeta(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        logger.warning("ignoring unreadable meta index entry (%s)", type(exc).__name__)
+        return None
+
+
+def remember_meta(path: str | Path, meta: VideoMeta, settings: Settings) -> None:
+    """Store ``meta`` (frames counted) for :func:`lookup_meta`; errors only log."""
+    if not (settings.pose.meta_index and settings.pose.use_cache):
+        return
+    index = _meta_index_path(Path(path), settings)
+    if index is None:
+        return
+    try:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        tmp = index.with_name(f".{index.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(meta)))
+        os.replace(tmp, index)
+    except OSError as exc:
+        logger.warning("could not write meta index (%s)", type(exc).__name__)
+
+
+# --------------------------------------------------------------------------- one pass
+
+
+@dataclass
+class _Samples:
+    """People detected on sampled frames during the tracking pass."""
+
+    stride: int
+    times_s: list[float] = field(default_factory=list)
+    boxes: list[np.ndarray] = field(default_factory=list)
+
+
+def _inference_frames(
+    reader: VideoReader,
+    stride: int,
+    max_side_px: int,
+    samples: Optional[_Samples],
+    detector: Optional[PeopleDetector],
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Decode once; yield RGB frames for tracking, detect people on the sampled ones.
+
+    Frames are downscaled before the colour conversion (converted once, at inference
+    size). Sampled frames are downscaled from the same decoded frame, so detections equal
+    those of a sampling pass of their own.
+    """
+    step = stride if samples is None else math.gcd(stride, samples.stride)
+    for index, t_s, raw in reader.frames(stride=step, raw=True):
+        if samples is not None and detector is not None and index % samples.stride == 0:
+            small = reader.upright(raw, detector.cfg.detect_max_side_px)
+            samples.times_s.append(t_s)
+            samples.boxes.append(detector(small, reader.width, reader.height))
+        if index % stride == 0:
+            frame = reader.upright(raw, max_side_px)
+            yield index, t_s, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def _maybe_prefetch(items: Iterator, cfg: PoseConfig) -> Iterator:
+    return prefetch(items, cfg.decode_queue_frames) if cfg.decode_thread else items
+
+
 def extract_pose(
     path: str | Path,
     settings: Settings = Settings(),
@@ -262,6 +385,7 @@ def extract_pose(
     selection finds several people (or gives a region), the subject is chosen from
     the whole clip first (``posescore.subject.select_subject``) and tracked inside crops
     around it; with one person the whole frame is used, exactly as without selection.
+    See :func:`extract_pose_meta`, which also returns the video's metadata.
 
     Returns
     -------
@@ -270,55 +394,141 @@ def extract_pose(
     from_cache : bool
         True when MediaPipe did not run.
     """
+    pose, from_cache, _ = extract_pose_meta(path, settings, meta, backend, progress)
+    return pose, from_cache
+
+
+def extract_pose_meta(
+    path: str | Path,
+    settings: Settings = Settings(),
+    meta: Optional[VideoMeta] = None,
+    backend: Optional[PoseBackend] = None,
+    progress: Optional[ProgressCallback] = None,
+    timings: Optional[dict[str, float]] = None,
+) -> tuple[PoseSequence, bool, VideoMeta]:
+    """Pose and metadata of a video, each decoded frame used once.
+
+    Without ``meta`` the file is probed without counting frames (header and frame 0), and
+    the count comes from the tracking pass (checked like ``probe_video`` does); with the
+    meta index and the pose cache warm, the file is neither hashed nor decoded.
+    ``timings["read"]`` gets the probe time, ``timings["pose"]`` the rest.
+
+    Returns
+    -------
+    pose : PoseSequence
+    from_cache : bool
+        True when MediaPipe did not run.
+    meta : VideoMeta
+        ``frame_count`` is the decodable count when ``verify_frame_count`` is on.
+    """
     cfg, subject_cfg = settings.pose, settings.subject
-    meta = meta if meta is not None else probe_video(path, settings.video)
-    cpath = cache_path(meta, cfg, subject_cfg)
-    if cfg.use_cache and cpath.exists():
-        cached = _load_cache(cpath)
-        if cached is not None:
-            return cached, True
-    subject = select_subject(meta, subject_cfg)
-    record: dict = {"method": "single-person MediaPipe tracking"}
-    if subject is not None:
-        record = {**subject.summary(), "tracker": "MediaPipe"}
-    own_backend = backend is None
-    backend = backend if backend is not None else MediaPipePoseBackend(cfg)
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
+    count_in_pass = False
+    if meta is None:
+        meta = lookup_meta(path, settings)
+        if meta is None:
+            count_in_pass = settings.video.verify_frame_count
+            meta = probe_video(path, settings.video, count_frames=False if count_in_pass else None)
+    t1 = time.perf_counter()
+    timings["read"] = timings.get("read", 0.0) + t1 - t0
     try:
-        n_expected = meta.frame_count // cfg.frame_stride
-        if subject is not None and subject.needs_crop:
-            frames = iter_frames(meta, stride=cfg.frame_stride)
-            landmarks, times, n_dropped = track_subject_frames(
-                frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
-                n_expected=n_expected, progress=progress,
-            )
-            record["frames_dropped_off_track"] = n_dropped
-            if n_dropped:
-                logger.info("dropped %d frames where the body left the subject's track", n_dropped)
-        else:
-            frames = iter_frames(
-                meta, stride=cfg.frame_stride, max_side_px=cfg.max_inference_side_px
-            )
-            landmarks, times = track_frames(
-                frames, backend, meta.width, meta.height, n_expected=n_expected,
-                progress=progress,
-            )
+        cpath = cache_path(meta, cfg, subject_cfg)
+        if cfg.use_cache and cpath.exists():
+            cached = _load_cache(cpath)
+            if cached is not None:
+                if count_in_pass:  # pose cached, but this file's count is not yet known
+                    meta = probe_video(path, settings.video)
+                remember_meta(path, meta, settings)
+                return cached, True, meta
+        seq, meta = _track(path, settings, meta, backend, progress, count_in_pass)
     finally:
-        if own_backend:
-            backend.close()
-    if landmarks.shape[0] == 0:
-        raise PoseError(f"{Path(path).name}: no frames could be decoded for pose estimation")
-    seq = PoseSequence(
-        landmarks=landmarks,
-        timestamps_s=times,
-        fps=meta.fps / cfg.frame_stride,
-        width=meta.width,
-        height=meta.height,
-        extractor=extractor_version(cfg, subject_cfg),
-        subject=record,
-    )
+        timings["pose"] = timings.get("pose", 0.0) + time.perf_counter() - t1
     if cfg.use_cache:
         try:
             _save_cache(cpath, seq)
         except OSError as exc:
             logger.warning("could not write pose cache (%s)", type(exc).__name__)
-    return seq, False
+    remember_meta(path, meta, settings)
+    return seq, False, meta
+
+
+def _track(
+    path: str | Path,
+    settings: Settings,
+    meta: VideoMeta,
+    backend: Optional[PoseBackend],
+    progress: Optional[ProgressCallback],
+    count_in_pass: bool,
+) -> tuple[PoseSequence, VideoMeta]:
+    cfg, subject_cfg = settings.pose, settings.subject
+    stride = effective_stride(meta.fps, cfg)
+    n_expected = meta.frame_count // stride
+    fused = subject_cfg.enabled and subject_cfg.single_pass and subject_cfg.roi is None
+    subject = None
+    if subject_cfg.enabled and not fused:
+        subject = select_subject(meta, subject_cfg)
+    record: dict = {"method": "single-person MediaPipe tracking"}
+    own_backend = backend is None
+    backend = backend if backend is not None else MediaPipePoseBackend(cfg)
+    try:
+        landmarks = times = None
+        if subject is None or not subject.needs_crop:
+            samples = detector = None
+            if fused:
+                samples = _Samples(sample_stride(
+                    meta.fps, meta.frame_count, subject_cfg.sample_rate_hz,
+                    subject_cfg.max_samples,
+                ))
+                detector = PeopleDetector(subject_cfg)
+            try:
+                with VideoReader(meta, settings.video) as reader:
+                    frames = _inference_frames(
+                        reader, stride, cfg.max_inference_side_px, samples, detector
+                    )
+                    landmarks, times = track_frames(
+                        _maybe_prefetch(frames, cfg), backend, meta.width, meta.height,
+                        n_expected=n_expected, progress=progress, rgb=True,
+                    )
+                    n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
+            finally:
+                if detector is not None:
+                    detector.close()
+            if count_in_pass:
+                warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
+                meta = counted_meta(meta, n_grabbed, warnings, settings.video)
+                count_in_pass = False
+            if samples is not None:
+                found = (np.asarray(samples.times_s, dtype=float), samples.boxes)
+                subject = select_subject(meta, subject_cfg, detections=found)
+        if subject is not None:
+            record = {**subject.summary(), "tracker": "MediaPipe"}
+        if subject is not None and subject.needs_crop:
+            with VideoReader(meta, settings.video) as reader:
+                frames = _maybe_prefetch(reader.frames(stride=stride), cfg)
+                landmarks, times, n_dropped = track_subject_frames(
+                    frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
+                    n_expected=n_expected, progress=progress,
+                )
+                n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
+            if count_in_pass:
+                warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
+                meta = counted_meta(meta, n_grabbed, warnings, settings.video)
+            record["frames_dropped_off_track"] = n_dropped
+            if n_dropped:
+                logger.info("dropped %d frames where the body left the subject's track", n_dropped)
+    finally:
+        if own_backend:
+            backend.close()
+    if landmarks is None or landmarks.shape[0] == 0:
+        raise PoseError(f"{Path(path).name}: no frames could be decoded for pose estimation")
+    seq = PoseSequence(
+        landmarks=landmarks,
+        timestamps_s=times,
+        fps=meta.fps / stride,
+        width=meta.width,
+        height=meta.height,
+        extractor=extractor_version(cfg, subject_cfg),
+        subject=record,
+    )
+    return seq, meta

@@ -24,10 +24,9 @@ from posescore.features import compute_features, stride_measures
 from posescore.gait import GaitEvents, detect_gait_events, gait_summary
 from posescore.model import LoadedModel, leg_rows, load_model
 from posescore.phenomenology import leg_phenomenology
-from posescore.pose import PoseBackend, extract_pose
+from posescore.pose import PoseBackend, extract_pose_meta
 from posescore.signals import Trajectories, clean_pose
 from posescore.types import PoseSequence, VideoMeta
-from posescore.video import probe_video
 
 logger = logging.getLogger(__name__)
 
@@ -388,11 +387,10 @@ def score_video(
     if task not in TASKS:
         raise PosescoreError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     timings: dict[str, float] = {}
-    with _timed(timings, "read"):
-        meta = probe_video(path, settings.video)
     model = model if model is not None else load_model(settings.model.path)
-    with _timed(timings, "pose"):
-        pose, from_cache = extract_pose(path, settings, meta, backend)
+    # probe without a counting pass (the tracking pass counts) or, for an unchanged file
+    # with a cached pose, no hashing and no decoding at all; times "read" and "pose"
+    pose, from_cache, meta = extract_pose_meta(path, settings, backend=backend, timings=timings)
     result = score_pose(pose, meta, settings, model, task, timings)
     result.pose_from_cache = from_cache
     return result

@@ -523,6 +523,51 @@ def _mediapipe_people(frame_bgr: np.ndarray, pose: Any, max_people: int) -> np.n
     return np.array(found).reshape(-1, 4)
 
 
+class PeopleDetector:
+    """The configured people detectors on one sampled frame; ``close()`` frees MediaPipe.
+
+    Parameters
+    ----------
+    cfg : SubjectConfig
+        ``detectors``, ``hog_min_weight`` and ``max_people_per_frame``.
+    """
+
+    def __init__(self, cfg: SubjectConfig) -> None:
+        self.cfg = cfg
+        self._hog = None
+        if "hog" in cfg.detectors:
+            self._hog = cv2.HOGDescriptor()
+            self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self._pose = None
+        if "mediapipe" in cfg.detectors:
+            try:
+                import mediapipe as mp
+            except ImportError as exc:  # pragma: no cover - install problem
+                raise PoseError(f"mediapipe is not installed or failed to import: {exc}") from exc
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=True, model_complexity=1, enable_segmentation=False,
+                min_detection_confidence=0.5,
+            )
+
+    def __call__(self, frame_bgr: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Boxes (n, 4) in full-frame pixels (``width`` x ``height``) of a downscaled frame."""
+        to_full = np.array([width / frame_bgr.shape[1], height / frame_bgr.shape[0]] * 2)
+        boxes = np.empty((0, 4))
+        for name in self.cfg.detectors:
+            if name == "hog":
+                found = _hog_people(frame_bgr, self._hog, self.cfg.hog_min_weight)
+            else:
+                found = _mediapipe_people(frame_bgr, self._pose, self.cfg.max_people_per_frame)
+            boxes = merge_detections(boxes, found)
+        return boxes * to_full
+
+    def close(self) -> None:
+        """Release the MediaPipe graph (idempotent)."""
+        pose, self._pose = self._pose, None
+        if pose is not None:
+            pose.close()
+
+
 def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> tuple[np.ndarray, list[np.ndarray]]:
     """Detect people in sparsely sampled frames.
 
@@ -542,43 +587,23 @@ def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> tuple[np.ndarray, list
         ``merge_detections`` in the order of ``cfg.detectors``.
     """
     stride = sample_stride(meta.fps, meta.frame_count, cfg.sample_rate_hz, cfg.max_samples)
-    hog = None
-    if "hog" in cfg.detectors:
-        hog = cv2.HOGDescriptor()
-        hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-    pose = None
-    if "mediapipe" in cfg.detectors:
-        try:
-            import mediapipe as mp
-        except ImportError as exc:  # pragma: no cover - install problem
-            raise PoseError(f"mediapipe is not installed or failed to import: {exc}") from exc
-        pose = mp.solutions.pose.Pose(
-            static_image_mode=True, model_complexity=1, enable_segmentation=False,
-            min_detection_confidence=0.5,
-        )
-
-    def detect(name: str, frame: np.ndarray) -> np.ndarray:
-        if name == "hog":
-            return _hog_people(frame, hog, cfg.hog_min_weight)
-        return _mediapipe_people(frame, pose, cfg.max_people_per_frame)
-
+    detector = PeopleDetector(cfg)
     times: list[float] = []
     detections: list[np.ndarray] = []
     try:
         for _, t_s, frame in iter_frames(meta, stride=stride, max_side_px=cfg.detect_max_side_px):
-            to_full = np.array([meta.width / frame.shape[1], meta.height / frame.shape[0]] * 2)
-            boxes = np.empty((0, 4))
-            for name in cfg.detectors:
-                boxes = merge_detections(boxes, detect(name, frame))
             times.append(t_s)
-            detections.append(boxes * to_full)
+            detections.append(detector(frame, meta.width, meta.height))
     finally:
-        if pose is not None:
-            pose.close()
+        detector.close()
     return np.asarray(times, dtype=float), detections
 
 
-def select_subject(meta: VideoMeta, cfg: SubjectConfig = SubjectConfig()) -> Optional[SubjectTrack]:
+def select_subject(
+    meta: VideoMeta,
+    cfg: SubjectConfig = SubjectConfig(),
+    detections: Optional[tuple[np.ndarray, list[np.ndarray]]] = None,
+) -> Optional[SubjectTrack]:
     """Choose the person of interest from the whole clip.
 
     Parameters
@@ -587,6 +612,9 @@ def select_subject(meta: VideoMeta, cfg: SubjectConfig = SubjectConfig()) -> Opt
         The video (from ``probe_video``).
     cfg : SubjectConfig
         Settings; ``cfg.roi`` overrides the automatic choice.
+    detections : (times_s, boxes per sample), optional
+        Detections already made on the sampled frames (e.g. during the tracking pass, see
+        ``posescore.pose``); None = sample and detect now (one decoding pass).
 
     Returns
     -------
@@ -596,8 +624,8 @@ def select_subject(meta: VideoMeta, cfg: SubjectConfig = SubjectConfig()) -> Opt
     """
     if not cfg.enabled:
         return None
-    times_s, detections = detect_people(meta, cfg)
-    track = choose_subject(times_s, detections, meta.width, meta.height, cfg)
+    times_s, found = detect_people(meta, cfg) if detections is None else detections
+    track = choose_subject(times_s, found, meta.width, meta.height, cfg)
     if track is None:
         logger.info("subject selection: nobody detected in %d sampled frames", len(times_s))
     else:

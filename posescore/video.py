@@ -52,16 +52,19 @@ continue from the last good stamp at 1 / fps spacing and a warning is recorded.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import logging
 import math
 import operator
 import os
+import queue
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Union
+from typing import TypeVar, Union
 
 import cv2
 import numpy as np
@@ -75,6 +78,7 @@ logger = logging.getLogger(__name__)
 PathLike = Union[str, "os.PathLike[str]"]
 VideoSource = Union[str, "os.PathLike[str]", VideoMeta]
 Frame = tuple[int, float, np.ndarray]
+_T = TypeVar("_T")
 
 HASH_CHUNK_BYTES = 1 << 20
 """Read size for hashing, bytes (1 MiB)."""
@@ -488,6 +492,13 @@ class VideoReader:
             limit = max(limit, self._meta.frame_count + 1)
         return limit
 
+    def upright(self, frame: np.ndarray, max_side_px: int | None) -> np.ndarray:
+        """Downscale (INTER_AREA) so the long side <= max_side_px, then rotate upright.
+
+        For stored frames from ``frames(raw=True)``; gives the same pixels as ``frames``.
+        """
+        return self._upright(frame, max_side_px)
+
     def _upright(self, frame: np.ndarray, max_side_px: int | None) -> np.ndarray:
         """Downscale (INTER_AREA) so the long side <= max_side_px, then rotate upright."""
         if frame.ndim == 2:
@@ -508,7 +519,11 @@ class VideoReader:
     # -- reading
 
     def frames(
-        self, stride: int = 1, max_side_px: int | None = None, start_frame: int = 0
+        self,
+        stride: int = 1,
+        max_side_px: int | None = None,
+        start_frame: int = 0,
+        raw: bool = False,
     ) -> Iterator[Frame]:
         """Iterate over upright frames.
 
@@ -524,6 +539,9 @@ class VideoReader:
             (aspect ratio kept; never upscaled).
         start_frame : int
             Index of the first frame yielded (frames before it are decoded but not returned).
+        raw : bool
+            Yield the decoded frames as stored (not downscaled, not rotated); turn them with
+            :meth:`upright`, e.g. to several sizes from one decoding pass.
 
         Yields
         ------
@@ -539,9 +557,11 @@ class VideoReader:
         if self.frames_grabbed:
             self.close()
             self._open()
-        return self._generate(stride, max_side_px, start_frame)
+        return self._generate(stride, max_side_px, start_frame, raw)
 
-    def _generate(self, stride: int, max_side_px: int | None, start_frame: int) -> Iterator[Frame]:
+    def _generate(
+        self, stride: int, max_side_px: int | None, start_frame: int, raw: bool = False
+    ) -> Iterator[Frame]:
         cap = self._require_open()
         limit = self._frame_limit()
         index = -1
@@ -582,7 +602,7 @@ class VideoReader:
                 failed += 1
                 continue
             last_index, last_t_s = index, t_s
-            yield index, t_s, self._upright(frame, max_side_px)
+            yield index, t_s, frame if raw else self._upright(frame, max_side_px)
         if cap is not self._cap:
             return
         n = index + 1
@@ -630,7 +650,9 @@ class VideoReader:
         return n, width, height, n >= limit
 
 
-def probe_video(path: PathLike, cfg: VideoConfig = _DEFAULT_CFG) -> VideoMeta:
+def probe_video(
+    path: PathLike, cfg: VideoConfig = _DEFAULT_CFG, count_frames: bool | None = None
+) -> VideoMeta:
     """Check a video file and describe it.
 
     Decodes frame 0 (for the upright size) and, when ``cfg.verify_frame_count`` is on or the
@@ -644,6 +666,10 @@ def probe_video(path: PathLike, cfg: VideoConfig = _DEFAULT_CFG) -> VideoMeta:
         Video file.
     cfg : VideoConfig
         Limits: ``min_fps``/``max_fps`` (frames/s), ``max_duration_s`` (s), ``min_frames``.
+    count_frames : bool, optional
+        Override ``cfg.verify_frame_count``: False when the caller decodes every frame
+        anyway and corrects the count afterwards with :func:`counted_meta` (the pose stage
+        does), so the file is not decoded twice.
 
     Returns
     -------
@@ -658,6 +684,8 @@ def probe_video(path: PathLike, cfg: VideoConfig = _DEFAULT_CFG) -> VideoMeta:
         For every refusal in the module's policy table.
     """
     p = Path(path)
+    if count_frames is not None and count_frames != cfg.verify_frame_count:
+        cfg = cfg.model_copy(update={"verify_frame_count": count_frames})
     with VideoReader(p, cfg) as reader:
         n, width, height, hit_limit = reader._scan()
         declared = reader.declared_frame_count
@@ -699,6 +727,100 @@ def probe_video(path: PathLike, cfg: VideoConfig = _DEFAULT_CFG) -> VideoMeta:
         declared_frame_count=declared,
         warnings=warnings,
     )
+
+
+def counted_meta(
+    meta: VideoMeta, n_decoded: int, warnings: Iterable[str] = (), cfg: VideoConfig = _DEFAULT_CFG
+) -> VideoMeta:
+    """``meta`` with the frame count of a full decoding pass, checked as ``probe_video`` does.
+
+    Parameters
+    ----------
+    meta : VideoMeta
+        From ``probe_video(..., count_frames=False)``.
+    n_decoded : int
+        Frames grabbed by a pass over the whole video (``VideoReader.frames_grabbed``).
+    warnings : iterable of str
+        The pass's ``VideoReader.warnings``, added to ``meta.warnings``.
+    cfg : VideoConfig
+        ``min_frames`` and ``max_duration_s``.
+
+    Raises
+    ------
+    VideoError
+        Too few decodable frames, or longer than ``max_duration_s``.
+    """
+    name = _display_name(Path(meta.path))
+    declared = meta.declared_frame_count
+    if n_decoded < cfg.min_frames:
+        hint = f" of {declared} declared: truncated or corrupt" if declared else ""
+        raise VideoError(
+            f"too few frames in {name}: {n_decoded} decodable{hint}, "
+            f"at least {cfg.min_frames} needed"
+        )
+    if n_decoded / meta.fps > cfg.max_duration_s:
+        raise VideoError(
+            f"video too long: {name} lasts more than {n_decoded / meta.fps:.1f} s "
+            f"(max_duration_s is {cfg.max_duration_s:g} s)"
+        )
+    extra = [w for w in warnings if w not in meta.warnings]
+    if _is_short(declared, n_decoded):
+        extra.append(
+            f"truncated or corrupt: container declares {declared} frames, "
+            f"only {n_decoded} decodable; using {n_decoded}"
+        )
+    return dataclasses.replace(
+        meta, frame_count=int(n_decoded), warnings=(*meta.warnings, *extra)
+    )
+
+
+def prefetch(items: Iterator[_T], depth: int = 8) -> Iterator[_T]:
+    """Run ``items`` in a background thread, ``depth`` items ahead of the consumer.
+
+    OpenCV releases the GIL while decoding, resizing and converting, so a decoding thread
+    overlaps with inference in the caller's thread. Exceptions are re-raised in the
+    consumer; closing the returned generator stops the thread.
+    """
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((None, item)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((exc, None))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None and stop.is_set():
+                close()
+        put((None, done))
+
+    thread = threading.Thread(target=run, name="posescore-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            exc, item = q.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def iter_frames(

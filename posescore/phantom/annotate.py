@@ -45,7 +45,7 @@ def variation_tags(params: PhantomParams, look: PhantomLook, scene: PhantomScene
         tags.append("rotated")
     if look.body_height_frac < 0.5:
         tags.append("small_figure")
-    if scene.brightness < 0.5:
+    if scene.brightness < 0.7:
         tags.append("low_light")
     if scene.light_gradient >= 0.3:
         tags.append("light_gradient")
