@@ -303,6 +303,8 @@ def cmd_train_phantom(args: argparse.Namespace) -> int:
         Path(args.work_dir),
         n_videos=args.n_videos,
         seed=args.seed,
+        families=args.families,
+        duration_s=args.duration,
         settings=_settings(args),
         workers=args.workers,
     )
@@ -510,9 +512,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-phantom", help="train the default model on phantom videos")
     p.add_argument("--out", default="models/default.skops")
-    p.add_argument("--work-dir", default=".cache/phantom_train", help="rendered videos go here")
-    p.add_argument("--n-videos", type=int, default=90)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--work-dir", default=".cache/ds_train", help="phantom data set (rendered unless present)"
+    )
+    p.add_argument("--n-videos", type=int, default=100)
+    p.add_argument("--seed", type=int, default=3)
+    p.add_argument("--families", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--duration", type=float, default=5.0, help="clip length, s")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_train_phantom)
 

@@ -146,12 +146,14 @@ def phantom_rated_videos(folder: str | Path) -> list[RatedVideo]:
 
 
 def labelled_folder(folder: str | Path) -> list[RatedVideo]:
-    """A folder's ``ratings.csv`` if present, else its phantom truth sidecars."""
+    """A folder's ``ratings.csv`` (or phantom data set ``manifest.csv``), else its truth sidecars."""
     folder = Path(folder)
     if not folder.is_dir():
         raise PosescoreError(f"not a folder: {folder}")
-    ratings = folder / "ratings.csv"
-    videos = read_ratings(ratings) if ratings.is_file() else phantom_rated_videos(folder)
+    for name in ("ratings.csv", "manifest.csv"):
+        if (folder / name).is_file():
+            return read_ratings(folder / name)
+    videos = phantom_rated_videos(folder)
     if not videos:
         raise PosescoreError(f"{folder} has neither ratings.csv nor phantom *.truth.json files")
     return videos
@@ -346,51 +348,43 @@ def evaluate_model(
     return metrics
 
 
-def _render_missing(job: tuple[Any, Path]) -> Path:
-    """Render one phantom spec into a folder unless it is already there."""
-    from posescore.phantom import phantom_name, render_phantom
-
-    params, folder = job
-    path = folder / f"{phantom_name(params)}.mp4"
-    if not (path.is_file() and path.with_suffix(".truth.json").is_file()):
-        render_phantom(params, path)
-    return path
-
-
 def train_on_phantom(
     out_path: Path,
     work_dir: Path,
-    n_videos: int = 90,
-    seed: int = 1,
+    n_videos: int = 100,
+    seed: int = 3,
     settings: Settings = Settings(),
     workers: int = 2,
+    families: Sequence[int] = (0, 1, 2, 3, 4),
+    duration_s: float = 5.0,
 ) -> dict[str, Any]:
-    """Render a varied phantom set (unless present), then ``train_model`` on its truth."""
-    from posescore.phantom import build_phantom_specs
+    """Render a varied phantom data set (unless its manifest exists), then ``train_model``.
 
-    specs = build_phantom_specs(n_videos, seed, across_fraction=ACROSS_FRACTION)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(p, work_dir) for p in specs]
-    if workers <= 1:
-        paths = [_render_missing(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            paths = list(pool.map(_render_missing, jobs))
-    wanted = {p.name for p in paths}
-    videos = [v for v in phantom_rated_videos(work_dir) if v.path.name in wanted]
+    Family 5 and other seeds are left for held-out evaluation (``posescore evaluate``).
+    """
+    from posescore.phantom import generate_dataset
+
+    manifest = Path(work_dir) / "manifest.csv"
+    if not manifest.is_file():
+        manifest = generate_dataset(
+            work_dir, n_videos, seed, families, workers=workers, duration_s=duration_s
+        )
+    with open(manifest, newline="", encoding="utf-8") as fh:
+        seeds = sorted({int(row["seed"]) for row in csv.DictReader(fh)})
     notice = (
         "Trained on synthetic phantom videos with exactly known severity; not validated on "
         "patients. Do not use for clinical decisions."
     )
     return train_model(
-        videos,
+        read_ratings(manifest),
         out_path,
         settings,
         workers,
         trained_on="phantom",
-        extra_card={"notice": notice, "phantom": {"n_videos": n_videos, "seed": seed}},
+        extra_card={
+            "notice": notice,
+            "phantom": {"n_videos": n_videos, "seed": seed, "families": list(families),
+                        "duration_s": duration_s},
+            "training_seeds": seeds,
+        },
     )
-
-
-ACROSS_FRACTION = 0.3
-"""Share of side-view training clips that walk across the frame (the rest walk in place)."""
