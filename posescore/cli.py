@@ -498,7 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_phantom)
 
     p = sub.add_parser("train", help="train a model from a ratings CSV")
-    p.add_argument("ratings", help="CSV: video, subject_id, left_severity, right_severity[, task, rater]")
+    p.add_argument(
+        "ratings", help="CSV: video, subject_id, left_severity, right_severity[, task, rater]"
+    )
     p.add_argument("--out", required=True, help="model path, e.g. models/clinic.skops")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_train)

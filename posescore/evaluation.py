@@ -129,14 +129,13 @@ def _r(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 3)
 
 
-def rater_agreement(ratings: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+def rater_agreement(ratings: np.ndarray) -> dict[str, Any]:
     """Agreement between raters who scored the same legs.
 
     Parameters
     ----------
     ratings : ndarray, shape (n_legs, n_raters)
         NaN where a rater did not score a leg.
-    groups : ndarray, shape (n_legs,)
 
     Returns
     -------

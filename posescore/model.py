@@ -70,9 +70,12 @@ def leg_rows(
 
     Parameters
     ----------
-    features : flat dict ``{side}_{measure}`` -> value or None
-    view : camera view (constants.VIEWS)
-    measures : per-leg measure names without the side prefix, in model order
+    features : dict
+        Flat ``{side}_{measure}`` -> value or None.
+    view : str
+        Camera view (constants.VIEWS).
+    measures : list of str
+        Per-leg measure names without the side prefix, in model order.
 
     Returns
     -------
@@ -201,9 +204,8 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     def predict_interval(self, X: np.ndarray) -> np.ndarray:
         """(n, 2) lower and upper bound at ``interval_coverage``, within [0, 4]."""
         pred = self.predict(X)
-        return np.column_stack(
-            [np.clip(pred - self.interval_halfwidth_, 0, 4), np.clip(pred + self.interval_halfwidth_, 0, 4)]
-        )
+        half = self.interval_halfwidth_
+        return np.column_stack([np.clip(pred - half, 0, 4), np.clip(pred + half, 0, 4)])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(n, 5) probabilities of severity classes 0-4 (classes absent in training get 0)."""
@@ -269,7 +271,9 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
     try:
         card = json.loads(cpath.read_text())
     except FileNotFoundError as exc:
-        raise ModelError(f"model card not found beside {path.name} (expected {cpath.name})") from exc
+        raise ModelError(
+            f"model card not found beside {path.name} (expected {cpath.name})"
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ModelError(f"model card {cpath.name} is not valid JSON") from exc
     if card.get("sha256") != file_sha256(path):

@@ -255,7 +255,7 @@ def phenomenology_for(
 
 
 def affected_side_from(legs: dict[str, LegScore], threshold: float) -> Optional[str]:
-    """left | right | both | none from per-leg scores (None when not scorable).
+    """Affected side (left, right, both or none) from per-leg scores (None when not scorable).
 
     A leg is affected when its severity reaches ``threshold`` and its interval excludes 0,
     so a far leg scored slightly above 0 with a wide interval is not called affected.
@@ -282,7 +282,9 @@ def model_block(model: LoadedModel) -> dict[str, Any]:
         "clinically_validated": bool(card.get("clinically_validated", False)),
         "sha256": card.get("sha256"),
         "interval_coverage": card.get("interval_coverage"),
-        "notice": card.get("notice", PHANTOM_WARNING if card.get("trained_on") == "phantom" else ""),
+        "notice": card.get(
+            "notice", PHANTOM_WARNING if card.get("trained_on") == "phantom" else ""
+        ),
     }
 
 

@@ -149,11 +149,13 @@ def despike_runs(
     Parameters
     ----------
     values : ndarray, shape (T, ...)
+        Signals along axis 0.
     window_frames : int
         Odd window length, frames (an even one is increased by one); < 3 disables.
     min_deviation : float
         Smallest deviation treated as a glitch, in the units of ``values``.
     n_sigmas : float
+        Outlier threshold in robust standard deviations.
 
     Returns
     -------

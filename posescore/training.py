@@ -146,7 +146,7 @@ def phantom_rated_videos(folder: str | Path) -> list[RatedVideo]:
 
 
 def labelled_folder(folder: str | Path) -> list[RatedVideo]:
-    """A folder's ``ratings.csv`` (or phantom data set ``manifest.csv``), else its truth sidecars."""
+    """A folder's ``ratings.csv`` or data set ``manifest.csv``, else its truth sidecars."""
     folder = Path(folder)
     if not folder.is_dir():
         raise PosescoreError(f"not a folder: {folder}")
@@ -173,11 +173,11 @@ def featurise(
     jobs = [(v, settings) for v in videos]
     results: list[LabelledFeatures] = []
     if workers <= 1:
-        outcomes = [_try(_featurise_one, job) for job in jobs]
+        outcomes = [_try_featurise(job) for job in jobs]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(_try_featurise, jobs))
-    for video, outcome in zip(videos, outcomes):
+    for outcome in outcomes:
         if isinstance(outcome, str):
             logger.warning("skipping a training video: %s", outcome)
         else:
@@ -185,15 +185,12 @@ def featurise(
     return results
 
 
-def _try(fn, job):  # noqa: ANN001, ANN202 - small adapter for process pools
+def _try_featurise(job: tuple[RatedVideo, Settings]) -> LabelledFeatures | str:
+    """Features of one video, or the one-line error that stopped them."""
     try:
-        return fn(job)
+        return _featurise_one(job)
     except PosescoreError as exc:
         return str(exc)
-
-
-def _try_featurise(job: tuple[RatedVideo, Settings]) -> LabelledFeatures | str:
-    return _try(_featurise_one, job)
 
 
 def design_matrix(
@@ -311,9 +308,9 @@ def train_model(
         oof = predictions[best].reshape(-1, 2)
         index = {id(d): i for i, d in enumerate(data)}
         model_vs = np.array([oof[index[id(d)], k] for d in multi for k in range(2)])
-        card["inter_rater_agreement"] = rater_agreement(table, np.repeat(np.arange(len(multi)), 2))
+        card["inter_rater_agreement"] = rater_agreement(table)
         card["model_rater_agreement"] = rater_agreement(
-            np.column_stack([model_vs, np.nanmean(table, axis=1)]), np.arange(len(model_vs))
+            np.column_stack([model_vs, np.nanmean(table, axis=1)])
         )
     card.update(extra_card or {})
     return save_model(estimator, out_path, card)

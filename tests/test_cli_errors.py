@@ -43,7 +43,9 @@ def _bad_inputs(tmp_path):
     }
 
 
-CASES = ["missing", "directory", "empty", "text", "image", "truncated", "absurd fps", "too few frames"]
+CASES = [
+    "missing", "directory", "empty", "text", "image", "truncated", "absurd fps", "too few frames"
+]
 
 
 @pytest.mark.parametrize("case", CASES)

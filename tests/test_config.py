@@ -1,4 +1,5 @@
 import pytest
+from pydantic import ValidationError
 
 from posescore.config import Settings, load_settings
 from posescore.errors import ConfigError
@@ -7,7 +8,7 @@ from posescore.errors import ConfigError
 def test_defaults_are_valid_and_frozen():
     s = Settings()
     assert s.pose.model_complexity == 1
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         s.signal.max_gap_s = 3  # frozen
 
 

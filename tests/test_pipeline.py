@@ -100,5 +100,7 @@ def test_batch_with_broken_file_scores_the_others(tmp_path, phantoms):
     for name in ("healthy.mp4", "right4.mp4"):
         assert rows[name]["error"] == ""
         assert float(rows[name]["right_severity"]) >= 0
-        assert json.loads((out / f"{name}.json").read_text())["legs"]["right"]["severity"] is not None
-    assert float(rows["right4.mp4"]["right_severity"]) > float(rows["healthy.mp4"]["right_severity"])
+        result = json.loads((out / f"{name}.json").read_text())
+        assert result["legs"]["right"]["severity"] is not None
+    severity = {name: float(rows[name]["right_severity"]) for name in ("right4.mp4", "healthy.mp4")}
+    assert severity["right4.mp4"] > severity["healthy.mp4"]
