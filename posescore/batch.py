@@ -158,8 +158,13 @@ def _init_worker(settings: Settings, ignore_sigint: bool) -> None:
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
 
 
-def _score_one(job: tuple[str, str, str, str, str]) -> tuple[str, Optional[dict], str, int]:
-    """Score one video and write its JSON; returns (name, row-ready result, error, frames)."""
+def _score_one(
+    job: tuple[str, str, str, str, str], write: bool = True
+) -> tuple[str, Optional[dict], str, int]:
+    """Score one video and write its JSON; returns (name, row-ready result, error, frames).
+
+    With ``write=False`` the caller writes the JSON (a Dask worker may not see ``out``).
+    """
     from posescore.score import score_video
 
     path, name, json_path, task, run_id = job
@@ -177,8 +182,18 @@ def _score_one(job: tuple[str, str, str, str, str]) -> tuple[str, Optional[dict]
         "extractor": _WORKER["extractor"],
         "model_sha256": result["model"].get("sha256"),
     }
-    write_json_atomic(Path(json_path), result)
+    if write:
+        write_json_atomic(Path(json_path), result)
     return name, result, "", int(result["video"]["frame_count"])
+
+
+def _score_on_dask(
+    job: tuple[str, str, str, str, str], settings: Settings
+) -> tuple[str, Optional[dict], str, int]:
+    """Dask task: score one video in a worker process; the model is loaded once per process."""
+    if _WORKER.get("settings") != settings:
+        _init_worker(settings, ignore_sigint=False)
+    return _score_one(job, write=False)
 
 
 def _scrub(message: str, path: str, name: str) -> str:
@@ -237,8 +252,14 @@ def run_batch(
     resume: bool = False,
     anonymize: bool = False,
     progress: bool = True,
+    scheduler: Optional[str] = None,
 ) -> BatchSummary:
     """Score every video below ``folder`` into ``out``; see the module docstring.
+
+    With ``scheduler`` (e.g. ``"tcp://10.0.0.5:8786"``) the videos are scored on that
+    Dask distributed cluster instead of local processes (``workers`` is then ignored): every
+    worker must see the videos under the same paths and have posescore installed; the
+    JSON files and tables are written here. Results equal a local run's.
 
     Raises
     ------
@@ -296,7 +317,9 @@ def run_batch(
             bar.set_postfix(scored=summary.scored, failed=summary.failed)
 
     try:
-        if workers <= 1 or len(jobs) <= 1:
+        if scheduler is not None:
+            _run_dask(jobs, settings, scheduler, record, summary)
+        elif workers <= 1 or len(jobs) <= 1:
             _init_worker(settings, ignore_sigint=False)
             _WORKER["model"] = model
             for job in jobs:
@@ -347,6 +370,43 @@ def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_dask(jobs, settings, scheduler, record, summary) -> None:  # noqa: ANN001
+    """Run jobs as tasks on an existing Dask distributed cluster; write JSONs here."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise PosescoreError(
+            "--scheduler needs Dask: pip install 'posescore[dask]' (dask, distributed)"
+        ) from exc
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise PosescoreError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from exc
+    futures: dict[Any, tuple] = {}
+    try:
+        settings_ref = client.scatter(settings, broadcast=True)
+        for job in jobs:
+            fut = client.submit(_score_on_dask, job, settings_ref, pure=False)
+            futures[fut] = job
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            try:
+                name, result, error, frames = fut.result()
+            except Exception as exc:  # a worker died or the task was lost: record, go on
+                record(job[1], None, f"internal error: {type(exc).__name__}: {exc}", 0)
+                continue
+            if result is not None:
+                write_json_atomic(Path(job[2]), result)
+            record(name, result, error, frames)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        logger.warning("interrupted: cancelling %d Dask task(s)", len(futures))
+        client.cancel(list(futures))
+        raise
+    finally:
+        client.close()
 
 
 def _progress_bar(total: int, enabled: bool):  # noqa: ANN202

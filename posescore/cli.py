@@ -185,6 +185,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         Path(args.folder), Path(args.out), _settings(args), task=args.task,
         workers=args.workers, resume=args.resume, anonymize=args.anonymize,
         progress=not args.no_progress and sys.stderr.isatty() or args.progress,
+        scheduler=args.scheduler,
     )
     if len(summary.rows) <= 50:
         print(batch_table(summary.rows))
@@ -449,6 +450,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.add_argument("--no-cache", action="store_true", help="re-run pose estimation")
     p.add_argument("--workers", type=int, default=1, help="processes (each loads the model once)")
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=os.environ.get("POSESCORE_DASK_SCHEDULER") or None,
+        help="run on this Dask distributed cluster instead of local processes "
+        "(default $POSESCORE_DASK_SCHEDULER); videos must be at the same paths on the workers",
+    )
     p.add_argument(
         "--resume",
         action="store_true",

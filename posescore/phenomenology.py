@@ -134,6 +134,36 @@ def _stride_flags(values: np.ndarray, threshold: float, above: bool = True) -> n
     return np.where(np.isfinite(v), flags.astype(float), np.nan)
 
 
+def _stride_posture(
+    name: str,
+    per_stride: np.ndarray,
+    threshold: float,
+    fraction_threshold: float,
+    posture_strides: list[np.ndarray],
+    why_not: Optional[str],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Measure a posture per stride: the median value, present when enough strides show it.
+
+    Present when the fraction of strides above ``threshold`` reaches
+    ``fraction_threshold``; the stride flags are appended to ``posture_strides`` (for
+    sustained vs intermittent).
+    """
+    if why_not is None and _finite(per_stride).size:
+        flags = _stride_flags(per_stride, threshold)
+        posture_strides.append(flags)
+        fraction = float(np.nanmean(flags))
+        return _measure(
+            name,
+            _median(_finite(per_stride)),
+            fraction >= fraction_threshold,
+            threshold,
+            stride_fraction=round(fraction, 4),
+            **extra,
+        )
+    return _measure(name, None, None, threshold, why_not or "no measurable strides")
+
+
 def tremor_measure(
     signal: np.ndarray,
     fps: float,
@@ -271,68 +301,40 @@ def leg_phenomenology(
         out = legs[side]
 
         # equinus
-        why = not_in_view("equinus")
-        pf = np.asarray(t.get("ankle_plantarflexion_hs_deg", []), dtype=float)
-        thr = feature_cfg.plantarflexion_posture_threshold_deg
-        if why is None and _finite(pf).size:
-            flags = _stride_flags(pf, thr)
-            posture_strides[side].append(flags)
-            fr = float(np.nanmean(flags))
-            out["equinus"] = _measure(
-                "equinus",
-                _median(_finite(pf)),
-                fr >= frac_thr,
-                thr,
-                stride_fraction=round(fr, 4),
-                swing_deg=_round(_median(_finite(t.get("ankle_plantarflexion_swing_deg")))),
-            )
-        else:
-            out["equinus"] = _measure("equinus", None, None, thr, why or "no measurable strides")
+        out["equinus"] = _stride_posture(
+            "equinus",
+            np.asarray(t.get("ankle_plantarflexion_hs_deg", []), dtype=float),
+            feature_cfg.plantarflexion_posture_threshold_deg,
+            frac_thr,
+            posture_strides[side],
+            not_in_view("equinus"),
+            swing_deg=_round(_median(_finite(t.get("ankle_plantarflexion_swing_deg")))),
+        )
 
         # foot inversion
-        why = not_in_view("foot_inversion")
-        inv = np.asarray(t.get("foot_inversion_deg", []), dtype=float)
-        thr = cfg.inversion_threshold_deg
-        if why is None and _finite(inv).size:
-            flags = _stride_flags(inv, thr)
-            posture_strides[side].append(flags)
-            fr = float(np.nanmean(flags))
-            out["foot_inversion"] = _measure(
-                "foot_inversion",
-                _median(_finite(inv)),
-                fr >= frac_thr,
-                thr,
-                stride_fraction=round(fr, 4),
-            )
-        else:
-            out["foot_inversion"] = _measure(
-                "foot_inversion", None, None, thr, why or "no measurable strides"
-            )
+        out["foot_inversion"] = _stride_posture(
+            "foot_inversion",
+            np.asarray(t.get("foot_inversion_deg", []), dtype=float),
+            cfg.inversion_threshold_deg,
+            frac_thr,
+            posture_strides[side],
+            not_in_view("foot_inversion"),
+        )
 
         # striatal toe (proxy, relative to the other leg)
-        why = not_in_view("striatal_toe")
         toe = np.asarray(t.get("toe_extension_swing_deg", []), dtype=float)
-        thr = cfg.toe_extension_threshold_deg
         ref = toe_ref[other]
-        if why is None and _finite(toe).size and np.isfinite(ref):
-            rel = toe - ref
-            flags = _stride_flags(rel, thr)
-            posture_strides[side].append(flags)
-            fr = float(np.nanmean(flags))
-            out["striatal_toe"] = _measure(
-                "striatal_toe",
-                _median(_finite(rel)),
-                fr >= frac_thr,
-                thr,
-                stride_fraction=round(fr, 4),
-                note="proxy: foot_index elevation vs the heel-ankle line, relative to the "
-                "other leg; MediaPipe has no great-toe landmark",
-            )
-        else:
-            reason = why or (
-                "no measurable strides" if not _finite(toe).size else "other leg unmeasurable"
-            )
-            out["striatal_toe"] = _measure("striatal_toe", None, None, thr, reason)
+        out["striatal_toe"] = _stride_posture(
+            "striatal_toe",
+            toe - ref,
+            cfg.toe_extension_threshold_deg,
+            frac_thr,
+            posture_strides[side],
+            not_in_view("striatal_toe")
+            or (None if np.isfinite(ref) or not _finite(toe).size else "other leg unmeasurable"),
+            note="proxy: foot_index elevation vs the heel-ankle line, relative to the "
+            "other leg; MediaPipe has no great-toe landmark",
+        )
 
         # knee
         why = not_in_view("knee")
