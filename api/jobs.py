@@ -31,7 +31,7 @@ from posescore.cli import quiet_native_logs
 from posescore.config import load_settings
 from posescore.errors import PosescoreError
 from posescore.model import load_model
-from posescore.pose import MediaPipePoseBackend
+from posescore.pose import MediaPipePoseBackend, effective_stride
 from posescore.score import score_video
 from posescore.video import probe_video
 
@@ -195,8 +195,10 @@ def run_job(sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings) -
     _update_claimed(sm, claim, stage="reading", progress=0.02)
     backend = None
     try:
-        meta = probe_video(path, score_settings.video)
-        n_frames = max(1, meta.frame_count // score_settings.pose.frame_stride)
+        # for the progress bar only: the container's count (score_video counts while tracking)
+        meta = probe_video(path, score_settings.video, count_frames=False)
+        stride = effective_stride(meta.fps, score_settings.pose)
+        n_frames = max(1, meta.frame_count // stride)
 
         def report(done: int) -> None:
             progress = 0.05 + 0.85 * min(1.0, done / n_frames)

@@ -41,6 +41,7 @@ from posescore.constants import LEG_LANDMARKS, SIDES  # noqa: E402
 from posescore.model import load_model  # noqa: E402
 from posescore.pose import MediaPipePoseBackend, extract_pose  # noqa: E402
 from posescore.score import score_video  # noqa: E402
+from posescore.subject import detect_people  # noqa: E402
 from posescore.video import VideoReader, probe_video  # noqa: E402
 
 JOINTS = ("hip", "knee", "ankle", "heel", "toe")
@@ -105,20 +106,14 @@ def stage_pass(video: Path, settings: Settings) -> dict[str, float]:
     t = dict(decode=0.0, downscale=0.0, convert=0.0, inference=0.0)
     n = 0
     with VideoReader(video, settings.video) as reader:
-        gen = reader.frames()
+        gen = reader.frames(raw=True)
         while True:
             t0 = time.perf_counter()
             item = next(gen, None)
             t1 = time.perf_counter()
             if item is None:
                 break
-            frame = item[2]
-            h, w = frame.shape[:2]
-            side = cfg.max_inference_side_px
-            if max(h, w) > side:
-                s = side / max(h, w)
-                size = (round(w * s), round(h * s))
-                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            frame = reader.upright(item[2], cfg.max_inference_side_px, cfg.downscale_whole_factor)
             t2 = time.perf_counter()
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             t3 = time.perf_counter()
@@ -161,10 +156,13 @@ def bench_stages(inputs: dict[str, Path], repeat: int, model) -> None:
     print(f"\n== per-frame cost (ms, median of {repeat}; serial pass, one core) and end to end "
           "(score_video, fresh cache) ==")
     print(f"{'input':<8} {'frames':>6} {'decode':>7} {'downsc':>7} {'convert':>7} {'infer':>7} "
-          f"{'rest':>6} | {'dec fps':>7} {'inf fps':>7} {'limit':>6} {'achieved':>8} "
+          f"{'subj':>6} {'rest':>6} | {'dec fps':>7} {'inf fps':>7} {'limit':>6} {'achieved':>8} "
           f"{'ratio':>5} {'wall/dur':>8} {'lim w/d':>7} {'cached ms':>9}")
     for name, video in inputs.items():
         passes = [stage_pass(video, settings) for _ in range(repeat)]
+        t0 = time.perf_counter()
+        detect_people(probe_video(video), settings.subject)
+        subject_ms = 1000 * (time.perf_counter() - t0) / passes[0]["frames"]
         ends = [end_to_end(video, settings, model) for _ in range(repeat)]
         med = {k: statistics.median(p[k] for p in passes) for k in passes[0]}
         e = {k: statistics.median(x[k] for x in ends) for k in ends[0]}
@@ -172,12 +170,32 @@ def bench_stages(inputs: dict[str, Path], repeat: int, model) -> None:
         limit_fps = 2 * 1000 / per_frame  # both cores busy, nothing else
         fps = probe_video(video).fps
         print(f"{name:<8} {int(med['frames']):>6} {med['decode']:>7.2f} {med['downscale']:>7.2f} "
-              f"{med['convert']:>7.2f} {med['inference']:>7.2f} {e['rest_ms_per_frame']:>6.2f} | "
+              f"{med['convert']:>7.2f} {med['inference']:>7.2f} {subject_ms:>6.2f} "
+              f"{e['rest_ms_per_frame']:>6.2f} | "
               f"{1000 / med['decode']:>7.0f} {1000 / med['inference']:>7.1f} {limit_fps:>6.1f} "
               f"{e['fps']:>8.1f} {limit_fps / e['fps']:>5.2f} {e['wall_over_duration']:>8.3f} "
               f"{fps / limit_fps:>7.3f} {e['cached_ms']:>9.1f}")
-    print("limit = 2 cores / (decode+downscale+convert+inference per frame); ratio = limit / "
-          "achieved; lim w/d = wall/duration at the limit")
+    print("subj = subject selection (own sampling pass, HOG + MediaPipe on 30 samples) per "
+          "frame; rest = probe, features, model.\nlimit = 2 cores / (decode+downscale+convert+"
+          "inference per frame); ratio = limit / achieved; lim w/d = wall/duration at the limit")
+    name = "1080p30" if "1080p30" in inputs else next(iter(inputs))
+    print(f"\n{name} end to end by setting (median of {repeat}):")
+    for label, upd in (
+        ("serial decode (decode_thread off)", {"decode_thread": False}),
+        ("default (decode thread)", {}),
+        ("chunk_processes 2", {"chunk_processes": 2}),
+        ("subject selection off", {"subject": False}),
+        ("subject off + chunk_processes 2", {"subject": False, "chunk_processes": 2}),
+    ):
+        upd = dict(upd)
+        subject = settings.subject.model_copy(update={"enabled": upd.pop("subject", True)})
+        s = settings.model_copy(
+            update={"pose": settings.pose.model_copy(update=upd), "subject": subject}
+        )
+        ends = [end_to_end(inputs[name], s, model) for _ in range(repeat)]
+        e = {k: statistics.median(x[k] for x in ends) for k in ends[0]}
+        print(f"  {label:<36} {e['fps']:6.1f} frames/s  wall/duration {e['wall_over_duration']:.3f}"
+              f"  cached re-score {e['cached_ms']:.1f} ms")
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -206,16 +224,19 @@ def landmark_error_px(video: Path, settings: Settings) -> float:
 def bench_accuracy(inputs: dict[str, Path]) -> None:
     print("\n== landmark accuracy: median px error of leg joints vs truth.json ==")
     base = Settings()
+    print("(max_side = PoseConfig.max_inference_side_px; 1080p30 is a native render, the "
+          "others resampled)")
     variants = {
-        "max_side 1280 (default before)": {"max_inference_side_px": 1280},
-        "max_side 960": {"max_inference_side_px": 960},
+        "1280 any ratio (before)": {"downscale_whole_factor": False},
+        "1280 whole factor (default: 960)": {},
         "max_side 640": {"max_inference_side_px": 640},
+        "default + max_pose_fps 30": {"max_pose_fps": 30.0},
     }
-    if "max_pose_fps" in base.pose.model_fields:
-        variants["max_side 1280, max_pose_fps 30"] = {"max_pose_fps": 30.0}
-    for name in ("1080p30", "1080p60"):
+    for name in ("1080p30", "720p30", "1080p60"):
         for label, upd in variants.items():
             s = base.model_copy(update={"pose": base.pose.model_copy(update=upd)})
+            if "max_pose_fps" in upd and name.endswith("30"):
+                continue
             print(f"{name:<8} {label:<34} {landmark_error_px(inputs[name], s):7.2f} px")
 
 
@@ -267,10 +288,11 @@ def make_long(src: Path, dst: Path, seconds: float) -> None:
     for i in range(n):
         writer.write(cycle[i % len(cycle)])
     writer.release()
+    del frames, cycle
 
 
 _RSS_CHILD = """
-import resource, sys, time, tempfile
+import sys, time, tempfile
 from pathlib import Path
 from posescore.config import Settings
 from posescore.score import score_video
@@ -280,8 +302,15 @@ with tempfile.TemporaryDirectory() as c:
     t = time.perf_counter()
     r = score_video(sys.argv[1], s)
     wall = time.perf_counter() - t
-print(r.video.frame_count, r.video.duration_s, wall,
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(r.video.frame_count, r.video.duration_s, wall, _peak_mib())
+"""
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across fork + exec, so a child would report
+# its parent's peak
+_PEAK = """
+def _peak_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 """
 
 
@@ -290,16 +319,16 @@ def bench_memory(folder: Path, src: Path, seconds: float) -> None:
     t0 = time.perf_counter()
     make_long(src, long, seconds)
     t_make = time.perf_counter() - t0
-    base = subprocess.run([sys.executable, "-c", "import resource, posescore.score, mediapipe;"
-                           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"],
-                          capture_output=True, text=True, check=True)
-    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(long)], capture_output=True,
-                         text=True, check=True)
+    base = subprocess.run([sys.executable, "-c", _PEAK + "import posescore.score, mediapipe, cv2;"
+                           "print(_peak_mib())"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", _PEAK + _RSS_CHILD, str(long)],
+                         capture_output=True, text=True, check=True)
     frames, duration, wall, rss = out.stdout.split()[-4:]
     print(f"\n== memory: {float(duration):.0f} s 1080p30 clip ({frames} frames, made in "
           f"{t_make:.0f} s) ==")
-    print(f"  peak RSS {float(rss):.0f} MiB (imports alone {float(base.stdout.split()[-1]):.0f} "
-          f"MiB); wall {float(wall):.0f} s = {float(wall) / float(duration):.3f} x duration")
+    imports = float(base.stdout.split()[-1])
+    print(f"  peak RSS (VmHWM) {float(rss):.0f} MiB (imports alone {imports:.0f} MiB); "
+          f"wall {float(wall):.0f} s = {float(wall) / float(duration):.3f} x duration")
 
 
 def main() -> None:

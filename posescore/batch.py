@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import secrets
 import signal
@@ -341,8 +342,11 @@ def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
     """Run jobs in ``workers`` processes, handing out one video at a time."""
     pending: dict[Future, tuple] = {}
     queue = list(jobs)
+    # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
+    # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
     pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(settings, True)
+        max_workers=workers, initializer=_init_worker, initargs=(settings, True),
+        mp_context=multiprocessing.get_context("spawn"),
     )
     try:
         while queue or pending:

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from posescore import __version__
-from posescore.config import Settings, SubjectConfig, load_settings
+from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS
 from posescore.errors import ConfigError, PosescoreError
 
@@ -27,8 +27,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     updates: dict[str, Any] = {}
     if getattr(args, "model", None):
         updates["model"] = settings.model.model_copy(update={"path": Path(args.model)})
+    pose: dict[str, Any] = {}
     if getattr(args, "no_cache", False):
-        updates["pose"] = settings.pose.model_copy(update={"use_cache": False})
+        pose["use_cache"] = False
+    if getattr(args, "chunks", None):
+        pose["chunk_processes"] = args.chunks
+    if pose:
+        try:
+            updates["pose"] = PoseConfig.model_validate({**settings.pose.model_dump(), **pose})
+        except ValidationError as exc:
+            raise ConfigError(f"--chunks: {exc.errors()[0]['msg']}") from exc
     if getattr(args, "roi", None):
         try:
             roi = SubjectConfig.model_validate({"roi": args.roi}).roi
@@ -409,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
     p.add_argument(
         "--overlay", metavar="OUT.mp4", help="write the video with skeleton, flags, face blurred"
+    )
+    p.add_argument(
+        "--chunks",
+        type=int,
+        metavar="N",
+        help="track N consecutive chunks of the video in N processes (pose.chunk_processes)",
     )
     p.add_argument(
         "--show-path", action="store_true", help="put the video path in the report (off: withheld)"

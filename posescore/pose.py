@@ -4,6 +4,14 @@ The backend is MediaPipe Pose through the legacy solutions API with ``model_comp
 the only configuration of mediapipe 0.10.21 whose model ships inside the wheel, so it runs
 offline (see DESIGN.md). Everything MediaPipe-specific stays in ``MediaPipePoseBackend``;
 another estimator only has to implement ``PoseBackend``.
+
+Speed (``extract_pose_meta``): each frame is decoded once. The probe reads the header and
+frame 0 only; the tracking pass counts the frames (``video.counted_meta``) and detects people
+on the subject-selection samples as it goes (``SubjectConfig.single_pass``); a second pass
+with crops runs only when several people call for one. Decoding, the whole-factor downscale
+and the one colour conversion run in a background thread (``video.prefetch``) while
+MediaPipe infers; ``PoseConfig.chunk_processes`` splits one video over processes. A cached
+re-score reads the pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
 """
 
 from __future__ import annotations
@@ -96,7 +104,11 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     import mediapipe as mp
 
     # only when set, so that keys made before the setting existed stay valid
-    maxfps = "" if cfg.max_pose_fps is None else f"|maxfps={cfg.max_pose_fps:g}"
+    extra = "" if cfg.max_pose_fps is None else f"|maxfps={cfg.max_pose_fps:g}"
+    if cfg.downscale_whole_factor:
+        extra += "|wholedown"
+    if cfg.chunk_processes > 1:
+        extra += f"|chunks={cfg.chunk_processes}@{cfg.chunk_overlap_s:g}s"
     if subject_cfg.enabled:
         # single_pass changes the work, not the result: kept out of the key
         dumped = subject_cfg.model_dump_json(exclude={"single_pass"})
@@ -107,7 +119,7 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     return (
         f"mediapipe-{mp.__version__}|complexity={cfg.model_complexity}"
         f"|det={cfg.min_detection_confidence}|trk={cfg.min_tracking_confidence}"
-        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}{maxfps}|{subject}"
+        f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}{extra}|{subject}"
         f"|fmt={CACHE_FORMAT}"
     )
 
@@ -350,6 +362,10 @@ def _inference_frames(
     max_side_px: int,
     samples: Optional[_Samples],
     detector: Optional[PeopleDetector],
+    whole_factor: bool = False,
+    warm_start: int = 0,
+    start: int = 0,
+    stop: Optional[int] = None,
 ) -> Iterator[tuple[int, float, np.ndarray]]:
     """Decode once; yield RGB frames for tracking, detect people on the sampled ones.
 
@@ -358,14 +374,140 @@ def _inference_frames(
     those of a sampling pass of their own.
     """
     step = stride if samples is None else math.gcd(stride, samples.stride)
-    for index, t_s, raw in reader.frames(stride=step, raw=True):
-        if samples is not None and detector is not None and index % samples.stride == 0:
+    for index, t_s, raw in reader.frames(stride=step, raw=True, start_frame=warm_start):
+        if stop is not None and index >= stop:
+            return
+        if (
+            samples is not None and detector is not None and index % samples.stride == 0
+            and index >= start
+        ):
             small = reader.upright(raw, detector.cfg.detect_max_side_px)
             samples.times_s.append(t_s)
             samples.boxes.append(detector(small, reader.width, reader.height))
         if index % stride == 0:
-            frame = reader.upright(raw, max_side_px)
+            frame = reader.upright(raw, max_side_px, whole_factor)
             yield index, t_s, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def _chunk_bounds(meta: VideoMeta, cfg: PoseConfig, stride: int) -> list[tuple]:
+    """(warm_start, start, stop) frame indices per chunk; one chunk when not worth it."""
+    n, overlap = meta.frame_count, math.ceil(cfg.chunk_overlap_s * meta.fps)
+    chunks = min(cfg.chunk_processes, max(1, n // (4 * max(overlap, 1))))
+    if chunks <= 1:
+        return [(0, 0, None)]
+    edges = [round(i * n / chunks) // stride * stride for i in range(chunks + 1)]
+    bounds = []
+    for i in range(chunks):
+        start = edges[i]
+        warm = max(0, start - overlap) // stride * stride
+        bounds.append((warm, start, None if i == chunks - 1 else edges[i + 1]))
+    return bounds
+
+
+def _run_chunk(
+    meta: VideoMeta,
+    settings: Settings,
+    stride: int,
+    bounds: tuple,
+    backend: PoseBackend,
+    samples: Optional[_Samples],
+    detector: Optional[PeopleDetector],
+    n_expected: int = 0,
+    progress: Optional[ProgressCallback] = None,
+) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+    """Track frames [start, stop) after warming up from ``warm_start``; drop the warm-up."""
+    cfg = settings.pose
+    warm_start, start, stop = bounds
+    with VideoReader(meta, settings.video) as reader:
+        frames = _inference_frames(
+            reader, stride, cfg.max_inference_side_px, samples, detector,
+            cfg.downscale_whole_factor, warm_start, start, stop,
+        )
+        fetched = _maybe_prefetch(frames, cfg)
+        indexed = _with_index(fetched)
+        try:
+            landmarks, times = track_frames(
+                indexed.frames(), backend, meta.width, meta.height,
+                n_expected=n_expected, progress=progress, rgb=True,
+            )
+        finally:
+            _close(fetched)  # stop the decoding thread before the capture is released
+        n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
+    keep = np.asarray(indexed.indices, dtype=int) >= start
+    if keep.size and not keep.all():
+        landmarks, times = landmarks[keep], times[keep]
+    return landmarks, times, n_grabbed, warnings
+
+
+class _with_index:  # noqa: N801 - a tiny helper used like a function
+    """Pass frames through, remembering their indices (to drop a chunk's warm-up)."""
+
+    def __init__(self, frames: Iterator) -> None:
+        self._frames = frames
+        self.indices: list[int] = []
+
+    def frames(self) -> Iterator:
+        for item in self._frames:
+            self.indices.append(item[0])
+            yield item
+
+
+def _chunk_worker(
+    meta: VideoMeta, settings: Settings, stride: int, bounds: tuple, detect: bool,
+    sample_every: int,
+) -> tuple:
+    """Process entry point: track one chunk with its own MediaPipe graph."""
+    backend = MediaPipePoseBackend(settings.pose)
+    samples = _Samples(sample_every) if detect else None
+    detector = PeopleDetector(settings.subject) if detect else None
+    try:
+        lm, ts, n_grabbed, warnings = _run_chunk(
+            meta, settings, stride, bounds, backend, samples, detector
+        )
+    finally:
+        backend.close()
+        if detector is not None:
+            detector.close()
+    s_times = samples.times_s if samples is not None else []
+    s_boxes = samples.boxes if samples is not None else []
+    return lm, ts, n_grabbed, warnings, s_times, s_boxes
+
+
+def _start_chunks(
+    meta: VideoMeta, settings: Settings, stride: int, bounds: list[tuple], detect: bool
+) -> tuple:
+    """Start chunks in spawned processes (MediaPipe graphs must not be forked)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    sub = settings.subject
+    every = sample_stride(meta.fps, meta.frame_count, sub.sample_rate_hz, sub.max_samples)
+    args = [(meta, settings, stride, b, detect, every) for b in bounds]
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")
+        )
+        return pool, [pool.submit(_chunk_worker, *a) for a in args]
+    except (AssertionError, OSError, RuntimeError) as exc:
+        # e.g. inside a daemonic worker (Dask): same chunks, one after the other, here
+        logger.info("chunks run in this process (%s)", type(exc).__name__)
+        return None, [_Deferred(_chunk_worker, a) for a in args]
+
+
+class _Deferred:
+    """A call run on ``result()``, standing in for a Future."""
+
+    def __init__(self, fn: Callable, args: tuple) -> None:
+        self._fn, self._args = fn, args
+
+    def result(self) -> tuple:
+        return self._fn(*self._args)
+
+
+def _close(items: Iterator) -> None:
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 def _maybe_prefetch(items: Iterator, cfg: PoseConfig) -> Iterator:
@@ -481,17 +623,25 @@ def _track(
                     subject_cfg.max_samples,
                 ))
                 detector = PeopleDetector(subject_cfg)
+            bounds = _chunk_bounds(meta, cfg, stride) if own_backend else [(0, 0, None)]
             try:
-                with VideoReader(meta, settings.video) as reader:
-                    frames = _inference_frames(
-                        reader, stride, cfg.max_inference_side_px, samples, detector
-                    )
-                    landmarks, times = track_frames(
-                        _maybe_prefetch(frames, cfg), backend, meta.width, meta.height,
-                        n_expected=n_expected, progress=progress, rgb=True,
-                    )
-                    n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
+                pool, remote = None, []
+                if len(bounds) > 1:
+                    pool, remote = _start_chunks(meta, settings, stride, bounds[1:], fused)
+                chunk = _run_chunk(
+                    meta, settings, stride, bounds[0], backend, samples, detector,
+                    n_expected, progress,
+                )
+                landmarks, times, n_grabbed, warnings = chunk
+                for fut in remote:
+                    lm, ts, n_grabbed, warnings, s_times, s_boxes = fut.result()
+                    landmarks, times = np.concatenate([landmarks, lm]), np.append(times, ts)
+                    if samples is not None:
+                        samples.times_s.extend(s_times)
+                        samples.boxes.extend(s_boxes)
             finally:
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
                 if detector is not None:
                     detector.close()
             if count_in_pass:
@@ -504,12 +654,19 @@ def _track(
         if subject is not None:
             record = {**subject.summary(), "tracker": "MediaPipe"}
         if subject is not None and subject.needs_crop:
+            if own_backend and landmarks is not None:
+                # the full-frame pass left tracking state: start the crop pass afresh
+                backend.close()
+                backend = MediaPipePoseBackend(cfg)
             with VideoReader(meta, settings.video) as reader:
                 frames = _maybe_prefetch(reader.frames(stride=stride), cfg)
-                landmarks, times, n_dropped = track_subject_frames(
-                    frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
-                    n_expected=n_expected, progress=progress,
-                )
+                try:
+                    landmarks, times, n_dropped = track_subject_frames(
+                        frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
+                        n_expected=n_expected, progress=progress,
+                    )
+                finally:
+                    _close(frames)
                 n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
             if count_in_pass:
                 warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]

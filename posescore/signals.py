@@ -254,11 +254,15 @@ def lowpass_runs(values: np.ndarray, fps: float, cutoff_hz: float, order: int) -
     wn = min(cutoff_hz / (0.5 * fps), _MAX_NORMALISED_CUTOFF)
     sos = butter(order, wn, btype="low", output="sos")
     padlen = 3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum()))
+    # landmarks with the same finite run are filtered in one call (columns are independent)
+    by_run: dict[tuple[int, int], list[int]] = {}
     for k in range(out.shape[1]):
         finite = np.isfinite(out[:, k, :]).all(axis=1)
         for start, stop in finite_runs(finite):
             if stop - start > padlen:
-                out[start:stop, k, :] = sosfiltfilt(sos, out[start:stop, k, :], axis=0)
+                by_run.setdefault((int(start), int(stop)), []).append(k)
+    for (start, stop), ks in by_run.items():
+        out[start:stop, ks, :] = sosfiltfilt(sos, out[start:stop, ks, :], axis=0)
     return out
 
 

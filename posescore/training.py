@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Optional
 
@@ -175,7 +176,8 @@ def featurise(
     if workers <= 1:
         outcomes = [_try_featurise(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a forked copy of a process that ran MediaPipe can crash
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             outcomes = list(pool.map(_try_featurise, jobs))
     for outcome in outcomes:
         if isinstance(outcome, str):

@@ -492,11 +492,24 @@ class VideoReader:
             limit = max(limit, self._meta.frame_count + 1)
         return limit
 
-    def upright(self, frame: np.ndarray, max_side_px: int | None) -> np.ndarray:
+    def upright(
+        self, frame: np.ndarray, max_side_px: int | None, whole_factor: bool = False
+    ) -> np.ndarray:
         """Downscale (INTER_AREA) so the long side <= max_side_px, then rotate upright.
 
         For stored frames from ``frames(raw=True)``; gives the same pixels as ``frames``.
+        With ``whole_factor`` the size is divided by the smallest whole number that brings
+        the long side within ``max_side_px`` (1920 x 1080 -> 960 x 540 for 1280): OpenCV's
+        INTER_AREA is about 10x faster at whole-number ratios (1.4 ms vs 17 ms per 1080p
+        frame here) and averages whole pixel blocks.
         """
+        if whole_factor and max_side_px is not None:
+            long_side = max(frame.shape[:2])
+            if long_side > max_side_px:
+                k = -(-long_side // max_side_px)
+                size = (max(1, frame.shape[1] // k), max(1, frame.shape[0] // k))
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            max_side_px = None
         return self._upright(frame, max_side_px)
 
     def _upright(self, frame: np.ndarray, max_side_px: int | None) -> np.ndarray:

@@ -1,0 +1,152 @@
+"""Speed features without MediaPipe: one decoding pass, prefetch, strides, chunks, meta index."""
+
+import os
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+import posescore.pose as pose_mod
+from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.errors import VideoError
+from posescore.pose import _chunk_bounds, effective_stride, extract_pose_meta
+from posescore.video import counted_meta, prefetch, probe_video
+
+
+def _video(path, n=30, fps=30.0, size=(96, 64)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for i in range(n):
+        frame = np.full((size[1], size[0], 3), (i * 7) % 255, np.uint8)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+class FakeBackend:
+    name = "fake"
+
+    def __init__(self):
+        self.calls = 0
+
+    def process(self, frame_rgb):
+        self.calls += 1
+        return np.full((33, 4), 0.5)
+
+    def close(self):
+        pass
+
+
+def _settings(tmp_path, **pose):
+    s = Settings()
+    return s.model_copy(
+        update={
+            "pose": s.pose.model_copy(update={"cache_dir": tmp_path / "cache", **pose}),
+            "subject": SubjectConfig(enabled=False),
+        }
+    )
+
+
+def test_effective_stride_never_below_tremor_rate():
+    assert effective_stride(60.0, PoseConfig()) == 1
+    assert effective_stride(60.0, PoseConfig(max_pose_fps=30)) == 2
+    assert effective_stride(60.0, PoseConfig(max_pose_fps=20)) == 3
+    assert effective_stride(30.0, PoseConfig(max_pose_fps=30)) == 1
+    assert effective_stride(25.0, PoseConfig(max_pose_fps=20, frame_stride=1)) == 1
+    with pytest.raises(ValidationError):
+        PoseConfig(max_pose_fps=15)
+
+
+def test_prefetch_passes_items_and_errors():
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        list(prefetch(broken()))
+
+
+def test_prefetch_stops_its_thread_when_closed():
+    def endless():
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+    gen = prefetch(endless(), depth=2)
+    assert next(gen) == 0
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name == "posescore-decode"]
+
+
+def test_counted_meta_checks_like_probe(tmp_path):
+    meta = probe_video(_video(tmp_path / "v.mp4"), count_frames=False)
+    assert counted_meta(meta, 30).frame_count == 30
+    short = counted_meta(meta, 20)
+    assert short.frame_count == 20 and any("truncated" in w for w in short.warnings)
+    with pytest.raises(VideoError, match="too few frames"):
+        counted_meta(meta, 3)
+
+
+def test_chunk_bounds_cover_every_frame_once(tmp_path):
+    meta = probe_video(_video(tmp_path / "v.mp4", n=300))
+    cfg = PoseConfig(chunk_processes=2, chunk_overlap_s=1.0)
+    bounds = _chunk_bounds(meta, cfg, 1)
+    assert bounds == [(0, 0, 150), (120, 150, None)]
+    assert _chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]
+    short = probe_video(_video(tmp_path / "s.mp4", n=60))
+    assert len(_chunk_bounds(short, cfg, 1)) == 1  # < 4 x overlap per chunk: not split
+
+
+def test_one_pass_counts_frames_and_cached_rescore_neither_hashes_nor_decodes(
+    tmp_path, monkeypatch
+):
+    path = _video(tmp_path / "v.mp4", n=40)
+    settings = _settings(tmp_path)
+    backend = FakeBackend()
+    pose, from_cache, meta = extract_pose_meta(path, settings, backend=backend)
+    assert not from_cache and backend.calls == 40 and pose.n_frames == 40
+    assert meta == probe_video(path)  # the pass's count equals the probe's counting pass
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("probed again")
+
+    monkeypatch.setattr(pose_mod, "probe_video", refuse)
+    monkeypatch.setattr("posescore.video.sha256_file", refuse)
+    again, from_cache, meta2 = extract_pose_meta(path, settings, backend=backend)
+    assert from_cache and meta2 == meta and backend.calls == 40
+    np.testing.assert_array_equal(again.landmarks, pose.landmarks)
+
+    st = path.stat()  # a changed file (new mtime) is probed again
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(AssertionError, match="probed again"):
+        extract_pose_meta(path, settings, backend=backend)
+
+
+def test_stride_and_whole_factor_enter_the_cache_key():
+    base = pose_mod.extractor_version(PoseConfig())
+    assert "wholedown" in base
+    assert pose_mod.extractor_version(PoseConfig(max_pose_fps=30)) != base
+    assert pose_mod.extractor_version(PoseConfig(chunk_processes=2)) != base
+    assert pose_mod.extractor_version(PoseConfig(decode_thread=False)) == base
+    on = SubjectConfig()
+    assert pose_mod.extractor_version(PoseConfig(), on) == pose_mod.extractor_version(
+        PoseConfig(), on.model_copy(update={"single_pass": False})
+    )
+
+
+def test_backend_error_stops_the_decoding_thread(tmp_path):
+    class Broken(FakeBackend):
+        def process(self, frame_rgb):
+            super().process(frame_rgb)
+            if self.calls == 5:
+                raise RuntimeError("backend failed")
+            return None
+
+    path = _video(tmp_path / "v.mp4", n=40)
+    with pytest.raises(RuntimeError, match="backend failed"):
+        extract_pose_meta(path, _settings(tmp_path), backend=Broken())
+    assert not [t for t in threading.enumerate() if t.name == "posescore-decode"]
