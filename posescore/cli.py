@@ -73,11 +73,9 @@ def summary_text(result: dict[str, Any]) -> str:
     lines.append(f"affected   {result['affected_side']}")
     for warning in q["warnings"]:
         lines.append(f"warning    {warning}")
-    m = result["model"]
-    lines.append(
-        f"model      {m['name']} (trained on {m['trained_on']}; "
-        f"clinically validated: {'yes' if m['clinically_validated'] else 'no'})"
-    )
+    from posescore.score import model_status
+
+    lines.append(f"model      {model_status(result['model'])}")
     return "\n".join(lines)
 
 

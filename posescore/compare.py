@@ -37,6 +37,7 @@ from posescore.constants import SIDES
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, STRIDE_TIME_KEYS, leg_measure_names
 from posescore.model import LoadedModel, leg_rows
+from posescore.score import model_status
 
 logger = logging.getLogger(__name__)
 
@@ -506,9 +507,5 @@ def compare_text(comparison: Mapping[str, Any], only_beyond_noise: bool = False)
         )
     for w in comparison["warnings"]:
         lines.append(f"warning  {w}")
-    m = comparison["model"]
-    lines.append(
-        f"model    {m.get('name')} (trained on {m.get('trained_on')}; clinically validated: "
-        f"{'yes' if m.get('clinically_validated') else 'no'})"
-    )
+    lines.append(f"model    {model_status(comparison['model'])}")
     return "\n".join(lines)

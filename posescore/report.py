@@ -192,16 +192,21 @@ def _measures_with_values(strides_by_result: Sequence[Mapping[str, Any]]) -> lis
     return found
 
 
+def _panel_grid(n: int, panel_height_in: float) -> tuple[Figure, np.ndarray]:
+    """A figure with ``n`` panels in rows of at most three, and the flat array of axes."""
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(3.6 * cols, panel_height_in * rows))
+    return fig, np.atleast_1d(fig.subplots(rows, cols)).ravel()
+
+
 def stride_figure(result: Mapping[str, Any]) -> Optional[str]:
     """Stride-by-stride values of the key measures, per leg, against stride start time."""
     measures = _measures_with_values([result])
     if not measures:
         return None
+    fig, axes = _panel_grid(len(measures), panel_height_in=2.6)
     n = len(measures)
-    cols = min(3, n)
-    rows = int(np.ceil(n / cols))
-    fig = Figure(figsize=(3.6 * cols, 2.6 * rows))
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     blk = result["strides"]
     for ax, m in zip(axes, measures):
         for side in SIDES:
@@ -226,11 +231,8 @@ def prepost_figure(pre: Mapping[str, Any], post: Mapping[str, Any]) -> Optional[
     measures = _measures_with_values([pre, post])
     if not measures:
         return None
+    fig, axes = _panel_grid(len(measures), panel_height_in=2.8)
     n = len(measures)
-    cols = min(3, n)
-    rows = int(np.ceil(n / cols))
-    fig = Figure(figsize=(3.6 * cols, 2.8 * rows))
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     rng = np.random.default_rng(0)
     for ax, m in zip(axes, measures):
         pos = 0

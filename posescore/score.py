@@ -272,6 +272,15 @@ def affected_side_from(legs: dict[str, LegScore], threshold: float) -> Optional[
     return affected[0] if affected else "none"
 
 
+def model_status(model: dict[str, Any]) -> str:
+    """One line naming the model, what it was trained on and whether it is validated."""
+    validated = "yes" if model.get("clinically_validated") else "no"
+    return (
+        f"{model.get('name')} (trained on {model.get('trained_on')}; "
+        f"clinically validated: {validated})"
+    )
+
+
 def model_block(model: LoadedModel) -> dict[str, Any]:
     """The ``model`` block of the contract, from the model card."""
     card = model.card
