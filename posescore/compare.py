@@ -37,6 +37,7 @@ from posescore.constants import SIDES
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, STRIDE_TIME_KEYS, leg_measure_names
 from posescore.model import LoadedModel, leg_rows
+from posescore.numbers import round_or_none
 from posescore.score import model_status
 
 logger = logging.getLogger(__name__)
@@ -221,10 +222,6 @@ def hedges_g(a: np.ndarray, b: np.ndarray) -> Optional[float]:
     return float(j * (b.mean() - a.mean()) / pooled)
 
 
-def _r(x: Optional[float], digits: int = 4) -> Optional[float]:
-    return None if x is None or not np.isfinite(x) else round(float(x), digits)
-
-
 def _verdict(
     change: Optional[float], ci: Optional[list[float]], mdc: Optional[float]
 ) -> tuple[bool, str, str]:
@@ -358,11 +355,11 @@ def compare_results(
                     "side": side,
                     "measure": measure,
                     "unit": spec.unit,
-                    "pre": _r(pre_v),
-                    "post": _r(post_v),
-                    "change": _r(change),
+                    "pre": round_or_none(pre_v),
+                    "post": round_or_none(post_v),
+                    "change": round_or_none(change),
                     "ci95": ci,
-                    "effect_size_g": _r(hedges_g(a, b), 3),
+                    "effect_size_g": round_or_none(hedges_g(a, b), 3),
                     "mdc95": mdc,
                     "n_strides_pre": int(np.isfinite(a).sum()),
                     "n_strides_post": int(np.isfinite(b).sum()),
@@ -455,11 +452,13 @@ def _severity_changes(
         if model is None and change is not None:
             reason = "no model given: severity change has no interval"
         out[side] = {
-            "pre": _r(a, 3),
-            "post": _r(b, 3),
-            "change": _r(change, 3),
+            "pre": round_or_none(a, 3),
+            "post": round_or_none(b, 3),
+            "change": round_or_none(change, 3),
             "ci95": ci,
-            "effect_size_sem": _r(change / sem, 2) if change is not None and sem else None,
+            "effect_size_sem": (
+                round_or_none(change / sem, 2) if change is not None and sem else None
+            ),
             "mdc95": mdc,
             "mdc_class": cls,
             "beyond_noise": beyond,

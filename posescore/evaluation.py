@@ -12,6 +12,8 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
+from posescore.numbers import round_or_none
+
 N_CLASSES = 5
 
 
@@ -95,9 +97,9 @@ def severity_metrics(
         "n_subjects": int(np.unique(groups).size),
         "mae": round(mae(true, pred), 3),
         "mae_ci95": bootstrap_ci(mae, true, pred, groups),
-        "spearman_all_legs": _r(spearman(true, pred)),
+        "spearman_all_legs": round_or_none(spearman(true, pred), 3),
         "spearman_all_legs_ci95": bootstrap_ci(spearman, true, pred, groups),
-        "spearman_affected_leg": _r(spearman(aff_true, aff_pred)),
+        "spearman_affected_leg": round_or_none(spearman(aff_true, aff_pred), 3),
         "spearman_affected_leg_ci95": bootstrap_ci(spearman, aff_true, aff_pred, aff_groups),
         "mae_affected_leg": round(mae(aff_true, aff_pred), 3),
     }
@@ -123,10 +125,6 @@ def severity_metrics(
         out["interval_coverage_target"] = coverage_target
         out["interval_mean_width"] = round(float(np.mean(interval[:, 1] - interval[:, 0])), 3)
     return out
-
-
-def _r(x: Optional[float]) -> Optional[float]:
-    return None if x is None else round(x, 3)
 
 
 def rater_agreement(ratings: np.ndarray) -> dict[str, Any]:
@@ -156,6 +154,6 @@ def rater_agreement(ratings: np.ndarray) -> dict[str, Any]:
     return {
         "n_raters": int(n_raters),
         "n_rater_pairs": len(maes),
-        "spearman_mean": _r(float(np.mean(rhos))) if rhos else None,
-        "mae_mean": _r(float(np.mean(maes))) if maes else None,
+        "spearman_mean": round_or_none(float(np.mean(rhos)), 3) if rhos else None,
+        "mae_mean": round_or_none(float(np.mean(maes)), 3) if maes else None,
     }

@@ -38,6 +38,7 @@ from scipy.signal import welch
 from posescore.config import FeatureConfig, PhenomenologyConfig
 from posescore.constants import LEG_LANDMARKS, SIDES, Side
 from posescore.features import FRONTAL_PLANE_VIEWS, SAGITTAL_PLANE_VIEWS
+from posescore.numbers import round_or_none
 from posescore.types import PoseSequence
 
 logger = logging.getLogger(__name__)
@@ -308,7 +309,7 @@ def leg_phenomenology(
             frac_thr,
             posture_strides[side],
             not_in_view("equinus"),
-            swing_deg=_round(_median(_finite(t.get("ankle_plantarflexion_swing_deg")))),
+            swing_deg=round_or_none(_median(_finite(t.get("ankle_plantarflexion_swing_deg")))),
         )
 
         # foot inversion
@@ -352,7 +353,7 @@ def leg_phenomenology(
                 _median(stance),
                 hyper or excess,
                 thr_knee,
-                hs_deg=_round(_median(hs)),
+                hs_deg=round_or_none(_median(hs)),
                 hyperextension=hyper,
                 excess_flexion=excess,
             )
@@ -386,7 +387,7 @@ def leg_phenomenology(
                 thr,
                 reason,
                 band_hz=list(cfg.tremor_band_hz),
-                irregularity=_round(flat),
+                irregularity=round_or_none(flat),
             )
 
     # sustained vs intermittent, then overflow (needs both legs)
@@ -440,5 +441,3 @@ def leg_phenomenology(
     return legs, warnings
 
 
-def _round(x: Optional[float]) -> Optional[float]:
-    return None if x is None or not np.isfinite(x) else round(float(x), 4)

@@ -18,7 +18,15 @@ import numpy as np
 
 from posescore import __version__
 from posescore.config import Settings
-from posescore.constants import LEG_LANDMARKS, SCHEMA_VERSION, SIDES, TASKS
+from posescore.constants import (
+    LEFT_HEEL,
+    LEG_LANDMARKS,
+    NOSE,
+    RIGHT_HEEL,
+    SCHEMA_VERSION,
+    SIDES,
+    TASKS,
+)
 from posescore.errors import PosescoreError
 from posescore.features import compute_features, stride_measures
 from posescore.gait import GaitEvents, detect_gait_events, gait_summary
@@ -226,7 +234,8 @@ def assess_quality(
 def _body_height_px(pose: PoseSequence) -> Optional[float]:
     """Median nose-to-lowest-heel height in pixels, a size-in-frame check."""
     y = pose.landmarks[:, :, 1]
-    height = np.fmax(y[:, 29], y[:, 30]) - y[:, 0] if pose.n_frames else np.array([])
+    lowest_heel = np.fmax(y[:, LEFT_HEEL], y[:, RIGHT_HEEL])
+    height = lowest_heel - y[:, NOSE] if pose.n_frames else np.array([])
     height = height[np.isfinite(height)]
     return round(float(np.median(height)), 1) if height.size else None
 

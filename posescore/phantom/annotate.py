@@ -18,7 +18,8 @@ from posescore.phantom.render import Camera
 from posescore.phantom.variation import PhantomScene, PostureMix
 
 
-def _r(x: np.ndarray | float) -> list | float:
+def round_list(x: np.ndarray | float) -> list | float:
+    """Values rounded to 0.01 as plain lists/floats for the truth JSON."""
     return np.round(np.asarray(x, dtype=float), 2).tolist()
 
 
@@ -120,9 +121,9 @@ def variation_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScen
         },
         "camera": {"distance_m": round(cam.distance_m, 2),
                    "height_m": round(float(cam.origin_m[1]), 3)},
-        "shake": {"dx_px": _r(shake[:, 0]), "dy_px": _r(shake[:, 1]),
-                  "roll_deg": _r(shake[:, 2])},
-        "subject_bbox_px": _r(bbox),
+        "shake": {"dx_px": round_list(shake[:, 0]), "dy_px": round_list(shake[:, 1]),
+                  "roll_deg": round_list(shake[:, 2])},
+        "subject_bbox_px": round_list(bbox),
         "distractor": distractor,
         "occluder": None if scene.occluder is None else {
             **scene.occluder.model_dump(mode="json"), "rect_px": rects},

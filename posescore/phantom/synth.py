@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from posescore.constants import SIDES, Side
-from posescore.phantom.annotate import variation_truth
+from posescore.phantom.annotate import round_list, variation_truth
 from posescore.phantom.body import BodyDims, body_dims
 from posescore.phantom.crowd import make_bystander
 from posescore.phantom.kinematics import (
@@ -257,10 +257,6 @@ def contact_events(t_s: np.ndarray, clearance_m: np.ndarray) -> tuple[list[float
     return [float(t_s[i]) for i in on], [float(t_s[i]) for i in off]
 
 
-def _r(x: np.ndarray | float) -> list | float:
-    return np.round(np.asarray(x, dtype=float), 2).tolist()
-
-
 def _warp(px: np.ndarray, affines: np.ndarray | None) -> np.ndarray:
     """Apply per-frame 2x3 affine maps (T, 2, 3) to pixel points (T, 2)."""
     if affines is None:
@@ -290,17 +286,23 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
         strides[side] = {"start": begin[keep], "present": present, "on": on, "off": off}
     angles = sim.skeleton.angles
     joints_px = {
-        side: {j: _r(_warp(cam.project(sim.skeleton.points[f"{side}_{j}"][frames]), affines))
-               for j in TRUTH_JOINTS}
+        side: {
+            j: round_list(
+                _warp(cam.project(sim.skeleton.points[f"{side}_{j}"][frames]), affines)
+            )
+            for j in TRUTH_JOINTS
+        }
         for side in SIDES
     }
     per_leg = {
-        "knee_flexion_deg": {s: _r(angles[s].knee_flexion_deg[frames]) for s in SIDES},
+        "knee_flexion_deg": {s: round_list(angles[s].knee_flexion_deg[frames]) for s in SIDES},
         "ankle_plantarflexion_deg": {
-            s: _r(angles[s].ankle_plantarflexion_deg[frames]) for s in SIDES},
-        "foot_inversion_deg": {s: _r(angles[s].foot_inversion_deg[frames]) for s in SIDES},
-        "toe_extension_deg": {s: _r(sim.skeleton.toe_extension_deg[s][frames]) for s in SIDES},
-        "dystonia_activation": {s: _r(angles[s].activation[frames]) for s in SIDES},
+            s: round_list(angles[s].ankle_plantarflexion_deg[frames]) for s in SIDES},
+        "foot_inversion_deg": {s: round_list(angles[s].foot_inversion_deg[frames]) for s in SIDES},
+        "toe_extension_deg": {
+            s: round_list(sim.skeleton.toe_extension_deg[s][frames]) for s in SIDES
+        },
+        "dystonia_activation": {s: round_list(angles[s].activation[frames]) for s in SIDES},
     }
     duration = float(sim.t_s[-1] + sim.t_s[1])
     cycles = (np.interp(duration, starts, index) - np.interp(0.0, starts, index))
@@ -316,9 +318,9 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
         "view": params.view,
         "near_side": near,
         "cadence_steps_per_min": float(round(2.0 * 60.0 * cycles / duration, 2)),
-        "heel_strike_s": {s: _r(strides[s]["on"]) for s in SIDES},
-        "toe_off_s": {s: _r(strides[s]["off"]) for s in SIDES},
-        "stride_start_s": {s: _r(strides[s]["start"]) for s in SIDES},
+        "heel_strike_s": {s: round_list(strides[s]["on"]) for s in SIDES},
+        "toe_off_s": {s: round_list(strides[s]["off"]) for s in SIDES},
+        "stride_start_s": {s: round_list(strides[s]["start"]) for s in SIDES},
         "stride_posture_present": {s: [bool(v) for v in strides[s]["present"]] for s in SIDES},
         "posture_fraction": {
             s: float(round(float(np.mean(strides[s]["present"])), 2))
@@ -333,7 +335,7 @@ def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camer
         "body_height_m": float(round(look.body_height_m, 2)),
         "px_per_m": float(round(cam.px_per_m, 2)),
         "frame_count": len(t_frames),
-        "timestamps_s": _r(t_frames),
+        "timestamps_s": round_list(t_frames),
         "joints_px": joints_px,
         **per_leg,
     }
