@@ -8,6 +8,10 @@ severity of each leg is re-predicted from the resampled features. A change is ca
 *beyond noise* only where the interval excludes zero AND its magnitude exceeds the minimal
 detectable change (MDC95) measured on test-retest phantom pairs (``posescore/data/
 mdc95.json``, made by ``bench/mdc_phantom.py``; see its docstring for the method).
+A leg's severity change is moreover called beyond noise only when at least one of that leg's
+own measures changed beyond noise: the model reads both legs (side asymmetry), so a real
+change of one leg moves the other leg's score too, and without this rule an unchanged far
+leg in a side view was reported as worse after the near leg improved.
 
 Effect sizes: for a feature, Hedges' g of the per-stride values (post - pre over the pooled
 SD, small-sample corrected; Hedges & Olkin 1985); for severity, the change divided by the
@@ -377,6 +381,9 @@ def compare_results(
         )
     legs = _severity_changes(pre, post, model, boot, table, min(n_boot, 500))
     sev_mdc = legs.pop("_mdc", {})
+    for side in SIDES:
+        legs[side] = require_own_evidence(legs[side], [r for r in features_out
+                                                       if r["side"] == side])
     return {
         "schema": COMPARE_SCHEMA,
         "pre": _session_info(pre, include_paths),
@@ -405,6 +412,37 @@ def compare_results(
         },
         "warnings": warn,
     }
+
+
+OWN_EVIDENCE_REASON = (
+    "the score changed beyond noise but none of this leg's own measures did: the change "
+    "follows the other leg (the model reads both legs)"
+)
+
+
+def require_own_evidence(
+    leg: Mapping[str, Any], own_features: list[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A leg's severity verdict, kept beyond noise only if one of its own measures is too.
+
+    Parameters
+    ----------
+    leg : mapping
+        One leg's severity change (``beyond_noise``, ``direction``, ``reason``, ...).
+    own_features : list of mapping
+        The per-feature changes of the same leg (each with ``beyond_noise``).
+
+    Returns
+    -------
+    dict
+        A copy of ``leg``; ``beyond_noise`` false with ``OWN_EVIDENCE_REASON`` where no own
+        measure changed beyond noise.
+    """
+    out = dict(leg)
+    if out.get("beyond_noise") and not any(f.get("beyond_noise") for f in own_features):
+        out.update(beyond_noise=False, direction="no change beyond noise",
+                   reason=OWN_EVIDENCE_REASON)
+    return out
 
 
 def _severity_changes(

@@ -16,6 +16,7 @@ from posescore.compare import (
     hedges_g,
     leg_class,
     load_mdc_table,
+    require_own_evidence,
     severity_mdc95,
 )
 from posescore.constants import SIDES
@@ -107,6 +108,18 @@ def test_large_change_is_beyond_noise_and_same_values_are_not():
     json.dumps(cmp_, allow_nan=False)
     text = compare_text(cmp_)
     assert "left_ankle_plantarflexion_hs_deg (deg)" in text and "decrease" in text
+
+
+def test_severity_change_needs_own_measure_beyond_noise():
+    leg = {"change": 0.9, "beyond_noise": True, "direction": "increase", "reason": "r"}
+    quiet = [{"side": "right", "beyond_noise": False}] * 3
+    moved = quiet + [{"side": "right", "beyond_noise": True}]
+    kept = require_own_evidence(leg, moved)
+    assert kept["beyond_noise"] and kept["direction"] == "increase"
+    dropped = require_own_evidence(leg, quiet)
+    assert not dropped["beyond_noise"] and dropped["direction"] == "no change beyond noise"
+    assert "other leg" in dropped["reason"] and dropped["change"] == 0.9
+    assert leg["beyond_noise"]  # the input is not modified
 
 
 def test_small_change_inside_mdc_is_not_beyond_noise():
