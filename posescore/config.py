@@ -31,6 +31,11 @@ class VideoConfig(_Section):
     max_fps: float = Field(1000.0, gt=0, description="Highest plausible frame rate, frames/s.")
     max_duration_s: float = Field(3600.0, gt=0, description="Longest video accepted, seconds.")
     min_frames: int = Field(10, ge=1, description="Fewest decodable frames for a usable video.")
+    min_side_px: int = Field(
+        64, ge=1,
+        description="Shortest frame side accepted, pixels: a smaller frame cannot hold a body "
+        "whose joints can be located (and is smaller than the people detector's window).",
+    )
     verify_frame_count: bool = Field(
         True,
         description=(

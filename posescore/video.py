@@ -25,6 +25,7 @@ opens but no frame decodes           refuse: "no decodable frames"
 fewer than ``min_frames`` frames     refuse: "too few frames" (+ "truncated or corrupt" when
                                      the container declared more)
 longer than ``max_duration_s``       refuse: "too long"
+short side below ``min_side_px``     refuse: "frame too small"
 fewer frames decode than declared    accept if at least ``min_frames`` decode: ``probe_video``
                                      reports the decodable count and a "truncated or corrupt"
                                      line in ``VideoMeta.warnings``; iteration stops cleanly
@@ -711,6 +712,11 @@ def probe_video(
             )
             raise VideoError(
                 f"too few frames in {name}: {n} decodable{hint}, at least {cfg.min_frames} needed"
+            )
+        if min(width, height) < cfg.min_side_px:
+            raise VideoError(
+                f"frame too small: {name} is {width}x{height} px, the short side must be at "
+                f"least {cfg.min_side_px} px"
             )
         duration_s = n / reader.fps
         if hit_limit or duration_s > cfg.max_duration_s:

@@ -31,6 +31,7 @@ def _bad_inputs(tmp_path):
     truncated.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     slow = _write_video(tmp_path / "slow.mp4", n_frames=20, fps=1.0)
     short = _write_video(tmp_path / "short.mp4", n_frames=2)
+    tiny = _write_video(tmp_path / "tiny.mp4", size=(16, 16))
     return {
         "missing": (tmp_path / "nope.mp4", "not found"),
         "directory": (tmp_path, "directory"),
@@ -40,11 +41,13 @@ def _bad_inputs(tmp_path):
         "truncated": (truncated, "truncated or corrupt"),
         "absurd fps": (slow, "fps"),
         "too few frames": (short, "frames"),
+        "tiny frame": (tiny, "frame too small"),
     }
 
 
 CASES = [
-    "missing", "directory", "empty", "text", "image", "truncated", "absurd fps", "too few frames"
+    "missing", "directory", "empty", "text", "image", "truncated", "absurd fps", "too few frames",
+    "tiny frame",
 ]
 
 
