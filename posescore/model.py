@@ -97,6 +97,20 @@ def design_column_names(measures: list[str]) -> list[str]:
     return [f"own_{m}" for m in measures] + [f"contra_{m}" for m in measures] + ["near_leg"]
 
 
+MIN_CLASS_RESIDUALS = 20
+"""Fewest out-of-fold residuals of a leg class for its own conformal half-width."""
+
+LEG_CLASSES = {"near": 1.0, "far": 0.0, "other": 0.5}
+"""Values of the ``near_leg`` design column (see ``near_leg_indicator``)."""
+
+
+def conformal_halfwidth(residuals: np.ndarray, coverage: float) -> float:
+    """Split-conformal half-width: the ceil((n + 1) * coverage) / n quantile of |residuals|."""
+    n = len(residuals)
+    level = min(1.0, np.ceil((n + 1) * coverage) / n)
+    return float(np.quantile(residuals, level))
+
+
 FAMILIES = ("random_forest", "gradient_boosting", "ridge")
 """Model families ``LegSeverityModel`` can use; training compares them by grouped CV."""
 
@@ -116,7 +130,11 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     interval_coverage : float
         Target coverage of ``predict_interval`` (e.g. 0.9); the half-width is the
         corresponding quantile of out-of-fold absolute residuals (split-conformal,
-        Lei et al. 2018, J Am Stat Assoc 113:1094).
+        Lei et al. 2018, J Am Stat Assoc 113:1094), taken separately for near legs of side
+        views, far legs and the rest (the ``near_leg`` column; Mondrian conformal prediction,
+        Vovk et al. 2005, *Algorithmic Learning in a Random World*, ch. 4) wherever a class
+        has at least ``MIN_CLASS_RESIDUALS`` rows, so the hidden far leg gets the wider
+        interval it needs.
     random_state : int
     """
 
@@ -190,12 +208,27 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
                 clone(self._pipeline("regressor")), X, y, groups=groups, cv=GroupKFold(n_splits)
             )
             residuals = np.abs(np.clip(oof, 0, 4) - y)
-            n = len(residuals)
-            level = min(1.0, np.ceil((n + 1) * self.interval_coverage) / n)
-            self.interval_halfwidth_ = float(np.quantile(residuals, level))
+            self.interval_halfwidth_ = conformal_halfwidth(residuals, self.interval_coverage)
+            leg_class = X[:, -1]
+            self.interval_halfwidth_by_class_ = {
+                name: conformal_halfwidth(residuals[leg_class == value], self.interval_coverage)
+                for name, value in LEG_CLASSES.items()
+                if np.sum(leg_class == value) >= MIN_CLASS_RESIDUALS
+            }
         else:
             self.interval_halfwidth_ = 4.0
+            self.interval_halfwidth_by_class_ = {}
         return self
+
+    def halfwidths(self, X: np.ndarray) -> np.ndarray:
+        """Conformal half-width (n,) of each row: its leg class's, else the pooled one."""
+        leg_class = np.asarray(X, dtype=float)[:, -1]
+        half = np.full(len(leg_class), self.interval_halfwidth_)
+        # models saved by posescore 0.1 have the pooled width only
+        by_class = getattr(self, "interval_halfwidth_by_class_", {})
+        for name, width in by_class.items():
+            half[leg_class == LEG_CLASSES[name]] = width
+        return half
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Continuous severity (n,) clipped to [0, 4]."""
@@ -204,7 +237,7 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     def predict_interval(self, X: np.ndarray) -> np.ndarray:
         """(n, 2) lower and upper bound at ``interval_coverage``, within [0, 4]."""
         pred = self.predict(X)
-        half = self.interval_halfwidth_
+        half = self.halfwidths(X)
         return np.column_stack([np.clip(pred - half, 0, 4), np.clip(pred + half, 0, 4)])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -55,6 +55,29 @@ def test_model_learns_monotone_signal_and_outputs_valid_ranges():
     assert 0 < model.interval_halfwidth_ < 2
 
 
+def test_far_legs_get_their_own_wider_interval():
+    """Mondrian split-conformal: a noisier leg class gets a wider interval than the others."""
+    rng = np.random.default_rng(1)
+    n = 240
+    signal = rng.normal(size=n)
+    leg_class = np.tile([1.0, 0.0], n // 2)  # near, far, near, far, ...
+    noise = np.where(leg_class == 0.0, 0.8, 0.1) * rng.normal(size=n)
+    X = np.column_stack([signal + noise, leg_class])
+    y = np.clip(1.0 * signal + 2.0, 0, 4)
+    model = LegSeverityModel(family="ridge").fit(X, y, np.repeat(np.arange(n // 2), 2))
+    widths = model.interval_halfwidth_by_class_
+    assert set(widths) == {"near", "far"}  # "other" has no rows
+    assert widths["far"] > 2 * widths["near"]
+    half = model.halfwidths(np.array([[0.0, 1.0], [0.0, 0.0], [0.0, 0.5]]))
+    np.testing.assert_allclose(half, [widths["near"], widths["far"], model.interval_halfwidth_])
+    pred, interval = model.predict(X), model.predict_interval(X)
+    for value in (1.0, 0.0):
+        rows = leg_class == value
+        covered = (interval[rows, 0] <= y[rows]) & (y[rows] <= interval[rows, 1])
+        assert covered.mean() >= 0.8
+    assert np.all(interval[:, 0] <= pred) and np.all(pred <= interval[:, 1])
+
+
 def test_model_rejects_out_of_range_severity():
     X, y, _ = _toy_data()
     y[0] = 5.0
