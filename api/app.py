@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from api.compare import compare_pre_post
+from api.compare import ComparisonResult, compare_scores
 from api.db import ApiKey, Comparison, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import WorkerPool, enqueue, new_id
 from api.security import (
@@ -40,7 +40,7 @@ from api.settings import ApiSettings, get_settings
 from posescore import __version__
 from posescore.config import load_settings
 from posescore.constants import TASKS
-from posescore.errors import VideoError
+from posescore.errors import PosescoreError, VideoError
 from posescore.model import load_model
 from posescore.video import probe_video
 
@@ -106,13 +106,17 @@ class ComparisonRequest(BaseModel):
 
 
 class ComparisonStatus(BaseModel):
-    """A comparison; ``comparison`` is set once both jobs are done."""
+    """A comparison; ``comparison`` is set once both jobs are done, ``error`` if it failed."""
 
     comparison_id: str
     status: Literal["pending", "done", "failed"]
     pre: JobStatus
     post: JobStatus
-    comparison: Optional[dict[str, Any]]
+    comparison: Optional[ComparisonResult]
+    error: Optional[str] = Field(
+        None, description="Why there is no comparison: a job failed, or the scores lack "
+        "per-stride values."
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -286,7 +290,7 @@ def read_result(job_id: str, db: DB) -> dict[str, Any]:
 
 @v1.post("/comparisons", status_code=201, response_model=ComparisonStatus)
 def submit_comparison(
-    body: ComparisonRequest, response: Response, db: DB
+    body: ComparisonRequest, request: Request, response: Response, db: DB
 ) -> ComparisonStatus:
     """Compare a pre and a post job of one patient (computed once both are scored)."""
     pre, post = get_job(db, body.pre_job_id), get_job(db, body.post_job_id)
@@ -298,34 +302,58 @@ def submit_comparison(
     db.add(comparison)
     db.commit()
     response.headers["Location"] = f"/v1/comparisons/{comparison.id}"
-    return comparison_status(comparison, pre, post)
+    return comparison_status(request, db, comparison, pre, post)
 
 
-def comparison_status(comparison: Comparison, pre: Job, post: Job) -> ComparisonStatus:
-    """Public view of a comparison; runs the comparison when both scores exist."""
-    if "failed" in (pre.status, post.status):
-        status, result = "failed", None
-    elif pre.result is not None and post.result is not None:
-        status, result = "done", compare_pre_post(pre.result, post.result)
+def comparison_status(
+    request: Request, db: Session, comparison: Comparison, pre: Job, post: Job
+) -> ComparisonStatus:
+    """Public view of a comparison; computes and stores it the first time both scores exist.
+
+    The comparison (``api.compare.compare_scores``, bootstrap with a fixed seed) is computed
+    once with the service's model; later reads return the stored result.
+    """
+    failed = [job.phase for job in (pre, post) if job.status == "failed"]
+    ready = pre.result is not None and post.result is not None
+    if comparison.result is None and comparison.error is None and not failed and ready:
+        try:
+            comparison.result = compare_scores(
+                pre.result, post.result, request.app.state.model, request.app.state.min_strides
+            )
+        except PosescoreError as exc:
+            comparison.error = str(exc)
+            logger.info("comparison %s not computed: %s", comparison.id, type(exc).__name__)
+        db.commit()
+    if failed:
+        status, error = "failed", f"the {' and '.join(failed)} video could not be scored"
+    elif comparison.error is not None:
+        status, error = "failed", comparison.error
     else:
-        status, result = "pending", None
+        status, error = ("done" if comparison.result is not None else "pending"), None
     return ComparisonStatus(
         comparison_id=comparison.id,
         status=status,  # type: ignore[arg-type]
         pre=job_status(pre),
         post=job_status(post),
-        comparison=result,
+        comparison=None if comparison.result is None else ComparisonResult.model_validate(
+            comparison.result
+        ),
+        error=error,
     )
 
 
 @v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus)
-def read_comparison(comparison_id: str, db: DB) -> ComparisonStatus:
-    """Return a comparison and, once both jobs are done, its result."""
+def read_comparison(comparison_id: str, request: Request, db: DB) -> ComparisonStatus:
+    """Return a comparison and, once both jobs are done, its result (computed once)."""
     comparison = db.get(Comparison, comparison_id)
     if comparison is None:
         raise HTTPException(404, f"no comparison {comparison_id}")
     return comparison_status(
-        comparison, get_job(db, comparison.pre_job_id), get_job(db, comparison.post_job_id)
+        request,
+        db,
+        comparison,
+        get_job(db, comparison.pre_job_id),
+        get_job(db, comparison.post_job_id),
     )
 
 
@@ -379,6 +407,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.url)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.model = await run_in_threadpool(load_model, settings.model)
+    score_settings = await run_in_threadpool(load_settings, settings.config)
+    app.state.min_strides = score_settings.feature.min_strides
     pool = WorkerPool(settings, app.state.sessionmaker)
     await run_in_threadpool(pool.start)
     app.state.pool = pool

@@ -76,7 +76,7 @@ class Job(Base):
 
 
 class Comparison(Base):
-    """A pre/post pair of jobs of one patient; the comparison is computed when both are done."""
+    """A pre/post pair of jobs of one patient; computed once both are done, then stored."""
 
     __tablename__ = "comparisons"
 
@@ -84,6 +84,8 @@ class Comparison(Base):
     pre_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     post_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from posescore.features import leg_measure_names
+from posescore.compare import features_from_legs
+from posescore.constants import SIDES
+from posescore.features import aggregate_strides, leg_measure_names
 from posescore.model import LegSeverityModel, design_column_names, save_model
 
 POSESCORE = str(Path(sys.executable).with_name("posescore"))
@@ -47,6 +49,40 @@ def make_small_model(folder: Path) -> Path:
         },
     )
     return path
+
+
+def score_with_strides(
+    pf_left: list[float], pf_right: list[float], seed: int = 0, view: str = "sagittal_left",
+    path: str = "secret_patient_name.mp4",
+) -> dict:
+    """A score dict with per-stride values (no video): ankle plantarflexion at heel strike
+    given per stride, every other measure noise around 10; features aggregated from them."""
+    rng = np.random.default_rng(seed)
+    strides = {}
+    for side, pf in zip(SIDES, (pf_left, pf_right)):
+        n = len(pf)
+        block = {m: [float(v) for v in rng.normal(10, 1, n)] for m in leg_measure_names()}
+        block["ankle_plantarflexion_hs_deg"] = [float(v) for v in pf]
+        block["stride_time_s"] = [float(v) for v in rng.normal(1.1, 0.03, n)]
+        block["stride_start_s"] = [1.1 * i for i in range(n)]
+        block["stride_end_s"] = [1.1 * (i + 1) for i in range(n)]
+        strides[side] = block
+    per_side = {
+        side: aggregate_strides({k: np.array(v) for k, v in strides[side].items()}, 2)
+        for side in SIDES
+    }
+    return {
+        "video": {"path": path, "sha256": "ab" * 32, "duration_s": 6.0},
+        "task": "walk_forward",
+        "view": view,
+        "quality": {"scorable": True, "warnings": []},
+        "legs": {side: {"severity": 1.0} for side in SIDES},
+        "affected_side": "left",
+        "features": features_from_legs(per_side, view),
+        "model": {"name": "api-test-small", "trained_on": "phantom",
+                  "clinically_validated": False},
+        "strides": strides,
+    }
 
 
 def free_port() -> int:
@@ -138,6 +174,21 @@ def server_env(tmp: Path, model: Path, database_url: str | None = None, **extra:
         env["POSESCORE_DATABASE_URL"] = database_url
     env.update(extra)
     return env
+
+
+def add_done_job(server: Server, patient: str, phase: str, result: dict) -> str:
+    """Store a finished job with ``result`` straight in the server's database; its id."""
+    from api.db import Job, make_engine, make_sessionmaker, utcnow
+
+    job_id = uuid.uuid4().hex
+    engine = make_engine(server.env["POSESCORE_DATABASE_URL"])
+    with make_sessionmaker(engine)() as db:
+        db.add(Job(id=job_id, status="done", patient=patient, session="day1", phase=phase,
+                   task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4", progress=1.0,
+                   stage="done", attempts=1, result=result, finished_at=utcnow()))
+        db.commit()
+    engine.dispose()
+    return job_id
 
 
 def wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 120.0) -> dict:

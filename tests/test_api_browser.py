@@ -43,17 +43,28 @@ def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_pa
         page.wait_for_selector("#pre-progress", timeout=30_000)
         page.wait_for_selector("#severity", timeout=120_000)
 
-        cells = [f"{side}-{col}" for side in ("left", "right") for col in ("pre", "post", "change")]
-        shown = {cell: page.text_content(f"#{cell}") for cell in cells}
+        cols = ("pre", "post", "change", "ci", "mdc", "noise")
+        shown = {f"{side}-{col}": page.text_content(f"#{side}-{col}")
+                 for side in ("left", "right") for col in cols}
         history = httpx.get(server.url + "/v1/patients/P-browser/sessions",
                             headers={"X-API-Key": key}).json()
         by_phase = {t["phase"]: t for t in history["trend"]}
         for side in ("left", "right"):
             before = by_phase["pre"][f"{side}_severity"]
             after = by_phase["post"][f"{side}_severity"]
-            assert shown[f"{side}-pre"] == f"{before:.2f}"
-            assert shown[f"{side}-post"] == f"{after:.2f}"
+            # the comparison re-predicts both sessions with the same model
+            assert float(shown[f"{side}-pre"]) == pytest.approx(before, abs=0.006)
+            assert float(shown[f"{side}-post"]) == pytest.approx(after, abs=0.006)
             change = float(shown[f"{side}-change"])
-            assert change == pytest.approx(after - before, abs=0.006)
+            assert change == pytest.approx(after - before, abs=0.011)
+            low, high = (float(v) for v in shown[f"{side}-ci"].strip("[]").split(","))
+            assert low - 0.006 <= change <= high + 0.006
+            assert float(shown[f"{side}-mdc"]) >= 0
+            assert shown[f"{side}-noise"] == "no" or shown[f"{side}-noise"].startswith("yes, ")
         assert float(shown["right-change"]) < 0  # the post clip's right leg is less dystonic
+        note = " ".join(page.inner_text("#result").split())
+        assert "beyond noise only when its CI excludes zero" in note
+        assert page.is_visible("#features")
+        if os.environ.get("POSESCORE_TEST_SCREENSHOT"):
+            page.screenshot(path=os.environ["POSESCORE_TEST_SCREENSHOT"], full_page=True)
         assert page.text_content("#pre-state") == "done"

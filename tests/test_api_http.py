@@ -4,7 +4,15 @@ import io
 
 import httpx
 import pytest
-from api_support import DATABASES, phantom_clip, running_server, wait_for_job, write_blank_video
+from api_support import (
+    DATABASES,
+    add_done_job,
+    phantom_clip,
+    running_server,
+    score_with_strides,
+    wait_for_job,
+    write_blank_video,
+)
 
 PATIENT = "PX-roundtrip-17"
 CLIENT_FILE_NAME = "secret_patient_name_pre.mp4"
@@ -126,6 +134,55 @@ def test_unknown_ids_are_404(client):
     assert r.status_code == 404
 
 
+LEG_CHANGE_FIELDS = {"pre", "post", "change", "ci95", "effect_size_sem", "mdc95", "mdc_class",
+                     "beyond_noise", "direction", "reason"}
+
+
+def test_comparison_has_ci_mdc_and_verdict(client, server):
+    srv, _ = server
+    steady = [1, 2, 3, 2, 1, 2]
+    ids = {
+        "pre": add_done_job(srv, "P-cmp", "pre", score_with_strides(
+            [20, 22, 24, 21, 23, 22], steady, path=CLIENT_FILE_NAME)),
+        "post": add_done_job(srv, "P-cmp", "post", score_with_strides(
+            [2, 4, 3, 1, 2, 3], steady, seed=1, path=CLIENT_FILE_NAME)),
+    }
+    r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "done" and r.json()["error"] is None
+    comparison = r.json()["comparison"]
+    assert comparison["schema"] == "posescore-compare/1"
+    for side in ("left", "right"):
+        leg = comparison["legs"][side]
+        assert set(leg) == LEG_CHANGE_FIELDS
+        assert leg["ci95"][0] <= leg["change"] <= leg["ci95"][1] and leg["mdc95"] is not None
+    pf = next(f for f in comparison["features"] if f["name"] == "left_ankle_plantarflexion_hs_deg")
+    assert pf["beyond_noise"] and pf["direction"] == "decrease" and pf["mdc95"] > 0
+    assert comparison["bootstrap"]["n_resamples"] > 0 and comparison["mdc"]["n_pairs"] > 0
+    assert comparison["model"]["name"] == "api-test-small"
+    assert CLIENT_FILE_NAME not in r.text and '"path"' not in r.text
+    again = client.get(f"/v1/comparisons/{r.json()['comparison_id']}").json()
+    assert again["comparison"] == comparison  # stored, not recomputed differently
+
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["LegChange"]["properties"]) == LEG_CHANGE_FIELDS
+    assert "path" not in schemas["SessionInfo"]["properties"]
+
+
+def test_comparison_of_scores_without_strides_fails_with_a_message(client, server):
+    srv, _ = server
+    ids = {}
+    for phase in ("pre", "post"):
+        result = score_with_strides([10, 11, 12], [10, 11, 12])
+        del result["strides"]  # scored by an older posescore
+        ids[phase] = add_done_job(srv, "P-old", phase, result)
+    r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
+    assert r.status_code == 201
+    body = client.get(f"/v1/comparisons/{r.json()['comparison_id']}").json()
+    assert body["status"] == "failed" and body["comparison"] is None
+    assert "per-stride values" in body["error"]
+
+
 @pytest.mark.slow
 def test_round_trip_pre_post(client, server, clips):
     ids = {}
@@ -160,9 +217,14 @@ def test_round_trip_pre_post(client, server, clips):
         leg = comparison["comparison"]["legs"][side]
         pre = results["pre"]["legs"][side]["severity"]
         post = results["post"]["legs"][side]["severity"]
-        assert (leg["pre"], leg["post"]) == (pre, post)
-        assert leg["change"] == pytest.approx(post - pre, abs=1e-3)
+        assert leg["pre"] == pytest.approx(pre, abs=1e-3)  # re-predicted by the same model
+        assert leg["post"] == pytest.approx(post, abs=1e-3)
+        assert leg["change"] == pytest.approx(post - pre, abs=2e-3)
+        assert set(leg) == LEG_CHANGE_FIELDS and leg["ci95"] is not None
+        assert isinstance(leg["beyond_noise"], bool)
     assert comparison["comparison"]["features"]
+    assert comparison["comparison"]["pre"]["n_strides"]["right"] >= 2
+    assert CLIENT_FILE_NAME not in str(comparison)
 
     history = client.get(f"/v1/patients/{PATIENT}/sessions").json()
     assert [s["session"] for s in history["sessions"]] == ["day1"]

@@ -1,40 +1,72 @@
 """Service parts without a server: comparison, content sniffing, keys, settings, queue."""
 
 import asyncio
+import json
 
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from api_support import DATABASES, fresh_database
+from api_support import DATABASES, fresh_database, score_with_strides
 from sqlalchemy import select
 
 from api.app import create_app
-from api.compare import compare_pre_post
+from api.compare import N_BOOT, SEED, SessionInfo, compare_scores
 from api.db import Base, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import claim_next, discard_upload, enqueue, requeue_running
 from api.security import container_of, create_key, find_key, hash_key
 from api.settings import ApiSettings, get_settings
+from posescore.errors import PosescoreError
+
+PRE_PF = [20, 22, 24, 21, 23, 22]
+POST_PF = [2, 4, 3, 1, 2, 3]
+STEADY_PF = [1, 2, 3, 2, 1, 2]
 
 
-def _score(left, right, feature):
-    return {
-        "legs": {"left": {"severity": left}, "right": {"severity": right}},
-        "affected_side": "right",
-        "features": {"f_deg": feature, "only_pre": 1.0},
-    }
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    from api_support import make_small_model
+
+    from posescore.model import load_model
+
+    return load_model(make_small_model(tmp_path_factory.mktemp("model")))
 
 
-def test_compare_pre_post_differences():
-    post = _score(0.4, 1.5, None)
-    del post["features"]["only_pre"]
-    out = compare_pre_post(_score(0.5, 3.0, 10.0), post)
-    assert out["legs"]["right"] == {"pre": 3.0, "post": 1.5, "change": -1.5}
-    assert out["legs"]["left"]["change"] == pytest.approx(-0.1)
-    assert out["features"]["f_deg"]["change"] is None  # not measurable post
-    assert "only_pre" not in out["features"]
-    unscorable = compare_pre_post(_score(None, None, 1.0), _score(1.0, 1.0, 2.0))
-    assert unscorable["legs"]["left"]["change"] is None
+def test_service_comparison_has_ci_mdc_and_verdict(small_model):
+    pre = score_with_strides(PRE_PF, STEADY_PF, path="secret_patient_name_pre.mp4")
+    post = score_with_strides(POST_PF, STEADY_PF, seed=1, path="secret_patient_name_post.mp4")
+    out = compare_scores(pre, post, small_model, min_strides=2)
+    assert out["schema"] == "posescore-compare/1"
+    assert out["bootstrap"]["n_resamples"] == N_BOOT and out["bootstrap"]["seed"] == SEED
+    assert out["affected_side"] == {"pre": "left", "post": "left"}
+    for side in ("left", "right"):
+        leg = out["legs"][side]
+        assert leg["change"] == pytest.approx(leg["post"] - leg["pre"], abs=2e-3)
+        assert leg["ci95"][0] <= leg["change"] <= leg["ci95"][1]
+        assert leg["mdc95"] is not None and isinstance(leg["beyond_noise"], bool)
+    assert out["legs"]["left"]["mdc_class"] == "near" and out["legs"]["right"]["mdc_class"] == "far"
+    pf = next(f for f in out["features"] if f["name"] == "left_ankle_plantarflexion_hs_deg")
+    assert pf["beyond_noise"] and pf["direction"] == "decrease" and pf["ci95"][1] < 0
+    assert pf["unit"] == "deg" and pf["mdc95"] > 0 and pf["effect_size_g"] < -2
+    steady = next(f for f in out["features"] if f["name"] == "right_ankle_plantarflexion_hs_deg")
+    assert steady["change"] == 0 and not steady["beyond_noise"]
+    assert out["model"]["name"] == "api-test-small"
+    text = json.dumps(out, allow_nan=False)
+    assert "secret_patient_name" not in text and '"path"' not in text
+    assert compare_scores(pre, post, small_model, min_strides=2) == out  # seeded
+
+
+def test_service_comparison_drops_fields_it_does_not_document():
+    session = {"sha256": None, "duration_s": 1.0, "task": "walk_forward", "view": "frontal",
+               "scorable": True, "n_strides": {"left": 2, "right": 2}, "path": "/home/x/p.mp4"}
+    assert "path" not in SessionInfo.model_validate(session).model_dump()
+
+
+def test_service_comparison_needs_per_stride_values(small_model):
+    old = score_with_strides(PRE_PF, STEADY_PF)
+    del old["strides"]
+    with pytest.raises(PosescoreError, match="strides"):
+        compare_scores(old, score_with_strides(POST_PF, STEADY_PF), small_model, 2)
 
 
 @pytest.mark.parametrize(
