@@ -54,13 +54,17 @@ estimator class and the tree structures of scikit-learn forests and boosting); a
 other type is refused without loading (skops refuses ``trusted=True``, CVE-2024-37065)."""
 
 
+LEG_CLASSES = {"near": 1.0, "far": 0.0, "other": 0.5}
+"""Values of the ``near_leg`` design column by leg class."""
+
+
 def near_leg_indicator(view: str, side: Side) -> float:
     """1 for the leg nearer the camera in a side view, 0 for the far leg, 0.5 otherwise."""
     if view == f"sagittal_{side}":
-        return 1.0
+        return LEG_CLASSES["near"]
     if view.startswith("sagittal_"):
-        return 0.0
-    return 0.5
+        return LEG_CLASSES["far"]
+    return LEG_CLASSES["other"]
 
 
 def leg_rows(
@@ -99,9 +103,6 @@ def design_column_names(measures: list[str]) -> list[str]:
 
 MIN_CLASS_RESIDUALS = 20
 """Fewest out-of-fold residuals of a leg class for its own conformal half-width."""
-
-LEG_CLASSES = {"near": 1.0, "far": 0.0, "other": 0.5}
-"""Values of the ``near_leg`` design column (see ``near_leg_indicator``)."""
 
 
 def conformal_halfwidth(residuals: np.ndarray, coverage: float) -> float:
