@@ -323,6 +323,9 @@ def comparison_status(
         except PosescoreError as exc:
             comparison.error = str(exc)
             logger.info("comparison %s not computed: %s", comparison.id, type(exc).__name__)
+        except Exception:  # stored as a failure, not a 500 on every later read
+            comparison.error = "the comparison could not be computed (internal error, logged)"
+            logger.exception("comparison %s crashed", comparison.id)
         db.commit()
     if failed:
         status, error = "failed", f"the {' and '.join(failed)} video could not be scored"

@@ -134,9 +134,14 @@ def severity_mdc95(
 
 
 def _sd_entry(d: np.ndarray) -> dict[str, Any]:
-    if d.size < 3:
+    """MDC95 and SEM of test-retest differences ``d``; None when fewer than 3 or all equal.
+
+    A zero SD (a model that predicts one value for every stored pair) measures no noise, and
+    an MDC95 of 0 would call every change real: it is reported as unmeasured.
+    """
+    sd = float(np.std(d, ddof=1)) if d.size >= 3 else 0.0
+    if sd <= 1e-9:
         return {"mdc95": None, "sem": None, "n_diffs": int(d.size)}
-    sd = float(np.std(d, ddof=1))
     return {"mdc95": round(1.96 * sd, 4), "sem": round(sd / np.sqrt(2), 4),
             "n_diffs": int(d.size)}
 

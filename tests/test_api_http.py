@@ -183,6 +183,20 @@ def test_comparison_of_scores_without_strides_fails_with_a_message(client, serve
     assert "per-stride values" in body["error"]
 
 
+def test_comparison_that_crashes_is_stored_as_failed_not_a_500(client, server):
+    srv, _ = server
+    ids = {}
+    for phase in ("pre", "post"):
+        result = score_with_strides([10, 11, 12], [10, 11, 12])
+        result["strides"]["left"]["stride_time_s"] = ["x", "y", "z"]  # corrupt stored row
+        ids[phase] = add_done_job(srv, "P-corrupt", phase, result)
+    r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
+    assert r.status_code == 201
+    again = client.get(f"/v1/comparisons/{r.json()['comparison_id']}")
+    assert again.status_code == 200
+    assert again.json()["status"] == "failed" and "internal error" in again.json()["error"]
+
+
 @pytest.mark.slow
 def test_round_trip_pre_post(client, server, clips):
     ids = {}

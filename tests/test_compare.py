@@ -8,6 +8,7 @@ import pytest
 from session_support import phantom_model
 
 from posescore.compare import (
+    _sd_entry,
     bootstrap_legs,
     compare_results,
     compare_text,
@@ -156,6 +157,13 @@ def test_features_from_legs_matches_registry():
     assert set(feats) == set(FEATURES)
     assert feats["left_foot_inversion_deg"] is None  # not measurable in a side view
     assert feats["asym_stride_time_s"] == 0.0
+
+
+def test_zero_spread_is_not_an_mdc_of_zero():
+    assert _sd_entry(np.zeros(6))["mdc95"] is None  # a constant model measured no noise
+    assert _sd_entry(np.array([0.1, -0.1]))["mdc95"] is None  # too few differences
+    entry = _sd_entry(np.array([0.1, -0.1, 0.2, -0.2]))
+    assert entry["mdc95"] == pytest.approx(1.96 * np.std([0.1, -0.1, 0.2, -0.2], ddof=1), abs=1e-4)
 
 
 def test_severity_mdc_leaves_out_training_seeds(tmp_path):
