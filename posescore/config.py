@@ -36,6 +36,12 @@ class VideoConfig(_Section):
         description="Shortest frame side accepted, pixels: a smaller frame cannot hold a body "
         "whose joints can be located (and is smaller than the people detector's window).",
     )
+    low_light_luma: float = Field(
+        40.0, ge=0, le=255,
+        description="Mean luminance (0-255, ITU-R BT.601 luma) of the first frame below which "
+        "the video is flagged as dark in quality.warnings: MediaPipe still finds the body, "
+        "but its leg landmarks drift (a sample darkened to 30 read 2.19 instead of 2.95).",
+    )
     verify_frame_count: bool = Field(
         True,
         description=(

@@ -350,7 +350,8 @@ def score_pose(
     phenomenology, phen_warnings = phenomenology_for(
         per_stride, traj.view, settings, pose, gait.get("stride_time_s")
     )
-    quality["warnings"].extend(w for w in phen_warnings if w not in quality["warnings"])
+    warnings = [*meta.warnings, *quality["warnings"], *phen_warnings]
+    quality["warnings"] = list(dict.fromkeys(warnings))  # in order, once each
     legs: dict[str, LegScore] = {}
     with _timed(timings, "model"):
         if quality["scorable"]:

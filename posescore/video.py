@@ -373,6 +373,8 @@ class VideoReader:
         self.cfg = cfg
         self.warnings: list[str] = []
         self.frames_grabbed = 0
+        self.first_frame_luma = float("nan")
+        """Mean luminance of frame 0 (0-255), set by ``_scan``."""
         self._kind = _check_file(self.path)
         self._open()
 
@@ -649,6 +651,7 @@ class VideoReader:
             hint = f" (container declares {declared}: truncated or corrupt)" if declared else ""
             raise VideoError(f"video has no decodable frames (0 frames): {self.name}{hint}")
         height, width = self._upright(frame, None).shape[:2]
+        self.first_frame_luma = mean_luma(frame)
         n = 1
         limit = self._frame_limit()
         if (
@@ -662,6 +665,12 @@ class VideoReader:
             n = declared
         self.frames_grabbed = n
         return n, width, height, n >= limit
+
+
+def mean_luma(frame: np.ndarray) -> float:
+    """Mean luminance of a BGR (or grey) frame, 0-255 (ITU-R BT.601 luma weights)."""
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return float(grey.mean())
 
 
 def probe_video(
@@ -732,6 +741,12 @@ def probe_video(
             )
         elif declared is not None and declared != n:
             logger.debug("container declares %d frames, %d decodable", declared, n)
+        if reader.first_frame_luma < cfg.low_light_luma:
+            reader._warn(
+                f"low light: the first frame's mean luminance is {reader.first_frame_luma:.0f}"
+                f"/255 (below {cfg.low_light_luma:g}); leg landmarks are less reliable in the "
+                "dark, film in better light"
+            )
         fps, rotation_deg, codec = reader.fps, reader.rotation_deg, reader.codec
         warnings = tuple(reader.warnings)
     return VideoMeta(

@@ -82,8 +82,9 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
     model = LoadedModel(_StubEstimator(), card, Path("stub.skops"))
     for maker, hidden in ((sagittal_walker, "foot inversion"), (frontal_walker, "equinus")):
         pose, _ = maker()
-        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720)
+        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720, warnings=("low light",))
         result = json.loads(json.dumps(score_pose(pose, meta, Settings(), model).to_dict()))
+        assert result["quality"]["warnings"][0] == "low light"  # the video's own warnings first
         for side in c.SIDES:
             phen = result["legs"][side]["phenomenology"]
             assert set(phen) == set(PHENOMENOLOGY)

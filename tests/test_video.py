@@ -21,7 +21,7 @@ import pytest
 from posescore import video
 from posescore.config import VideoConfig
 from posescore.errors import VideoError
-from posescore.video import VideoReader, iter_frames, probe_video, sha256_file
+from posescore.video import VideoReader, iter_frames, mean_luma, probe_video, sha256_file
 
 W, H, N, FPS = 160, 120, 30, 30.0
 MARKER = (slice(0, 30), slice(0, 40))  # red block in the top-left corner of every frame
@@ -140,6 +140,19 @@ def test_probe_good_video(kind: str, mp4: Path, avi: Path) -> None:
     assert meta.warnings == ()
     assert meta.path == str(path)
     assert meta.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_dark_video_is_flagged_once_bright_one_is_not(tmp_path: Path) -> None:
+    dark = tmp_path / "dark.avi"
+    writer = cv2.VideoWriter(str(dark), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    for _ in range(N):
+        writer.write(np.full((H, W, 3), 20, np.uint8))
+    writer.release()
+    warnings = probe_video(dark).warnings
+    assert sum("low light" in w for w in warnings) == 1 and "20/255" in warnings[0]
+    assert not any("low light" in w for w in probe_video(write_video(tmp_path / "ok.avi",
+                                                                     fourcc="MJPG")).warnings)
+    assert mean_luma(np.full((4, 4), 7, np.uint8)) == 7.0  # grey frames too
 
 
 def test_sha256_file_streams_across_chunks(tmp_path: Path) -> None:
