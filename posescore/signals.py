@@ -166,16 +166,21 @@ def despike_runs(
         return out
     window_frames += 1 - window_frames % 2
     flat = out.reshape(out.shape[0], -1)
+    # columns with the same finite run are filtered in one call (the window spans time only)
+    by_run: dict[tuple[int, int], list[int]] = {}
     for col in range(flat.shape[1]):
-        series = flat[:, col]
-        for start, stop in finite_runs(np.isfinite(series)):
+        for start, stop in finite_runs(np.isfinite(flat[:, col])):
             if stop - start >= window_frames:
-                run = series[start:stop]
-                median = median_filter(run, size=window_frames, mode="nearest")
-                mad = median_filter(np.abs(run - median), size=window_frames, mode="nearest")
-                deviation = np.abs(run - median)
-                spikes = (deviation > n_sigmas * 1.4826 * mad) & (deviation > min_deviation)
-                run[spikes] = median[spikes]
+                by_run.setdefault((start, stop), []).append(col)
+    size = (window_frames, 1)
+    for (start, stop), cols in by_run.items():
+        run = flat[start:stop, cols]
+        median = median_filter(run, size=size, mode="nearest")
+        deviation = np.abs(run - median)
+        mad = median_filter(deviation, size=size, mode="nearest")
+        spikes = (deviation > n_sigmas * 1.4826 * mad) & (deviation > min_deviation)
+        run[spikes] = median[spikes]
+        flat[start:stop, cols] = run
     return out
 
 

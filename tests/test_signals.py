@@ -210,6 +210,22 @@ def test_despike_removes_short_glitch_and_keeps_waveform():
     assert np.isnan(out[90])
 
 
+def test_despike_columns_with_different_gaps_match_one_at_a_time():
+    from posescore.signals import despike_runs
+
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.normal(0, 2, (200, 2, 3)), axis=0)
+    x[rng.integers(0, 200, 12), rng.integers(0, 2, 12), rng.integers(0, 3, 12)] += 80.0
+    x[50:53, 0, :] = np.nan  # landmark 0 has a gap, landmark 1 none
+    x[120, 1, 2] = np.nan
+    together = despike_runs(x, window_frames=7, min_deviation=10.0)
+    for k in range(2):
+        for d in range(3):
+            alone = despike_runs(x[:, k, d].copy()[:, None], window_frames=7, min_deviation=10.0)
+            np.testing.assert_array_equal(together[:, k, d], alone[:, 0])
+    assert not np.array_equal(together, x, equal_nan=True)  # spikes were replaced
+
+
 def test_dominant_period_frames():
     from posescore.gait import dominant_period_frames
 
