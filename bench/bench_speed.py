@@ -175,8 +175,9 @@ def bench_stages(inputs: dict[str, Path], repeat: int, model) -> None:
               f"{1000 / med['decode']:>7.0f} {1000 / med['inference']:>7.1f} {limit_fps:>6.1f} "
               f"{e['fps']:>8.1f} {limit_fps / e['fps']:>5.2f} {e['wall_over_duration']:>8.3f} "
               f"{fps / limit_fps:>7.3f} {e['cached_ms']:>9.1f}")
-    print("subj = subject selection (own sampling pass, HOG + MediaPipe on 30 samples) per "
-          "frame; rest = probe, features, model.\nlimit = 2 cores / (decode+downscale+convert+"
+    print("subj = subject selection (own sampling pass, MediaPipe screening, HOG only when "
+          "needed, on <= 30 samples) per frame; rest = probe, features, model.\n"
+          "limit = 2 cores / (decode+downscale+convert+"
           "inference per frame); ratio = limit / achieved; lim w/d = wall/duration at the limit")
     name = "1080p30" if "1080p30" in inputs else next(iter(inputs))
     print(f"\n{name} end to end by setting (median of {repeat}):")

@@ -9,7 +9,8 @@
 - ``resume=True`` skips a video whose JSON exists and names the same model SHA-256 and pose
   extractor version; the CSV and Parquet tables are rebuilt from all JSONs at the end and on
   interrupt.
-- ``workers > 1`` runs that many processes; each loads the model once. Workers ignore
+- ``workers > 1`` runs that many processes; each loads the model once and gets an equal
+  share of the cores for OpenCV's threads (``threads_per_worker``). Workers ignore
   SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
   Ctrl-C abandons them) and writes the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
@@ -147,13 +148,19 @@ def batch_row(name: str, result: Optional[dict[str, Any]], error: str = "") -> d
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(settings: Settings, ignore_sigint: bool) -> None:
-    """Load the model once per process."""
+def _init_worker(
+    settings: Settings, ignore_sigint: bool, cv_threads: Optional[int] = None
+) -> None:
+    """Load the model once per process; ``cv_threads`` caps OpenCV's thread pool."""
     from posescore.model import load_model
     from posescore.pose import extractor_version
 
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if cv_threads is not None:
+        import cv2
+
+        cv2.setNumThreads(cv_threads)
     _WORKER["settings"] = settings
     _WORKER["model"] = load_model(settings.model.path)
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
@@ -338,6 +345,15 @@ def run_batch(
     return summary
 
 
+def threads_per_worker(workers: int) -> int:
+    """OpenCV threads of each of ``workers`` processes: the usable cores shared out, >= 1.
+
+    OpenCV sizes its pool to every core in each process; with several workers on few cores
+    their resize, colour conversion and HOG threads would compete (and spin) for them.
+    """
+    return max(1, len(os.sched_getaffinity(0)) // workers)
+
+
 def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
     """Run jobs in ``workers`` processes, handing out one video at a time."""
     pending: dict[Future, tuple] = {}
@@ -345,7 +361,8 @@ def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
     # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
     # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
     pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(settings, True),
+        max_workers=workers, initializer=_init_worker,
+        initargs=(settings, True, threads_per_worker(workers)),
         mp_context=multiprocessing.get_context("spawn"),
     )
     try:

@@ -112,7 +112,8 @@ class PoseConfig(_Section):
 class SubjectConfig(_Section):
     """Choosing the person of interest in videos with several people (``posescore.subject``).
 
-    Frames are sampled sparsely, people are detected (HOG and/or MediaPipe), detections are
+    Frames are sampled sparsely, people are detected (MediaPipe first, HOG only when
+    MediaPipe does not find one consistent person: ``screen_first``), detections are
     linked into tracks and the track with the highest weighted score
     ``persistence_weight * seen_fraction + size_weight * relative_height
     + centrality_weight * centrality`` is the subject; a user ``roi`` overrides the choice.
@@ -139,6 +140,13 @@ class SubjectConfig(_Section):
         ("mediapipe", "hog"),
         min_length=1,
         description="People detectors; the first one's boxes win where two overlap.",
+    )
+    screen_first: bool = Field(
+        True,
+        description="MediaPipe screens the samples first (the person tracked in the frame, "
+        "then a static search with each found person masked); the other detectors run only "
+        "when it sees two people in a sample, or boxes that do not link into one track. "
+        "Off = every detector on every sample.",
     )
     max_people_per_frame: int = Field(
         4, ge=1, description="Most people MediaPipe looks for in one sampled frame."

@@ -6,12 +6,15 @@ offline (see DESIGN.md). Everything MediaPipe-specific stays in ``MediaPipePoseB
 another estimator only has to implement ``PoseBackend``.
 
 Speed (``extract_pose_meta``): each frame is decoded once. The probe reads the header and
-frame 0 only; the tracking pass counts the frames (``video.counted_meta``) and detects people
-on the subject-selection samples as it goes (``SubjectConfig.single_pass``); a second pass
-with crops runs only when several people call for one. Decoding, the whole-factor downscale
-and the one colour conversion run in a background thread (``video.prefetch``) while
-MediaPipe infers; ``PoseConfig.chunk_processes`` splits one video over processes. A cached
-re-score reads the pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
+frame 0 only; the tracking pass counts the frames (``video.counted_meta``) and keeps the
+subject-selection samples, downscaled (``SubjectConfig.single_pass``); as it goes, MediaPipe
+screens them in a thread of its own with the tracked person as the first one found, and the
+other detectors run only when that does not show one consistent person
+(``SubjectConfig.screen_first``); a second pass with crops runs only when several people
+call for one. Decoding, the whole-factor downscale and the one colour conversion run in a
+background thread (``video.prefetch``) while MediaPipe infers;
+``PoseConfig.chunk_processes`` splits one video over processes. A cached re-score reads the
+pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
 """
 
 from __future__ import annotations
@@ -39,8 +42,12 @@ from posescore.subject import (
     PeopleDetector,
     SubjectTrack,
     crop_boxes,
+    detect_frames,
+    landmark_boxes,
     off_track,
     sample_stride,
+    screen_frames,
+    screens,
     select_subject,
 )
 from posescore.types import PoseSequence, VideoMeta
@@ -191,8 +198,11 @@ def track_frames(
     n_expected: int = 0,
     progress: Optional[ProgressCallback] = None,
     rgb: bool = False,
+    on_frame: Optional[Callable[[int, np.ndarray], None]] = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the backend over BGR frames (RGB frames with ``rgb=True``, converted upstream).
+
+    ``on_frame(index, landmarks)`` is called after each frame with its (33, 4) row.
 
     Returns
     -------
@@ -205,10 +215,12 @@ def track_frames(
     rows: list[np.ndarray] = []
     times: list[float] = []
     missing = np.full((N_LANDMARKS, 4), np.nan)
-    for i, (_, t_s, frame_bgr) in enumerate(frames):
+    for i, (index, t_s, frame_bgr) in enumerate(frames):
         lm = backend.process(frame_bgr if rgb else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
         rows.append(missing if lm is None else lm * scale)
         times.append(t_s)
+        if on_frame is not None:
+            on_frame(index, rows[-1])
         if progress is not None:
             progress(i + 1, n_expected)
     if not rows:
@@ -349,11 +361,26 @@ def remember_meta(path: str | Path, meta: VideoMeta, settings: Settings) -> None
 
 @dataclass
 class _Samples:
-    """People detected on sampled frames during the tracking pass."""
+    """Frames sampled for subject selection during the tracking pass (at most max_samples).
+
+    ``frames`` are downscaled to ``max_side_px``; ``mediapipe`` holds the screening's boxes
+    (``subject.screen_frames``, full-frame pixels) when the pass screened them.
+    """
 
     stride: int
+    max_side_px: int
+    indices: list[int] = field(default_factory=list)
     times_s: list[float] = field(default_factory=list)
-    boxes: list[np.ndarray] = field(default_factory=list)
+    frames: list[np.ndarray] = field(default_factory=list)
+    mediapipe: Optional[list[np.ndarray]] = None
+
+    def extend(self, other: _Samples) -> None:
+        """Append a later chunk's samples."""
+        self.indices += other.indices
+        self.times_s += other.times_s
+        self.frames += other.frames
+        if self.mediapipe is not None and other.mediapipe is not None:
+            self.mediapipe += other.mediapipe
 
 
 def _inference_frames(
@@ -361,29 +388,25 @@ def _inference_frames(
     stride: int,
     max_side_px: int,
     samples: Optional[_Samples],
-    detector: Optional[PeopleDetector],
     whole_factor: bool = False,
     warm_start: int = 0,
     start: int = 0,
     stop: Optional[int] = None,
 ) -> Iterator[tuple[int, float, np.ndarray]]:
-    """Decode once; yield RGB frames for tracking, detect people on the sampled ones.
+    """Decode once; yield RGB frames for tracking, keep the sampled ones for detection.
 
     Frames are downscaled before the colour conversion (converted once, at inference
-    size). Sampled frames are downscaled from the same decoded frame, so detections equal
-    those of a sampling pass of their own.
+    size). Sampled frames are downscaled from the same decoded frame, so they equal those
+    of a sampling pass of their own.
     """
     step = stride if samples is None else math.gcd(stride, samples.stride)
     for index, t_s, raw in reader.frames(stride=step, raw=True, start_frame=warm_start):
         if stop is not None and index >= stop:
             return
-        if (
-            samples is not None and detector is not None and index % samples.stride == 0
-            and index >= start
-        ):
-            small = reader.upright(raw, detector.cfg.detect_max_side_px)
+        if samples is not None and index % samples.stride == 0 and index >= start:
+            samples.indices.append(index)
             samples.times_s.append(t_s)
-            samples.boxes.append(detector(small, reader.width, reader.height))
+            samples.frames.append(reader.upright(raw, samples.max_side_px))
         if index % stride == 0:
             frame = reader.upright(raw, max_side_px, whole_factor)
             yield index, t_s, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
@@ -411,32 +434,86 @@ def _run_chunk(
     bounds: tuple,
     backend: PoseBackend,
     samples: Optional[_Samples],
-    detector: Optional[PeopleDetector],
     n_expected: int = 0,
     progress: Optional[ProgressCallback] = None,
 ) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
-    """Track frames [start, stop) after warming up from ``warm_start``; drop the warm-up."""
+    """Track frames [start, stop) after warming up from ``warm_start``; drop the warm-up.
+
+    With ``samples``, the sampled frames are kept and, when MediaPipe screens them
+    (``subject.screens``), screened as they are tracked (``_Screener``).
+    """
     cfg = settings.pose
     warm_start, start, stop = bounds
+    screener = None
+    if samples is not None and screens(settings.subject):
+        screener = _Screener(samples, meta, settings.subject)
     with VideoReader(meta, settings.video) as reader:
         frames = _inference_frames(
-            reader, stride, cfg.max_inference_side_px, samples, detector,
+            reader, stride, cfg.max_inference_side_px, samples,
             cfg.downscale_whole_factor, warm_start, start, stop,
         )
         fetched = _maybe_prefetch(frames, cfg)
         indexed = _with_index(fetched)
         try:
             landmarks, times = track_frames(
-                indexed.frames(), backend, meta.width, meta.height,
-                n_expected=n_expected, progress=progress, rgb=True,
+                indexed.frames(), backend, meta.width, meta.height, n_expected=n_expected,
+                progress=progress, rgb=True,
+                on_frame=None if screener is None else screener.tracked,
             )
+            if screener is not None:
+                samples.mediapipe = screener.finish()
         finally:
             _close(fetched)  # stop the decoding thread before the capture is released
+            if screener is not None:
+                screener.close()
         n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
     keep = np.asarray(indexed.indices, dtype=int) >= start
     if keep.size and not keep.all():
         landmarks, times = landmarks[keep], times[keep]
     return landmarks, times, n_grabbed, warnings
+
+
+class _Screener:
+    """Screens sampled frames in a thread of its own while tracking goes on.
+
+    Each sample is screened (``subject.screen_frames``) once the first frame at or after it
+    has been tracked, with the person tracked there as the first one found; MediaPipe's
+    static graph then runs beside the tracking graph, on the core decoding leaves free.
+    """
+
+    def __init__(self, samples: _Samples, meta: VideoMeta, subject_cfg: SubjectConfig) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._samples, self._meta = samples, meta
+        self._detector = PeopleDetector(subject_cfg)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="posescore-screen")
+        self._futures: list = []
+
+    def tracked(self, index: int, landmarks_px: np.ndarray) -> None:
+        """Screen the samples up to frame ``index``, just tracked (``track_frames`` hook)."""
+        samples, k = self._samples, len(self._futures)
+        if k < len(samples.indices) and samples.indices[k] <= index:
+            prior = landmark_boxes(landmarks_px[None])[0]
+            while k < len(samples.indices) and samples.indices[k] <= index:
+                self._submit(k, prior)
+                k += 1
+
+    def _submit(self, k: int, prior: Optional[np.ndarray]) -> None:
+        frame, meta = self._samples.frames[k], self._meta
+        self._futures.append(self._pool.submit(
+            screen_frames, [frame], self._detector, meta.width, meta.height, [prior]
+        ))
+
+    def finish(self) -> list[np.ndarray]:
+        """Boxes per sample, all screened (those after the last tracked frame: no prior)."""
+        for k in range(len(self._futures), len(self._samples.indices)):
+            self._submit(k, None)
+        return [fut.result()[0] for fut in self._futures]
+
+    def close(self) -> None:
+        """Stop the thread (pending samples are dropped) and free MediaPipe."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._detector.close()
 
 
 class _with_index:  # noqa: N801 - a tiny helper used like a function
@@ -453,36 +530,37 @@ class _with_index:  # noqa: N801 - a tiny helper used like a function
 
 
 def _chunk_worker(
-    meta: VideoMeta, settings: Settings, stride: int, bounds: tuple, detect: bool,
-    sample_every: int,
+    meta: VideoMeta, settings: Settings, stride: int, bounds: tuple,
+    samples: Optional[_Samples],
 ) -> tuple:
     """Process entry point: track one chunk with its own MediaPipe graph."""
     backend = MediaPipePoseBackend(settings.pose)
-    samples = _Samples(sample_every) if detect else None
-    detector = PeopleDetector(settings.subject) if detect else None
     try:
-        lm, ts, n_grabbed, warnings = _run_chunk(
-            meta, settings, stride, bounds, backend, samples, detector
-        )
+        lm, ts, n_grabbed, warnings = _run_chunk(meta, settings, stride, bounds, backend, samples)
     finally:
         backend.close()
-        if detector is not None:
-            detector.close()
-    s_times = samples.times_s if samples is not None else []
-    s_boxes = samples.boxes if samples is not None else []
-    return lm, ts, n_grabbed, warnings, s_times, s_boxes
+    return lm, ts, n_grabbed, warnings, samples
 
 
 def _start_chunks(
-    meta: VideoMeta, settings: Settings, stride: int, bounds: list[tuple], detect: bool
+    meta: VideoMeta,
+    settings: Settings,
+    stride: int,
+    bounds: list[tuple],
+    samples: Optional[_Samples],
 ) -> tuple:
-    """Start chunks in spawned processes (MediaPipe graphs must not be forked)."""
+    """Start chunks in spawned processes (MediaPipe graphs must not be forked).
+
+    Each chunk samples like ``samples`` (None = no sampling) into its own ``_Samples``.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    sub = settings.subject
-    every = sample_stride(meta.fps, meta.frame_count, sub.sample_rate_hz, sub.max_samples)
-    args = [(meta, settings, stride, b, detect, every) for b in bounds]
+    args = [
+        (meta, settings, stride, b,
+         None if samples is None else _Samples(samples.stride, samples.max_side_px))
+        for b in bounds
+    ]
     try:
         pool = ProcessPoolExecutor(
             max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")
@@ -616,40 +694,42 @@ def _track(
     try:
         landmarks = times = None
         if subject is None or not subject.needs_crop:
-            samples = detector = None
+            samples = None
             if fused:
-                samples = _Samples(sample_stride(
-                    meta.fps, meta.frame_count, subject_cfg.sample_rate_hz,
-                    subject_cfg.max_samples,
-                ))
-                detector = PeopleDetector(subject_cfg)
+                samples = _Samples(
+                    sample_stride(
+                        meta.fps, meta.frame_count, subject_cfg.sample_rate_hz,
+                        subject_cfg.max_samples,
+                    ),
+                    subject_cfg.detect_max_side_px,
+                )
             bounds = _chunk_bounds(meta, cfg, stride) if own_backend else [(0, 0, None)]
             try:
                 pool, remote = None, []
                 if len(bounds) > 1:
-                    pool, remote = _start_chunks(meta, settings, stride, bounds[1:], fused)
+                    pool, remote = _start_chunks(meta, settings, stride, bounds[1:], samples)
                 chunk = _run_chunk(
-                    meta, settings, stride, bounds[0], backend, samples, detector,
-                    n_expected, progress,
+                    meta, settings, stride, bounds[0], backend, samples, n_expected, progress,
                 )
                 landmarks, times, n_grabbed, warnings = chunk
                 for fut in remote:
-                    lm, ts, n_grabbed, warnings, s_times, s_boxes = fut.result()
+                    lm, ts, n_grabbed, warnings, chunk_samples = fut.result()
                     landmarks, times = np.concatenate([landmarks, lm]), np.append(times, ts)
                     if samples is not None:
-                        samples.times_s.extend(s_times)
-                        samples.boxes.extend(s_boxes)
+                        samples.extend(chunk_samples)
             finally:
                 if pool is not None:
                     pool.shutdown(wait=False, cancel_futures=True)
-                if detector is not None:
-                    detector.close()
             if count_in_pass:
                 warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
                 count_in_pass = False
             if samples is not None:
-                found = (np.asarray(samples.times_s, dtype=float), samples.boxes)
+                found = detect_frames(
+                    np.asarray(samples.times_s, dtype=float), samples.frames, meta.width,
+                    meta.height, subject_cfg, samples.mediapipe,
+                )
+                samples = None  # the sampled frames are no longer needed
                 subject = select_subject(meta, subject_cfg, detections=found)
         if subject is not None:
             record = {**subject.summary(), "tracker": "MediaPipe"}

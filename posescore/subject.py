@@ -2,9 +2,12 @@
 
 MediaPipe Pose tracks one person and may jump to a bystander. Scoring is offline, so the
 subject is chosen from the whole clip first: frames are sampled sparsely, people are detected
-in them (MediaPipe Pose in static mode, repeated with each found person masked out, and
-OpenCV's built-in HOG people detector), detections are linked across samples into tracks, and
-the track with the highest score is the subject:
+in them, detections are linked across samples into tracks, and the track with the highest
+score is the subject. Detection is screened (``SubjectConfig.screen_first``): MediaPipe Pose
+in static mode runs first, repeated with each found person masked out (during the tracking
+pass the tracked person is taken as the first one found, which saves a search); OpenCV's
+built-in HOG people detector runs only when MediaPipe does not show exactly one person whose
+boxes link into one track. The score is
 
     score = persistence_weight * seen_fraction + size_weight * relative_height
             + centrality_weight * centrality
@@ -337,6 +340,7 @@ def choose_subject(
     width_px: int,
     height_px: int,
     cfg: SubjectConfig,
+    detectors: Optional[tuple[str, ...]] = None,
 ) -> Optional[SubjectTrack]:
     """Link detections and choose the subject (see the module docstring).
 
@@ -350,6 +354,8 @@ def choose_subject(
         Full frame size, pixels.
     cfg : SubjectConfig
         Linking, scoring and ROI settings.
+    detectors : tuple of str, optional
+        Detectors that ran, for the record; None = ``cfg.detectors``.
 
     Returns
     -------
@@ -386,7 +392,7 @@ def choose_subject(
         method=method,
         width_px=width_px,
         height_px=height_px,
-        detectors=tuple(cfg.detectors),
+        detectors=tuple(cfg.detectors) if detectors is None else detectors,
     )
 
 
@@ -497,22 +503,32 @@ def landmark_box(landmarks_xyv: np.ndarray) -> Optional[np.ndarray]:
     return np.array([x0 - _SIDE_MARGIN * h, y0 - _HEAD_TOP_MARGIN * h, x1 + _SIDE_MARGIN * h, y1])
 
 
-def _mediapipe_people(frame_bgr: np.ndarray, pose: Any, max_people: int) -> np.ndarray:
-    """People found by MediaPipe in static mode, each masked out before the next search."""
+def _mediapipe_people(
+    frame_bgr: np.ndarray, pose: Any, max_people: int, prior: Optional[np.ndarray] = None
+) -> np.ndarray:
+    """People found by MediaPipe in static mode, each masked out before the next search.
+
+    ``prior`` (a box in frame pixels, e.g. the person tracked in this frame) counts as the
+    first person found: it is masked and one search fewer is made.
+    """
     img = frame_bgr.copy()
     h_px, w_px = img.shape[:2]
     fill = tuple(int(v) for v in np.median(img.reshape(-1, 3), axis=0))
     scale = np.array([w_px, h_px, 1.0])
+    limits = [w_px, h_px, w_px, h_px]
     found = []
-    for _ in range(max_people):
-        result = pose.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-        if result.pose_landmarks is None:
-            break
-        lm = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark]) * scale
-        box = landmark_box(lm)
-        if box is None:
-            break
-        box = np.clip(box, 0, [w_px, h_px, w_px, h_px])  # joints predicted off the image
+    while len(found) < max_people:
+        if prior is not None:
+            box, prior = np.clip(prior, 0, limits), None
+        else:
+            result = pose.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+            if result.pose_landmarks is None:
+                break
+            lm = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark])
+            box = landmark_box(lm * scale)
+            if box is None:
+                break
+            box = np.clip(box, 0, limits)  # joints predicted off the image
         found.append(box)
         g = _MASK_GROW * (box[3] - box[1])
         x0, y0 = np.clip(np.floor(box[:2] - g), 0, [w_px, h_px]).astype(int)
@@ -523,23 +539,75 @@ def _mediapipe_people(frame_bgr: np.ndarray, pose: Any, max_people: int) -> np.n
     return np.array(found).reshape(-1, 4)
 
 
+def landmark_boxes(landmarks_px: np.ndarray) -> list[Optional[np.ndarray]]:
+    """Person box per frame from tracked landmarks (T, 33, >= 3: x_px, y_px, ..., visibility).
+
+    Returns
+    -------
+    list of T ndarrays, shape (4,), or None
+        ``landmark_box`` of each frame in the landmarks' pixels; None where no body was found.
+    """
+    xyv = landmarks_px[..., [0, 1, -1]]
+    return [None if np.isnan(f).any() else landmark_box(f) for f in xyv]
+
+
+@dataclass(frozen=True)
+class Detections:
+    """People found on sampled frames.
+
+    Attributes
+    ----------
+    times_s : ndarray, shape (K,)
+        Times of the sampled frames, s.
+    boxes : list of K ndarrays, shape (n_k, 4)
+        Boxes (x0, y0, x1, y1) per sampled frame, full-frame pixels; detectors merged with
+        ``merge_detections`` in the order of ``SubjectConfig.detectors``.
+    detectors : tuple of str
+        Detectors that ran.
+    """
+
+    times_s: np.ndarray
+    boxes: list[np.ndarray]
+    detectors: tuple[str, ...]
+
+
 class PeopleDetector:
-    """The configured people detectors on one sampled frame; ``close()`` frees MediaPipe.
+    """People detectors on downscaled sampled frames; ``close()`` frees MediaPipe.
+
+    Each detector's model is made on first use.
 
     Parameters
     ----------
     cfg : SubjectConfig
-        ``detectors``, ``hog_min_weight`` and ``max_people_per_frame``.
+        ``hog_min_weight`` and ``max_people_per_frame``.
     """
 
     def __init__(self, cfg: SubjectConfig) -> None:
         self.cfg = cfg
-        self._hog = None
-        if "hog" in cfg.detectors:
+        self._hog: Optional[cv2.HOGDescriptor] = None
+        self._pose: Any = None
+
+    def detect(
+        self, name: str, frame_bgr: np.ndarray, prior: Optional[np.ndarray] = None
+    ) -> np.ndarray:
+        """Boxes (n, 4) in the frame's pixels found by detector ``name``.
+
+        ``prior`` (MediaPipe only) is a person already known, in the frame's pixels.
+        """
+        if name == "hog":
+            return _hog_people(frame_bgr, self._hog_model(), self.cfg.hog_min_weight)
+        return _mediapipe_people(
+            frame_bgr, self._pose_model(), self.cfg.max_people_per_frame, prior
+        )
+
+    def _hog_model(self) -> cv2.HOGDescriptor:
+        if self._hog is None:
             self._hog = cv2.HOGDescriptor()
             self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-        self._pose = None
-        if "mediapipe" in cfg.detectors:
+        return self._hog
+
+    def _pose_model(self) -> Any:
+        if self._pose is None:
             try:
                 import mediapipe as mp
             except ImportError as exc:  # pragma: no cover - install problem
@@ -548,18 +616,7 @@ class PeopleDetector:
                 static_image_mode=True, model_complexity=1, enable_segmentation=False,
                 min_detection_confidence=0.5,
             )
-
-    def __call__(self, frame_bgr: np.ndarray, width: int, height: int) -> np.ndarray:
-        """Boxes (n, 4) in full-frame pixels (``width`` x ``height``) of a downscaled frame."""
-        to_full = np.array([width / frame_bgr.shape[1], height / frame_bgr.shape[0]] * 2)
-        boxes = np.empty((0, 4))
-        for name in self.cfg.detectors:
-            if name == "hog":
-                found = _hog_people(frame_bgr, self._hog, self.cfg.hog_min_weight)
-            else:
-                found = _mediapipe_people(frame_bgr, self._pose, self.cfg.max_people_per_frame)
-            boxes = merge_detections(boxes, found)
-        return boxes * to_full
+        return self._pose
 
     def close(self) -> None:
         """Release the MediaPipe graph (idempotent)."""
@@ -568,41 +625,139 @@ class PeopleDetector:
             pose.close()
 
 
-def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Detect people in sparsely sampled frames.
+def _to_full(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Factors (4,) from a downscaled frame's pixels to full-frame pixels, per box coordinate."""
+    return np.array([width / frame.shape[1], height / frame.shape[0]] * 2)
+
+
+def screen_frames(
+    frames: list[np.ndarray],
+    detector: PeopleDetector,
+    width: int,
+    height: int,
+    priors: Optional[list[Optional[np.ndarray]]] = None,
+) -> list[np.ndarray]:
+    """MediaPipe's people on sampled frames (the screening step of ``detect_frames``).
+
+    Parameters
+    ----------
+    frames : list of K ndarrays
+        Downscaled upright BGR frames.
+    detector : PeopleDetector
+        Its MediaPipe graph is used.
+    width, height : int
+        Full frame size, pixels.
+    priors : list of K (ndarray (4,) or None), optional
+        The person tracked in each frame, full-frame pixels: taken as found first, which
+        saves MediaPipe's first search (None where nobody was tracked).
+
+    Returns
+    -------
+    list of K ndarrays, shape (n_k, 4)
+        Boxes in full-frame pixels.
+    """
+    boxes = []
+    for k, frame in enumerate(frames):
+        to_full = _to_full(frame, width, height)
+        prior = None if priors is None or priors[k] is None else priors[k] / to_full
+        boxes.append(detector.detect("mediapipe", frame, prior) * to_full)
+    return boxes
+
+
+def one_person(times_s: np.ndarray, boxes: list[np.ndarray], cfg: SubjectConfig) -> bool:
+    """True when no sample shows two people and the boxes link into exactly one track."""
+    if any(len(b) > 1 for b in boxes):
+        return False
+    tracks = link_detections(
+        np.asarray(times_s, dtype=float), boxes, cfg.link_max_distance_box_heights,
+        cfg.max_gap_s,
+    )
+    return len(tracks) == 1
+
+
+def screens(cfg: SubjectConfig) -> bool:
+    """True when MediaPipe screens the samples before the other detectors run."""
+    return cfg.screen_first and "mediapipe" in cfg.detectors
+
+
+def detect_frames(
+    times_s: np.ndarray,
+    frames: list[np.ndarray],
+    width: int,
+    height: int,
+    cfg: SubjectConfig,
+    mediapipe_boxes: Optional[list[np.ndarray]] = None,
+) -> Detections:
+    """People on sampled frames with the configured detectors.
+
+    With ``cfg.screen_first`` MediaPipe runs first (``screen_frames``; or its boxes are
+    given); when it finds one person who links into one track (``one_person``) the other
+    detectors are skipped, otherwise they run on every sample and all are merged.
+
+    Parameters
+    ----------
+    times_s : ndarray, shape (K,)
+        Times of the sampled frames, s.
+    frames : list of K ndarrays
+        Downscaled upright BGR frames.
+    width, height : int
+        Full frame size, pixels.
+    cfg : SubjectConfig
+        Detector, screening and linking settings.
+    mediapipe_boxes : list of K ndarrays, optional
+        ``screen_frames`` output already made (e.g. by the tracking pass).
+    """
+    times_s = np.asarray(times_s, dtype=float)
+    names = tuple(cfg.detectors)
+    found: dict[str, list[np.ndarray]] = {}
+    detector = PeopleDetector(cfg)
+    try:
+        if screens(cfg):
+            found["mediapipe"] = (
+                screen_frames(frames, detector, width, height)
+                if mediapipe_boxes is None else mediapipe_boxes
+            )
+            if one_person(times_s, found["mediapipe"], cfg):
+                names = ("mediapipe",)
+        for name in names:
+            if name not in found:
+                found[name] = [
+                    detector.detect(name, f) * _to_full(f, width, height) for f in frames
+                ]
+    finally:
+        detector.close()
+    boxes = []
+    for k in range(len(times_s)):
+        merged = np.empty((0, 4))
+        for name in names:
+            merged = merge_detections(merged, found[name][k])
+        boxes.append(merged)
+    return Detections(times_s=times_s, boxes=boxes, detectors=names)
+
+
+def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> Detections:
+    """Detect people in sparsely sampled frames (a decoding pass of its own).
 
     Parameters
     ----------
     meta : VideoMeta
         The video (from ``probe_video``).
     cfg : SubjectConfig
-        Sampling and detector settings.
-
-    Returns
-    -------
-    times_s : ndarray, shape (K,)
-        Times of the sampled frames, s.
-    detections : list of K ndarrays, shape (n_k, 4)
-        Boxes (x0, y0, x1, y1) per sampled frame, full-frame pixels; detectors merged with
-        ``merge_detections`` in the order of ``cfg.detectors``.
+        Sampling and detector settings (see ``detect_frames``).
     """
     stride = sample_stride(meta.fps, meta.frame_count, cfg.sample_rate_hz, cfg.max_samples)
-    detector = PeopleDetector(cfg)
     times: list[float] = []
-    detections: list[np.ndarray] = []
-    try:
-        for _, t_s, frame in iter_frames(meta, stride=stride, max_side_px=cfg.detect_max_side_px):
-            times.append(t_s)
-            detections.append(detector(frame, meta.width, meta.height))
-    finally:
-        detector.close()
-    return np.asarray(times, dtype=float), detections
+    frames: list[np.ndarray] = []
+    for _, t_s, frame in iter_frames(meta, stride=stride, max_side_px=cfg.detect_max_side_px):
+        times.append(t_s)
+        frames.append(frame)
+    return detect_frames(np.asarray(times, dtype=float), frames, meta.width, meta.height, cfg)
 
 
 def select_subject(
     meta: VideoMeta,
     cfg: SubjectConfig = SubjectConfig(),
-    detections: Optional[tuple[np.ndarray, list[np.ndarray]]] = None,
+    detections: Optional[Detections] = None,
 ) -> Optional[SubjectTrack]:
     """Choose the person of interest from the whole clip.
 
@@ -612,7 +767,7 @@ def select_subject(
         The video (from ``probe_video``).
     cfg : SubjectConfig
         Settings; ``cfg.roi`` overrides the automatic choice.
-    detections : (times_s, boxes per sample), optional
+    detections : Detections, optional
         Detections already made on the sampled frames (e.g. during the tracking pass, see
         ``posescore.pose``); None = sample and detect now (one decoding pass).
 
@@ -624,13 +779,16 @@ def select_subject(
     """
     if not cfg.enabled:
         return None
-    times_s, found = detect_people(meta, cfg) if detections is None else detections
-    track = choose_subject(times_s, found, meta.width, meta.height, cfg)
+    found = detect_people(meta, cfg) if detections is None else detections
+    track = choose_subject(
+        found.times_s, found.boxes, meta.width, meta.height, cfg, found.detectors
+    )
+    n_samples = len(found.times_s)
     if track is None:
-        logger.info("subject selection: nobody detected in %d sampled frames", len(times_s))
+        logger.info("subject selection: nobody detected in %d sampled frames", n_samples)
     else:
         logger.info(
-            "subject selection: %d people seen in %d sampled frames, method %s",
-            track.people_seen, len(times_s), track.method,
+            "subject selection: %d people seen in %d sampled frames (%s), method %s",
+            track.people_seen, n_samples, "+".join(found.detectors), track.method,
         )
     return track

@@ -13,9 +13,12 @@ from posescore.subject import (
     box_iou,
     choose_subject,
     crop_boxes,
+    detect_people,
+    landmark_boxes,
     link_detections,
     merge_detections,
     off_track,
+    one_person,
     sample_stride,
     score_tracks,
     select_subject,
@@ -139,6 +142,33 @@ def test_off_track():
     boxes = np.tile([100.0, 100.0, 200.0, 400.0], (3, 1))
     hips = np.array([[150.0, 260.0], [150.0 + 200.0, 250.0], [np.nan, np.nan]])
     np.testing.assert_array_equal(off_track(hips, boxes, 0.5), [False, True, False])
+
+
+def test_one_person_needs_one_linked_track_and_never_two_at_once():
+    t = np.arange(12) / 3.0
+    walker = _walker(t, 100, 60, 300)
+    cfg = SubjectConfig()
+    assert one_person(t, [b[None] for b in walker], cfg)
+    unseen = [b[None] if k % 4 else np.empty((0, 4)) for k, b in enumerate(walker)]
+    assert one_person(t, unseen, cfg)  # short gaps: still one track
+    jump = walker.copy()
+    jump[6:, [0, 2]] += 400  # the box jumps to someone else
+    assert not one_person(t, [b[None] for b in jump], cfg)
+    two = [b[None] for b in walker]
+    two[3] = np.stack([walker[3], _walker(t, 560, 0, 180)[3]])
+    assert not one_person(t, two, cfg)
+    assert not one_person(t, [np.empty((0, 4))] * 12, cfg)
+
+
+def test_landmark_boxes_none_where_no_body():
+    lm = np.zeros((2, 33, 4))
+    lm[:, :, 0] = np.linspace(100, 140, 33)
+    lm[:, :, 1] = np.linspace(50, 250, 33)
+    lm[:, :, 3] = 0.9
+    lm[1] = np.nan
+    first, second = landmark_boxes(lm)
+    assert second is None
+    np.testing.assert_allclose(first, [100 - 16, 50 - 24, 140 + 16, 250])
 
 
 def test_sample_stride():
@@ -290,6 +320,17 @@ def test_single_person_not_cropped(clips):
     assert track.people_seen == 1 and not track.needs_crop
 
 
+@pytest.mark.slow
+def test_hog_runs_only_when_mediapipe_is_not_sure(clips):
+    single = detect_people(probe_video(clips["single"]), SubjectConfig())
+    assert single.detectors == ("mediapipe",)
+    assert all(len(b) == 1 for b in single.boxes)
+    two = detect_people(probe_video(clips["two"]), SubjectConfig())
+    assert two.detectors == ("mediapipe", "hog")
+    every = detect_people(probe_video(clips["single"]), SubjectConfig(screen_first=False))
+    assert every.detectors == ("mediapipe", "hog")
+
+
 def _settings(cache_dir, enabled=True):
     return Settings(pose=PoseConfig(cache_dir=cache_dir), subject=SubjectConfig(enabled=enabled))
 
@@ -314,4 +355,5 @@ def test_single_person_pose_unchanged(clips, tmp_path):
     on, _ = extract_pose(clips["single"], _settings(tmp_path / "on"))
     off, _ = extract_pose(clips["single"], _settings(tmp_path / "off", enabled=False))
     assert on.subject["people_seen"] == 1 and not on.subject["cropped"]
+    assert on.subject["detectors"] == ["mediapipe"]  # screened: HOG never ran
     np.testing.assert_array_equal(on.landmarks, off.landmarks)
