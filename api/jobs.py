@@ -182,6 +182,11 @@ class ProgressBackend:
             self._report(self.frames_done)
         return landmarks
 
+    def reset(self) -> None:
+        """Forget the wrapped backend's tracking state (a new chunk of the video)."""
+        if self._inner is not None:
+            self._inner.reset()
+
     def close(self) -> None:
         """Release the wrapped backend if it was started."""
         if self._inner is not None:

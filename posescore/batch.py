@@ -326,14 +326,14 @@ def run_batch(
 
     try:
         if scheduler is not None:
-            _run_dask(jobs, settings, scheduler, record, summary)
+            _run_dask(jobs, one_process_per_video(settings), scheduler, record, summary)
         elif workers <= 1 or len(jobs) <= 1:
             _init_worker(settings, ignore_sigint=False)
             _WORKER["model"] = model
             for job in jobs:
                 record(*_score_one(job))
         else:
-            _run_pool(jobs, settings, workers, record, summary)
+            _run_pool(jobs, one_process_per_video(settings), workers, record, summary)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
@@ -343,6 +343,15 @@ def run_batch(
         summary.rows = sorted(rows.values(), key=lambda r: r["video"])
         write_tables(out, summary.rows)
     return summary
+
+
+def one_process_per_video(settings: Settings) -> Settings:
+    """``settings`` with each video's chunks tracked one after the other in its worker.
+
+    The videos already run in parallel; the pose is the same (``PoseConfig.chunks``).
+    """
+    pose = settings.pose.model_copy(update={"chunk_processes": 1})
+    return settings.model_copy(update={"pose": pose})
 
 
 def threads_per_worker(workers: int) -> int:

@@ -30,8 +30,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     pose: dict[str, Any] = {}
     if getattr(args, "no_cache", False):
         pose["use_cache"] = False
+    if "chunk_processes" not in settings.pose.model_fields_set:
+        # the command line owns its process: track a long video's chunks on every usable core
+        pose["chunk_processes"] = max(1, min(settings.pose.chunks, len(os.sched_getaffinity(0))))
     if getattr(args, "chunks", None):
-        pose["chunk_processes"] = args.chunks
+        pose["chunks"] = pose["chunk_processes"] = args.chunks
     if pose:
         try:
             updates["pose"] = PoseConfig.model_validate({**settings.pose.model_dump(), **pose})
@@ -420,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--chunks",
         type=int,
         metavar="N",
-        help="track N consecutive chunks of the video in N processes (pose.chunk_processes)",
+        help="track N consecutive chunks of the video in N processes (pose.chunks and "
+        "pose.chunk_processes; default 2 for videos of at least 2 x pose.chunk_min_s)",
     )
     p.add_argument(
         "--show-path", action="store_true", help="put the video path in the report (off: withheld)"

@@ -75,18 +75,33 @@ class PoseConfig(_Section):
         "None = every frame. Never below 20 frames/s: the 4-8 Hz tremor band needs more "
         "than 16 (Nyquist).",
     )
+    chunks: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Track a video in this many consecutive chunks, each warmed up from "
+        "chunk_overlap_s before its start (MediaPipe's tracking and smoothing; the warm-up "
+        "is dropped) and stitched; fewer when a chunk would be shorter than chunk_min_s. "
+        "The split depends only on the video, so the pose is the same whether the chunks run "
+        "one after another or at once (chunk_processes). Full-frame tracking only.",
+    )
+    chunk_min_s: float = Field(
+        10.0,
+        gt=0,
+        description="Shortest chunk, s: a video shorter than 2 x this is one chunk (the "
+        "warm-up costs at most chunk_overlap_s / chunk_min_s of extra inference).",
+    )
+    chunk_overlap_s: float = Field(
+        1.0, gt=0, description="Warm-up frames tracked and dropped before each chunk, s."
+    )
     chunk_processes: int = Field(
         1,
         ge=1,
         le=16,
-        description="Split one video into this many consecutive chunks tracked in parallel "
-        "processes and stitched (each starts chunk_overlap_s early to warm up MediaPipe's "
-        "tracking and smoothing; the overlap is dropped). 1 = one pass, exactly as before. "
-        "Used only for full-frame tracking of videos of at least 4 x chunk_overlap_s per "
-        "chunk; leave at 1 in a batch (videos already run in parallel).",
-    )
-    chunk_overlap_s: float = Field(
-        1.0, gt=0, description="Warm-up frames tracked and dropped before each chunk, s."
+        description="Processes tracking the chunks of one video at once (1 = one after the "
+        "other in this process: the library spawns no processes behind a caller's back). "
+        "Does not change the result. The command line uses min(chunks, usable cores) unless "
+        "this is set; batch workers use 1, the videos already run in parallel.",
     )
     decode_thread: bool = Field(
         True,

@@ -13,7 +13,8 @@ other detectors run only when that does not show one consistent person
 (``SubjectConfig.screen_first``); a second pass with crops runs only when several people
 call for one. Decoding, the whole-factor downscale and the one colour conversion run in a
 background thread (``video.prefetch``) while MediaPipe infers;
-``PoseConfig.chunk_processes`` splits one video over processes. A cached re-score reads the
+``PoseConfig.chunks`` splits a long video into chunks tracked from fresh graphs, in
+``chunk_processes`` processes at once (the same pose either way). A cached re-score reads the
 pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
 """
 
@@ -29,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Optional, Protocol
 
@@ -67,6 +69,9 @@ class PoseBackend(Protocol):
     def process(self, frame_rgb: np.ndarray) -> Optional[np.ndarray]:
         """Return (33, 4) normalised x, y, z, visibility, or None when no body is found."""
 
+    def reset(self) -> None:
+        """Forget the tracking state: the next frame starts a new track."""
+
     def close(self) -> None:
         """Release the estimator."""
 
@@ -98,6 +103,10 @@ class MediaPipePoseBackend:
             [(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark], dtype=float
         )
 
+    def reset(self) -> None:
+        """Restart the graph: tracking and smoothing start afresh, as in a new graph."""
+        self._pose.reset()
+
     def close(self) -> None:
         """Release the MediaPipe graph."""
         self._pose.close()
@@ -114,8 +123,8 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     extra = "" if cfg.max_pose_fps is None else f"|maxfps={cfg.max_pose_fps:g}"
     if cfg.downscale_whole_factor:
         extra += "|wholedown"
-    if cfg.chunk_processes > 1:
-        extra += f"|chunks={cfg.chunk_processes}@{cfg.chunk_overlap_s:g}s"
+    if cfg.chunks > 1:
+        extra += f"|chunks={cfg.chunks}@{cfg.chunk_overlap_s:g}s>={cfg.chunk_min_s:g}s"
     if subject_cfg.enabled:
         # single_pass changes the work, not the result: kept out of the key
         dumped = subject_cfg.model_dump_json(exclude={"single_pass"})
@@ -413,9 +422,12 @@ def _inference_frames(
 
 
 def _chunk_bounds(meta: VideoMeta, cfg: PoseConfig, stride: int) -> list[tuple]:
-    """(warm_start, start, stop) frame indices per chunk; one chunk when not worth it."""
+    """(warm_start, start, stop) frame indices per chunk (``PoseConfig.chunks``).
+
+    A chunk is at least ``chunk_min_s`` long, so short videos are one chunk.
+    """
     n, overlap = meta.frame_count, math.ceil(cfg.chunk_overlap_s * meta.fps)
-    chunks = min(cfg.chunk_processes, max(1, n // (4 * max(overlap, 1))))
+    chunks = min(cfg.chunks, max(1, int(n // max(cfg.chunk_min_s * meta.fps, 1))))
     if chunks <= 1:
         return [(0, 0, None)]
     edges = [round(i * n / chunks) // stride * stride for i in range(chunks + 1)]
@@ -548,28 +560,87 @@ def _start_chunks(
     stride: int,
     bounds: list[tuple],
     samples: Optional[_Samples],
+    processes: int,
 ) -> tuple:
-    """Start chunks in spawned processes (MediaPipe graphs must not be forked).
+    """Start chunks in ``processes`` spawned processes (MediaPipe graphs must not be forked).
 
     Each chunk samples like ``samples`` (None = no sampling) into its own ``_Samples``.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    args = [
-        (meta, settings, stride, b,
-         None if samples is None else _Samples(samples.stride, samples.max_side_px))
-        for b in bounds
-    ]
+    args = [(meta, settings, stride, b, _fresh_samples(samples)) for b in bounds]
     try:
         pool = ProcessPoolExecutor(
-            max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")
+            max_workers=processes, mp_context=multiprocessing.get_context("spawn")
         )
         return pool, [pool.submit(_chunk_worker, *a) for a in args]
     except (AssertionError, OSError, RuntimeError) as exc:
         # e.g. inside a daemonic worker (Dask): same chunks, one after the other, here
         logger.info("chunks run in this process (%s)", type(exc).__name__)
         return None, [_Deferred(_chunk_worker, a) for a in args]
+
+
+def _fresh_samples(samples: Optional[_Samples]) -> Optional[_Samples]:
+    """An empty ``_Samples`` sampling like ``samples`` (None stays None)."""
+    return None if samples is None else _Samples(samples.stride, samples.max_side_px)
+
+
+def _track_chunks(
+    meta: VideoMeta,
+    settings: Settings,
+    stride: int,
+    bounds: list[tuple],
+    backend: PoseBackend,
+    samples: Optional[_Samples],
+    processes: int,
+    n_expected: int,
+    progress: Optional[ProgressCallback],
+) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+    """Track every chunk and stitch them in order, sharing them over ``processes``.
+
+    The first share runs here on ``backend`` (reset between chunks), the rest in
+    ``processes - 1`` spawned processes. Each chunk starts from a fresh graph, so the result
+    does not depend on ``processes``. Samples of later chunks are appended to ``samples``;
+    frames grabbed are those of the last chunk (it reads to the end), the video's warnings
+    those of every chunk, once each.
+    """
+    n_here = -(-len(bounds) // processes)
+    pool, remote = None, []
+    try:
+        if n_here < len(bounds):
+            pool, remote = _start_chunks(
+                meta, settings, stride, bounds[n_here:], samples, processes - 1
+            )
+        parts: list[tuple] = []
+        for i, chunk_bounds in enumerate(bounds[:n_here]):
+            if i:
+                backend.reset()
+            own = samples if i == 0 else _fresh_samples(samples)
+            done = sum(len(part[1]) for part in parts)
+            report = None if progress is None else partial(_progress_from, progress, done)
+            lm, ts, n_grabbed, warnings = _run_chunk(
+                meta, settings, stride, chunk_bounds, backend, own, n_expected, report
+            )
+            parts.append((lm, ts, n_grabbed, warnings, own))
+        parts += [fut.result() for fut in remote]
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+    for part in parts[1:]:
+        if samples is not None:
+            samples.extend(part[4])
+    return (
+        np.concatenate([part[0] for part in parts]),
+        np.concatenate([part[1] for part in parts]),
+        parts[-1][2],
+        list(dict.fromkeys(w for part in parts for w in part[3])),
+    )
+
+
+def _progress_from(progress: ProgressCallback, done: int, i: int, n: int) -> None:
+    """Report ``done + i`` of ``n`` frames (a later chunk tracked in this process)."""
+    progress(done + i, n)
 
 
 class _Deferred:
@@ -703,23 +774,11 @@ def _track(
                     ),
                     subject_cfg.detect_max_side_px,
                 )
-            bounds = _chunk_bounds(meta, cfg, stride) if own_backend else [(0, 0, None)]
-            try:
-                pool, remote = None, []
-                if len(bounds) > 1:
-                    pool, remote = _start_chunks(meta, settings, stride, bounds[1:], samples)
-                chunk = _run_chunk(
-                    meta, settings, stride, bounds[0], backend, samples, n_expected, progress,
-                )
-                landmarks, times, n_grabbed, warnings = chunk
-                for fut in remote:
-                    lm, ts, n_grabbed, warnings, chunk_samples = fut.result()
-                    landmarks, times = np.concatenate([landmarks, lm]), np.append(times, ts)
-                    if samples is not None:
-                        samples.extend(chunk_samples)
-            finally:
-                if pool is not None:
-                    pool.shutdown(wait=False, cancel_futures=True)
+            bounds = _chunk_bounds(meta, cfg, stride)
+            processes = min(cfg.chunk_processes, len(bounds)) if own_backend else 1
+            landmarks, times, n_grabbed, warnings = _track_chunks(
+                meta, settings, stride, bounds, backend, samples, processes, n_expected, progress
+            )
             if count_in_pass:
                 warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)

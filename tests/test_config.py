@@ -35,3 +35,21 @@ def test_bad_config_is_named(tmp_path, text, match):
 def test_missing_config(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "missing.toml")
+
+
+def test_command_line_tracks_chunks_on_the_usable_cores_unless_configured(tmp_path, monkeypatch):
+    import argparse
+
+    from posescore.cli import _settings
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    default = _settings(argparse.Namespace(config=None))
+    assert default.pose.chunk_processes == default.pose.chunks == 2
+    assert Settings().pose.chunk_processes == 1  # the library spawns nothing by itself
+    toml = tmp_path / "c.toml"
+    toml.write_text("[pose]\nchunk_processes = 1\n")
+    assert _settings(argparse.Namespace(config=str(toml))).pose.chunk_processes == 1
+    three = _settings(argparse.Namespace(config=None, chunks=3))
+    assert three.pose.chunks == three.pose.chunk_processes == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
+    assert _settings(argparse.Namespace(config=None)).pose.chunk_processes == 1

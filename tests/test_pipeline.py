@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from posescore.config import Settings
@@ -104,3 +105,26 @@ def test_batch_with_broken_file_scores_the_others(tmp_path, phantoms):
         assert result["legs"]["right"]["severity"] is not None
     severity = {name: float(rows[name]["right_severity"]) for name in ("right4.mp4", "healthy.mp4")}
     assert severity["right4.mp4"] > severity["healthy.mp4"]
+
+
+def test_chunked_pose_does_not_depend_on_how_many_processes_track_it(tmp_path, phantoms):
+    """Chunks tracked one after another here equal chunks tracked at once in two processes."""
+    from posescore.pose import _chunk_bounds, extract_pose_meta
+
+    path, _ = phantoms["right3"]
+    poses, metas = {}, {}
+    for processes in (1, 2):
+        base = Settings()
+        pose_cfg = base.pose.model_copy(update={
+            "chunks": 2, "chunk_min_s": 3.0, "chunk_processes": processes,
+            "cache_dir": tmp_path / f"cache{processes}",
+        })
+        poses[processes], _, metas[processes] = extract_pose_meta(
+            path, base.model_copy(update={"pose": pose_cfg})
+        )
+    assert len(_chunk_bounds(metas[1], pose_cfg, 1)) == 2
+    one, two = poses[1], poses[2]
+    assert "chunks=2" in one.extractor and one.extractor == two.extractor
+    assert one.n_frames == two.n_frames
+    np.testing.assert_array_equal(one.landmarks, two.landmarks)
+    assert one.subject == two.subject

@@ -29,10 +29,14 @@ class FakeBackend:
 
     def __init__(self):
         self.calls = 0
+        self.resets = 0
 
     def process(self, frame_rgb):
         self.calls += 1
         return np.full((33, 4), 0.5)
+
+    def reset(self):
+        self.resets += 1
 
     def close(self):
         pass
@@ -93,12 +97,28 @@ def test_counted_meta_checks_like_probe(tmp_path):
 
 def test_chunk_bounds_cover_every_frame_once(tmp_path):
     meta = probe_video(_video(tmp_path / "v.mp4", n=300))
-    cfg = PoseConfig(chunk_processes=2, chunk_overlap_s=1.0)
+    cfg = PoseConfig(chunks=2, chunk_min_s=4.0, chunk_overlap_s=1.0)
     bounds = _chunk_bounds(meta, cfg, 1)
     assert bounds == [(0, 0, 150), (120, 150, None)]
-    assert _chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]
+    assert _chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]  # 10 s < 2 x chunk_min_s
+    assert len(_chunk_bounds(meta, cfg.model_copy(update={"chunks": 3}), 1)) == 2  # >= 4 s each
     short = probe_video(_video(tmp_path / "s.mp4", n=60))
-    assert len(_chunk_bounds(short, cfg, 1)) == 1  # < 4 x overlap per chunk: not split
+    assert len(_chunk_bounds(short, cfg, 1)) == 1  # shorter than 2 x chunk_min_s: not split
+
+
+def test_chunks_on_a_given_backend_run_in_turn_from_a_reset_and_cover_each_frame_once(tmp_path):
+    path = _video(tmp_path / "v.mp4", n=120)
+    whole = extract_pose_meta(path, _settings(tmp_path / "a"), backend=FakeBackend())[0]
+    backend = FakeBackend()
+    chunked, _, meta = extract_pose_meta(
+        path, _settings(tmp_path / "b", chunks=3, chunk_min_s=1.0, chunk_overlap_s=0.5),
+        backend=backend,
+    )
+    assert backend.resets == 2  # a fresh track for each chunk after the first
+    assert backend.calls == 120 + 2 * 15  # every frame once, plus each warm-up
+    np.testing.assert_array_equal(chunked.timestamps_s, whole.timestamps_s)
+    assert meta.frame_count == 120 and chunked.n_frames == 120
+    assert "chunks=3@0.5s>=1s" in chunked.extractor and chunked.extractor != whole.extractor
 
 
 def test_one_pass_counts_frames_and_cached_rescore_neither_hashes_nor_decodes(
@@ -130,7 +150,10 @@ def test_stride_and_whole_factor_enter_the_cache_key():
     base = pose_mod.extractor_version(PoseConfig())
     assert "wholedown" in base
     assert pose_mod.extractor_version(PoseConfig(max_pose_fps=30)) != base
-    assert pose_mod.extractor_version(PoseConfig(chunk_processes=2)) != base
+    assert pose_mod.extractor_version(PoseConfig(chunks=3)) != base
+    assert pose_mod.extractor_version(PoseConfig(chunk_min_s=20)) != base
+    # how many processes run the chunks does not change the pose
+    assert pose_mod.extractor_version(PoseConfig(chunk_processes=1)) == base
     assert pose_mod.extractor_version(PoseConfig(decode_thread=False)) == base
     on = SubjectConfig()
     assert pose_mod.extractor_version(PoseConfig(), on) == pose_mod.extractor_version(
