@@ -240,8 +240,9 @@ def bench_accuracy(inputs: dict[str, Path]) -> None:
     print("(max_side = PoseConfig.max_inference_side_px; 1080p30 is a native render, the "
           "others resampled)")
     variants = {
-        "1280 any ratio (before)": {"downscale_whole_factor": False},
-        "1280 whole factor (default: 960)": {},
+        "1280 any ratio, one chunk (before)": {"downscale_whole_factor": False, "chunks": 1},
+        "whole factor (960), one chunk": {"chunks": 1},
+        "whole factor, 2 chunks (default)": {},
         "max_side 640": {"max_inference_side_px": 640},
         "default + max_pose_fps 30": {"max_pose_fps": 30.0},
     }
