@@ -400,8 +400,9 @@ def main() -> None:
             inputs = {n: folder / f"{n}.mp4" for n in names}
         else:
             inputs = make_inputs(folder, args.duration_s)
-        print(f"inputs: {args.duration_s:g} s phantom clips ready in {time.perf_counter() - t0:.0f}"
-              f" s; {os.cpu_count()} cores (shared: noisy figures); medians of {args.repeat}")
+        clip_s = probe_video(inputs["1080p30"]).duration_s
+        print(f"inputs: {clip_s:.0f} s phantom clips ready in {time.perf_counter() - t0:.0f} s; "
+              f"{os.cpu_count()} cores (shared: noisy figures); medians of {args.repeat}")
         sel = {k: v for k, v in inputs.items() if not args.inputs or k in args.inputs}
         model = load_model()
         if "stages" in only:

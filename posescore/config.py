@@ -94,6 +94,14 @@ class PoseConfig(_Section):
     chunk_overlap_s: float = Field(
         1.0, gt=0, description="Warm-up frames tracked and dropped before each chunk, s."
     )
+    chunk_lead_frames: int = Field(
+        120,
+        ge=0,
+        description="Inferred frames the first chunk holds beyond an even share: it starts at "
+        "once, while the other chunks' processes start, load MediaPipe and decode up to their "
+        "warm-up (about 2.5 s, some 120 frames of inference, on the 2-core machine of "
+        "bench/bench_speed.py). Part of the split, so of the pose.",
+    )
     chunk_processes: int = Field(
         1,
         ge=1,

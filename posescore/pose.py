@@ -124,7 +124,10 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     if cfg.downscale_whole_factor:
         extra += "|wholedown"
     if cfg.chunks > 1:
-        extra += f"|chunks={cfg.chunks}@{cfg.chunk_overlap_s:g}s>={cfg.chunk_min_s:g}s"
+        extra += (
+            f"|chunks={cfg.chunks}@{cfg.chunk_overlap_s:g}s>={cfg.chunk_min_s:g}s"
+            f"+{cfg.chunk_lead_frames}f"
+        )
     if subject_cfg.enabled:
         # single_pass changes the work, not the result: kept out of the key
         dumped = subject_cfg.model_dump_json(exclude={"single_pass"})
@@ -424,13 +427,18 @@ def _inference_frames(
 def _chunk_bounds(meta: VideoMeta, cfg: PoseConfig, stride: int) -> list[tuple]:
     """(warm_start, start, stop) frame indices per chunk (``PoseConfig.chunks``).
 
-    A chunk is at least ``chunk_min_s`` long, so short videos are one chunk.
+    A chunk is at least ``chunk_min_s`` long, so short videos are one chunk. The first chunk
+    is ``chunk_lead_frames`` inferred frames longer than the others (it starts at once).
     """
     n, overlap = meta.frame_count, math.ceil(cfg.chunk_overlap_s * meta.fps)
     chunks = min(cfg.chunks, max(1, int(n // max(cfg.chunk_min_s * meta.fps, 1))))
     if chunks <= 1:
         return [(0, 0, None)]
-    edges = [round(i * n / chunks) // stride * stride for i in range(chunks + 1)]
+    lead = min(cfg.chunk_lead_frames * stride, n // chunks)
+    first = (n + (chunks - 1) * lead) / chunks
+    edges = [0] + [
+        round(first + i * (n - first) / (chunks - 1)) // stride * stride for i in range(chunks)
+    ]
     bounds = []
     for i in range(chunks):
         start = edges[i]

@@ -97,9 +97,12 @@ def test_counted_meta_checks_like_probe(tmp_path):
 
 def test_chunk_bounds_cover_every_frame_once(tmp_path):
     meta = probe_video(_video(tmp_path / "v.mp4", n=300))
-    cfg = PoseConfig(chunks=2, chunk_min_s=4.0, chunk_overlap_s=1.0)
+    cfg = PoseConfig(chunks=2, chunk_min_s=4.0, chunk_overlap_s=1.0, chunk_lead_frames=0)
     bounds = _chunk_bounds(meta, cfg, 1)
     assert bounds == [(0, 0, 150), (120, 150, None)]
+    lead = cfg.model_copy(update={"chunk_lead_frames": 30})  # the first chunk starts at once
+    assert _chunk_bounds(meta, lead, 1) == [(0, 0, 165), (135, 165, None)]
+    assert _chunk_bounds(meta, lead, 2) == [(0, 0, 180), (150, 180, None)]  # 30 inferred frames
     assert _chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]  # 10 s < 2 x chunk_min_s
     assert len(_chunk_bounds(meta, cfg.model_copy(update={"chunks": 3}), 1)) == 2  # >= 4 s each
     short = probe_video(_video(tmp_path / "s.mp4", n=60))
