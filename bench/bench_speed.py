@@ -267,7 +267,7 @@ def bench_batch(folder: Path, src: Path, repeat: int) -> None:
         if not target.exists():
             os.link(src, target)
     base = Settings()
-    res = {}
+    res, cpus = {}, {}
     for label, workers, processes in (
         ("1 worker, one process per video", 1, 1),
         ("2 workers", 2, 1),
@@ -275,17 +275,22 @@ def bench_batch(folder: Path, src: Path, repeat: int) -> None:
     ):
         pose = base.pose.model_copy(update={"use_cache": False, "chunk_processes": processes})
         s = base.model_copy(update={"pose": pose})
-        times = []
+        times, cpu = [], []
         for r in range(repeat):
+            before = os.times()
             summary = run_batch(videos, folder / f"batch_out_{workers}_{processes}_{r}", s,
                                 workers=workers, progress=False)
+            after = os.times()  # workers are reaped by now: their CPU is in children_*
             assert summary.scored == 8, summary.text()
             times.append(summary.seconds)
+            cpu.append(sum(after[:4]) - sum(before[:4]))
         res[label] = statistics.median(times)
+        cpus[label] = statistics.median(cpu)
     duration = probe_video(src).duration_s
     print(f"\n== batch: 8 x {src.name} ({duration:.0f} s; pose cache off), median of {repeat} ==")
     for label, t in res.items():
-        print(f"  {label:<34} {t:7.1f} s  {8 / t:6.3f} videos/s")
+        print(f"  {label:<34} {t:7.1f} s  {8 / t:6.3f} videos/s  CPU {cpus[label]:6.1f} s "
+              f"= {cpus[label] / t:.2f} cores busy")
     one, two = res["1 worker, one process per video"], res["2 workers"]
     print(f"  scaling 2 vs 1 workers: {one / two:.2f}x")
 

@@ -801,10 +801,10 @@ def _track(
         if subject is not None:
             record = {**subject.summary(), "tracker": "MediaPipe"}
         if subject is not None and subject.needs_crop:
-            if own_backend and landmarks is not None:
-                # the full-frame pass left tracking state: start the crop pass afresh
-                backend.close()
-                backend = MediaPipePoseBackend(cfg)
+            if landmarks is not None:
+                # the full-frame pass left tracking state: start the crop pass afresh (a
+                # given backend too, so that the service tracks as the command line does)
+                backend.reset()
             with VideoReader(meta, settings.video) as reader:
                 frames = _maybe_prefetch(reader.frames(stride=stride), cfg)
                 try:
