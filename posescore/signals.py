@@ -177,11 +177,28 @@ def despike_runs(
         run = flat[start:stop, cols]
         median = median_filter(run, size=size, mode="nearest")
         deviation = np.abs(run - median)
-        mad = median_filter(deviation, size=size, mode="nearest")
-        spikes = (deviation > n_sigmas * 1.4826 * mad) & (deviation > min_deviation)
-        run[spikes] = median[spikes]
+        t, c = np.nonzero(deviation > min_deviation)  # only these can be glitches
+        mad = _running_median_at(deviation, t, c, window_frames)
+        glitch = deviation[t, c] > n_sigmas * 1.4826 * mad
+        run[t[glitch], c[glitch]] = median[t[glitch], c[glitch]]
         flat[start:stop, cols] = run
     return out
+
+
+def _running_median_at(
+    values: np.ndarray, rows: np.ndarray, cols: np.ndarray, window_frames: int
+) -> np.ndarray:
+    """``median_filter(values, (window_frames, 1), mode="nearest")[rows, cols]``, cheaply.
+
+    Computes the running median only at the asked entries (the few glitch candidates of a
+    Hampel filter), falling back to the whole filter when they are many.
+    """
+    if rows.size * window_frames > values.size:
+        return median_filter(values, size=(window_frames, 1), mode="nearest")[rows, cols]
+    half = window_frames // 2
+    padded = np.pad(values, ((half, half), (0, 0)), mode="edge")  # scipy's "nearest"
+    windows = padded[rows[:, None] + np.arange(window_frames), cols[:, None]]
+    return np.median(windows, axis=1)
 
 
 def finite_runs(finite: np.ndarray) -> list[tuple[int, int]]:

@@ -226,6 +226,24 @@ def test_despike_columns_with_different_gaps_match_one_at_a_time():
     assert not np.array_equal(together, x, equal_nan=True)  # spikes were replaced
 
 
+@pytest.mark.parametrize("spikes", [5, 2000])  # few candidates, and so many that it falls back
+def test_despike_matches_the_two_filter_hampel_definition(spikes):
+    from scipy.ndimage import median_filter
+
+    from posescore.signals import despike_runs
+
+    rng = np.random.default_rng(spikes)
+    x = np.cumsum(rng.normal(0, 2, (300, 8)), axis=0)
+    x[rng.integers(0, 300, spikes), rng.integers(0, 8, spikes)] += rng.normal(0, 60, spikes)
+    median = median_filter(x, size=(9, 1), mode="nearest")
+    deviation = np.abs(x - median)
+    mad = median_filter(deviation, size=(9, 1), mode="nearest")
+    spike = (deviation > 3.0 * 1.4826 * mad) & (deviation > 10.0)
+    expected = np.where(spike, median, x)
+    np.testing.assert_array_equal(despike_runs(x, window_frames=9, min_deviation=10.0), expected)
+    assert spike.any()
+
+
 def test_dominant_period_frames():
     from posescore.gait import dominant_period_frames
 
