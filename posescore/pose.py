@@ -635,8 +635,8 @@ def _track_chunks(
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-    for part in parts[1:]:
-        if samples is not None:
+    if samples is not None:
+        for part in parts[1:]:
             samples.extend(part[4])
     return (
         np.concatenate([part[0] for part in parts]),

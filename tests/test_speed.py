@@ -1,6 +1,7 @@
 """Speed features without MediaPipe: one decoding pass, prefetch, strides, chunks, meta index."""
 
 import os
+import subprocess
 import threading
 
 import cv2
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 import posescore.pose as pose_mod
 from posescore.config import PoseConfig, Settings, SubjectConfig
 from posescore.errors import VideoError
+from posescore.phantom.writer import ffmpeg_path
 from posescore.pose import _chunk_bounds, effective_stride, extract_pose_meta
 from posescore.video import counted_meta, prefetch, probe_video
 
@@ -176,3 +178,20 @@ def test_backend_error_stops_the_decoding_thread(tmp_path):
     with pytest.raises(RuntimeError, match="backend failed"):
         extract_pose_meta(path, _settings(tmp_path), backend=Broken())
     assert not [t for t in threading.enumerate() if t.name == "posescore-decode"]
+
+
+@pytest.mark.skipif(ffmpeg_path() is None, reason="ffmpeg not installed")
+def test_chunks_of_a_truncated_video_keep_every_decodable_frame_once(tmp_path):
+    """The header promises more frames than decode: chunks split by it still add up."""
+    src = _video(tmp_path / "v.mp4", n=150, size=(160, 96))
+    whole = tmp_path / "faststart.mp4"  # index first, so a cut file still declares 150
+    subprocess.run([ffmpeg_path(), "-loglevel", "error", "-y", "-i", str(src), "-c", "copy",
+                    "-movflags", "+faststart", str(whole)], check=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    settings = _settings(tmp_path, chunks=2, chunk_min_s=1.0, chunk_lead_frames=0)
+    pose, _, meta = extract_pose_meta(cut, settings, backend=FakeBackend())
+    assert 0 < meta.frame_count < 150
+    assert any("truncated" in w for w in meta.warnings)
+    assert pose.n_frames == meta.frame_count
+    assert np.all(np.diff(pose.timestamps_s) > 0)
