@@ -253,3 +253,31 @@ def test_contact_events_ignore_brief_flickers():
     clearance[(t > 1.5) & (t < 1.52)] = 0.0  # 20 ms touch in swing: not an event
     on, off = contact_events(t, clearance)
     assert on == pytest.approx([0.305], abs=0.006) and off == pytest.approx([0.9], abs=0.006)
+
+
+def test_swing_foot_lands_instead_of_hovering():
+    """The landing foot is still coming down just before initial contact.
+
+    Without ``lower_for_landing`` a third of the feet hovered about 1 cm up for several frames
+    and "landed" only when the trailing foot rose (no visible landing to detect).
+    """
+    from posescore.phantom.synth import OVERSAMPLE, contact_events
+
+    descending = []
+    for walk in ("in_place", "across"):
+        for severity in (0.0, 3.0):
+            for seed in (1, 2):
+                params = PhantomParams(view="sagittal_left", seed=seed, duration_s=5, width=640,
+                                       height=480, walk=walk, affected_side="left",
+                                       severity=severity)
+                sim, _ = simulate_clip(params, params.resolved_look())
+                dt = sim.t_s[1] - sim.t_s[0]
+                for side in SIDES:
+                    clearance = sim.clearance_m[side]
+                    for t in contact_events(sim.t_s, clearance)[0]:
+                        i = int(round(t / dt))
+                        if i >= 3 * OVERSAMPLE:  # 3 and 1 video frames before contact
+                            descending.append(clearance[i - 3 * OVERSAMPLE]
+                                              > clearance[i - OVERSAMPLE] + 1e-3)
+    assert len(descending) >= 50
+    assert np.mean(descending) >= 0.8

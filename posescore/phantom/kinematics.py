@@ -77,6 +77,11 @@ STANCE_KNEE_PER_EQUINUS = 1.0
 SWING_CLEARANCE_M = 0.015
 """Target lowest-sole clearance of the swing foot at mid-swing, m."""
 _CLEARANCE_END_PHASE = 0.95
+LANDING_START_PHASE = 0.85
+"""From this phase to initial contact the swing foot descends onto the floor (see
+``lower_for_landing``)."""
+_DOUBLE_SUPPORT_END_PHASE = TOE_OFF_PHASE - 0.5
+"""The other foot's toe-off: both feet are on the floor from initial contact to here."""
 
 
 STRIDE_TIME_CV = 0.02
@@ -577,5 +582,50 @@ def add_swing_clearance(
             a = angles[side]
             new[side] = replace(a, hip_flexion_deg=a.hip_flexion_deg + extra,
                                 knee_flexion_deg=a.knee_flexion_deg + extra)
+        angles = new
+    return angles
+
+
+def lower_for_landing(
+    phases: dict[Side, np.ndarray],
+    angles: dict[Side, LegAngles],
+    dims: BodyDims,
+    samples_per_stride: float,
+    iterations: int = 6,
+) -> dict[Side, LegAngles]:
+    """Take out hip flexion in terminal swing where the foot would hover above the floor.
+
+    From ``LANDING_START_PHASE`` to initial contact the swing foot's lowest sole point
+    should come down to the stance foot's along ``SWING_CLEARANCE_M * sin(pi * (u - toe
+    off) / (1 - toe off))``, which reaches 0 at contact with a downward speed of about
+    0.1 m/s. Without this the normative angles leave the heel about 1 cm up for several
+    frames, and contact happens when the trailing foot rises, with no visible landing. The
+    excess height becomes less hip flexion (numerical sensitivity, as in
+    ``add_swing_clearance``), ramped in over 0.1 of a stride before and out over 0.2 after
+    contact so that the angle stays smooth, and the correction is iterated.
+    """
+    sigma = max(1.0, 0.04 * samples_per_stride)
+    for _ in range(iterations):
+        low = _lowest_sole_m(build_skeleton(phases, angles, dims), dims)
+        bumped = {side: replace(a, hip_flexion_deg=a.hip_flexion_deg + 1.0)
+                  for side, a in angles.items()}
+        low_bumped = _lowest_sole_m(build_skeleton(phases, bumped, dims), dims)
+        new = {}
+        for side in SIDES:
+            other = "right" if side == "left" else "left"
+            u = np.mod(phases[side], 1.0)
+            late = u >= LANDING_START_PHASE
+            double_support = u < _DOUBLE_SUPPORT_END_PHASE
+            target = np.where(late, SWING_CLEARANCE_M * np.sin(
+                np.pi * (u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE)), 0.0)
+            excess = np.where(late | double_support,
+                              np.clip(low[side] - low[other] - target, 0.0, None), 0.0)
+            gain = np.clip(low_bumped[side] - low[side], 2e-3, None)  # m per deg of hip
+            lower = np.clip(gaussian_filter1d(excess / gain, sigma), 0.0, 8.0)
+            ramp_in = _smoothstep((u - LANDING_START_PHASE + 0.1) / 0.1)
+            ramp_out = 1.0 - _smoothstep((u - _DOUBLE_SUPPORT_END_PHASE) / 0.2)
+            taper = np.where(u >= 0.5, ramp_in, ramp_out)
+            a = angles[side]
+            new[side] = replace(a, hip_flexion_deg=a.hip_flexion_deg - lower * taper)
         angles = new
     return angles

@@ -19,6 +19,7 @@ from posescore.phantom.kinematics import (
     LegAngles,
     Skeleton,
     add_swing_clearance,
+    lower_for_landing,
     build_skeleton,
     floor_offsets_m,
     leg_angles,
@@ -115,6 +116,7 @@ def simulate(
     }
     samples_per_stride = params.fps * OVERSAMPLE * 120.0 / plan.cadence_steps_per_min
     angles = add_swing_clearance(phases, angles, dims, samples_per_stride)
+    angles = lower_for_landing(phases, angles, dims, samples_per_stride)
     relative = build_skeleton(phases, angles, dims)
     pelvis_height, clearance = floor_offsets_m(relative, dims)
     progression = (no_slip_progression_m(relative, dims) if params.walk == "across"
