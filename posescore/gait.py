@@ -8,7 +8,9 @@ Two detectors, chosen by the camera view:
   frame and walking in place (treadmill) alike. Walking backward (the stance foot moves
   forward relative to the pelvis) is detected and the method time-reversed: heel strike
   (initial contact, by the toe) is a minimum of the toe's forward position, toe off a
-  maximum of the heel's.
+  maximum of the heel's. Walking backward the toe's extreme comes several frames before it
+  lands, so each initial contact is moved to the toe's landing nearby (the vertical
+  criterion below): see ``snap_to_landings``.
 - frontal and posterior views: the vertical heel (and toe) trajectory in the image (not
   relative to the pelvis, which bobs during the stride). Heel strike is the
   first frame after the swing apex at which the heel's downward velocity has fallen below
@@ -51,6 +53,10 @@ VELOCITY_FRACTION = 0.1
 
 PERIOD_DISTANCE_FRACTION = 0.6
 """Events of one foot are at least this fraction of the dominant stride period apart."""
+
+LANDING_SNAP_FRACTION = 0.3
+"""Side views: a foot landing within this fraction of the stride period of a Zeni heel strike
+replaces it (see ``snap_to_landings``)."""
 
 _VERTICAL_VIEWS = ("frontal", "posterior")
 
@@ -232,6 +238,11 @@ def detect_gait_events(
             # heel leaves the floor at its most anterior one
             hs = _peaks(-toe_fwd, distance, prominence_leglen)
             to = _peaks(heel_fwd, distance, prominence_leglen)
+            # the toe's posterior extreme comes 5-7 frames before it lands: snap to the landing
+            landings = _vertical_heel_strikes(-toe[:, 1] / leg, distance, prominence_leglen)
+            stride_frames = period or distance / PERIOD_DISTANCE_FRACTION
+            max_shift = int(round(LANDING_SNAP_FRACTION * stride_frames))
+            hs = snap_to_landings(hs, landings, max_shift, traj.n_frames)
             method = "zeni_backward"
         else:
             hs = _peaks(heel_fwd, distance, prominence_leglen)
@@ -247,6 +258,49 @@ def detect_gait_events(
         min_stride_s=2 * cfg.min_step_time_s,
         max_stride_s=2 * cfg.max_step_time_s,
     )
+
+
+def snap_to_landings(
+    zeni_idx: np.ndarray, landing_idx: np.ndarray, max_shift: int, n_frames: int
+) -> np.ndarray:
+    """Move each Zeni heel strike to the foot's landing nearest to it (within ``max_shift``).
+
+    Zeni's extreme of the foot's forward position relative to the pelvis falls in terminal
+    swing while the foot still descends; how long before contact depends on step length and
+    speed (phantom, exact joints: 1-2 frames in place at full steps, 3-4 walking across with
+    shorter steps, 5-7 for the toe walking backward). The landing (the contact point's
+    downward image velocity falling below 10 % of its swing peak, ``_vertical_heel_strikes``)
+    marks contact itself. Zeni keeps the count and spacing of the events, robust to vertical
+    noise; a heel strike with no landing nearby (clip edge, occluded foot) is moved by the
+    median shift of the others, so that all strides are measured between like events.
+
+    Parameters
+    ----------
+    zeni_idx, landing_idx : ndarray of int
+        Event frames of the two methods, increasing.
+    max_shift : int
+        Largest move to a landing, frames.
+    n_frames : int
+        Frames in the video: an event moved out of it is dropped.
+
+    Returns
+    -------
+    ndarray of int
+        Heel strike frames, increasing, without duplicates; Zeni's unchanged when no event
+        has a landing nearby.
+    """
+    zeni_idx = np.asarray(zeni_idx, dtype=int)
+    landing_idx = np.asarray(landing_idx, dtype=int)
+    if not zeni_idx.size or not landing_idx.size:
+        return zeni_idx
+    nearest = landing_idx[np.argmin(np.abs(landing_idx[None, :] - zeni_idx[:, None]), axis=1)]
+    shift = nearest - zeni_idx
+    snapped = np.abs(shift) <= max_shift
+    if not snapped.any():
+        return zeni_idx
+    typical = int(round(float(np.median(shift[snapped]))))
+    moved = np.unique(np.where(snapped, nearest, zeni_idx + typical))
+    return moved[(moved >= 0) & (moved < n_frames)]
 
 
 def walks_backward(heel_fwd: np.ndarray, heel_y_px: np.ndarray, floor_share: float = 0.3) -> bool:

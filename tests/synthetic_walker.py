@@ -29,6 +29,9 @@ class Truth:
     stride_s: float
     hs_times_s: dict = field(default_factory=dict)
     to_times_s: dict = field(default_factory=dict)
+    toe_liftoff_times_s: dict = field(default_factory=dict)
+    """The toe's lift-off: last time before its swing apex that its upward speed is below 10 %
+    of that swing's peak (the initial contact of the time-reversed, backward walk)."""
     # sagittal-plane angles at the true heel strikes, deg, per side
     knee_flexion_hs_deg: dict = field(default_factory=dict)
     foot_floor_hs_deg: dict = field(default_factory=dict)
@@ -41,6 +44,24 @@ class Truth:
 
 def _wrap(p: np.ndarray) -> np.ndarray:
     return (p + 0.5) % 1.0 - 0.5
+
+
+def _landings(height_up: np.ndarray, distance: int) -> np.ndarray:
+    """Indices where a foot point comes to rest after each swing apex of ``height_up`` (n,).
+
+    The first sample after the apex at which the downward speed has fallen below 10 % of the
+    largest downward speed of that descent.
+    """
+    apexes, _ = find_peaks(height_up, distance=distance, prominence=0.05 * LEG_PX)
+    speed = -np.gradient(height_up)
+    out = []
+    for i, apex in enumerate(apexes):
+        stop = apexes[i + 1] if i + 1 < len(apexes) else len(height_up)
+        k_peak = apex + int(np.argmax(speed[apex:stop]))
+        below = np.flatnonzero(speed[k_peak:stop] < 0.1 * speed[k_peak])
+        if below.size:
+            out.append(k_peak + int(below[0]))
+    return np.asarray(out, dtype=int)
 
 
 def _leg_angles(phase: np.ndarray, pf_deg: float, pf_amp_deg: float):
@@ -103,7 +124,8 @@ def sagittal_walker(
         for joint in ("hip", "knee", "ankle", "heel", "toe"):
             lm[:, lm_idx[joint], 2] = z
         # dense ground truth
-        td = np.arange(0, duration_s, 1 / (fps * 50))
+        # one stride beyond each end, so that events near the ends are defined too
+        td = np.arange(-stride_s, duration_s + stride_s, 1 / (fps * 50))
         ph = (td - t0_s) / stride_s - phase_offset[side]
         knee_d, ankle_d, heel_d, toe_d = _leg_points(ph, pf_deg[side], pf_amp_deg)
         dist = int(0.6 * stride_s * fps * 50)
@@ -111,6 +133,8 @@ def sagittal_walker(
         to, _ = find_peaks(-toe_d[:, 0], distance=dist)
         truth.hs_times_s[side] = td[hs]
         truth.to_times_s[side] = td[to]
+        lift = toe_d.shape[0] - 1 - _landings(toe_d[::-1, 1], dist)[::-1]
+        truth.toe_liftoff_times_s[side] = td[lift]
         th, kn, an = _leg_angles(ph, pf_deg[side], pf_amp_deg)
         if hs.size:
             truth.knee_flexion_hs_deg[side] = float(np.mean(kn[hs]))

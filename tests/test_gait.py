@@ -6,7 +6,7 @@ from synthetic_walker import frontal_walker, sagittal_walker
 
 from posescore import constants as c
 from posescore.config import GaitConfig, SignalConfig
-from posescore.gait import GaitEvents, detect_gait_events, gait_summary
+from posescore.gait import GaitEvents, detect_gait_events, gait_summary, snap_to_landings
 from posescore.signals import clean_pose
 from posescore.types import PoseSequence
 
@@ -176,3 +176,19 @@ def test_all_nan_and_standing_still():
     _, ev = _events(still)
     assert all(ev[s].heel_strike_idx.size == 0 for s in c.SIDES)
     assert gait_summary(ev, FPS)["stride_time_s"] is None
+
+
+def test_snap_to_landings():
+    zeni = np.array([10, 43, 76, 109])
+    landings = np.array([7, 40, 74])  # the last stride's landing is missing
+    # snapped to the nearest landing; the one without a landing moves by the median shift (-3)
+    assert snap_to_landings(zeni, landings, 5, 200).tolist() == [7, 40, 74, 106]
+    # too far: nothing snapped, Zeni unchanged
+    assert snap_to_landings(zeni, landings, 1, 200).tolist() == zeni.tolist()
+    assert snap_to_landings(zeni, np.empty(0, dtype=int), 5, 200).tolist() == zeni.tolist()
+    assert snap_to_landings(np.empty(0, dtype=int), landings, 5, 200).size == 0
+    # two Zeni events nearest the same landing give one heel strike
+    assert snap_to_landings(np.array([10, 12]), np.array([9]), 5, 200).tolist() == [9]
+    # an event moved past either end of the video is dropped
+    assert snap_to_landings(np.array([1, 40, 76]), np.array([37, 73]), 5, 200).tolist() == [37, 73]
+    assert snap_to_landings(np.array([40, 76]), np.array([43]), 5, 78).tolist() == [43]

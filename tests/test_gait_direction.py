@@ -35,8 +35,8 @@ def test_walks_backward_on_time_reversed_walker():
     traj = clean_pose(back, SignalConfig())
     events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
     for side in c.SIDES:
-        # backward initial contacts are the mirrored forward toe offs
-        mirrored_to = t_last - np.asarray(truth.to_times_s[side])
+        # backward initial contacts are the mirrored forward toe lift-offs
+        mirrored_to = t_last - np.asarray(truth.toe_liftoff_times_s[side])
         err = _nearest_errors(events[side].heel_strike_idx, mirrored_to, pose.fps)
         assert np.all(np.abs(err) <= 1.5), side
     # "at heel strike" postures are read at the heel's last contact walking backward
