@@ -373,6 +373,43 @@ _PER_SIDE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "hip in swing minus its median in stance, mean over strides.",
         FRONTAL_PLANE_VIEWS,
     ),
+    (
+        "foot_floor_angle_median_deg",
+        "deg",
+        "Median foot (heel->toe) angle to the horizontal over each whole stride, mean over "
+        "strides (+ = toe up; equinus lowers it). Unlike the heel-strike value it does not "
+        "hinge on one frame's event timing, and it stays readable for the far leg.",
+        SAGITTAL_PLANE_VIEWS,
+    ),
+    (
+        "ankle_plantarflexion_median_deg",
+        "deg",
+        "Median ankle plantarflexion over each whole stride, mean over strides (a sustained "
+        "posture raises it in stance and swing alike).",
+        SAGITTAL_PLANE_VIEWS,
+    ),
+    (
+        "knee_flexion_median_deg",
+        "deg",
+        "Median knee flexion over each whole stride, mean over strides (a stiff or flexed "
+        "knee shifts it; needs no event timing).",
+        SAGITTAL_PLANE_VIEWS,
+    ),
+    (
+        "toe_height_median_leglen",
+        "leglen",
+        "Median toe height relative to the heel over each whole stride, mean over strides "
+        "(a plantarflexed foot lowers it in stance and swing alike).",
+        SAGITTAL_PLANE_VIEWS,
+    ),
+    (
+        "foot_inversion_p90_deg",
+        "deg",
+        "90th percentile of foot inversion over each whole stride (frontal/posterior view), "
+        "mean over strides: the peak inversion, which a stance mean dilutes when the posture "
+        "comes and goes within the stride.",
+        FRONTAL_PLANE_VIEWS,
+    ),
 )
 
 _ASYMMETRY: tuple[str, ...] = (
@@ -396,6 +433,7 @@ _REFERENCES: dict[str, str] = {
     "step_length_proxy_leglen": "Zeni 2008 (heel position relative to the pelvis)",
     "plantarflexion_posture_fraction": "BFMDRS leg item (Burke 1985): intermittent vs sustained",
     "foot_inversion_deg": "rearfoot-angle analogue in the image plane (this project)",
+    "foot_inversion_p90_deg": "rearfoot-angle analogue in the image plane (this project)",
     "toe_extension_swing_deg": "proxy defined in this project (no great-toe landmark)",
     "hip_circumduction_leglen": "frontal-plane swing path (this project)",
 }
@@ -467,6 +505,11 @@ def _window_stat(
         return float("nan")
     w = series[a:b]
     return float(stat(w)) if np.isfinite(w).all() else float("nan")
+
+
+def _p90(values: np.ndarray) -> float:
+    """90th percentile."""
+    return float(np.percentile(values, 90))
 
 
 def _empty_strides() -> dict[str, np.ndarray]:
@@ -541,6 +584,11 @@ def _side_stride_measures(
                 "hip_circumduction_leglen": (
                     _window_stat(lateral, to, b, np.max) - _window_stat(lateral, a, to, np.median)
                 ),
+                "foot_floor_angle_median_deg": _window_stat(ffa, a, b + 1, np.median),
+                "ankle_plantarflexion_median_deg": _window_stat(pf, a, b + 1, np.median),
+                "foot_inversion_p90_deg": _window_stat(inversion, a, b + 1, _p90),
+                "knee_flexion_median_deg": _window_stat(knee, a, b + 1, np.median),
+                "toe_height_median_leglen": _window_stat(toe_h, a, b + 1, np.median),
             }
         )
     out: dict[str, np.ndarray] = {}

@@ -3,6 +3,12 @@
 Each leg becomes one row: its own measures, the other leg's measures and whether it is the
 leg nearer the camera. One estimator therefore serves both legs and learns "this leg is
 worse than the other" without left/right twins. Pose extraction stays outside the model.
+
+The point severity averages a regressor and an ordinal model (cumulative binary models of
+"severity at least 0.5, 1.5, 2.5, 3.5", the class boundaries). Regression alone pulls healthy
+legs (the most common class, at the floor of the scale) up towards the mean, about 0.5-0.8;
+the ordinal model's expected class goes to 0 when every "at least" probability is low, and
+its cumulative probabilities give the class probabilities.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sklearn.ensemble import (
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -115,6 +121,22 @@ def conformal_halfwidth(residuals: np.ndarray, coverage: float) -> float:
 FAMILIES = ("random_forest", "gradient_boosting", "ridge")
 """Model families ``LegSeverityModel`` can use; training compares them by grouped CV."""
 
+ORDINAL_THRESHOLDS = (0.5, 1.5, 2.5, 3.5)
+"""Class boundaries of the ordinal model: one binary model per "severity >= t" (class k
+holds severities in [k - 0.5, k + 0.5), as ``evaluation`` rounds them)."""
+
+
+def cumulative_to_proba(above: np.ndarray) -> np.ndarray:
+    """Class probabilities (n, 5) from P(severity >= t) for each ordinal threshold (n, 4).
+
+    The cumulative probabilities are made non-increasing over thresholds first (separately
+    fitted binary models can cross), so every class probability is >= 0 and they sum to 1.
+    """
+    above = np.minimum.accumulate(np.clip(above, 0.0, 1.0), axis=1)
+    ones = np.ones((above.shape[0], 1))
+    zeros = np.zeros((above.shape[0], 1))
+    return np.hstack([ones, above]) - np.hstack([above, zeros])
+
 
 class LegSeverityModel(RegressorMixin, BaseEstimator):
     """Severity 0-4 per leg with class probabilities and a split-conformal interval.
@@ -123,11 +145,18 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     ----------
     family : {"random_forest", "gradient_boosting", "ridge"}
         Regressor and classifier family (random forests; histogram gradient boosting;
-        ridge regression with multinomial logistic regression for the classes).
+        ridge regression with logistic regression for the ordinal models).
     n_estimators : int
         Trees per forest or boosting iterations.
     min_samples_leaf : int
         Smallest leaf of each tree.
+    ordinal_weight : float
+        Weight in [0, 1] of the ordinal model's expected severity in the point prediction,
+        the rest is the regressor's. The ordinal model is the cumulative-binary reduction
+        of Frank & Hall (2001, *ECML*, LNCS 2167:145): one binary model per threshold in
+        ``ORDINAL_THRESHOLDS``; its expected class is the sum of their probabilities.
+        Models saved by posescore <= 0.1 have no ordinal part and read as 0 (regression
+        only, multinomial classifier for the probabilities).
     interval_coverage : float
         Target coverage of ``predict_interval`` (e.g. 0.9); the half-width is the
         corresponding quantile of out-of-fold absolute residuals (split-conformal,
@@ -137,6 +166,12 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         has at least ``MIN_CLASS_RESIDUALS`` rows, so the hidden far leg gets the wider
         interval it needs.
     random_state : int
+
+    Notes
+    -----
+    ``fit``'s ``groups`` decide the folds of the out-of-fold residuals behind the interval:
+    give look groups (camera set-up, site; the phantom's look family) when they are known,
+    so that the interval keeps its coverage on videos that look unlike the training ones.
     """
 
     def __init__(
@@ -144,14 +179,21 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         family: str = "random_forest",
         n_estimators: int = 300,
         min_samples_leaf: int = 2,
+        ordinal_weight: float = 0.5,
         interval_coverage: float = 0.9,
         random_state: int = 0,
     ) -> None:
         self.family = family
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
+        self.ordinal_weight = ordinal_weight
         self.interval_coverage = interval_coverage
         self.random_state = random_state
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore a saved model; files from posescore <= 0.1 predate ``ordinal_weight``."""
+        state = {"ordinal_weight": 0.0, **state}
+        super().__setstate__(state)
 
     def _pipeline(self, kind: str) -> Pipeline:
         """Imputer (+ scaler) and the family's ``"regressor"`` or ``"classifier"``."""
@@ -184,13 +226,48 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
             return make_pipeline(imputer, StandardScaler(), linear)
         raise ValueError(f"unknown model family {self.family!r}; choose one of {FAMILIES}")
 
+    def _fit_parts(self, X: np.ndarray, y: np.ndarray) -> tuple[Pipeline, list]:
+        """Regressor and ordinal models fitted on (X, y).
+
+        The ordinal list holds, per threshold, a fitted binary classifier or, when the
+        training severities all lie on one side of it, that side's probability (0.0 or 1.0).
+        """
+        regressor = self._pipeline("regressor").fit(X, y)
+        ordinal: list = []
+        for threshold in ORDINAL_THRESHOLDS:
+            above = (y >= threshold).astype(int)
+            if above.min() == above.max():
+                ordinal.append(float(above[0]))
+            else:
+                ordinal.append(self._pipeline("classifier").fit(X, above))
+        return regressor, ordinal
+
+    @staticmethod
+    def _above(ordinal: list, X: np.ndarray) -> np.ndarray:
+        """P(severity >= t) (n, 4) for each ordinal threshold, non-increasing over t."""
+        cols = [
+            np.full(len(X), part) if isinstance(part, float) else part.predict_proba(X)[:, 1]
+            for part in ordinal
+        ]
+        return np.minimum.accumulate(np.column_stack(cols), axis=1)
+
+    def _combine(self, regressor: Pipeline, ordinal: Optional[list], X: np.ndarray) -> np.ndarray:
+        """Point severity (n,) in [0, 4]: regressor and ordinal expectation, weighted."""
+        pred = np.clip(regressor.predict(X), 0.0, 4.0)
+        weight = getattr(self, "ordinal_weight", 0.0)
+        if ordinal is not None and weight > 0:
+            expected = self._above(ordinal, X).sum(axis=1)
+            pred = (1.0 - weight) * pred + weight * expected
+        return np.clip(pred, 0.0, 4.0)
+
     def fit(
         self, X: np.ndarray, y: np.ndarray, groups: Optional[np.ndarray] = None
     ) -> LegSeverityModel:
         """Fit on leg rows ``X`` (n, p) and severities ``y`` (n,) in [0, 4].
 
-        ``groups`` (n,) keeps rows of one video or subject in the same fold when the
-        conformal residuals are estimated; without it each row is its own group.
+        ``groups`` (n,) keeps rows of one video, subject or look group in the same fold when
+        the conformal residuals are estimated (at most 5 folds, so 5 or fewer look groups
+        give leave-one-group-out); without it each row is its own group.
         """
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -198,17 +275,18 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
             raise ValueError(f"X must be (n, p) and y (n,), got {X.shape} and {y.shape}")
         if np.any((y < 0) | (y > 4)) or np.isnan(y).any():
             raise ValueError("severities must be numbers in [0, 4]")
+        if not 0.0 <= self.ordinal_weight <= 1.0:
+            raise ValueError(f"ordinal_weight must be in [0, 1], got {self.ordinal_weight}")
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         self.n_features_in_ = X.shape[1]
-        self.regressor_ = self._pipeline("regressor").fit(X, y)
-        y_class = np.clip(np.rint(y), 0, N_CLASSES - 1).astype(int)
-        self.classifier_ = self._pipeline("classifier").fit(X, y_class)
+        self.regressor_, self.ordinal_ = self._fit_parts(X, y)
         n_splits = min(5, len(np.unique(groups)))
         if n_splits >= 2:
-            oof = cross_val_predict(
-                clone(self._pipeline("regressor")), X, y, groups=groups, cv=GroupKFold(n_splits)
-            )
-            residuals = np.abs(np.clip(oof, 0, 4) - y)
+            oof = np.empty(len(y))
+            for train, test in GroupKFold(n_splits).split(X, y, groups):
+                regressor, ordinal = clone(self)._fit_parts(X[train], y[train])
+                oof[test] = self._combine(regressor, ordinal, X[test])
+            residuals = np.abs(oof - y)
             self.interval_halfwidth_ = conformal_halfwidth(residuals, self.interval_coverage)
             leg_class = X[:, -1]
             self.interval_halfwidth_by_class_ = {
@@ -233,7 +311,9 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Continuous severity (n,) clipped to [0, 4]."""
-        return np.clip(self.regressor_.predict(np.asarray(X, dtype=float)), 0.0, 4.0)
+        # models saved by posescore 0.1 have no ordinal part
+        ordinal = getattr(self, "ordinal_", None)
+        return self._combine(self.regressor_, ordinal, np.asarray(X, dtype=float))
 
     def predict_interval(self, X: np.ndarray) -> np.ndarray:
         """(n, 2) lower and upper bound at ``interval_coverage``, within [0, 4]."""
@@ -242,8 +322,16 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         return np.column_stack([np.clip(pred - half, 0, 4), np.clip(pred + half, 0, 4)])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """(n, 5) probabilities of severity classes 0-4 (classes absent in training get 0)."""
-        proba = self.classifier_.predict_proba(np.asarray(X, dtype=float))
+        """(n, 5) probabilities of severity classes 0-4, from the ordinal model.
+
+        Class k holds severities in [k - 0.5, k + 0.5) (class 0 below 0.5). Models saved by
+        posescore 0.1 use their multinomial classifier (classes absent in training get 0).
+        """
+        X = np.asarray(X, dtype=float)
+        ordinal = getattr(self, "ordinal_", None)
+        if ordinal is not None:
+            return cumulative_to_proba(self._above(ordinal, X))
+        proba = self.classifier_.predict_proba(X)
         out = np.zeros((proba.shape[0], N_CLASSES))
         out[:, self.classifier_.classes_] = proba
         return out

@@ -2,8 +2,13 @@
 
 ``train_model`` takes rated videos (a clinic's CSV, or phantom videos whose truth is exact),
 featurises them (pose comes from the cache after the first run, so retraining takes
-seconds), compares model families with subject-grouped cross-validation, fits the best on
+seconds), compares model families with grouped cross-validation, fits the best on
 everything and writes the model with a card that states what it was trained on.
+
+Cross-validation leaves out whole look groups (a clinic's sites or camera set-ups, the
+phantom's look families) when the ratings name at least ``MIN_LOOK_GROUPS`` of them, so the
+metrics and the conformal interval describe videos that look unlike the training ones; it
+falls back to 5 folds grouped by subject. A subject's videos always stay in one fold.
 """
 
 from __future__ import annotations
@@ -46,6 +51,13 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("video", "subject_id", "left_severity", "right_severity")
 
+LOOK_COLUMNS = ("site", "family")
+"""Optional ratings columns naming a video's look group (first present wins): a clinic's
+site or camera set-up; ``family`` is the look family of a phantom data set's manifest."""
+
+MIN_LOOK_GROUPS = 3
+"""Fewest look groups for leave-one-look-group-out cross-validation."""
+
 
 class RatingsError(PosescoreError):
     """A ratings CSV is malformed; the message names the row."""
@@ -60,6 +72,8 @@ class RatedVideo:
     severity: dict[str, float]
     task: str = "walk_forward"
     raters: dict[str, dict[str, float]] = field(default_factory=dict)
+    look: str = ""
+    """Look group (site, camera set-up, phantom look family); empty when unknown."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +97,12 @@ def _severity(row: dict[str, str], column: str, line: int) -> float:
 
 
 def read_ratings(csv_path: str | Path) -> list[RatedVideo]:
-    """Read ``video, subject_id, left_severity, right_severity[, task, rater]``.
+    """Read ``video, subject_id, left_severity, right_severity[, task, rater, site]``.
 
     Video paths are relative to the CSV's folder. Several rows for one video (several
-    raters) are averaged; each rater's scores are kept for agreement statistics.
+    raters) are averaged; each rater's scores are kept for agreement statistics. The
+    optional ``site`` column (or a phantom manifest's ``family``, see ``LOOK_COLUMNS``)
+    names the video's look group for cross-validation.
 
     Raises
     ------
@@ -128,7 +144,9 @@ def read_ratings(csv_path: str | Path) -> list[RatedVideo]:
             raters[rater] = {side: _severity(row, f"{side}_severity", line) for side in SIDES}
         mean = {side: float(np.mean([r[side] for r in raters.values()])) for side in SIDES}
         task = (entries[0][0].get("task") or "").strip() or "walk_forward"
-        videos.append(RatedVideo(path, subjects.pop(), mean, task, raters))
+        look_column = next((c for c in LOOK_COLUMNS if c in columns), None)
+        look = (entries[0][0].get(look_column) or "").strip() if look_column else ""
+        videos.append(RatedVideo(path, subjects.pop(), mean, task, raters, look))
     return videos
 
 
@@ -142,7 +160,10 @@ def phantom_rated_videos(folder: str | Path) -> list[RatedVideo]:
         truth = json.loads(truth_path.read_text())
         severity = {side: float(truth["severity"][side]) for side in SIDES}
         seed = truth.get("params", {}).get("seed", video.stem)
-        out.append(RatedVideo(video, f"phantom-seed-{seed}", severity, raters={"truth": severity}))
+        family = truth.get("family")
+        look = "" if family is None else str(family)
+        out.append(RatedVideo(video, f"phantom-seed-{seed}", severity,
+                              raters={"truth": severity}, look=look))
     return out
 
 
@@ -205,10 +226,36 @@ def design_matrix(
     return X, y, groups
 
 
+def cv_groups(data: Sequence[LabelledFeatures]) -> tuple[np.ndarray, str]:
+    """Cross-validation group of each leg row (2n,) and how the groups were formed.
+
+    Look groups when at least ``MIN_LOOK_GROUPS`` are named, a subject filmed in several
+    going wholly to its most frequent look; otherwise subjects.
+
+    Returns
+    -------
+    groups : ndarray, shape (2n,)
+    grouping : {"look", "subject"}
+    """
+    looks: dict[str, list[str]] = defaultdict(list)
+    for d in data:
+        looks[d.video.subject_id].append(d.video.look)
+    if all(d.video.look for d in data):
+        home = {s: max(sorted(set(v)), key=v.count) for s, v in looks.items()}
+        if len(set(home.values())) >= MIN_LOOK_GROUPS:
+            return np.array([home[d.video.subject_id] for d in data for _ in SIDES]), "look"
+    return np.array([d.video.subject_id for d in data for _ in SIDES]), "subject"
+
+
 def out_of_fold(
     estimator: LegSeverityModel, X: np.ndarray, y: np.ndarray, groups: np.ndarray, n_splits: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Subject-grouped out-of-fold predictions (2n,) and intervals (2n, 2)."""
+    """Grouped out-of-fold predictions (2n,) and intervals (2n, 2).
+
+    At most ``n_splits`` folds, no group split between folds (5 or fewer look groups: leave
+    one group out). Each fold's model takes its conformal residuals from inner folds of the
+    same groups.
+    """
     pred = np.full(len(y), np.nan)
     interval = np.full((len(y), 2), np.nan)
     n_splits = min(n_splits, len(set(groups)))
@@ -243,6 +290,7 @@ def _data_summary(data: Sequence[LabelledFeatures], y: np.ndarray) -> dict[str, 
         "n_subjects": len({d.video.subject_id for d in data}),
         "views": {v: sum(d.view == v for d in data) for v in sorted({d.view for d in data})},
         "tasks": sorted({d.video.task for d in data}),
+        "look_groups": sorted({d.video.look for d in data if d.video.look}),
         "leg_severity_class_counts": np.bincount(classes, minlength=5).tolist(),
         "labels_sha256": digest.hexdigest(),
     }
@@ -257,7 +305,9 @@ def train_model(
     families: Sequence[str] = FAMILIES,
     extra_card: Optional[dict[str, Any]] = None,
 ) -> dict[str, Any]:
-    """Featurise, compare families by subject-grouped CV, fit the best, save model + card.
+    """Featurise, compare families by grouped CV (``cv_groups``), fit the best, save model + card.
+
+    Families are ranked by cross-validated MAE; the card keeps every family's metrics.
 
     Returns
     -------
@@ -271,25 +321,35 @@ def train_model(
     if len({d.video.subject_id for d in data}) < 3:
         raise RatingsError("need videos of at least 3 subjects to cross-validate a model")
     measures = leg_measure_names()
-    X, y, groups = design_matrix(data, measures)
+    X, y, subjects = design_matrix(data, measures)
+    groups, grouping = cv_groups(data)
     comparison, predictions = {}, {}
     for family in families:
         candidate = LegSeverityModel(family=family)
         pred, interval = out_of_fold(candidate, X, y, groups)
         predictions[family] = pred
         comparison[family] = severity_metrics(
-            y, pred, groups, interval, candidate.interval_coverage
+            y, pred, subjects, interval, candidate.interval_coverage
         )
         logger.info("family %s: CV MAE %.3f", family, comparison[family]["mae"])
     best = min(families, key=lambda f: comparison[f]["mae"])
     estimator = LegSeverityModel(family=best).fit(X, y, groups)
+    n_folds = min(5, len(set(groups)))
     card: dict[str, Any] = {
         "name": out_path.stem,
         "version": __version__,
         "trained_on": trained_on,
         "clinically_validated": False,
-        "estimator": f"LegSeverityModel(family={best!r}): regressor + classifier, split-conformal",
+        "estimator": (
+            f"LegSeverityModel(family={best!r}): regressor and ordinal models averaged "
+            f"(ordinal weight {estimator.ordinal_weight:g}), split-conformal interval"
+        ),
         "params": estimator.get_params(),
+        "cv_grouping": (
+            f"{n_folds} folds grouped by {grouping}"
+            + (" (leave one look group out)" if grouping == "look" and n_folds == len(set(groups))
+               else "")
+        ),
         "interval_coverage": estimator.interval_coverage,
         "interval_halfwidth": round(estimator.interval_halfwidth_, 3),
         "interval_halfwidth_by_leg_class": {
@@ -298,8 +358,7 @@ def train_model(
         "columns": design_column_names(measures),
         "training_set": _data_summary(data, y),
         "cv_metrics": comparison[best],
-        "family_comparison": {f: {k: comparison[f][k] for k in ("mae", "spearman_affected_leg",
-                                                                 "class_accuracy")}
+        "family_comparison": {f: {k: comparison[f].get(k) for k in COMPARISON_KEYS}
                               for f in families},
         "feature_importance": _importances(estimator, X, y, measures),
         "versions": versions(),
@@ -318,6 +377,17 @@ def train_model(
         )
     card.update(extra_card or {})
     return save_model(estimator, out_path, card)
+
+
+COMPARISON_KEYS = (
+    "mae",
+    "spearman_affected_leg",
+    "class_accuracy",
+    "affected_side_accuracy_sev_ge_2",
+    "auc_dystonic_vs_normal",
+    "interval_coverage",
+)
+"""Cross-validated metrics of each family in the model card's ``family_comparison``."""
 
 
 def _importances(

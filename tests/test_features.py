@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from synthetic_walker import frontal_walker, sagittal_walker
+from synthetic_walker import _leg_angles, frontal_walker, sagittal_walker
 
 from posescore import constants as c
 from posescore.config import FeatureConfig, GaitConfig, Settings, SignalConfig
@@ -148,6 +148,22 @@ def test_known_plantarflexion(pf_left):
     if pf_left > 0:
         assert f["left_foot_floor_angle_hs_deg"] < 0
         assert f["left_toe_height_swing_leglen"] < f["right_toe_height_swing_leglen"]
+    # whole-stride medians: the sustained posture shifts them by its full size
+    assert f["left_ankle_plantarflexion_median_deg"] == pytest.approx(pf_left, abs=1.0)
+    assert f["right_ankle_plantarflexion_median_deg"] == pytest.approx(0.0, abs=1.0)
+    assert f["right_foot_floor_angle_median_deg"] - f["left_foot_floor_angle_median_deg"] == (
+        pytest.approx(pf_left, abs=2.0)
+    )
+    assert f["left_foot_inversion_p90_deg"] is None  # not measurable from the side
+    _, knee, _ = _leg_angles(np.linspace(0.0, 1.0, 1000, endpoint=False), 0.0, 0.0)
+    for side in c.SIDES:
+        assert f[f"{side}_knee_flexion_median_deg"] == pytest.approx(np.median(knee), abs=1.0)
+    if pf_left > 0:
+        assert f["left_toe_height_median_leglen"] < f["right_toe_height_median_leglen"] - 0.05
+    else:
+        assert f["left_toe_height_median_leglen"] == pytest.approx(
+            f["right_toe_height_median_leglen"], abs=0.01
+        )
 
 
 def test_posture_threshold_is_configurable():
@@ -192,9 +208,35 @@ def test_frontal_view_features():
             assert f[name] is None, name
     assert f["left_foot_inversion_deg"] == pytest.approx(10.0, abs=1.0)
     assert f["right_foot_inversion_deg"] == pytest.approx(0.0, abs=1.0)
+    assert f["left_foot_inversion_p90_deg"] == pytest.approx(10.0, abs=1.0)
+    assert f["right_foot_inversion_p90_deg"] == pytest.approx(0.0, abs=1.0)
     assert f["asym_foot_inversion_deg"] == pytest.approx(10.0, abs=1.0)
     assert f["left_stride_time_s"] == pytest.approx(truth.stride_s, rel=0.02)
     assert f["left_swing_fraction"] == pytest.approx(0.4, abs=0.04)
+
+
+def test_inversion_p90_keeps_a_posture_that_comes_and_goes():
+    """An inversion held for a third of each stride: the p90 reads it, the stance mean halves."""
+    pose, truth = frontal_walker(inversion_deg={"left": 0.0, "right": 0.0})
+    traj = clean_pose(pose, SignalConfig())
+    events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
+    base = stride_measures(traj, events)["left"]["foot_inversion_p90_deg"]
+    lm = pose.landmarks.copy()
+    ankle, heel, toe = (c.LEG_LANDMARKS["left"][j] for j in ("ankle", "heel", "toe"))
+    medial = 1.0 if lm[0, c.LEG_LANDMARKS["right"]["hip"], 0] > lm[0, ankle, 0] else -1.0
+    period = int(round(truth.stride_s * pose.fps))
+    on = (np.arange(pose.n_frames) % period) < period // 3
+    # the sole centre (20 px below the ankle) swings 4 px medially: atan(4 / 20) = 11.3 deg
+    sole_drop = 0.5 * (lm[0, heel, 1] + lm[0, toe, 1]) - lm[0, ankle, 1]
+    assert sole_drop == pytest.approx(20.0)
+    lm[on, heel, 0] += 4.0 * medial
+    lm[on, toe, 0] += 4.0 * medial
+    inverted = PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height)
+    f = _features(inverted)
+    assert np.nanmax(np.abs(base)) < 1.0
+    assert f["left_foot_inversion_p90_deg"] == pytest.approx(11.3, abs=1.5)
+    assert f["left_foot_inversion_deg"] < 0.5 * f["left_foot_inversion_p90_deg"]
+    assert f["right_foot_inversion_p90_deg"] == pytest.approx(0.0, abs=1.0)
 
 
 def test_posterior_view_inversion_sign():

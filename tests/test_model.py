@@ -5,7 +5,9 @@ import pytest
 
 from posescore.errors import ModelError
 from posescore.model import (
+    DEFAULT_MODEL_PATH,
     LegSeverityModel,
+    cumulative_to_proba,
     design_column_names,
     leg_rows,
     load_model,
@@ -164,3 +166,91 @@ def test_affected_side_needs_severity_and_an_interval_excluding_zero():
     assert affected_side_from({"left": leg(0.3, 0.0), "right": leg(0.4, 0.0)}, 0.5) == "none"
     unscorable = LegScore(None, None, None, None)
     assert affected_side_from({"left": unscorable, "right": leg(2.0, 1.0)}, 0.5) is None
+
+
+def _zero_heavy_data(n_videos=80, seed=2):
+    """Half the legs healthy (severity 0), the rest 1-4 with a noisy signal."""
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(2 * n_videos) < 0.5, 0.0, rng.uniform(1, 4, 2 * n_videos))
+    X = np.column_stack([y + rng.normal(0, 0.8, y.size), rng.normal(size=y.size)])
+    return X, y, np.repeat(np.arange(n_videos), 2)
+
+
+def test_cumulative_to_proba_is_a_distribution():
+    above = np.array([[0.9, 0.6, 0.7, 0.1], [0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    proba = cumulative_to_proba(above)
+    assert proba.shape == (3, 5) and np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba[0], [0.1, 0.3, 0.0, 0.5, 0.1])  # crossing 0.6 < 0.7 fixed
+    np.testing.assert_allclose(proba[1], [1, 0, 0, 0, 0])
+    np.testing.assert_allclose(proba[2], [0, 0, 0, 0, 1])
+
+
+def test_ordinal_part_pulls_healthy_legs_towards_zero():
+    X, y, groups = _zero_heavy_data()
+    healthy = y == 0
+    regression = LegSeverityModel(family="ridge", ordinal_weight=0.0).fit(X, y, groups)
+    blended = LegSeverityModel(family="ridge").fit(X, y, groups)
+    ordinal = LegSeverityModel(family="ridge", ordinal_weight=1.0).fit(X, y, groups)
+    means = [m.predict(X)[healthy].mean() for m in (regression, blended, ordinal)]
+    assert means[0] > means[1] > means[2]
+    # the ordinal model's expected class is the expectation of its class probabilities
+    proba = ordinal.predict_proba(X)
+    np.testing.assert_allclose(proba @ np.arange(5), ordinal.predict(X), atol=1e-9)
+
+
+def test_ordinal_weight_must_be_a_fraction():
+    X, y, groups = _toy_data()
+    with pytest.raises(ValueError, match="ordinal_weight"):
+        LegSeverityModel(ordinal_weight=1.5).fit(X, y, groups)
+
+
+def test_threshold_without_examples_on_both_sides():
+    """Severities never reach 2.5: those ordinal parts are constant 0, probabilities too."""
+    X, y, groups = _toy_data()
+    y = np.clip(y, 0, 2.4)
+    model = LegSeverityModel(family="ridge", ordinal_weight=1.0).fit(X, y, groups)
+    assert model.ordinal_[2:] == [0.0, 0.0]
+    proba = model.predict_proba(X)
+    assert np.all(proba[:, 3:] == 0) and np.all(model.predict(X) <= 2.0 + 1e-9)
+
+
+def test_model_saved_before_the_ordinal_part_predicts_as_before(tmp_path):
+    """A 0.1 model (regressor + multinomial classifier, no ordinal_weight) keeps its output."""
+    X, y, groups = _toy_data()
+    model = LegSeverityModel(family="ridge").fit(X, y, groups)
+    old = LegSeverityModel(family="ridge").fit(X, y, groups)
+    old.classifier_ = old._pipeline("classifier").fit(X, np.rint(y).astype(int))
+    del old.ordinal_, old.ordinal_weight
+    path = tmp_path / "old.skops"
+    save_model(old, path, {"measures": ["a"]})
+    loaded = load_model(path).estimator
+    assert loaded.ordinal_weight == 0.0 and loaded.get_params()["ordinal_weight"] == 0.0
+    np.testing.assert_allclose(loaded.predict(X), np.clip(model.regressor_.predict(X), 0, 4))
+    proba = loaded.predict_proba(X)
+    np.testing.assert_allclose(proba[:, loaded.classifier_.classes_],
+                               old.classifier_.predict_proba(X))
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(), reason="no shipped model in this checkout")
+def test_shipped_model_still_loads_and_scores():
+    loaded = load_model(DEFAULT_MODEL_PATH)
+    n = len(design_column_names(loaded.measures))
+    X = np.full((2, n), np.nan)
+    X[:, -1] = [1.0, 0.0]
+    pred = loaded.estimator.predict(X)
+    assert np.all((pred >= 0) & (pred <= 4))
+    np.testing.assert_allclose(loaded.estimator.predict_proba(X).sum(axis=1), 1.0)
+    assert loaded.estimator.predict_interval(X).shape == (2, 2)
+
+
+def test_ordinal_classes_match_the_evaluation_rounding():
+    """A severity of exactly 0.5 is class 1 for the model as for ``evaluation``."""
+    from posescore.evaluation import _round_class
+
+    X, _, groups = _toy_data()
+    y = np.where(X[:, 0] > 0, 0.5, 0.0)
+    model = LegSeverityModel(family="ridge", ordinal_weight=1.0).fit(X, y, groups)
+    assert not isinstance(model.ordinal_[0], float) and model.ordinal_[1:] == [0.0, 0.0, 0.0]
+    assert _round_class(np.array([0.5]))[0] == 1
+    assert model.predict_proba(X[X[:, 0] > 1.5])[:, 1].min() > 0.5

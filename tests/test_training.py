@@ -1,12 +1,19 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from posescore.evaluation import rater_agreement, severity_metrics
-from posescore.training import RatingsError, read_ratings
+from posescore.training import (
+    LabelledFeatures,
+    RatedVideo,
+    RatingsError,
+    cv_groups,
+    read_ratings,
+)
 
 
 @pytest.fixture
@@ -32,6 +39,54 @@ def test_ratings_mean_over_raters(rated_dir):
     assert videos["a.mp4"].severity == {"left": 2.5, "right": 0.0}
     assert set(videos["a.mp4"].raters) == {"r1", "r2"}
     assert videos["b.mp4"].subject_id == "s2"
+
+
+def test_ratings_site_column_names_the_look_group(rated_dir):
+    path = _csv(
+        rated_dir,
+        "video,subject_id,left_severity,right_severity,site\n"
+        "a.mp4,s1,2,0,clinic-A\nb.mp4,s2,0,1, clinic-B \nc.mp4,s3,0,0,\n",
+    )
+    videos = {v.path.name: v for v in read_ratings(path)}
+    assert [videos[n].look for n in ("a.mp4", "b.mp4", "c.mp4")] == ["clinic-A", "clinic-B", ""]
+
+
+def _labelled(subject, look):
+    video = RatedVideo(Path(f"{subject}-{look}.mp4"), subject, {"left": 0.0, "right": 1.0},
+                       look=look)
+    return LabelledFeatures(video, "frontal", {})
+
+
+def test_cv_groups_leave_out_looks_and_keep_subjects_whole():
+    data = [_labelled(s, look) for s, look in
+            [("s1", "A"), ("s1", "A"), ("s2", "B"), ("s3", "C"), ("s4", "C"), ("s4", "B"),
+             ("s4", "C")]]
+    groups, grouping = cv_groups(data)
+    assert grouping == "look"
+    # two rows (legs) per video; s4 filmed mostly at C goes wholly to C
+    assert groups.tolist() == [g for g in ["A", "A", "B", "C", "C", "C", "C"] for _ in range(2)]
+
+
+def test_phantom_truth_gives_the_look_family(tmp_path):
+    from posescore.training import labelled_folder
+
+    for name, family in (("a", 2), ("b", None)):
+        (tmp_path / f"{name}.mp4").write_bytes(b"placeholder")
+        truth = {"severity": {"left": 1.0, "right": 0.0}, "params": {"seed": 7}}
+        if family is not None:
+            truth["family"] = family
+        (tmp_path / f"{name}.truth.json").write_text(json.dumps(truth))
+    looks = {v.path.name: v.look for v in labelled_folder(tmp_path)}
+    assert looks == {"a.mp4": "2", "b.mp4": ""}
+
+
+@pytest.mark.parametrize("looks", [["A", "A", "B", "B"], ["A", "B", "C", ""]])
+def test_cv_groups_fall_back_to_subjects(looks):
+    """Fewer than 3 look groups, or a video without one: subject-grouped folds."""
+    data = [_labelled(f"s{i}", look) for i, look in enumerate(looks)]
+    groups, grouping = cv_groups(data)
+    assert grouping == "subject"
+    assert groups.tolist() == [f"s{i}" for i in range(len(looks)) for _ in range(2)]
 
 
 @pytest.mark.parametrize(
