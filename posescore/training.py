@@ -433,7 +433,7 @@ def train_on_phantom(
 
     Family 5 and other seeds are left for held-out evaluation (``posescore evaluate``).
     """
-    from posescore.phantom import generate_dataset
+    from posescore.phantom import generate_dataset, plan_dataset
 
     manifest = Path(work_dir) / "manifest.csv"
     if not manifest.is_file():
@@ -441,7 +441,17 @@ def train_on_phantom(
             work_dir, n_videos, seed, families, workers=workers, duration_s=duration_s
         )
     with open(manifest, newline="", encoding="utf-8") as fh:
+        names = sorted(Path(row["video"]).stem for row in csv.DictReader(fh))
+        fh.seek(0)
         seeds = sorted({int(row["seed"]) for row in csv.DictReader(fh)})
+    planned = sorted(clip.name for clip in plan_dataset(n_videos, seed, families,
+                                                         duration_s=duration_s))
+    if names != planned:
+        raise PosescoreError(
+            f"{work_dir} already holds a phantom set of {len(names)} clips that is not the one "
+            f"asked for ({n_videos} clips, seed {seed}, families {list(families)}, "
+            f"{duration_s:g} s); give another --work-dir or remove that one"
+        )
     notice = (
         "Trained on synthetic phantom videos with exactly known severity; not validated on "
         "patients. Do not use for clinical decisions."

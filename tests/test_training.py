@@ -176,3 +176,18 @@ def test_train_from_ratings_then_score_with_it(tmp_path):
     result = json.loads(out.read_text())
     assert result["model"]["name"] == "clinic" and result["model"]["sha256"] == card["sha256"]
     assert result["legs"]["left"]["severity"] > result["legs"]["right"]["severity"]
+
+
+def test_train_phantom_refuses_a_work_dir_holding_another_set(tmp_path):
+    from posescore.errors import PosescoreError
+    from posescore.phantom.dataset import MANIFEST_COLUMNS
+    from posescore.training import train_on_phantom
+
+    with open(tmp_path / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
+        fh.write(",".join(MANIFEST_COLUMNS) + "\n")
+        row = {c: "" for c in MANIFEST_COLUMNS}
+        row.update(video="s1_00000_c0_f0_frontal_in_place.mp4", seed="7")
+        fh.write(",".join(row[c] for c in MANIFEST_COLUMNS) + "\n")
+    with pytest.raises(PosescoreError, match="already holds a phantom set of 1 clips"):
+        train_on_phantom(tmp_path / "m.skops", tmp_path, n_videos=4, seed=1)
+    assert not (tmp_path / "m.skops").exists()
