@@ -523,6 +523,25 @@ def _lowest_sole_m(skeleton: Skeleton, dims: BodyDims) -> dict[Side, np.ndarray]
     return {side: sole_points(skeleton, dims, side)[:, :, 1].min(axis=1) for side in SIDES}
 
 
+def _sole_height_and_gain(
+    phases: dict[Side, np.ndarray], angles: dict[Side, LegAngles], dims: BodyDims,
+    knee_too: bool,
+) -> tuple[dict[Side, np.ndarray], dict[Side, np.ndarray]]:
+    """Each foot's lowest sole height (T,), m, and its gain per deg of flexion.
+
+    The gain is how much 1 deg more hip flexion (and knee flexion, ``knee_too``) raises the
+    sole, m/deg, at least 2 mm (numerical sensitivity).
+    """
+    low = _lowest_sole_m(build_skeleton(phases, angles, dims), dims)
+    bump_knee = 1.0 if knee_too else 0.0
+    bumped = {side: replace(a, hip_flexion_deg=a.hip_flexion_deg + 1.0,
+                            knee_flexion_deg=a.knee_flexion_deg + bump_knee)
+              for side, a in angles.items()}
+    low_bumped = _lowest_sole_m(build_skeleton(phases, bumped, dims), dims)
+    gain = {side: np.clip(low_bumped[side] - low[side], 2e-3, None) for side in SIDES}
+    return low, gain
+
+
 def add_swing_clearance(
     phases: dict[Side, np.ndarray],
     angles: dict[Side, LegAngles],
@@ -560,13 +579,7 @@ def add_swing_clearance(
     """
     sigma = max(1.0, 0.04 * samples_per_stride)
     for _ in range(iterations):
-        low = _lowest_sole_m(build_skeleton(phases, angles, dims), dims)
-        bumped = {
-            side: replace(a, hip_flexion_deg=a.hip_flexion_deg + 1.0,
-                          knee_flexion_deg=a.knee_flexion_deg + 1.0)
-            for side, a in angles.items()
-        }
-        low_bumped = _lowest_sole_m(build_skeleton(phases, bumped, dims), dims)
+        low, gain = _sole_height_and_gain(phases, angles, dims, knee_too=True)
         new = {}
         for side in SIDES:
             other = "right" if side == "left" else "left"
@@ -575,8 +588,7 @@ def add_swing_clearance(
             target = SWING_CLEARANCE_M * np.sin(
                 np.pi * (u - TOE_OFF_PHASE) / (_CLEARANCE_END_PHASE - TOE_OFF_PHASE))
             deficit = np.where(swing, np.clip(target - (low[side] - low[other]), 0.0, None), 0.0)
-            gain = np.clip(low_bumped[side] - low[side], 2e-3, None)  # m per deg of hip + knee
-            extra = np.clip(gaussian_filter1d(deficit / gain, sigma), 0.0, 10.0)
+            extra = np.clip(gaussian_filter1d(deficit / gain[side], sigma), 0.0, 10.0)
             extra = extra * np.sin(np.pi * np.clip((u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE),
                                                    0.0, 1.0)) ** 0.5
             a = angles[side]
@@ -606,10 +618,7 @@ def lower_for_landing(
     """
     sigma = max(1.0, 0.04 * samples_per_stride)
     for _ in range(iterations):
-        low = _lowest_sole_m(build_skeleton(phases, angles, dims), dims)
-        bumped = {side: replace(a, hip_flexion_deg=a.hip_flexion_deg + 1.0)
-                  for side, a in angles.items()}
-        low_bumped = _lowest_sole_m(build_skeleton(phases, bumped, dims), dims)
+        low, gain = _sole_height_and_gain(phases, angles, dims, knee_too=False)
         new = {}
         for side in SIDES:
             other = "right" if side == "left" else "left"
@@ -620,8 +629,7 @@ def lower_for_landing(
                 np.pi * (u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE)), 0.0)
             excess = np.where(late | double_support,
                               np.clip(low[side] - low[other] - target, 0.0, None), 0.0)
-            gain = np.clip(low_bumped[side] - low[side], 2e-3, None)  # m per deg of hip
-            lower = np.clip(gaussian_filter1d(excess / gain, sigma), 0.0, 8.0)
+            lower = np.clip(gaussian_filter1d(excess / gain[side], sigma), 0.0, 8.0)
             ramp_in = _smoothstep((u - LANDING_START_PHASE + 0.1) / 0.1)
             ramp_out = 1.0 - _smoothstep((u - _DOUBLE_SUPPORT_END_PHASE) / 0.2)
             taper = np.where(u >= 0.5, ramp_in, ramp_out)
