@@ -7,7 +7,9 @@ Renders a fixed grid of 640x480 phantom clips (sagittal in place / across, near 
 affected leg, frontal, backward) into DIR (kept, so re-runs reuse the pose cache), runs the
 pipeline and prints per clip: heel-strike and toe-off errors in frames (detected minus the
 nearest true event), cadence vs truth, near-leg knee / ankle RMSE, and the equinus /
-inversion flags per leg; then the share of heel strikes within 2 frames per clip group.
+inversion flags per leg; with MediaPipe, the share of frames (legs apart) in which the
+estimator's left/right leg labels are exchanged, before and after
+``signals.leg_swap_frames``; then the share of heel strikes within 2 frames per clip group.
 ``--exact`` feeds the phantom's exact projected joints instead of MediaPipe (separates the
 detector's error from the pose estimator's).
 """
@@ -34,7 +36,7 @@ from posescore.gait import detect_gait_events, gait_summary  # noqa: E402
 from posescore.phantom import PhantomParams, render_phantom  # noqa: E402
 from posescore.phenomenology import leg_phenomenology  # noqa: E402
 from posescore.pose import extract_pose  # noqa: E402
-from posescore.signals import clean_pose  # noqa: E402
+from posescore.signals import clean_pose, leg_swap_frames, seen_xy, swap_legs  # noqa: E402
 from posescore.types import PoseSequence  # noqa: E402
 
 
@@ -84,6 +86,18 @@ def exact_pose(truth: dict, fps: float, width: int, height: int) -> PoseSequence
     return PoseSequence(lm, np.arange(n) / fps, fps, width, height)
 
 
+def exchanged_share(landmarks: np.ndarray, truth: dict) -> float:
+    """Share of frames, legs at least 0.1 leg lengths apart, whose ankle labels are exchanged."""
+    tl, tr = (np.asarray(truth["joints_px"][s]["ankle"]) for s in SIDES)
+    n = min(len(tl), len(landmarks))
+    ml, mr = (landmarks[:n, LEG_LANDMARKS[s]["ankle"], :2] for s in SIDES)
+    kept = np.linalg.norm(ml - tl[:n], axis=1) + np.linalg.norm(mr - tr[:n], axis=1)
+    exchanged = np.linalg.norm(ml - tr[:n], axis=1) + np.linalg.norm(mr - tl[:n], axis=1)
+    leg = np.nanmedian(np.linalg.norm(np.asarray(truth["joints_px"]["left"]["hip"]) - tl, axis=1))
+    apart = np.linalg.norm(tl - tr, axis=1)[:n] > 0.1 * leg
+    return float((exchanged < kept)[apart].mean())
+
+
 def nearest_errors(found: np.ndarray, truth_s: list, fps: float) -> list[float]:
     """Detected minus nearest true event, frames."""
     t = np.asarray(truth_s) * fps
@@ -121,6 +135,12 @@ def main() -> None:
             )
             hs_err = []
             line = [f"{name}_s{seed}", traj.view]
+            if not args.exact:
+                relabel = leg_swap_frames(seen_xy(pose.landmarks, settings.signal), pose.fps)
+                line.append(
+                    f"labels exchanged {exchanged_share(pose.landmarks, truth):.2f}"
+                    f" -> {exchanged_share(swap_legs(pose.landmarks, relabel), truth):.2f}"
+                )
             for side in SIDES:
                 e_hs = nearest_errors(events[side].heel_strike_idx, truth["heel_strike_s"][side],
                                       pose.fps)

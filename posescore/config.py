@@ -221,6 +221,11 @@ class SignalConfig(_Section):
         0.5, ge=0, le=1, description="Landmarks below this visibility count as missing."
     )
     max_gap_s: float = Field(0.25, ge=0, description="Longest gap filled by interpolation, s.")
+    correct_leg_swaps: bool = Field(
+        True,
+        description="Undo the pose estimator's exchanges of the left and right leg labels "
+        "(signals.leg_swap_frames).",
+    )
     despike_window_s: float = Field(
         0.17, ge=0, description="Hampel-filter window removing landmark glitches, s (0 = off)."
     )

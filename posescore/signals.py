@@ -35,6 +35,16 @@ logger = logging.getLogger(__name__)
 _MAX_NORMALISED_CUTOFF = 0.95
 """Highest Butterworth cut-off as a fraction of the Nyquist frequency."""
 
+SWAPPABLE_LEG_JOINTS = ("knee", "ankle", "heel", "toe")
+"""Leg landmarks that a pose estimator hands to the other leg together (not the hips)."""
+
+LEG_SWAP_SWITCH_COST_LEGLEN = 0.2
+"""``leg_swap_frames``: cost of one change of labelling, leg lengths of summed displacement."""
+
+LEG_SWAP_PRIOR_LEGLEN_PER_S = 1.5
+"""``leg_swap_frames``: cost of keeping the legs relabelled, leg lengths per second (0.05 per
+frame at 30 frames/s): a stretch with the labels exchanged must buy its length with a jump."""
+
 
 @dataclass(frozen=True, eq=False)
 class Trajectories:
@@ -91,11 +101,13 @@ class Trajectories:
 def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     """Turn raw landmarks into cleaned trajectories and detect the camera view.
 
-    Steps: landmarks with visibility below ``cfg.visibility_threshold`` become NaN; interior
-    gaps of at most ``cfg.max_gap_s`` are filled by linear interpolation in time (longer gaps
-    and the ends stay NaN, no value is carried forward); each contiguous finite run is
-    low-pass filtered with a zero-phase Butterworth filter (runs too short to filter stay
-    unfiltered); leg length and view are measured on the result.
+    Steps: where the pose estimator exchanged the left and right leg labels they are
+    exchanged back (``leg_swap_frames``, if ``cfg.correct_leg_swaps``); landmarks with
+    visibility below ``cfg.visibility_threshold`` become NaN; interior gaps of at most
+    ``cfg.max_gap_s`` are filled by linear interpolation in time (longer gaps and the ends
+    stay NaN, no value is carried forward); each contiguous finite run is low-pass filtered
+    with a zero-phase Butterworth filter (runs too short to filter stay unfiltered); leg
+    length and view are measured on the result.
 
     Parameters
     ----------
@@ -109,6 +121,8 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     Trajectories
     """
     lm = pose.landmarks
+    if cfg.correct_leg_swaps:
+        lm = swap_legs(lm, leg_swap_frames(seen_xy(lm, cfg), pose.fps))
     visibility = lm[:, :, 3]
     seen = np.isfinite(lm[:, :, :2]).all(axis=2) & (visibility >= cfg.visibility_threshold)
     xy = np.where(seen[:, :, None], lm[:, :, :2], np.nan)
@@ -132,6 +146,97 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
         leg_length_px=leg_px,
         view=view,
     )
+
+
+def seen_xy(landmarks: np.ndarray, cfg: SignalConfig) -> np.ndarray:
+    """x, y (T, 33, 2) of the landmarks at or above the visibility threshold, NaN elsewhere."""
+    visible = landmarks[:, :, 3] >= cfg.visibility_threshold
+    return np.where(visible[:, :, None], landmarks[:, :, :2], np.nan)
+
+
+def leg_swap_frames(
+    xy_px: np.ndarray,
+    fps: float,
+    switch_cost_leglen: float = LEG_SWAP_SWITCH_COST_LEGLEN,
+    prior_leglen_per_s: float = LEG_SWAP_PRIOR_LEGLEN_PER_S,
+) -> np.ndarray:
+    """Frames in which the pose estimator has exchanged the left and right leg labels.
+
+    Seen from the side, a pose estimator often hands the knee, ankle and foot landmarks of
+    one leg to the other for a few frames around mid-swing (Stenum J, Rossi C, Roemmich RT.
+    Two-dimensional video-based analysis of human gait using pose estimation. PLoS Comput
+    Biol 2021;17:e1008935, who corrected such swaps before analysis). On the phantom,
+    MediaPipe did so in runs of 4-11 frames, once per stride, in up to 17 % of the frames
+    of a sagittal clip (``bench/events_check.py``). A swap shows as a jump of
+    both legs' landmarks onto where the other leg just was. The labelling of each frame
+    (as given or exchanged) is chosen by a two-state Viterbi path that minimises the summed
+    frame-to-frame displacement of the ``SWAPPABLE_LEG_JOINTS`` of both legs (leg lengths),
+    plus ``switch_cost_leglen`` per change of labelling and ``prior_leglen_per_s`` per second
+    spent exchanged; so an exchanged stretch is kept only when the jumps at its ends cost more
+    than it. Positions alone cannot tell the legs apart where they cross, so an exchange is
+    undone from its jump back to the nearest crossing, and a stretch exchanged from the first
+    frame on is kept as given when that is cheaper than relabelling it.
+
+    Parameters
+    ----------
+    xy_px : ndarray, shape (T, 33, 2)
+        Landmark positions, px; NaN where not seen.
+    fps : float
+        Frames per second.
+    switch_cost_leglen, prior_leglen_per_s : float
+        Costs of a change of labelling and of a second spent exchanged, leg lengths.
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+        True where the legs should be exchanged; all False when the leg length is unknown or
+        there are fewer than two frames.
+    """
+    n = xy_px.shape[0]
+    swapped = np.zeros(n, dtype=bool)
+    leg_px = estimate_leg_length_px(xy_px)
+    if n < 2 or not (np.isfinite(leg_px) and leg_px > 0 and fps > 0):
+        return swapped
+    joints = [[LEG_LANDMARKS[side][j] for j in SWAPPABLE_LEG_JOINTS] for side in SIDES]
+    left, right = (xy_px[:, idx, :] / leg_px for idx in joints)
+    # a joint counts between two frames only when both legs have it in both frames
+    both = np.isfinite(left).all(axis=2) & np.isfinite(right).all(axis=2)
+    pair = both[1:] & both[:-1]
+
+    def moved(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(pair, np.linalg.norm(a - b, axis=2), 0.0).sum(axis=1)
+
+    kept = moved(left[1:], left[:-1]) + moved(right[1:], right[:-1])
+    crossed = moved(left[1:], right[:-1]) + moved(right[1:], left[:-1])
+    prior = prior_leglen_per_s / fps
+    # Viterbi over the states "as given" (cost c0) and "exchanged" (c1), in plain floats
+    c0, c1 = 0.0, prior
+    from_other = np.zeros((n, 2), dtype=bool)  # the best way into a state at t is a change
+    for t, (k, x) in enumerate(zip(kept.tolist(), (crossed + switch_cost_leglen).tolist()), 1):
+        stay0, change0, stay1, change1 = c0 + k, c1 + x, c1 + k, c0 + x
+        from_other[t] = (change0 < stay0, change1 < stay1)
+        c0, c1 = min(stay0, change0), min(stay1, change1) + prior
+    state = int(c1 < c0)
+    for t in range(n - 1, -1, -1):
+        swapped[t] = bool(state)
+        if from_other[t, state]:
+            state = 1 - state
+    return swapped
+
+
+def swap_legs(landmarks: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Exchange the left and right ``SWAPPABLE_LEG_JOINTS`` where ``frames`` (T,) is True.
+
+    Returns a copy of ``landmarks`` (T, 33, C); all channels move (x, y, z, visibility).
+    """
+    out = landmarks.copy()
+    if not frames.any():
+        return out
+    left = [LEG_LANDMARKS["left"][j] for j in SWAPPABLE_LEG_JOINTS]
+    right = [LEG_LANDMARKS["right"][j] for j in SWAPPABLE_LEG_JOINTS]
+    out[np.ix_(frames, left)] = landmarks[np.ix_(frames, right)]
+    out[np.ix_(frames, right)] = landmarks[np.ix_(frames, left)]
+    return out
 
 
 def despike_runs(

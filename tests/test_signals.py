@@ -10,7 +10,9 @@ from posescore.signals import (
     detect_view,
     estimate_leg_length_px,
     fill_gaps,
+    leg_swap_frames,
     lowpass_runs,
+    swap_legs,
     walking_direction,
 )
 from posescore.types import PoseSequence
@@ -251,3 +253,63 @@ def test_dominant_period_frames():
     assert dominant_period_frames(x, 15, 120) == pytest.approx(36, abs=1)
     assert dominant_period_frames(np.zeros(300), 15, 120) is None
     assert dominant_period_frames(np.full(5, np.nan), 15, 120) is None
+
+
+# --------------------------------------------------------------------------- leg label swaps
+
+
+def _with_swapped_runs(lm: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
+    frames = np.zeros(len(lm), dtype=bool)
+    for start, stop in runs:
+        frames[start:stop] = True
+    return swap_legs(lm, frames)
+
+
+def _legs_apart(lm: np.ndarray, min_leglen: float = 0.1) -> np.ndarray:
+    gap = np.linalg.norm(lm[:, c.LEFT_ANKLE, :2] - lm[:, c.RIGHT_ANKLE, :2], axis=1)
+    return gap > min_leglen * LEG_PX
+
+
+@pytest.mark.parametrize("fps", [30.0, 60.0])
+def test_leg_swap_frames_undoes_short_label_exchanges(fps):
+    pose, _ = sagittal_walker(fps=fps, duration_s=6.0)
+    lm = pose.landmarks
+    runs = [(int(1.3 * fps), int(1.5 * fps)), (int(3.0 * fps), int(3.35 * fps))]
+    swapped = _with_swapped_runs(lm, runs)
+    found = leg_swap_frames(swapped[:, :, :2], fps)
+    assert 0.3 * fps <= found.sum() <= 0.6 * fps
+    restored = swap_legs(swapped, found)
+    apart = _legs_apart(lm)
+    np.testing.assert_allclose(restored[apart], lm[apart])
+    assert not np.allclose(swapped[apart], lm[apart])  # the test exchanged legs apart
+
+
+def test_leg_swap_frames_leaves_a_clean_walk_alone():
+    for pose in (sagittal_walker()[0], frontal_walker()[0]):
+        assert not leg_swap_frames(pose.landmarks[:, :, :2], pose.fps).any()
+
+
+def test_leg_swap_frames_with_nan_gaps_short_and_degenerate_input():
+    pose, _ = sagittal_walker(duration_s=6.0)
+    lm = pose.landmarks.copy()
+    swapped = _with_swapped_runs(lm, [(40, 46)])
+    swapped[20:25] = np.nan  # a gap elsewhere
+    swapped[90:, c.LEFT_HEEL] = np.nan  # one landmark lost for good
+    found = leg_swap_frames(swapped[:, :, :2], pose.fps)
+    apart = _legs_apart(lm)
+    assert found[40:46][apart[40:46]].all()
+    assert not found[:38].any() and not found[48:].any()
+    assert not leg_swap_frames(lm[:1, :, :2], 30.0).any()
+    assert not leg_swap_frames(np.full((50, c.N_LANDMARKS, 2), np.nan), 30.0).any()
+    constant = np.repeat(lm[:1, :, :2], 50, axis=0)
+    assert not leg_swap_frames(constant, 30.0).any()
+
+
+def test_clean_pose_corrects_leg_swaps_unless_disabled():
+    pose, _ = sagittal_walker(duration_s=6.0)
+    swapped = _pose(_with_swapped_runs(pose.landmarks, [(40, 46), (100, 108)]))
+    ref = clean_pose(pose, CFG).point("left", "ankle")
+    fixed = clean_pose(swapped, CFG).point("left", "ankle")
+    raw = clean_pose(swapped, SignalConfig(correct_leg_swaps=False)).point("left", "ankle")
+    assert np.nanmax(np.abs(fixed - ref)) < 0.02 * LEG_PX
+    assert np.nanmax(np.abs(raw - ref)) > 0.1 * LEG_PX
