@@ -269,6 +269,26 @@ def test_cli_dataset_writes_manifest_and_videos(tmp_path):
     assert again.read_text() == (out / "manifest.csv").read_text()
 
 
+def test_enlarging_a_set_reuses_the_clips_already_rendered(tmp_path):
+    out = tmp_path / "set"
+    generate_dataset(out, 2, 5, families=(0,), duration_s=0.5)
+    first = sorted(out.glob("*.mp4"))
+    stamps = {p.name: p.stat().st_mtime_ns for p in first}
+    # a clip whose sidecar records other parameters is rendered again
+    stale = first[0].with_suffix(".truth.json")
+    truth = json.loads(stale.read_text())
+    truth["params"]["severity"] = 9.0
+    stale.write_text(json.dumps(truth))
+    manifest = generate_dataset(out, 3, 5, families=(0,), duration_s=0.5)
+    rows = list(csv.DictReader(manifest.open()))
+    assert len(rows) == 3
+    assert first[1].stat().st_mtime_ns == stamps[first[1].name]  # reused
+    assert first[0].stat().st_mtime_ns != stamps[first[0].name]  # rendered again
+    assert json.loads(stale.read_text())["params"]["severity"] != 9.0
+    fresh = generate_dataset(tmp_path / "fresh", 3, 5, families=(0,), duration_s=0.5)
+    assert fresh.read_text() == manifest.read_text()
+
+
 @pytest.mark.slow
 def test_mediapipe_finds_a_varied_phantom(tmp_path):
     import mediapipe as mp

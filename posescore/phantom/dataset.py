@@ -17,6 +17,7 @@ looks and scenes never seen in training (for an independent test set, also use a
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -145,12 +146,37 @@ def plan_dataset(
     return clips
 
 
+def rendered_truth(video: Path, params: PhantomParams) -> dict | None:
+    """Truth of a clip already rendered with these exact parameters, else None.
+
+    Lets an interrupted or enlarged set resume: a clip is reused when its video and its
+    ``.truth.json`` sidecar exist and the sidecar records the same truth schema and
+    parameters. A folder rendered by an older renderer with the same parameters would be
+    reused too: give such a set a fresh folder.
+    """
+    from posescore.phantom.synth import TRUTH_SCHEMA_VERSION
+
+    sidecar = video.with_suffix(".truth.json")
+    if not (video.is_file() and sidecar.is_file()):
+        return None
+    try:
+        truth = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (
+        isinstance(truth, dict)
+        and truth.get("schema_version") == TRUTH_SCHEMA_VERSION
+        and truth.get("params") == params.model_dump(mode="json")
+    )
+    return truth if same else None
+
+
 def _render(args: tuple[DatasetClip, Path]) -> dict[str, object]:
     from posescore.phantom.synth import render_phantom
 
     clip, out = args
     video = out / f"{clip.name}.mp4"
-    truth = render_phantom(clip.params, video)
+    truth = rendered_truth(video, clip.params) or render_phantom(clip.params, video)
     p = clip.params
     mix = truth["posture_mix"]
     return {
