@@ -541,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--work-dir", default=".cache/ds_train", help="phantom data set (rendered unless present)"
     )
-    p.add_argument("--n-videos", type=int, default=300)
+    p.add_argument("--n-videos", type=int, default=450)
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--families", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--duration", type=float, default=5.0, help="clip length, s")

@@ -422,7 +422,7 @@ def evaluate_model(
 def train_on_phantom(
     out_path: Path,
     work_dir: Path,
-    n_videos: int = 300,
+    n_videos: int = 450,
     seed: int = 3,
     settings: Settings = Settings(),
     workers: int = 2,
