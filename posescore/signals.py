@@ -121,11 +121,12 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     Trajectories
     """
     lm = pose.landmarks
+    xy = seen_xy(lm, cfg)
     if cfg.correct_leg_swaps:
-        lm = swap_legs(lm, leg_swap_frames(seen_xy(lm, cfg), pose.fps))
+        exchanged = leg_swap_frames(xy, pose.fps)
+        lm, xy = swap_legs(lm, exchanged), swap_legs(xy, exchanged)
     visibility = lm[:, :, 3]
-    seen = np.isfinite(lm[:, :, :2]).all(axis=2) & (visibility >= cfg.visibility_threshold)
-    xy = np.where(seen[:, :, None], lm[:, :, :2], np.nan)
+    seen = np.isfinite(xy).all(axis=2)
     max_gap_frames = int(np.floor(cfg.max_gap_s * pose.fps + 1e-9))
     xy = fill_gaps(xy, pose.timestamps_s, max_gap_frames)
     raw_leg_px = estimate_leg_length_px(xy)
@@ -150,8 +151,9 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
 
 def seen_xy(landmarks: np.ndarray, cfg: SignalConfig) -> np.ndarray:
     """x, y (T, 33, 2) of the landmarks at or above the visibility threshold, NaN elsewhere."""
-    visible = landmarks[:, :, 3] >= cfg.visibility_threshold
-    return np.where(visible[:, :, None], landmarks[:, :, :2], np.nan)
+    seen = np.isfinite(landmarks[:, :, :2]).all(axis=2)
+    seen &= landmarks[:, :, 3] >= cfg.visibility_threshold
+    return np.where(seen[:, :, None], landmarks[:, :, :2], np.nan)
 
 
 def leg_swap_frames(

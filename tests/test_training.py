@@ -29,25 +29,27 @@ def _csv(folder, text):
     return path
 
 
+def _read_by_name(folder, text):
+    return {v.path.name: v for v in read_ratings(_csv(folder, text))}
+
+
 def test_ratings_mean_over_raters(rated_dir):
-    path = _csv(
+    videos = _read_by_name(
         rated_dir,
         "video,subject_id,left_severity,right_severity,rater\n"
         "a.mp4,s1,2,0,r1\na.mp4,s1,3,0,r2\nb.mp4,s2,0,1,r1\n",
     )
-    videos = {v.path.name: v for v in read_ratings(path)}
     assert videos["a.mp4"].severity == {"left": 2.5, "right": 0.0}
     assert set(videos["a.mp4"].raters) == {"r1", "r2"}
     assert videos["b.mp4"].subject_id == "s2"
 
 
 def test_ratings_site_column_names_the_look_group(rated_dir):
-    path = _csv(
+    videos = _read_by_name(
         rated_dir,
         "video,subject_id,left_severity,right_severity,site\n"
         "a.mp4,s1,2,0,clinic-A\nb.mp4,s2,0,1, clinic-B \nc.mp4,s3,0,0,\n",
     )
-    videos = {v.path.name: v for v in read_ratings(path)}
     assert [videos[n].look for n in ("a.mp4", "b.mp4", "c.mp4")] == ["clinic-A", "clinic-B", ""]
 
 
