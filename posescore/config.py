@@ -119,6 +119,13 @@ class PoseConfig(_Section):
     decode_queue_frames: int = Field(
         8, ge=1, description="Frames the decoding thread may run ahead of inference."
     )
+    turn_upright: bool = Field(
+        True,
+        description="When the pose shows the person lying sideways or upside down (a phone "
+        "video whose rotation metadata is missing or wrong), turn the frames upright and "
+        "estimate the pose again (pose.upright_turn_deg); the turn is recorded in "
+        "quality.warnings and video.rotation_deg.",
+    )
     meta_index: bool = Field(
         True,
         description="Remember each file's probe result and SHA-256 under the pose cache, "

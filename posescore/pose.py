@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from posescore.config import PoseConfig, Settings, SubjectConfig
-from posescore.constants import LEFT_HIP, N_LANDMARKS, RIGHT_HIP
+from posescore.constants import LEFT_HIP, LEFT_SHOULDER, N_LANDMARKS, RIGHT_HIP, RIGHT_SHOULDER
 from posescore.errors import PoseError
 from posescore.subject import (
     PeopleDetector,
@@ -158,6 +158,8 @@ def cache_path(
 ) -> Path:
     """Cache file for a video's content hash and the extractor version."""
     version = extractor_version(cfg, subject_cfg)
+    if meta.turn_deg:  # only when turned, so that the keys of upright videos stay as they were
+        version += f"|turn={meta.turn_deg}"
     key = hashlib.sha256(f"{meta.sha256}|{version}".encode()).hexdigest()[:32]
     return cache_dir(cfg) / f"{key}.npz"
 
@@ -720,7 +722,7 @@ def extract_pose_meta(
     meta : VideoMeta
         ``frame_count`` is the decodable count when ``verify_frame_count`` is on.
     """
-    cfg, subject_cfg = settings.pose, settings.subject
+    cfg = settings.pose
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
     count_in_pass = False
@@ -732,24 +734,113 @@ def extract_pose_meta(
     t1 = time.perf_counter()
     timings["read"] = timings.get("read", 0.0) + t1 - t0
     try:
-        cpath = cache_path(meta, cfg, subject_cfg)
-        if cfg.use_cache and cpath.exists():
-            cached = _load_cache(cpath)
-            if cached is not None:
-                if count_in_pass:  # pose cached, but this file's count is not yet known
-                    meta = probe_video(path, settings.video)
-                remember_meta(path, meta, settings)
-                return cached, True, meta
-        seq, meta = _track(path, settings, meta, backend, progress, count_in_pass)
+        seq, from_cache, meta = _cached_or_tracked(
+            path, settings, meta, backend, progress, count_in_pass
+        )
+        turn = upright_turn_deg(seq.landmarks) if cfg.turn_upright and not meta.turn_deg else 0
+        if turn:
+            logger.warning("video: %s", _turn_warning(turn))
+            if backend is not None:
+                backend.reset()
+            seq, turned_from_cache, meta = _cached_or_tracked(
+                path, settings, turned_meta(meta, turn), backend, progress, False
+            )
+            from_cache = from_cache and turned_from_cache
     finally:
         timings["pose"] = timings.get("pose", 0.0) + time.perf_counter() - t1
+    remember_meta(path, meta, settings)
+    return seq, from_cache, meta
+
+
+def _cached_or_tracked(
+    path: str | Path,
+    settings: Settings,
+    meta: VideoMeta,
+    backend: Optional[PoseBackend],
+    progress: Optional[ProgressCallback],
+    count_in_pass: bool,
+) -> tuple[PoseSequence, bool, VideoMeta]:
+    """The cached pose of ``meta`` (its content and turn), else tracked and cached."""
+    cfg = settings.pose
+    cpath = cache_path(meta, cfg, settings.subject)
+    if cfg.use_cache and cpath.exists():
+        cached = _load_cache(cpath)
+        if cached is not None:
+            if count_in_pass:  # pose cached, but this file's count is not yet known
+                meta = dataclasses.replace(
+                    probe_video(path, settings.video), turn_deg=meta.turn_deg
+                )
+            return cached, True, meta
+    seq, meta = _track(path, settings, meta, backend, progress, count_in_pass)
     if cfg.use_cache:
         try:
             _save_cache(cpath, seq)
         except OSError as exc:
             logger.warning("could not write pose cache (%s)", type(exc).__name__)
-    remember_meta(path, meta, settings)
     return seq, False, meta
+
+
+UPRIGHT_MIN_FRAMES = 10
+"""Fewest frames with both shoulders and hips before the picture's orientation is judged."""
+UPRIGHT_AGREEMENT = 0.8
+"""Share of those frames whose torso must point the same wrong way before the frames turn."""
+
+
+def upright_turn_deg(landmarks: np.ndarray) -> int:
+    """Clockwise turn (0, 90, 180 or 270 deg) that stands the person in the picture upright.
+
+    The torso axis (hip midpoint to shoulder midpoint) of each frame is put in the nearest of
+    the four image directions. A turn is returned only when at least ``UPRIGHT_MIN_FRAMES``
+    frames have the axis and ``UPRIGHT_AGREEMENT`` of them point the same way other than up:
+    a person who walks, runs or stands keeps the trunk within some 20 deg of vertical, so a
+    consistently sideways or downward trunk means a picture turned by a phone held sideways
+    (or upside down) whose rotation metadata is missing or wrong.
+
+    Parameters
+    ----------
+    landmarks : ndarray, shape (T, 33, >=2)
+        Landmark x, y in image pixels (y down); NaN where not detected.
+
+    Returns
+    -------
+    int
+        0 when upright or undecided.
+    """
+    lm = np.asarray(landmarks, dtype=float)
+    if lm.ndim != 3 or lm.shape[1] < N_LANDMARKS or lm.shape[0] == 0:
+        return 0
+    up = 0.5 * (lm[:, LEFT_SHOULDER, :2] + lm[:, RIGHT_SHOULDER, :2])
+    up -= 0.5 * (lm[:, LEFT_HIP, :2] + lm[:, RIGHT_HIP, :2])
+    ok = np.isfinite(up).all(axis=1) & (np.hypot(up[:, 0], up[:, 1]) > 0)
+    if ok.sum() < UPRIGHT_MIN_FRAMES:
+        return 0
+    # clockwise angle of the trunk from image up, in quarter turns: 1 = head to the right
+    quarter = np.round(np.degrees(np.arctan2(up[ok, 0], -up[ok, 1])) / 90.0).astype(int) % 4
+    counts = np.bincount(quarter, minlength=4)
+    way = int(np.argmax(counts))
+    if way == 0 or counts[way] < UPRIGHT_AGREEMENT * ok.sum():
+        return 0
+    return (4 - way) % 4 * 90
+
+
+def _turn_warning(turn_deg: int) -> str:
+    return (
+        f"the person lay {'upside down' if turn_deg == 180 else 'sideways'} in the picture "
+        f"(rotation metadata missing or wrong): frames turned {turn_deg} deg clockwise "
+        "before pose estimation"
+    )
+
+
+def turned_meta(meta: VideoMeta, turn_deg: int) -> VideoMeta:
+    """``meta`` for frames turned ``turn_deg`` clockwise more (size swapped at 90 and 270)."""
+    quarter = turn_deg in (90, 270)
+    return dataclasses.replace(
+        meta,
+        turn_deg=turn_deg,
+        width=meta.height if quarter else meta.width,
+        height=meta.width if quarter else meta.height,
+        warnings=(*meta.warnings, _turn_warning(turn_deg)),
+    )
 
 
 def _track(

@@ -108,7 +108,7 @@ class ScoreResult:
                 "duration_s": round(v.duration_s, 3),
                 "width": v.width,
                 "height": v.height,
-                "rotation_deg": v.rotation_deg,
+                "rotation_deg": (v.rotation_deg + v.turn_deg) % 360,
             },
             "task": self.task,
             "view": self.view,

@@ -26,6 +26,10 @@ class VideoMeta:
     height: int
     rotation_deg: int = 0
     codec: str = ""
+    turn_deg: int = 0
+    """Clockwise turn (0, 90, 180, 270) applied after ``rotation_deg`` because the picture
+    showed the person lying sideways or upside down (rotation metadata missing or wrong);
+    set by ``pose.extract_pose_meta``, 0 from ``probe_video``."""
     declared_frame_count: int | None = None
     """Frame count the container declares (None if missing or implausible)."""
     warnings: tuple[str, ...] = ()

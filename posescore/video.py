@@ -341,7 +341,8 @@ class VideoReader:
     fps : float
         Frame rate, frames/s.
     rotation_deg : int
-        Clockwise rotation (0, 90, 180, 270) applied to stored frames to make them upright.
+        Clockwise rotation (0, 90, 180, 270) from the container's metadata; the frames are
+        turned by it and then by the source ``VideoMeta.turn_deg`` to make them upright.
     width, height : int
         Upright frame size in pixels from the container (before any downscale).
     declared_frame_count : int or None
@@ -408,7 +409,9 @@ class VideoReader:
         auto = cap.get(cv2.CAP_PROP_ORIENTATION_AUTO)
         self._opencv_rotates = bool(math.isfinite(auto) and auto != 0)
         self.rotation_deg = self._rotation_from(cap.get(cv2.CAP_PROP_ORIENTATION_META))
-        self._rotate_code = None if self._opencv_rotates else _ROTATE_CODES.get(self.rotation_deg)
+        turn = self._meta.turn_deg if self._meta is not None else 0
+        applied = turn if self._opencv_rotates else self.rotation_deg + turn
+        self._rotate_code = _ROTATE_CODES.get(applied % 360)
         self.codec = _fourcc(cap.get(cv2.CAP_PROP_FOURCC))
         self.declared_frame_count = _plausible_count(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         w = _size_prop(cap.get(cv2.CAP_PROP_FRAME_WIDTH))

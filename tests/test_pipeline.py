@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -72,6 +73,43 @@ def test_cadence_within_10_percent(scores, phantoms, name):
     truth = phantoms[name][1]["cadence_steps_per_min"]
     measured = scores[name]["gait"]["cadence_steps_per_min"]
     assert measured == pytest.approx(truth, rel=0.10)
+
+
+def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
+    tmp_path, phantoms, scores
+):
+    """A phone video whose rotation tag was lost: frames stored turned 90 deg clockwise."""
+    src, _ = phantoms["right3"]
+    turned = tmp_path / "sideways.mp4"
+    reader = cv2.VideoCapture(str(src))
+    fps = reader.get(cv2.CAP_PROP_FPS)
+    writer = None
+    while True:
+        ok, frame = reader.read()
+        if not ok:
+            break
+        frame = cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE)
+        if writer is None:
+            size = (frame.shape[1], frame.shape[0])
+            writer = cv2.VideoWriter(str(turned), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        writer.write(frame)
+    reader.release()
+    writer.release()
+    result = score_video(turned, Settings()).to_dict()
+    upright = scores["right3"]
+    assert result["video"]["rotation_deg"] == 270
+    assert (result["video"]["width"], result["video"]["height"]) == (
+        upright["video"]["width"], upright["video"]["height"]
+    )
+    assert any("sideways" in w for w in result["quality"]["warnings"])
+    assert result["quality"]["scorable"], result["quality"]["warnings"]
+    assert result["view"] == upright["view"]
+    assert result["legs"]["right"]["severity"] == pytest.approx(
+        upright["legs"]["right"]["severity"], abs=0.5
+    )
+    assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
+        upright["gait"]["cadence_steps_per_min"], rel=0.05
+    )
 
 
 def test_second_score_uses_pose_cache(phantoms, scores):

@@ -4,54 +4,17 @@ import os
 import subprocess
 import threading
 
-import cv2
 import numpy as np
 import pytest
+from pose_support import FakeBackend, pose_settings, write_grey_video
 from pydantic import ValidationError
 
 import posescore.pose as pose_mod
-from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.config import PoseConfig, SubjectConfig
 from posescore.errors import VideoError
 from posescore.phantom.writer import ffmpeg_path
 from posescore.pose import _chunk_bounds, effective_stride, extract_pose_meta
 from posescore.video import counted_meta, prefetch, probe_video
-
-
-def _video(path, n=30, fps=30.0, size=(96, 64)):
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for i in range(n):
-        frame = np.full((size[1], size[0], 3), (i * 7) % 255, np.uint8)
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-class FakeBackend:
-    name = "fake"
-
-    def __init__(self):
-        self.calls = 0
-        self.resets = 0
-
-    def process(self, frame_rgb):
-        self.calls += 1
-        return np.full((33, 4), 0.5)
-
-    def reset(self):
-        self.resets += 1
-
-    def close(self):
-        pass
-
-
-def _settings(tmp_path, **pose):
-    s = Settings()
-    return s.model_copy(
-        update={
-            "pose": s.pose.model_copy(update={"cache_dir": tmp_path / "cache", **pose}),
-            "subject": SubjectConfig(enabled=False),
-        }
-    )
 
 
 def test_effective_stride_never_below_tremor_rate():
@@ -89,7 +52,7 @@ def test_prefetch_stops_its_thread_when_closed():
 
 
 def test_counted_meta_checks_like_probe(tmp_path):
-    meta = probe_video(_video(tmp_path / "v.mp4"), count_frames=False)
+    meta = probe_video(write_grey_video(tmp_path / "v.mp4"), count_frames=False)
     assert counted_meta(meta, 30).frame_count == 30
     short = counted_meta(meta, 20)
     assert short.frame_count == 20 and any("truncated" in w for w in short.warnings)
@@ -98,7 +61,7 @@ def test_counted_meta_checks_like_probe(tmp_path):
 
 
 def test_chunk_bounds_cover_every_frame_once(tmp_path):
-    meta = probe_video(_video(tmp_path / "v.mp4", n=300))
+    meta = probe_video(write_grey_video(tmp_path / "v.mp4", n=300))
     cfg = PoseConfig(chunks=2, chunk_min_s=4.0, chunk_overlap_s=1.0, chunk_lead_frames=0)
     bounds = _chunk_bounds(meta, cfg, 1)
     assert bounds == [(0, 0, 150), (120, 150, None)]
@@ -107,16 +70,16 @@ def test_chunk_bounds_cover_every_frame_once(tmp_path):
     assert _chunk_bounds(meta, lead, 2) == [(0, 0, 180), (150, 180, None)]  # 30 inferred frames
     assert _chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]  # 10 s < 2 x chunk_min_s
     assert len(_chunk_bounds(meta, cfg.model_copy(update={"chunks": 3}), 1)) == 2  # >= 4 s each
-    short = probe_video(_video(tmp_path / "s.mp4", n=60))
+    short = probe_video(write_grey_video(tmp_path / "s.mp4", n=60))
     assert len(_chunk_bounds(short, cfg, 1)) == 1  # shorter than 2 x chunk_min_s: not split
 
 
 def test_chunks_on_a_given_backend_run_in_turn_from_a_reset_and_cover_each_frame_once(tmp_path):
-    path = _video(tmp_path / "v.mp4", n=120)
-    whole = extract_pose_meta(path, _settings(tmp_path / "a"), backend=FakeBackend())[0]
+    path = write_grey_video(tmp_path / "v.mp4", n=120)
+    whole = extract_pose_meta(path, pose_settings(tmp_path / "a"), backend=FakeBackend())[0]
     backend = FakeBackend()
     chunked, _, meta = extract_pose_meta(
-        path, _settings(tmp_path / "b", chunks=3, chunk_min_s=1.0, chunk_overlap_s=0.5),
+        path, pose_settings(tmp_path / "b", chunks=3, chunk_min_s=1.0, chunk_overlap_s=0.5),
         backend=backend,
     )
     assert backend.resets == 2  # a fresh track for each chunk after the first
@@ -129,8 +92,8 @@ def test_chunks_on_a_given_backend_run_in_turn_from_a_reset_and_cover_each_frame
 def test_one_pass_counts_frames_and_cached_rescore_neither_hashes_nor_decodes(
     tmp_path, monkeypatch
 ):
-    path = _video(tmp_path / "v.mp4", n=40)
-    settings = _settings(tmp_path)
+    path = write_grey_video(tmp_path / "v.mp4", n=40)
+    settings = pose_settings(tmp_path)
     backend = FakeBackend()
     pose, from_cache, meta = extract_pose_meta(path, settings, backend=backend)
     assert not from_cache and backend.calls == 40 and pose.n_frames == 40
@@ -174,22 +137,22 @@ def test_backend_error_stops_the_decoding_thread(tmp_path):
                 raise RuntimeError("backend failed")
             return None
 
-    path = _video(tmp_path / "v.mp4", n=40)
+    path = write_grey_video(tmp_path / "v.mp4", n=40)
     with pytest.raises(RuntimeError, match="backend failed"):
-        extract_pose_meta(path, _settings(tmp_path), backend=Broken())
+        extract_pose_meta(path, pose_settings(tmp_path), backend=Broken())
     assert not [t for t in threading.enumerate() if t.name == "posescore-decode"]
 
 
 @pytest.mark.skipif(ffmpeg_path() is None, reason="ffmpeg not installed")
 def test_chunks_of_a_truncated_video_keep_every_decodable_frame_once(tmp_path):
     """The header promises more frames than decode: chunks split by it still add up."""
-    src = _video(tmp_path / "v.mp4", n=150, size=(160, 96))
+    src = write_grey_video(tmp_path / "v.mp4", n=150, size=(160, 96))
     whole = tmp_path / "faststart.mp4"  # index first, so a cut file still declares 150
     subprocess.run([ffmpeg_path(), "-loglevel", "error", "-y", "-i", str(src), "-c", "copy",
                     "-movflags", "+faststart", str(whole)], check=True)
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
-    settings = _settings(tmp_path, chunks=2, chunk_min_s=1.0, chunk_lead_frames=0)
+    settings = pose_settings(tmp_path, chunks=2, chunk_min_s=1.0, chunk_lead_frames=0)
     pose, _, meta = extract_pose_meta(cut, settings, backend=FakeBackend())
     assert 0 < meta.frame_count < 150
     assert any("truncated" in w for w in meta.warnings)
