@@ -119,6 +119,13 @@ class PoseConfig(_Section):
     decode_queue_frames: int = Field(
         8, ge=1, description="Frames the decoding thread may run ahead of inference."
     )
+    hold_repeated_frames: bool = Field(
+        True,
+        description="A frame that repeats the previous picture (a video converted to a higher "
+        "frame rate by duplicating frames) keeps the previous pose instead of being estimated "
+        "again (pose.RepeatedFrames); quality.warnings gives the share and the frame rate "
+        "actually filmed.",
+    )
     turn_upright: bool = Field(
         True,
         description="When the pose shows the person lying sideways or upside down (a phone "

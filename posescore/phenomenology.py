@@ -170,6 +170,7 @@ def tremor_measure(
     fps: float,
     band_hz: tuple[float, float],
     stride_hz: Optional[float] = None,
+    filmed_fps: Optional[float] = None,
 ) -> tuple[Optional[float], Optional[float], Optional[str]]:
     """Tremor-band power share and irregularity of a (T,) signal.
 
@@ -188,6 +189,9 @@ def tremor_measure(
         Tremor band, Hz.
     stride_hz : float, optional
         Stride frequency, Hz.
+    filmed_fps : float, optional
+        Distinct pictures per second when frames repeat (``PoseSequence.filmed_fps``); the
+        Nyquist check uses it. Default ``fps``.
 
     Returns
     -------
@@ -200,12 +204,13 @@ def tremor_measure(
         Why the measure is None (frame rate below Nyquist, too few samples, no motion).
     """
     lo, hi = band_hz
-    if fps <= 2 * hi:
+    filmed_fps = fps if filmed_fps is None else filmed_fps
+    if filmed_fps <= 2 * hi:
         return (
             None,
             None,
             (
-                f"frame rate {fps:.1f} fps cannot resolve the {lo:g}-{hi:g} Hz tremor band "
+                f"frame rate {filmed_fps:.1f} fps cannot resolve the {lo:g}-{hi:g} Hz tremor band "
                 f"(needs more than {2 * hi:g} fps)"
             ),
         )
@@ -379,7 +384,9 @@ def leg_phenomenology(
             out["tremor"] = _measure("tremor", None, None, thr, "no raw landmarks given")
         else:
             sig = _raw_foot_signal(pose, side, visibility_threshold)
-            share, flat, reason = tremor_measure(sig, pose.fps, cfg.tremor_band_hz, stride_hz)
+            share, flat, reason = tremor_measure(
+                sig, pose.fps, cfg.tremor_band_hz, stride_hz, pose.filmed_fps
+            )
             out["tremor"] = _measure(
                 "tremor",
                 share,

@@ -150,6 +150,10 @@ def legs_visible_fraction(pose: PoseSequence, visibility_threshold: float) -> fl
     return float(ok.all(axis=1).mean()) if pose.n_frames else 0.0
 
 
+REPEATED_FRAMES_WARN_FRACTION = 0.2
+"""Share of frames repeating the previous picture above which quality.warnings says so."""
+
+
 def assess_quality(
     pose: PoseSequence,
     traj: Trajectories,
@@ -162,8 +166,8 @@ def assess_quality(
     Checks the share of frames with a body and with both legs visible, the body height in
     pixels (``quality.min_body_height_px``), the step count, the strides per leg
     (``gait.min_strides``, from ``per_stride`` when given) and whether the frame rate
-    resolves the tremor band (Nyquist: fps > 2 x its upper edge; a warning, not a reason
-    to refuse the score).
+    resolves the tremor band (Nyquist: distinct pictures per second > 2 x its upper edge,
+    repeated frames not counted; a warning, not a reason to refuse the score).
     """
     q = settings.quality
     detected = float(pose.detected().mean()) if pose.n_frames else 0.0
@@ -199,11 +203,18 @@ def assess_quality(
                     f"only {n} complete strides of the {side} leg (need "
                     f"{settings.gait.min_strides}); record a longer walk"
                 )
+    repeated = pose.repeated_fraction()
+    filmed_fps = pose.filmed_fps
+    if repeated >= REPEATED_FRAMES_WARN_FRACTION:
+        warnings.append(
+            f"{repeated:.0%} of frames repeat the previous picture (converted to a higher frame "
+            f"rate?): at most {filmed_fps:.1f} distinct frames per second were filmed"
+        )
     lo_hz, hi_hz = settings.phenomenology.tremor_band_hz
-    tremor_ok = pose.fps > 2 * hi_hz
+    tremor_ok = filmed_fps > 2 * hi_hz
     if not tremor_ok:
         warnings.append(
-            f"frame rate {pose.fps:.1f} fps is too low for the {lo_hz:g}-{hi_hz:g} Hz tremor "
+            f"frame rate {filmed_fps:.1f} fps is too low for the {lo_hz:g}-{hi_hz:g} Hz tremor "
             f"band (needs more than {2 * hi_hz:g} fps); tremor is not assessed"
         )
     if traj.view.startswith("sagittal_"):

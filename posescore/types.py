@@ -93,6 +93,22 @@ class PoseSequence:
         """Boolean (T,) mask of frames where a body was detected."""
         return ~np.isnan(self.landmarks[:, :, 0]).all(axis=1)
 
+    def repeated_fraction(self) -> float:
+        """Share of frames whose landmarks equal the previous frame's exactly.
+
+        Only a held repeat of the previous picture (``pose.RepeatedFrames``) gives
+        bit-equal landmarks; frames without a body (NaN) do not count.
+        """
+        if self.n_frames < 2:
+            return 0.0
+        same = np.all(self.landmarks[1:] == self.landmarks[:-1], axis=(1, 2))
+        return float(same.sum() / self.n_frames)
+
+    @property
+    def filmed_fps(self) -> float:
+        """Distinct pictures per second: ``fps`` less the frames repeating the previous one."""
+        return self.fps * (1.0 - self.repeated_fraction())
+
     def xy(self, index: int) -> np.ndarray:
         """(T, 2) pixel trajectory of one landmark."""
         return self.landmarks[:, index, :2]

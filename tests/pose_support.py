@@ -9,10 +9,10 @@ from posescore.config import Settings, SubjectConfig
 
 
 def write_grey_video(path, n=30, fps=30.0, size=(96, 64)):
-    """A grey-ramp mp4 of ``n`` frames, ``size`` = (width, height) px."""
+    """An mp4 of ``n`` flat grey frames, ``size`` = (width, height) px."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     for i in range(n):
-        frame = np.full((size[1], size[0], 3), (i * 7) % 255, np.uint8)
+        frame = np.full((size[1], size[0], 3), (i * 37) % 256, np.uint8)  # each unlike the last
         writer.write(frame)
     writer.release()
     return path

@@ -174,6 +174,13 @@ def test_all_nan_and_constant_pose():
     )
     (legs, _), _ = _phen(still)
     _check_shape(legs)
+    # every frame repeats the first picture: one picture, no frame rate to see tremor with
+    assert legs["left"]["tremor"]["present"] is None
+    assert "frame rate" in legs["left"]["tremor"]["reason"]
+    # a person standing still: the estimator's landmarks still differ a little frame to frame
+    jitter = 1e-3 * np.random.default_rng(0).standard_normal(still.landmarks.shape)
+    standing = PoseSequence(still.landmarks + jitter, still.timestamps_s, 30.0, 640, 480)
+    (legs, _), _ = _phen(standing)
     assert legs["left"]["tremor"]["present"] is False  # no motion, no tremor
 
 

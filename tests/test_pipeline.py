@@ -75,26 +75,32 @@ def test_cadence_within_10_percent(scores, phantoms, name):
     assert measured == pytest.approx(truth, rel=0.10)
 
 
-def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
-    tmp_path, phantoms, scores
-):
-    """A phone video whose rotation tag was lost: frames stored turned 90 deg clockwise."""
-    src, _ = phantoms["right3"]
-    turned = tmp_path / "sideways.mp4"
+def _rewrite(src, dst, turn=None, copies=1):
+    """Copy a video frame by frame (mp4v), each frame turned by ``turn`` and written ``copies``
+    times at ``copies`` x the frame rate (no rotation metadata)."""
     reader = cv2.VideoCapture(str(src))
-    fps = reader.get(cv2.CAP_PROP_FPS)
+    fps = reader.get(cv2.CAP_PROP_FPS) * copies
     writer = None
     while True:
         ok, frame = reader.read()
         if not ok:
             break
-        frame = cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE)
+        frame = frame if turn is None else cv2.rotate(frame, turn)
         if writer is None:
             size = (frame.shape[1], frame.shape[0])
-            writer = cv2.VideoWriter(str(turned), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-        writer.write(frame)
+            writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        for _ in range(copies):
+            writer.write(frame)
     reader.release()
     writer.release()
+    return dst
+
+
+def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
+    tmp_path, phantoms, scores
+):
+    """A phone video whose rotation tag was lost: frames stored turned 90 deg clockwise."""
+    turned = _rewrite(phantoms["right3"][0], tmp_path / "sideways.mp4", cv2.ROTATE_90_CLOCKWISE)
     result = score_video(turned, Settings()).to_dict()
     upright = scores["right3"]
     assert result["video"]["rotation_deg"] == 270
@@ -109,6 +115,24 @@ def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
     )
     assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
         upright["gait"]["cadence_steps_per_min"], rel=0.05
+    )
+
+
+def test_video_converted_to_twice_the_frame_rate_by_duplication_scores_like_the_original(
+    tmp_path, phantoms, scores
+):
+    doubled = _rewrite(phantoms["right3"][0], tmp_path / "doubled.mp4", copies=2)
+    result = score_video(doubled, Settings()).to_dict()
+    original = scores["right3"]
+    assert result["video"]["fps"] == pytest.approx(2 * original["video"]["fps"])
+    repeats = [w for w in result["quality"]["warnings"] if "of frames repeat" in w]
+    assert repeats and 40 <= int(repeats[0].split("%")[0]) <= 50, repeats
+    assert result["quality"]["scorable"], result["quality"]["warnings"]
+    assert result["legs"]["right"]["severity"] == pytest.approx(
+        original["legs"]["right"]["severity"], abs=0.3
+    )
+    assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
+        original["gait"]["cadence_steps_per_min"], rel=0.05
     )
 
 
