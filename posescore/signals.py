@@ -487,6 +487,8 @@ def detect_view(
         One of :data:`posescore.constants.VIEWS`; ``"oblique"`` when undeterminable.
     """
     leg_px = estimate_leg_length_px(xy_px)
+    if not (np.isfinite(leg_px) and leg_px > 0):  # no body, or every joint at one point
+        return "oblique"
     hip_dx = xy_px[:, LEFT_HIP, 0] - xy_px[:, RIGHT_HIP, 0]
     sh_dx = xy_px[:, LEFT_SHOULDER, 0] - xy_px[:, RIGHT_SHOULDER, 0]
     ratio = _nanmedian((np.abs(hip_dx) + np.abs(sh_dx)) / leg_px)
