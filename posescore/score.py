@@ -20,9 +20,13 @@ from posescore import __version__
 from posescore.config import Settings
 from posescore.constants import (
     LEFT_HEEL,
+    LEFT_HIP,
+    LEFT_SHOULDER,
     LEG_LANDMARKS,
     NOSE,
     RIGHT_HEEL,
+    RIGHT_HIP,
+    RIGHT_SHOULDER,
     SCHEMA_VERSION,
     SIDES,
     TASKS,
@@ -154,6 +158,23 @@ REPEATED_FRAMES_WARN_FRACTION = 0.2
 """Share of frames repeating the previous picture above which quality.warnings says so."""
 
 
+def trunk_in_frame_fraction(pose: PoseSequence) -> float:
+    """Share of frames with a body in which both shoulders and both hips lie in the picture.
+
+    0 when no frame has a body.
+    """
+    detected = pose.detected()
+    if not detected.any():
+        return 0.0
+    xy = pose.landmarks[detected][:, [LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP], :2]
+    with np.errstate(invalid="ignore"):
+        inside = (
+            (xy[..., 0] >= 0) & (xy[..., 0] < pose.width)
+            & (xy[..., 1] >= 0) & (xy[..., 1] < pose.height)
+        )
+    return float(inside.all(axis=1).mean())
+
+
 def assess_quality(
     pose: PoseSequence,
     traj: Trajectories,
@@ -181,6 +202,13 @@ def assess_quality(
         warnings.append(
             f"both legs were visible in only {legs_visible:.0%} of frames "
             f"(need {q.min_legs_visible_fraction:.0%})"
+        )
+    trunk_in = trunk_in_frame_fraction(pose)
+    if detected and trunk_in < q.min_trunk_in_frame_fraction:
+        warnings.append(
+            f"the shoulders and hips were inside the picture in only {trunk_in:.0%} of frames "
+            f"(need {q.min_trunk_in_frame_fraction:.0%}): without the trunk the pose "
+            "estimator guesses the body's size, facing and left/right; film the whole body"
         )
     steps = gait.get("step_count") or 0
     if steps < 2 * settings.gait.min_strides:
@@ -227,6 +255,7 @@ def assess_quality(
     scorable = (
         detected >= q.min_pose_fraction
         and legs_visible >= q.min_legs_visible_fraction
+        and trunk_in >= q.min_trunk_in_frame_fraction
         and steps >= 2 * settings.gait.min_strides
         and not too_small
         and all(n >= settings.gait.min_strides for n in strides_per_leg.values())
@@ -235,6 +264,7 @@ def assess_quality(
         "scorable": bool(scorable),
         "pose_detected_fraction": round(detected, 4),
         "legs_visible_fraction": round(legs_visible, 4),
+        "trunk_in_frame_fraction": round(trunk_in, 4),
         "body_height_px": body_px,
         "strides_per_leg": strides_per_leg or None,
         "tremor_band_resolvable": bool(tremor_ok),

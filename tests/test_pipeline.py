@@ -75,9 +75,9 @@ def test_cadence_within_10_percent(scores, phantoms, name):
     assert measured == pytest.approx(truth, rel=0.10)
 
 
-def _rewrite(src, dst, turn=None, copies=1):
-    """Copy a video frame by frame (mp4v), each frame turned by ``turn`` and written ``copies``
-    times at ``copies`` x the frame rate (no rotation metadata)."""
+def _rewrite(src, dst, change=None, copies=1):
+    """Copy a video frame by frame (mp4v), each frame passed through ``change`` and written
+    ``copies`` times at ``copies`` x the frame rate (no rotation metadata)."""
     reader = cv2.VideoCapture(str(src))
     fps = reader.get(cv2.CAP_PROP_FPS) * copies
     writer = None
@@ -85,7 +85,7 @@ def _rewrite(src, dst, turn=None, copies=1):
         ok, frame = reader.read()
         if not ok:
             break
-        frame = frame if turn is None else cv2.rotate(frame, turn)
+        frame = frame if change is None else np.ascontiguousarray(change(frame))
         if writer is None:
             size = (frame.shape[1], frame.shape[0])
             writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
@@ -100,7 +100,10 @@ def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
     tmp_path, phantoms, scores
 ):
     """A phone video whose rotation tag was lost: frames stored turned 90 deg clockwise."""
-    turned = _rewrite(phantoms["right3"][0], tmp_path / "sideways.mp4", cv2.ROTATE_90_CLOCKWISE)
+    turned = _rewrite(
+        phantoms["right3"][0], tmp_path / "sideways.mp4",
+        lambda frame: cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE),
+    )
     result = score_video(turned, Settings()).to_dict()
     upright = scores["right3"]
     assert result["video"]["rotation_deg"] == 270
@@ -134,6 +137,18 @@ def test_video_converted_to_twice_the_frame_rate_by_duplication_scores_like_the_
     assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
         original["gait"]["cadence_steps_per_min"], rel=0.05
     )
+
+
+def test_legs_only_picture_is_refused_with_the_reason(tmp_path, phantoms):
+    """The lower 55 % of the frame: MediaPipe still places a body, the trunk outside it."""
+    legs = _rewrite(
+        phantoms["right3"][0], tmp_path / "legs.mp4",
+        lambda frame: frame[int(0.45 * frame.shape[0]):],
+    )
+    result = score_video(legs, Settings()).to_dict()
+    assert result["quality"]["trunk_in_frame_fraction"] < 0.5
+    assert result["quality"]["scorable"] is False
+    assert any("shoulders and hips" in w for w in result["quality"]["warnings"])
 
 
 def test_second_score_uses_pose_cache(phantoms, scores):

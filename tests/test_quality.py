@@ -37,6 +37,21 @@ def test_small_body_is_not_scorable():
     assert any("px tall" in w for w in q["warnings"])
 
 
+def test_legs_only_picture_is_not_scorable():
+    """The frame cut just above the hips: the estimator's shoulders (and hips) fall outside."""
+    pose, _ = sagittal_walker()
+    lm = pose.landmarks.copy()
+    hip_y = np.nanmin(lm[:, [c.LEFT_HIP, c.RIGHT_HIP], 1])
+    lm[:, :, 1] -= hip_y - 5.0  # the picture now starts 5 px above the highest hip
+    height = int(np.nanmax(lm[:, :, 1])) + 20
+    q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, height))
+    assert q["trunk_in_frame_fraction"] == 0.0
+    assert q["scorable"] is False
+    assert any("shoulders and hips" in w for w in q["warnings"])
+    whole = _quality(pose)["trunk_in_frame_fraction"]
+    assert whole > Settings().quality.min_trunk_in_frame_fraction
+
+
 def test_low_fps_warns_about_tremor_band():
     q = _quality(sagittal_walker(fps=12.0)[0])
     assert q["tremor_band_resolvable"] is False
