@@ -32,6 +32,7 @@ from api.jobs import WorkerPool, enqueue, new_id
 from api.security import (
     ACCEPTED_CONTAINERS,
     API_KEY_HEADER,
+    CONTAINER_HEAD_BYTES,
     UploadLimitMiddleware,
     container_of,
     find_key,
@@ -195,7 +196,7 @@ def store_upload(upload: UploadFile, settings: ApiSettings) -> str:
         video (``posescore.video.probe_video``'s message).
 
     """
-    head = upload.file.read(64)
+    head = upload.file.read(CONTAINER_HEAD_BYTES)
     suffix = container_of(head)
     if suffix is None:
         raise HTTPException(

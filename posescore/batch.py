@@ -40,8 +40,10 @@ from posescore.errors import PosescoreError
 logger = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+    {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv",
+     ".mts", ".m2ts", ".ts", ".3gp", ".3g2", ".flv", ".ogv"}
 )
+"""Suffixes a batch picks up (any case): phone, camera and camcorder (AVCHD ``.mts``) files."""
 BATCH_COLUMNS = (
     "video",
     "scorable",

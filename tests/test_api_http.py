@@ -104,8 +104,9 @@ def test_oversized_upload_is_refused(client, server):
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 415, "not a supported video"),
         (b"name,score\nP1,3\n" * 20, 415, "not a supported video"),
         (b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40, 422, ""),
+        ((b"\x0e\xbf\x46\x22\x47" + bytes(187)) * 40, 422, ""),
     ],
-    ids=["png", "text", "corrupt-mp4"],
+    ids=["png", "text", "corrupt-mp4", "corrupt-avchd-m2ts"],
 )
 def test_non_video_is_refused_before_queueing(client, server, content, status, message):
     r = submit(client, content, name=CLIENT_FILE_NAME)

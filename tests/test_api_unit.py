@@ -77,6 +77,10 @@ def test_service_comparison_needs_per_stride_values(small_model):
         (b"\x00\x00\x00\x08wide\x00\x00\x00\x00", "mov"),
         (b"RIFF\x00\x00\x00\x00AVI LIST", "avi"),
         (b"\x1a\x45\xdf\xa3\x01\x00\x00\x00", "mkv"),
+        (b"\x00\x00\x01\xba\x44\x00\x04\x00", "mpg"),
+        ((b"\x47\x40\x11\x10" + bytes(184)) * 2, "ts"),
+        ((b"\x0e\xbf\x46\x22\x47\x40\x11\x10" + bytes(184)) * 2, "m2ts"),
+        (b"\x47" + bytes(300), None),  # one sync byte is not a stream
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", None),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", None),
         (b"patient,score\nP1,2\n", None),

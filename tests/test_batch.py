@@ -36,9 +36,10 @@ def result(left=1.0):
 
 def test_find_videos_is_recursive_and_by_suffix(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
-    for name in ("a/b/one.MP4", "a/two.mov", "three.txt", "four.json"):
+    names = ("a/b/one.MP4", "a/two.mov", "three.txt", "four.json", "a/five.MTS", "six.3gp")
+    for name in names:
         (tmp_path / name).write_bytes(b"x")
-    assert [p.name for p in find_videos(tmp_path)] == ["one.MP4", "two.mov"]
+    assert [p.name for p in find_videos(tmp_path)] == ["one.MP4", "five.MTS", "two.mov", "six.3gp"]
 
 
 def test_anonymous_names_are_salted_and_stable():
