@@ -258,6 +258,15 @@ class GaitConfig(_Section):
     min_step_time_s: float = Field(0.25, gt=0, description="Shortest plausible step, s.")
     max_step_time_s: float = Field(2.0, gt=0, description="Longest plausible step, s.")
     min_strides: int = Field(2, ge=1, description="Fewest strides per leg for a score.")
+    longest_straight_walk: bool = Field(
+        True,
+        description="When the subject turns (walks to the end of the room and back), score "
+        "only the longest stretch walked in one direction (signals.straight_walk_span); the "
+        "events and the side/near leg of the other stretches would contradict it.",
+    )
+    min_walk_bout_s: float = Field(
+        1.5, gt=0, description="Shortest stretch in one direction that counts as a walk, s."
+    )
 
 
 class FeatureConfig(_Section):

@@ -37,7 +37,14 @@ from posescore.gait import GaitEvents, detect_gait_events, gait_summary
 from posescore.model import LoadedModel, leg_rows, load_model
 from posescore.phenomenology import leg_phenomenology
 from posescore.pose import PoseBackend, extract_pose_meta
-from posescore.signals import Trajectories, clean_pose
+from posescore.signals import (
+    Trajectories,
+    clean_pose,
+    estimate_leg_length_px,
+    facing_per_frame,
+    seen_xy,
+    straight_walk_span,
+)
 from posescore.types import PoseSequence, VideoMeta
 
 logger = logging.getLogger(__name__)
@@ -356,14 +363,23 @@ class Measurements:
     gait: dict[str, Any]
     per_stride: dict[str, dict[str, np.ndarray]]
     features: dict[str, Optional[float]]
+    walk_span: Optional[tuple[int, int]] = None
+    """Frames [start, stop) measured when the subject turned (``straight_walk``), else None."""
 
 
 def measure_pose(
     pose: PoseSequence, settings: Settings, timings: Optional[dict[str, float]] = None
 ) -> Measurements:
-    """Clean, detect gait events and compute per-stride and per-video features."""
+    """Clean, detect gait events and compute per-stride and per-video features.
+
+    When the subject turned, only the longest walk in one direction is measured (the other
+    frames are blanked, so frame indices still match the video).
+    """
     timings = {} if timings is None else timings
     with _timed(timings, "clean"):
+        span = straight_walk(pose, settings)
+        if span is not None:
+            pose = pose.blanked_outside(*span)
         traj = clean_pose(pose, settings.signal)
     with _timed(timings, "gait"):
         events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
@@ -371,7 +387,20 @@ def measure_pose(
     with _timed(timings, "features"):
         per_stride = stride_measures(traj, events, settings.feature)
         features = compute_features(traj, events, settings.feature, strides=per_stride)
-    return Measurements(traj, events, gait, per_stride, features)
+    return Measurements(traj, events, gait, per_stride, features, span)
+
+
+def straight_walk(pose: PoseSequence, settings: Settings) -> Optional[tuple[int, int]]:
+    """Frames [start, stop) of the longest walk in one direction if the subject turned.
+
+    None when ``settings.gait.longest_straight_walk`` is off or there was no turn
+    (``signals.straight_walk_span`` on ``signals.facing_per_frame``).
+    """
+    if not settings.gait.longest_straight_walk:
+        return None
+    xy = seen_xy(pose.landmarks, settings.signal)
+    facing = facing_per_frame(xy, estimate_leg_length_px(xy))
+    return straight_walk_span(facing, pose.fps, settings.gait.min_walk_bout_s)
 
 
 def score_pose(
@@ -385,13 +414,23 @@ def score_pose(
     """Score an already extracted pose sequence (the cached re-scoring path)."""
     timings = {} if timings is None else timings
     measured = measure_pose(pose, settings, timings)
+    walk_warnings = []
+    pose_walked = pose
+    if measured.walk_span is not None:
+        start, stop = measured.walk_span
+        t_s = pose.timestamps_s
+        walk_warnings.append(
+            f"the subject turned: only the longest walk in one direction, "
+            f"{t_s[start]:.1f}-{t_s[stop - 1]:.1f} s of {t_s[0]:.1f}-{t_s[-1]:.1f} s, is scored"
+        )
+        pose_walked, pose = pose.frames(start, stop), pose.blanked_outside(start, stop)
     traj, events, gait = measured.traj, measured.events, measured.gait
     per_stride, features = measured.per_stride, measured.features
-    quality = assess_quality(pose, traj, gait, settings, per_stride)
+    quality = assess_quality(pose_walked, traj, gait, settings, per_stride)
     phenomenology, phen_warnings = phenomenology_for(
-        per_stride, traj.view, settings, pose, gait.get("stride_time_s")
+        per_stride, traj.view, settings, pose_walked, gait.get("stride_time_s")
     )
-    warnings = [*meta.warnings, *quality["warnings"], *phen_warnings]
+    warnings = [*meta.warnings, *walk_warnings, *quality["warnings"], *phen_warnings]
     quality["warnings"] = list(dict.fromkeys(warnings))  # in order, once each
     legs: dict[str, LegScore] = {}
     with _timed(timings, "model"):

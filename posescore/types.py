@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,6 +93,18 @@ class PoseSequence:
     def detected(self) -> np.ndarray:
         """Boolean (T,) mask of frames where a body was detected."""
         return ~np.isnan(self.landmarks[:, :, 0]).all(axis=1)
+
+    def frames(self, start: int, stop: int) -> PoseSequence:
+        """Frames [start, stop) only (timestamps kept: still seconds from the video's start)."""
+        return dataclasses.replace(
+            self, landmarks=self.landmarks[start:stop], timestamps_s=self.timestamps_s[start:stop]
+        )
+
+    def blanked_outside(self, start: int, stop: int) -> PoseSequence:
+        """All frames, those outside [start, stop) blanked (NaN): indices still match the video."""
+        landmarks = np.full_like(self.landmarks, np.nan)
+        landmarks[start:stop] = self.landmarks[start:stop]
+        return dataclasses.replace(self, landmarks=landmarks)
 
     def repeated_fraction(self) -> float:
         """Share of frames whose landmarks equal the previous frame's exactly.

@@ -151,6 +151,34 @@ def test_legs_only_picture_is_refused_with_the_reason(tmp_path, phantoms):
     assert any("shoulders and hips" in w for w in result["quality"]["warnings"])
 
 
+def test_walk_there_and_back_scores_the_longest_stretch(tmp_path, phantoms, scores):
+    """The right3 walk (right side to the camera), then the same subject turned around."""
+    back = tmp_path / "back.mp4"
+    render_phantom(PhantomParams(affected_side="right", severity=3, view="sagittal_left",
+                                 seed=904, duration_s=3.0), back)
+    both = tmp_path / "there_and_back.mp4"
+    writer = cv2.VideoWriter(str(both), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
+    for part in (phantoms["right3"][0], back):
+        reader = cv2.VideoCapture(str(part))
+        ok, frame = reader.read()
+        while ok:
+            writer.write(frame)
+            ok, frame = reader.read()
+        reader.release()
+    writer.release()
+    result = score_video(both, Settings()).to_dict()
+    original = scores["right3"]
+    assert any(w.startswith("the subject turned") for w in result["quality"]["warnings"])
+    assert result["quality"]["scorable"], result["quality"]["warnings"]
+    assert result["view"] == original["view"]
+    assert result["legs"]["right"]["severity"] == pytest.approx(
+        original["legs"]["right"]["severity"], abs=0.5
+    )
+    assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
+        original["gait"]["cadence_steps_per_min"], rel=0.05
+    )
+
+
 def test_second_score_uses_pose_cache(phantoms, scores):
     path, _ = phantoms["healthy"]
     again = score_video(path, Settings()).to_dict()
