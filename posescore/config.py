@@ -258,6 +258,18 @@ class GaitConfig(_Section):
     min_step_time_s: float = Field(0.25, gt=0, description="Shortest plausible step, s.")
     max_step_time_s: float = Field(2.0, gt=0, description="Longest plausible step, s.")
     min_strides: int = Field(2, ge=1, description="Fewest strides per leg for a score.")
+    level_tilted_camera: bool = Field(
+        True,
+        description="When the trunk leans more than level_min_roll_deg from image up "
+        "(signals.camera_roll_deg), take the camera as tilted and turn the landmarks level "
+        "before measuring (angles to the floor, heights in the image).",
+    )
+    level_min_roll_deg: float = Field(
+        7.0,
+        ge=0,
+        description="Smallest trunk angle from image up taken as camera tilt, deg (walking "
+        "lean stays within 5 deg in every phantom clip and sample).",
+    )
     longest_straight_walk: bool = Field(
         True,
         description="When the subject turns (walks to the end of the room and back), score "

@@ -6,6 +6,7 @@ than reading the video (and the pose cache) and no argument parsing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -39,9 +40,11 @@ from posescore.phenomenology import leg_phenomenology
 from posescore.pose import PoseBackend, extract_pose_meta
 from posescore.signals import (
     Trajectories,
+    camera_roll_deg,
     clean_pose,
     estimate_leg_length_px,
     facing_per_frame,
+    level_landmarks,
     seen_xy,
     straight_walk_span,
 )
@@ -365,6 +368,8 @@ class Measurements:
     features: dict[str, Optional[float]]
     walk_span: Optional[tuple[int, int]] = None
     """Frames [start, stop) measured when the subject turned (``straight_walk``), else None."""
+    camera_roll_deg: float = 0.0
+    """Camera tilt undone before measuring (``camera_tilt_deg``), deg clockwise; 0 = none."""
 
 
 def measure_pose(
@@ -377,6 +382,11 @@ def measure_pose(
     """
     timings = {} if timings is None else timings
     with _timed(timings, "clean"):
+        roll_deg = camera_tilt_deg(pose, settings)
+        if roll_deg:
+            pose = dataclasses.replace(pose, landmarks=level_landmarks(
+                pose.landmarks, roll_deg, pose.width, pose.height
+            ))
         span = straight_walk(pose, settings)
         if span is not None:
             pose = pose.blanked_outside(*span)
@@ -387,7 +397,15 @@ def measure_pose(
     with _timed(timings, "features"):
         per_stride = stride_measures(traj, events, settings.feature)
         features = compute_features(traj, events, settings.feature, strides=per_stride)
-    return Measurements(traj, events, gait, per_stride, features, span)
+    return Measurements(traj, events, gait, per_stride, features, span, roll_deg)
+
+
+def camera_tilt_deg(pose: PoseSequence, settings: Settings) -> float:
+    """Clockwise camera tilt to undo, deg (0 within the walking lean ``level_min_roll_deg``)."""
+    if not settings.gait.level_tilted_camera:
+        return 0.0
+    roll = camera_roll_deg(seen_xy(pose.landmarks, settings.signal))
+    return roll if np.isfinite(roll) and abs(roll) > settings.gait.level_min_roll_deg else 0.0
 
 
 def straight_walk(pose: PoseSequence, settings: Settings) -> Optional[tuple[int, int]]:
@@ -415,6 +433,12 @@ def score_pose(
     timings = {} if timings is None else timings
     measured = measure_pose(pose, settings, timings)
     walk_warnings = []
+    if measured.camera_roll_deg:
+        walk_warnings.append(
+            f"the camera was tilted by about {abs(measured.camera_roll_deg):.0f} deg "
+            f"({'clockwise' if measured.camera_roll_deg > 0 else 'anticlockwise'}, judged from "
+            "the trunk): the body was turned level before measuring"
+        )
     pose_walked = pose
     if measured.walk_span is not None:
         start, stop = measured.walk_span

@@ -179,6 +179,25 @@ def test_walk_there_and_back_scores_the_longest_stretch(tmp_path, phantoms, scor
     )
 
 
+def _rolled(frame, clockwise_deg):
+    h, w = frame.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), -clockwise_deg, 1.0)
+    return cv2.warpAffine(frame, turn, (w, h), borderValue=(128, 128, 128))
+
+
+def test_tilted_camera_is_levelled_and_scores_close_to_upright(tmp_path, phantoms, scores):
+    tilted = _rewrite(phantoms["right3"][0], tmp_path / "tilted.mp4", lambda f: _rolled(f, 15))
+    result = score_video(tilted, Settings()).to_dict()
+    upright = scores["right3"]
+    assert any("camera was tilted by about" in w for w in result["quality"]["warnings"])
+    assert result["quality"]["scorable"], result["quality"]["warnings"]
+    assert result["affected_side"] == "right"
+    assert result["legs"]["left"]["severity"] < 0.3
+    assert result["legs"]["right"]["severity"] == pytest.approx(
+        upright["legs"]["right"]["severity"], abs=0.6
+    )
+
+
 def test_second_score_uses_pose_cache(phantoms, scores):
     path, _ = phantoms["healthy"]
     again = score_video(path, Settings()).to_dict()
