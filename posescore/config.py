@@ -302,7 +302,8 @@ class QualityConfig(_Section):
     )
     min_pose_fraction: float = Field(0.6, ge=0, le=1, description="Frames with a body, fraction.")
     min_legs_visible_fraction: float = Field(
-        0.5, ge=0, le=1, description="Frames with both legs visible, fraction."
+        0.5, ge=0, le=1, description="Frames with both legs visible, fraction of the frames "
+        "with a body."
     )
     min_trunk_in_frame_fraction: float = Field(
         0.5,

@@ -310,7 +310,8 @@ def _meta_section(result: Mapping[str, Any], include_paths: bool, label: str = "
         ("scorable", f"<span class='{'yes' if q.get('scorable') else 'warn'}'>"
                      f"{'yes' if q.get('scorable') else 'no'}</span>"),
         ("body found in", f"{100 * (q.get('pose_detected_fraction') or 0):.0f}% of frames"),
-        ("both legs visible in", f"{100 * (q.get('legs_visible_fraction') or 0):.0f}% of frames"),
+        ("both legs visible in",
+         f"{100 * (q.get('legs_visible_fraction') or 0):.0f}% of the frames with a body"),
     ]
     g = result.get("gait", {})
     rows.append(("gait", f"cadence {_num(g.get('cadence_steps_per_min'), 1)} steps/min, "

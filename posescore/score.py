@@ -157,11 +157,19 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def legs_visible_fraction(pose: PoseSequence, visibility_threshold: float) -> float:
-    """Fraction of frames in which every leg landmark of both legs is visible."""
+    """Share of the frames with a body in which every leg landmark of both legs is visible.
+
+    Of the frames with a body, not of all frames: a subject who enters the picture late is
+    judged on the frames in which they are there (how many those are is
+    ``pose_detected_fraction``). 0 when no frame has a body.
+    """
+    detected = pose.detected()
+    if not detected.any():
+        return 0.0
     idx = [i for side in SIDES for i in LEG_LANDMARKS[side].values()]
-    vis = pose.landmarks[:, idx, 3]
+    vis = pose.landmarks[detected][:, idx, 3]
     ok = np.nan_to_num(vis, nan=0.0) >= visibility_threshold
-    return float(ok.all(axis=1).mean()) if pose.n_frames else 0.0
+    return float(ok.all(axis=1).mean())
 
 
 REPEATED_FRAMES_WARN_FRACTION = 0.2
@@ -210,7 +218,7 @@ def assess_quality(
         )
     if legs_visible < q.min_legs_visible_fraction:
         warnings.append(
-            f"both legs were visible in only {legs_visible:.0%} of frames "
+            f"both legs were visible in only {legs_visible:.0%} of the frames with a body "
             f"(need {q.min_legs_visible_fraction:.0%})"
         )
     trunk_in = trunk_in_frame_fraction(pose)

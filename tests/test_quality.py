@@ -52,6 +52,21 @@ def test_legs_only_picture_is_not_scorable():
     assert whole > Settings().quality.min_trunk_in_frame_fraction
 
 
+def test_legs_visible_is_judged_on_the_frames_with_a_body():
+    """A subject who enters the picture after 35 % of the clip: legs seen whenever there."""
+    pose, _ = sagittal_walker(duration_s=10.0)
+    lm = pose.landmarks.copy()
+    lm[: int(0.35 * len(lm))] = np.nan
+    q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    assert q["pose_detected_fraction"] == 0.65
+    assert q["legs_visible_fraction"] == 1.0
+    assert q["scorable"] is True, q["warnings"]
+    lm[:, c.LEG_LANDMARKS["left"]["ankle"], 3] = 0.1  # a hidden ankle hides the legs
+    q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    assert q["legs_visible_fraction"] == 0.0 and q["scorable"] is False
+    assert any("of the frames with a body" in w for w in q["warnings"])
+
+
 def test_low_fps_warns_about_tremor_band():
     q = _quality(sagittal_walker(fps=12.0)[0])
     assert q["tremor_band_resolvable"] is False
