@@ -38,8 +38,9 @@ import cv2
 import numpy as np
 
 from posescore.config import PoseConfig, Settings, SubjectConfig
-from posescore.constants import LEFT_HIP, LEFT_SHOULDER, N_LANDMARKS, RIGHT_HIP, RIGHT_SHOULDER
+from posescore.constants import LEFT_HIP, N_LANDMARKS, RIGHT_HIP
 from posescore.errors import PoseError
+from posescore.signals import trunk_angle_deg
 from posescore.subject import (
     PeopleDetector,
     SubjectTrack,
@@ -874,13 +875,12 @@ def upright_turn_deg(landmarks: np.ndarray) -> int:
     lm = np.asarray(landmarks, dtype=float)
     if lm.ndim != 3 or lm.shape[1] < N_LANDMARKS or lm.shape[0] == 0:
         return 0
-    up = 0.5 * (lm[:, LEFT_SHOULDER, :2] + lm[:, RIGHT_SHOULDER, :2])
-    up -= 0.5 * (lm[:, LEFT_HIP, :2] + lm[:, RIGHT_HIP, :2])
-    ok = np.isfinite(up).all(axis=1) & (np.hypot(up[:, 0], up[:, 1]) > 0)
+    angle = trunk_angle_deg(lm)
+    ok = np.isfinite(angle)
     if ok.sum() < UPRIGHT_MIN_FRAMES:
         return 0
-    # clockwise angle of the trunk from image up, in quarter turns: 1 = head to the right
-    quarter = np.round(np.degrees(np.arctan2(up[ok, 0], -up[ok, 1])) / 90.0).astype(int) % 4
+    # the trunk's direction in quarter turns clockwise from image up: 1 = head to the right
+    quarter = np.round(angle[ok] / 90.0).astype(int) % 4
     counts = np.bincount(quarter, minlength=4)
     way = int(np.argmax(counts))
     if way == 0 or counts[way] < UPRIGHT_AGREEMENT * ok.sum():

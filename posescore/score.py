@@ -172,10 +172,6 @@ def legs_visible_fraction(pose: PoseSequence, visibility_threshold: float) -> fl
     return float(ok.all(axis=1).mean())
 
 
-REPEATED_FRAMES_WARN_FRACTION = 0.2
-"""Share of frames repeating the previous picture above which quality.warnings says so."""
-
-
 def trunk_in_frame_fraction(pose: PoseSequence) -> float:
     """Share of frames with a body in which both shoulders and both hips lie in the picture.
 
@@ -191,6 +187,10 @@ def trunk_in_frame_fraction(pose: PoseSequence) -> float:
             & (xy[..., 1] >= 0) & (xy[..., 1] < pose.height)
         )
     return float(inside.all(axis=1).mean())
+
+
+REPEATED_FRAMES_WARN_FRACTION = 0.2
+"""Share of frames repeating the previous picture above which quality.warnings says so."""
 
 
 def assess_quality(
@@ -224,9 +224,10 @@ def assess_quality(
     trunk_in = trunk_in_frame_fraction(pose)
     if detected and trunk_in < q.min_trunk_in_frame_fraction:
         warnings.append(
-            f"the shoulders and hips were inside the picture in only {trunk_in:.0%} of frames "
-            f"(need {q.min_trunk_in_frame_fraction:.0%}): without the trunk the pose "
-            "estimator guesses the body's size, facing and left/right; film the whole body"
+            f"the shoulders and hips were inside the picture in only {trunk_in:.0%} of the "
+            f"frames with a body (need {q.min_trunk_in_frame_fraction:.0%}): without the "
+            "trunk the pose estimator guesses the body's size, facing and left/right; film the "
+            "whole body"
         )
     steps = gait.get("step_count") or 0
     if steps < 2 * settings.gait.min_strides:

@@ -451,6 +451,18 @@ def walking_direction(xy_px: np.ndarray) -> int:
     return 1 if med > 0 else -1
 
 
+def trunk_angle_deg(xy_px: np.ndarray) -> np.ndarray:
+    """Clockwise angle (T,) of the trunk axis from image up, deg in (-180, 180].
+
+    The axis runs from the hip midpoint to the shoulder midpoint; NaN where a shoulder or hip
+    is missing or the axis has no length.
+    """
+    up = 0.5 * (xy_px[:, LEFT_SHOULDER, :2] + xy_px[:, RIGHT_SHOULDER, :2])
+    up -= 0.5 * (xy_px[:, LEFT_HIP, :2] + xy_px[:, RIGHT_HIP, :2])
+    angle = np.degrees(np.arctan2(up[:, 0], -up[:, 1]))
+    return np.where(np.hypot(up[:, 0], up[:, 1]) > 0, angle, np.nan)
+
+
 def camera_roll_deg(xy_px: np.ndarray) -> float:
     """Clockwise tilt of the picture, deg, read from the trunk.
 
@@ -459,9 +471,7 @@ def camera_roll_deg(xy_px: np.ndarray) -> float:
     5 deg in all 548 phantom clips and samples upright), so only a larger angle says the
     camera was tilted. NaN without a trunk in any frame.
     """
-    up = 0.5 * (xy_px[:, LEFT_SHOULDER] + xy_px[:, RIGHT_SHOULDER])
-    up -= 0.5 * (xy_px[:, LEFT_HIP] + xy_px[:, RIGHT_HIP])
-    return _nanmedian(np.degrees(np.arctan2(up[:, 0], -up[:, 1])))
+    return _nanmedian(trunk_angle_deg(xy_px))
 
 
 def level_landmarks(landmarks: np.ndarray, roll_deg: float, width: int, height: int) -> np.ndarray:
