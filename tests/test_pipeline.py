@@ -96,6 +96,18 @@ def _rewrite(src, dst, change=None, copies=1):
     return dst
 
 
+def _assert_scores_like(result, original):
+    """Scorable, same view, right leg within 0.5 and cadence within 5 % of ``original``."""
+    assert result["quality"]["scorable"], result["quality"]["warnings"]
+    assert result["view"] == original["view"]
+    assert result["legs"]["right"]["severity"] == pytest.approx(
+        original["legs"]["right"]["severity"], abs=0.5
+    )
+    assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
+        original["gait"]["cadence_steps_per_min"], rel=0.05
+    )
+
+
 def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
     tmp_path, phantoms, scores
 ):
@@ -111,14 +123,7 @@ def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
         upright["video"]["width"], upright["video"]["height"]
     )
     assert any("sideways" in w for w in result["quality"]["warnings"])
-    assert result["quality"]["scorable"], result["quality"]["warnings"]
-    assert result["view"] == upright["view"]
-    assert result["legs"]["right"]["severity"] == pytest.approx(
-        upright["legs"]["right"]["severity"], abs=0.5
-    )
-    assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
-        upright["gait"]["cadence_steps_per_min"], rel=0.05
-    )
+    _assert_scores_like(result, upright)
 
 
 def test_video_converted_to_twice_the_frame_rate_by_duplication_scores_like_the_original(
@@ -167,16 +172,8 @@ def test_walk_there_and_back_scores_the_longest_stretch(tmp_path, phantoms, scor
         reader.release()
     writer.release()
     result = score_video(both, Settings()).to_dict()
-    original = scores["right3"]
     assert any(w.startswith("the subject turned") for w in result["quality"]["warnings"])
-    assert result["quality"]["scorable"], result["quality"]["warnings"]
-    assert result["view"] == original["view"]
-    assert result["legs"]["right"]["severity"] == pytest.approx(
-        original["legs"]["right"]["severity"], abs=0.5
-    )
-    assert result["gait"]["cadence_steps_per_min"] == pytest.approx(
-        original["gait"]["cadence_steps_per_min"], rel=0.05
-    )
+    _assert_scores_like(result, scores["right3"])
 
 
 def _rolled(frame, clockwise_deg):
