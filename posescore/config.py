@@ -153,7 +153,8 @@ class SubjectConfig(_Section):
     MediaPipe does not find one consistent person: ``screen_first``), detections are
     linked into tracks and the track with the highest weighted score
     ``persistence_weight * seen_fraction + size_weight * relative_height
-    + centrality_weight * centrality`` is the subject; a user ``roi`` overrides the choice.
+    + centrality_weight * centrality + walking_weight * walking`` is the subject; a user
+    ``roi`` overrides the choice.
     """
 
     enabled: bool = Field(True, description="Off = track whoever MediaPipe finds (no choice).")
@@ -203,6 +204,11 @@ class SubjectConfig(_Section):
     persistence_weight: float = Field(0.5, ge=0, description="Score weight of persistence.")
     size_weight: float = Field(0.3, ge=0, description="Score weight of relative box height.")
     centrality_weight: float = Field(0.2, ge=0, description="Score weight of centrality.")
+    walking_weight: float = Field(0.25, ge=0, description="Score weight of walking.")
+    walking_box_heights: float = Field(
+        0.2, gt=0, description="Movement (subject.track_motion) counted as walking in full, "
+        "box heights; a person standing still moves about 0.",
+    )
     crop_margin_box_heights: float = Field(
         0.25, ge=0, description="Crop margin added on every side of the box, box heights."
     )

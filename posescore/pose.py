@@ -46,7 +46,7 @@ from posescore.subject import (
     SubjectTrack,
     crop_boxes,
     detect_frames,
-    landmark_boxes,
+    landmark_detections,
     off_track,
     sample_stride,
     screen_frames,
@@ -581,7 +581,7 @@ class _Screener:
         """Screen the samples up to frame ``index``, just tracked (``track_frames`` hook)."""
         samples, k = self._samples, len(self._futures)
         if k < len(samples.indices) and samples.indices[k] <= index:
-            prior = landmark_boxes(landmarks_px[None])[0]
+            prior = landmark_detections(landmarks_px[None])[0]
             while k < len(samples.indices) and samples.indices[k] <= index:
                 self._submit(k, prior)
                 k += 1

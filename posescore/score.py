@@ -430,6 +430,26 @@ def straight_walk(pose: PoseSequence, settings: Settings) -> Optional[tuple[int,
     return straight_walk_span(facing, pose.fps, settings.gait.min_walk_bout_s)
 
 
+def subject_warning(record: dict) -> Optional[str]:
+    """What ``quality.warnings`` says of the subject's choice (``PoseSequence.subject``).
+
+    None with one person in view and no region given.
+    """
+    people, method = int(record.get("people_seen", 0)), record.get("method")
+    box = ", ".join(f"{v:.0f}" for v in record.get("box_median_px", []))
+    if method == "roi":
+        return f"{people} people were seen; the one in the given region was scored (box {box} px)"
+    if method == "roi-fixed":
+        return "nobody was found in the given region; the region itself was tracked"
+    if people > 1:
+        return (
+            f"{people} people were seen; the most persistent, largest, most central walker was "
+            f"scored (median box x0, y0, x1, y1 = {box} px); give a region (--roi) to score "
+            "another"
+        )
+    return None
+
+
 def score_pose(
     pose: PoseSequence,
     meta: VideoMeta,
@@ -441,7 +461,7 @@ def score_pose(
     """Score an already extracted pose sequence (the cached re-scoring path)."""
     timings = {} if timings is None else timings
     measured = measure_pose(pose, settings, timings)
-    walk_warnings = []
+    walk_warnings = [w for w in [subject_warning(pose.subject)] if w]
     if measured.camera_roll_deg:
         walk_warnings.append(
             f"the camera was tilted by about {abs(measured.camera_roll_deg):.0f} deg "

@@ -10,16 +10,23 @@ built-in HOG people detector runs only when MediaPipe does not show exactly one 
 boxes link into one track. The score is
 
     score = persistence_weight * seen_fraction + size_weight * relative_height
-            + centrality_weight * centrality
+            + centrality_weight * centrality + walking_weight * walking
 
-``seen_fraction`` is the share of sampled frames the track was detected in,
-``relative_height`` its median box height over the tallest track's, and ``centrality``
-``1 - |median centre x - W/2| / (W/2)``. A region given by the user (``SubjectConfig.roi``)
-overrides the score: the track whose centre lies inside it most often is the subject.
+``seen_fraction`` is the share of sampled frames the track was detected in or hidden behind
+another person (``hidden_behind``), ``relative_height`` its median box height over the
+tallest track's, ``centrality`` ``1 - |median centre x - W/2| / (W/2)`` and ``walking`` how
+clearly the track walks (``track_motion``: travel across the picture, change of size when
+walking towards or away from the camera, or stepping in place seen in the gap between
+MediaPipe's ankles; a person standing still scores about 0, as the design asks for "the most
+persistent, largest, most central walker"). A region given by the user
+(``SubjectConfig.roi``) overrides the score: the track whose centre lies inside it most often
+is the subject.
 
 The pose stage then crops around the subject's box (``crop_boxes``) and drops frames whose
 body is far from it (``off_track``). All box maths is pure functions on arrays; boxes are
-``(x0, y0, x1, y1)`` in pixels of the upright full-size frame unless said otherwise.
+``(x0, y0, x1, y1)`` in pixels of the upright full-size frame unless said otherwise. A
+detection is a box followed by the ankle gap ``(|dx|, |dy|)`` between the person's ankles in
+box heights (``DETECTION_COLUMNS``; NaN when the detector gives no ankles, as HOG does).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from posescore.config import SubjectConfig
+from posescore.constants import LEFT_ANKLE, RIGHT_ANKLE
 from posescore.errors import PoseError
 from posescore.types import VideoMeta
 from posescore.video import iter_frames
@@ -53,7 +61,12 @@ _SIDE_MARGIN = 0.08
 _MASK_GROW = 0.10
 """A found person's box is grown by this share of its height before it is masked out."""
 _MERGE_IOU = 0.3
+_SIZE_JITTER_LN = float(np.log(1.2))
+"""One still person's boxes differ in height by up to about 20 % (HOG's pyramid steps, HOG
+against MediaPipe boxes); size changes within this do not count as walking towards the camera."""
 """A second detector's box overlapping a first detector's box this much is the same person."""
+DETECTION_COLUMNS = 6
+"""A detection: box (x0, y0, x1, y1) px, then ankle gap (|dx|, |dy|) in box heights."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,14 @@ def _heights(boxes: np.ndarray) -> np.ndarray:
     return boxes[..., 3] - boxes[..., 1]
 
 
+def as_detections(rows: np.ndarray) -> np.ndarray:
+    """Rows of boxes (N, 4) or detections (N, 6) as detections (N, 6), NaN ankle gaps added."""
+    rows = np.asarray(rows, dtype=float)
+    rows = rows.reshape(-1, rows.shape[-1] if rows.size else 4)
+    missing = DETECTION_COLUMNS - rows.shape[1]
+    return np.pad(rows, ((0, 0), (0, missing)), constant_values=np.nan) if missing else rows
+
+
 def merge_detections(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     """Union of two detectors' boxes in one frame, the primary's box winning on overlap.
 
@@ -177,16 +198,15 @@ def merge_detections(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    primary, secondary : ndarray, shape (N, 4) and (M, 4)
-        Boxes in pixels.
+    primary, secondary : ndarray, shape (N, 4 or 6) and (M, 4 or 6)
+        Boxes in pixels, or detections (``DETECTION_COLUMNS``).
 
     Returns
     -------
-    ndarray, shape (N + m, 4)
-        The primary boxes followed by the m secondary boxes kept.
+    ndarray, shape (N + m, 6)
+        The primary detections followed by the m secondary ones kept.
     """
-    primary = np.asarray(primary, dtype=float).reshape(-1, 4)
-    secondary = np.asarray(secondary, dtype=float).reshape(-1, 4)
+    primary, secondary = as_detections(primary), as_detections(secondary)
     if len(primary) == 0 or len(secondary) == 0:
         return np.concatenate([primary, secondary])
     c = _centres(secondary)
@@ -196,7 +216,7 @@ def merge_detections(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
         & (c[:, None, 1] >= primary[None, :, 1])
         & (c[:, None, 1] <= primary[None, :, 3])
     ).any(axis=1)
-    overlap = (box_iou(secondary, primary) >= _MERGE_IOU).any(axis=1)
+    overlap = (box_iou(secondary[:, :4], primary[:, :4]) >= _MERGE_IOU).any(axis=1)
     return np.concatenate([primary, secondary[~(inside | overlap)]])
 
 
@@ -239,8 +259,8 @@ def link_detections(
     ----------
     times_s : ndarray, shape (K,)
         Times of the sampled frames, s, increasing.
-    detections : list of K ndarrays, shape (n_k, 4)
-        Boxes (x0, y0, x1, y1) found in each sampled frame, pixels.
+    detections : list of K ndarrays, shape (n_k, 4 or 6)
+        Boxes (x0, y0, x1, y1) found in each sampled frame, pixels, or detections.
     max_distance_box_heights : float
         Largest centre distance between linked boxes, box heights.
     max_gap_s : float
@@ -248,14 +268,14 @@ def link_detections(
 
     Returns
     -------
-    ndarray, shape (n_tracks, K, 4)
-        Boxes of each track per sampled frame; NaN where the track was not detected.
+    ndarray, shape (n_tracks, K, 6)
+        Detections of each track per sampled frame; NaN where the track was not detected.
     """
     n_samples = len(times_s)
     tracks: list[np.ndarray] = []
     last_seen: list[int] = []
     for k, boxes in enumerate(detections):
-        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        boxes = as_detections(boxes)
         alive = [i for i, s in enumerate(last_seen) if times_s[k] - times_s[s] <= max_gap_s + 1e-9]
         assigned: set[int] = set()
         if alive and len(boxes):
@@ -274,33 +294,124 @@ def link_detections(
                     assigned.add(int(c))
         for c in range(len(boxes)):
             if c not in assigned:
-                track = np.full((n_samples, 4), np.nan)
+                track = np.full((n_samples, DETECTION_COLUMNS), np.nan)
                 track[k] = boxes[c]
                 tracks.append(track)
                 last_seen.append(k)
     if not tracks:
-        return np.empty((0, n_samples, 4))
+        return np.empty((0, n_samples, DETECTION_COLUMNS))
     return np.stack(tracks)
+
+
+def _range(values: np.ndarray, min_samples: int) -> np.ndarray:
+    """10th-90th percentile range along the last axis, ignoring NaN; 0 with too few values."""
+    enough = (~np.isnan(values)).sum(axis=-1) >= min_samples
+    filled = np.where(enough[..., None], values, 0.0)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanpercentile(filled, 90, axis=-1) - np.nanpercentile(filled, 10, axis=-1)
+    return np.where(enough, np.nan_to_num(spread), 0.0)
+
+
+def track_motion(tracks: np.ndarray, min_samples: int = 3) -> np.ndarray:
+    """How clearly each track walks: the largest of three movements, box heights.
+
+    - across the picture: the 10th-90th percentile range of the box centre x over the median
+      box height;
+    - towards or away from the camera: the same range of ln(box height) less ln(1.2), the
+      boxes' own jitter (walking from 6 m to 3 m doubles the height and reads 0.51);
+    - stepping in place: the ranges of the ankle gap's |dx| and |dy| (box heights) added;
+      stepping in a side view opens the gap by about 0.3, lifting the feet in a frontal view
+      by about 0.1.
+
+    A person standing still reads near 0 on all three (detector jitter).
+
+    Parameters
+    ----------
+    tracks : ndarray, shape (n_tracks, K, 4 or 6)
+        From ``link_detections``; NaN where unseen (and ankle gaps NaN where not measured).
+    min_samples : int
+        Tracks (or ankle gaps) seen in fewer samples read 0.
+
+    Returns
+    -------
+    ndarray, shape (n_tracks,)
+        Movement, box heights (ln units for the size change), >= 0.
+    """
+    if len(tracks) == 0:
+        return np.empty(0)
+    tracks = np.asarray(tracks, dtype=float)
+    heights = _heights(tracks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        median_h = np.nanmedian(np.where(heights > 0, heights, np.nan), axis=1)
+        across = _range(_centres(tracks)[..., 0], min_samples) / median_h
+        towards = _range(np.log(np.where(heights > 0, heights, np.nan)), min_samples)
+    towards = np.clip(towards - _SIZE_JITTER_LN, 0.0, None)
+    stepping = np.zeros(len(tracks))
+    if tracks.shape[2] >= DETECTION_COLUMNS:
+        stepping = _range(tracks[..., 4], min_samples) + _range(tracks[..., 5], min_samples)
+    return np.nan_to_num(np.maximum.reduce([across, towards, stepping]))
+
+
+def hidden_behind(tracks: np.ndarray) -> np.ndarray:
+    """Samples in which a track is hidden behind another person.
+
+    A track unseen between two of its sightings is hidden where its box centre, interpolated
+    between the sightings, lies inside another track's box (someone walking past behind a
+    person nearer the camera).
+
+    Parameters
+    ----------
+    tracks : ndarray, shape (n_tracks, K, 4 or 6)
+        From ``link_detections``; NaN where unseen.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_tracks, K)
+    """
+    boxes = np.asarray(tracks, dtype=float)[..., :4]
+    seen = ~np.isnan(boxes).any(axis=2)
+    centres = _centres(boxes)
+    k = np.arange(boxes.shape[1])
+    hidden = np.zeros_like(seen)
+    for i in range(len(boxes)):
+        sightings = np.flatnonzero(seen[i])
+        if len(sightings) < 2:
+            continue
+        gap = ~seen[i] & (k > sightings[0]) & (k < sightings[-1])
+        if not gap.any() or len(boxes) < 2:
+            continue
+        cx = np.interp(k[gap], sightings, centres[i, sightings, 0])
+        cy = np.interp(k[gap], sightings, centres[i, sightings, 1])
+        others = np.delete(boxes, i, axis=0)[:, gap]
+        with np.errstate(invalid="ignore"):
+            inside = ((cx >= others[..., 0]) & (cx <= others[..., 2])
+                      & (cy >= others[..., 1]) & (cy <= others[..., 3]))
+        hidden[i, gap] = inside.any(axis=0)
+    return hidden
 
 
 def score_tracks(
     tracks: np.ndarray,
     width_px: int,
-    weights: tuple[float, float, float] = (0.5, 0.3, 0.2),
+    weights: tuple[float, float, float, float] = (0.5, 0.3, 0.2, 0.25),
+    walking_box_heights: float = 0.2,
 ) -> np.ndarray:
-    """Subject score of each track: persistent, large and central wins.
+    """Subject score of each track: persistent, large, central and walking wins.
 
     ``score = w_p * seen_fraction + w_s * median_height / max_median_height
-    + w_c * (1 - |median_centre_x - W/2| / (W/2))``.
+    + w_c * (1 - |median_centre_x - W/2| / (W/2))
+    + w_w * min(1, track_motion / walking_box_heights)``.
 
     Parameters
     ----------
-    tracks : ndarray, shape (n_tracks, K, 4)
+    tracks : ndarray, shape (n_tracks, K, 4 or 6)
         From ``link_detections``; NaN where unseen.
     width_px : int
         Frame width W, pixels.
     weights : tuple of float
-        (w_p, w_s, w_c): weights of persistence, size and centrality.
+        (w_p, w_s, w_c, w_w): weights of persistence, size, centrality and walking.
+    walking_box_heights : float
+        Movement (``track_motion``) that counts as walking in full, box heights.
 
     Returns
     -------
@@ -309,14 +420,16 @@ def score_tracks(
     """
     if len(tracks) == 0:
         return np.empty(0)
-    seen = ~np.isnan(tracks).any(axis=2)
-    persistence = seen.mean(axis=1)
-    heights = np.nanmedian(_heights(tracks), axis=1)
+    boxes = np.asarray(tracks, dtype=float)[..., :4]
+    seen = ~np.isnan(boxes).any(axis=2)
+    persistence = (seen | hidden_behind(boxes)).mean(axis=1)
+    heights = np.nanmedian(_heights(boxes), axis=1)
     size = heights / np.max(heights)
-    centre_x = np.nanmedian(_centres(tracks)[..., 0], axis=1)
+    centre_x = np.nanmedian(_centres(boxes)[..., 0], axis=1)
     centrality = np.clip(1.0 - np.abs(centre_x - width_px / 2) / (width_px / 2), 0.0, 1.0)
-    w_p, w_s, w_c = weights
-    return w_p * persistence + w_s * size + w_c * centrality
+    walking = np.clip(track_motion(tracks) / walking_box_heights, 0.0, 1.0)
+    w_p, w_s, w_c, w_w = weights
+    return w_p * persistence + w_s * size + w_c * centrality + w_w * walking
 
 
 def roi_share(tracks: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
@@ -368,7 +481,7 @@ def choose_subject(
     tracks = link_detections(
         times_s, detections, cfg.link_max_distance_box_heights, cfg.max_gap_s
     )
-    n_seen = (~np.isnan(tracks).any(axis=2)).sum(axis=1)
+    n_seen = (~np.isnan(tracks[..., :4]).any(axis=2)).sum(axis=1)
     people = int((n_seen >= min(cfg.min_track_samples, len(times_s))).sum())
     if cfg.roi is not None:
         x0, y0, x1, y1 = cfg.roi
@@ -376,15 +489,18 @@ def choose_subject(
         share = roi_share(tracks, roi)
         if len(share) and share.max() > 0:
             best = int(np.argmax(share + 1e-6 * n_seen))
-            method, boxes = "roi", tracks[best]
+            method, boxes = "roi", tracks[best, :, :4]
         else:
             method, boxes = "roi-fixed", np.tile(np.asarray(roi, dtype=float), (len(times_s), 1))
     else:
         if len(tracks) == 0:
             return None
-        weights = (cfg.persistence_weight, cfg.size_weight, cfg.centrality_weight)
-        best = int(np.argmax(score_tracks(tracks, width_px, weights)))
-        method, boxes = "detected", tracks[best]
+        weights = (
+            cfg.persistence_weight, cfg.size_weight, cfg.centrality_weight, cfg.walking_weight
+        )
+        scores = score_tracks(tracks, width_px, weights, cfg.walking_box_heights)
+        best = int(np.argmax(scores))
+        method, boxes = "detected", tracks[best, :, :4]
     return SubjectTrack(
         times_s=times_s,
         boxes_px=boxes,
@@ -480,12 +596,12 @@ def _hog_people(frame_bgr: np.ndarray, hog: cv2.HOGDescriptor, min_weight: float
         frame_bgr, winStride=(8, 8), padding=(16, 16), scale=_HOG_SCALE_STEP
     )
     if len(rects) == 0:
-        return np.empty((0, 4))
+        return np.empty((0, DETECTION_COLUMNS))
     rects = np.asarray(rects, dtype=float).reshape(-1, 4)[np.ravel(weights) >= min_weight]
     pad_w, pad_h = _HOG_PAD_FRAC[0] * rects[:, 2], _HOG_PAD_FRAC[1] * rects[:, 3]
     boxes = np.stack([rects[:, 0] + pad_w, rects[:, 1] + pad_h,
                       rects[:, 0] + rects[:, 2] - pad_w, rects[:, 1] + rects[:, 3] - pad_h], axis=1)
-    return suppress_nested(boxes)
+    return as_detections(suppress_nested(boxes))
 
 
 def landmark_box(landmarks_xyv: np.ndarray) -> Optional[np.ndarray]:
@@ -503,13 +619,30 @@ def landmark_box(landmarks_xyv: np.ndarray) -> Optional[np.ndarray]:
     return np.array([x0 - _SIDE_MARGIN * h, y0 - _HEAD_TOP_MARGIN * h, x1 + _SIDE_MARGIN * h, y1])
 
 
+def landmark_detection(landmarks_xyv: np.ndarray) -> Optional[np.ndarray]:
+    """Detection (``DETECTION_COLUMNS``) from landmark pixels (33, 3: x, y, visibility).
+
+    ``landmark_box`` followed by the ankle gap (|dx|, |dy|) in box heights, NaN when an ankle's
+    visibility is below 0.5. None when the box is empty.
+    """
+    box = landmark_box(landmarks_xyv)
+    if box is None:
+        return None
+    ankles = landmarks_xyv[[LEFT_ANKLE, RIGHT_ANKLE]]
+    gap = np.abs(ankles[1, :2] - ankles[0, :2]) / (box[3] - box[1])
+    if ankles[:, 2].min() < _LANDMARK_MIN_VISIBILITY:
+        gap = np.full(2, np.nan)
+    return np.concatenate([box, gap])
+
+
 def _mediapipe_people(
     frame_bgr: np.ndarray, pose: Any, max_people: int, prior: Optional[np.ndarray] = None
 ) -> np.ndarray:
-    """People found by MediaPipe in static mode, each masked out before the next search.
+    """People (detections, n x 6) found by MediaPipe in static mode, masked out one by one.
 
-    ``prior`` (a box in frame pixels, e.g. the person tracked in this frame) counts as the
-    first person found: it is masked and one search fewer is made.
+    Each person found is masked out before the next search. ``prior`` (a detection in frame
+    pixels, e.g. the person tracked in this frame) counts as the first person found: it is
+    masked and one search fewer is made.
     """
     img = frame_bgr.copy()
     h_px, w_px = img.shape[:2]
@@ -519,36 +652,37 @@ def _mediapipe_people(
     found = []
     while len(found) < max_people:
         if prior is not None:
-            box, prior = np.clip(prior, 0, limits), None
+            person, prior = as_detections(prior)[0], None
         else:
             result = pose.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
             if result.pose_landmarks is None:
                 break
             lm = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark])
-            box = landmark_box(lm * scale)
-            if box is None:
+            person = landmark_detection(lm * scale)
+            if person is None:
                 break
-            box = np.clip(box, 0, limits)  # joints predicted off the image
-        found.append(box)
+        box = np.clip(person[:4], 0, limits)  # joints predicted off the image
+        found.append(np.concatenate([box, person[4:]]))
         g = _MASK_GROW * (box[3] - box[1])
         x0, y0 = np.clip(np.floor(box[:2] - g), 0, [w_px, h_px]).astype(int)
         x1, y1 = np.clip(np.ceil(box[2:] + g), 0, [w_px, h_px]).astype(int)
         if x1 <= x0 or y1 <= y0:
             break
         cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), fill, thickness=-1)
-    return np.array(found).reshape(-1, 4)
+    return np.array(found).reshape(-1, DETECTION_COLUMNS)
 
 
-def landmark_boxes(landmarks_px: np.ndarray) -> list[Optional[np.ndarray]]:
-    """Person box per frame from tracked landmarks (T, 33, >= 3: x_px, y_px, ..., visibility).
+def landmark_detections(landmarks_px: np.ndarray) -> list[Optional[np.ndarray]]:
+    """Detection per frame from tracked landmarks (T, 33, >= 3: x_px, y_px, ..., visibility).
 
     Returns
     -------
-    list of T ndarrays, shape (4,), or None
-        ``landmark_box`` of each frame in the landmarks' pixels; None where no body was found.
+    list of T ndarrays, shape (6,), or None
+        ``landmark_detection`` of each frame in the landmarks' pixels; None where no body was
+        found.
     """
     xyv = landmarks_px[..., [0, 1, -1]]
-    return [None if np.isnan(f).any() else landmark_box(f) for f in xyv]
+    return [None if np.isnan(f).any() else landmark_detection(f) for f in xyv]
 
 
 @dataclass(frozen=True)
@@ -559,9 +693,9 @@ class Detections:
     ----------
     times_s : ndarray, shape (K,)
         Times of the sampled frames, s.
-    boxes : list of K ndarrays, shape (n_k, 4)
-        Boxes (x0, y0, x1, y1) per sampled frame, full-frame pixels; detectors merged with
-        ``merge_detections`` in the order of ``SubjectConfig.detectors``.
+    boxes : list of K ndarrays, shape (n_k, 6)
+        Detections (box (x0, y0, x1, y1) in full-frame pixels, ankle gap) per sampled frame;
+        detectors merged with ``merge_detections`` in the order of ``SubjectConfig.detectors``.
     detectors : tuple of str
         Detectors that ran.
     """
@@ -590,9 +724,10 @@ class PeopleDetector:
     def detect(
         self, name: str, frame_bgr: np.ndarray, prior: Optional[np.ndarray] = None
     ) -> np.ndarray:
-        """Boxes (n, 4) in the frame's pixels found by detector ``name``.
+        """Detections (n, 6) in the frame's pixels found by detector ``name``.
 
-        ``prior`` (MediaPipe only) is a person already known, in the frame's pixels.
+        ``prior`` (MediaPipe only) is a person already known (box or detection), in the
+        frame's pixels.
         """
         if name == "hog":
             return _hog_people(frame_bgr, self._hog_model(), self.cfg.hog_min_weight)
@@ -626,8 +761,11 @@ class PeopleDetector:
 
 
 def _to_full(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Factors (4,) from a downscaled frame's pixels to full-frame pixels, per box coordinate."""
-    return np.array([width / frame.shape[1], height / frame.shape[0]] * 2)
+    """Factors (6,) from a downscaled frame's pixels to full-frame pixels, per detection column.
+
+    The ankle gap, in box heights, keeps its value.
+    """
+    return np.array([width / frame.shape[1], height / frame.shape[0]] * 2 + [1.0, 1.0])
 
 
 def screen_frames(
@@ -647,19 +785,21 @@ def screen_frames(
         Its MediaPipe graph is used.
     width, height : int
         Full frame size, pixels.
-    priors : list of K (ndarray (4,) or None), optional
-        The person tracked in each frame, full-frame pixels: taken as found first, which
-        saves MediaPipe's first search (None where nobody was tracked).
+    priors : list of K (ndarray (6,) or None), optional
+        The person tracked in each frame (``landmark_detection``), full-frame pixels: taken
+        as found first, which saves MediaPipe's first search (None where nobody was tracked).
 
     Returns
     -------
-    list of K ndarrays, shape (n_k, 4)
-        Boxes in full-frame pixels.
+    list of K ndarrays, shape (n_k, 6)
+        Detections in full-frame pixels.
     """
     boxes = []
     for k, frame in enumerate(frames):
         to_full = _to_full(frame, width, height)
-        prior = None if priors is None or priors[k] is None else priors[k] / to_full
+        prior = None
+        if priors is not None and priors[k] is not None:
+            prior = as_detections(priors[k])[0] / to_full
         boxes.append(detector.detect("mediapipe", frame, prior) * to_full)
     return boxes
 
@@ -728,7 +868,7 @@ def detect_frames(
         detector.close()
     boxes = []
     for k in range(len(times_s)):
-        merged = np.empty((0, 4))
+        merged = np.empty((0, DETECTION_COLUMNS))
         for name in names:
             merged = merge_detections(merged, found[name][k])
         boxes.append(merged)

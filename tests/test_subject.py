@@ -14,7 +14,8 @@ from posescore.subject import (
     choose_subject,
     crop_boxes,
     detect_people,
-    landmark_boxes,
+    hidden_behind,
+    landmark_detections,
     link_detections,
     merge_detections,
     off_track,
@@ -22,6 +23,7 @@ from posescore.subject import (
     sample_stride,
     score_tracks,
     select_subject,
+    track_motion,
 )
 from posescore.video import probe_video
 
@@ -51,8 +53,11 @@ def test_merge_prefers_primary_boxes():
     primary = np.array([[100, 100, 200, 400]])
     secondary = np.array([[90, 90, 210, 420], [400, 100, 500, 400]])
     merged = merge_detections(primary, secondary)
-    np.testing.assert_array_equal(merged, [[100, 100, 200, 400], [400, 100, 500, 400]])
-    assert merge_detections(np.empty((0, 4)), secondary).shape == (2, 4)
+    np.testing.assert_array_equal(merged[:, :4], [[100, 100, 200, 400], [400, 100, 500, 400]])
+    assert np.isnan(merged[:, 4:]).all()  # boxes alone carry no ankle gap
+    assert merge_detections(np.empty((0, 4)), secondary).shape == (2, 6)
+    with_gap = np.array([[100, 100, 200, 400, 0.3, 0.05]])
+    np.testing.assert_array_equal(merge_detections(with_gap, secondary)[0], with_gap[0])
 
 
 def test_link_two_walkers_through_a_gap():
@@ -61,10 +66,10 @@ def test_link_two_walkers_through_a_gap():
     b = _walker(t, 560, -10, 180, foot_y_px=400)
     dets = [np.stack([a[k], b[k]]) if k != 5 else b[k][None] for k in range(12)]
     tracks = link_detections(t, dets, max_distance_box_heights=0.75, max_gap_s=1.0)
-    assert tracks.shape == (2, 12, 4)
-    np.testing.assert_allclose(tracks[0][[0, 4, 6, 11]], a[[0, 4, 6, 11]])
+    assert tracks.shape == (2, 12, 6)
+    np.testing.assert_allclose(tracks[0][[0, 4, 6, 11], :4], a[[0, 4, 6, 11]])
     assert np.isnan(tracks[0][5]).all()
-    np.testing.assert_allclose(tracks[1], b)
+    np.testing.assert_allclose(tracks[1, :, :4], b)
 
 
 def test_link_starts_new_track_after_long_gap():
@@ -84,6 +89,70 @@ def test_score_prefers_persistent_then_large_then_central():
     scores = score_tracks(np.stack([subject, partial, small]), W)
     assert np.argmax(scores) == 0
     assert scores[2] < scores[0]
+
+
+def _stepping(times_s, boxes, gap_x_range, gap_y_range, seed=0):
+    """Detections (K, 6): the boxes with ankle gaps swinging over the given ranges."""
+    phase = 2 * np.pi * 0.9 * np.asarray(times_s) + np.random.default_rng(seed).uniform(0, 6)
+    swing = 0.5 + 0.5 * np.sin(phase)
+    return np.column_stack([boxes, 0.05 + gap_x_range * swing, gap_y_range * swing])
+
+
+def test_track_motion_reads_walking_across_towards_and_in_place_but_not_standing():
+    t = np.arange(18) / 3.0
+    standing = _stepping(t, _walker(t, 500, 0, 300), 0.01, 0.01)
+    across = _walker(t, 100, 60, 300)  # boxes only (HOG): 360 px = 1.2 box heights
+    towards = _walker(t, 300, 0, 1.0)
+    towards[:, 1] = 440 - np.linspace(150, 300, len(t))  # grows to twice its height
+    side_in_place = _stepping(t, _walker(t, 300, 0, 300), 0.30, 0.02)
+    front_in_place = _stepping(t, _walker(t, 300, 0, 300), 0.01, 0.10)
+    motion = track_motion(np.stack([standing, as6(across), as6(towards), side_in_place,
+                                    front_in_place]))
+    assert motion[0] < 0.03
+    centre_x = (across[:, 0] + across[:, 2]) / 2
+    assert motion[1] == pytest.approx(np.ptp(np.percentile(centre_x, [10, 90])) / 300)
+    assert motion[1] > 0.8  # 10th-90th percentile range of a 1.13 box heights walk
+    assert 0.3 < motion[2] < np.log(2) - np.log(1.2)  # less the boxes' own size jitter
+    assert motion[3] > 0.2 and 0.07 < motion[4] < 0.15
+    few = standing.copy()
+    few[2:] = np.nan  # seen twice: too few samples to tell
+    assert track_motion(few[None])[0] == 0.0
+    assert track_motion(np.empty((0, 18, 6))).shape == (0,)
+
+
+def as6(boxes):
+    return np.column_stack([boxes, np.full((len(boxes), 2), np.nan)])
+
+
+def test_a_walker_is_chosen_over_a_larger_standing_person():
+    """A clinician standing still near the camera is taller and as persistent as the patient
+    walking across behind; only walking tells them apart."""
+    t = np.arange(18) / 3.0
+    standing = _stepping(t, _walker(t, 400, 0, 360), 0.01, 0.01)
+    walker = _stepping(t, _walker(t, 20, 60, 300), 0.30, 0.02)
+    dets = [np.stack([standing[k], walker[k]]) for k in range(len(t))]
+    chosen = choose_subject(t, dets, W, H, SubjectConfig())
+    np.testing.assert_allclose(chosen.boxes_px, walker[:, :4])
+    still = choose_subject(t, dets, W, H, SubjectConfig(walking_weight=0.0))
+    np.testing.assert_allclose(still.boxes_px, standing[:, :4])  # as before the cue
+    # a patient walking in place (frontal view: only the feet lift) beats the standing one too
+    in_place = _stepping(t, _walker(t, 200, 0, 320), 0.01, 0.10)
+    dets = [np.stack([standing[k], in_place[k]]) for k in range(len(t))]
+    np.testing.assert_allclose(
+        choose_subject(t, dets, W, H, SubjectConfig()).boxes_px, in_place[:, :4])
+
+
+def test_a_person_passing_behind_another_is_hidden_not_absent():
+    t = np.arange(12) / 3.0
+    near = _walker(t, 320, 0, 400)  # standing near the camera, box x 240-400
+    walker = _walker(t, 60, 120, 300)  # centre crosses x 240-400 at samples 5-8
+    walker[5:9] = np.nan  # not detected while behind
+    late = _walker(t, 560, 0, 200)
+    late[:3] = np.nan  # enters late: absent, not hidden
+    hidden = hidden_behind(np.stack([near, walker, late]))
+    assert hidden[1].tolist() == [k in (5, 6, 7, 8) for k in range(12)]
+    assert not hidden[0].any() and not hidden[2].any()
+    assert not hidden_behind(walker[None]).any()  # nobody to hide behind
 
 
 def _track(times_s, boxes, people=2, method="detected"):
@@ -160,15 +229,19 @@ def test_one_person_needs_one_linked_track_and_never_two_at_once():
     assert not one_person(t, [np.empty((0, 4))] * 12, cfg)
 
 
-def test_landmark_boxes_none_where_no_body():
-    lm = np.zeros((2, 33, 4))
+def test_landmark_detections_box_and_ankle_gap_none_where_no_body():
+    lm = np.zeros((3, 33, 4))
     lm[:, :, 0] = np.linspace(100, 140, 33)
     lm[:, :, 1] = np.linspace(50, 250, 33)
     lm[:, :, 3] = 0.9
     lm[1] = np.nan
-    first, second = landmark_boxes(lm)
+    lm[2, 28, 3] = 0.1  # right ankle not visible: no gap
+    first, second, third = landmark_detections(lm)
     assert second is None
-    np.testing.assert_allclose(first, [100 - 16, 50 - 24, 140 + 16, 250])
+    height = 250 - (50 - 24)
+    gap = (np.abs(lm[0, 28, :2] - lm[0, 27, :2])) / height
+    np.testing.assert_allclose(first, [100 - 16, 50 - 24, 140 + 16, 250, *gap])
+    assert np.isnan(third[4:]).all() and not np.isnan(third[:4]).any()
 
 
 def test_sample_stride():
@@ -222,11 +295,13 @@ def _figure_masks(frames):
     return masks
 
 
-def composite(subject_path, bystander_path, out_path, right_px, bottom_px, visible=(0.0, 1.0)):
+def composite(subject_path, bystander_path, out_path, right_px, bottom_px, visible=(0.0, 1.0),
+              frozen=False):
     """Paste the keyed bystander phantom's figure into the subject's clip.
 
     The bystander's figure (union box over the clip) is placed with its right edge at
-    ``right_px`` and its bottom at ``bottom_px``, only in the ``visible`` share of the clip.
+    ``right_px`` and its bottom at ``bottom_px``, only in the ``visible`` share of the clip;
+    ``frozen``: its first frame throughout (a person standing still).
     """
     base = _read_all(subject_path)
     other = _read_all(bystander_path)
@@ -238,7 +313,7 @@ def composite(subject_path, bystander_path, out_path, right_px, bottom_px, visib
     for k, frame in enumerate(base):
         out = frame.copy()
         if visible[0] * n <= k < visible[1] * n:
-            j = k % len(other)
+            j = 0 if frozen else k % len(other)
             yy, xx = np.nonzero(masks[j])
             ty, tx = yy + dy, xx + dx
             keep = (ty >= 0) & (ty < H) & (tx >= 0) & (tx < W)
@@ -250,7 +325,7 @@ def composite(subject_path, bystander_path, out_path, right_px, bottom_px, visib
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
-    from posescore.phantom import PhantomParams, render_phantom
+    from posescore.phantom import PhantomParams, draw_look, render_phantom
 
     out = tmp_path_factory.mktemp("subject")
     common = dict(fps=25.0, duration_s=DURATION_S, view="sagittal_right")
@@ -261,8 +336,20 @@ def clips(tmp_path_factory):
     big = out / "big.mp4"
     render_phantom(keyed_params(33, W, H, look={"body_height_frac": 0.85}, **common), big)
     hip_x = np.asarray(truth["joints_px"]["right"]["hip"])[:, 0]
+    across = out / "across.mp4"
+    across_look = draw_look(31).model_copy(update={"body_height_frac": 0.55})
+    longer = {**common, "duration_s": 5.0}
+    across_truth = render_phantom(
+        PhantomParams(seed=31, width=W, height=H, walk="across", look=across_look, **longer),
+        across)
+    near = out / "near.mp4"
+    render_phantom(keyed_params(
+        33, W, H, look={"body_height_frac": 0.85}, **{**longer, "view": "frontal"}), near)
     return {
         "truth": truth,
+        "across_truth": across_truth,
+        # a taller person standing still near the camera; the subject walks across behind
+        "standing": composite(across, near, out / "standing.mp4", 560, H - 5, frozen=True),
         "single": subject,
         "two": composite(subject, small, out / "two.mp4", W - 5, 450),
         "overlap": composite(subject, small, out / "overlap.mp4", int(hip_x.max()) + 200, 450),
@@ -303,6 +390,22 @@ def test_partial_bystander_not_chosen(clips, name):
     assert track.people_seen >= 2
     region = _subject_region(clips["truth"])
     assert all(_centre_in(track.box_at(t), region) for t in np.arange(0.2, DURATION_S - 0.2, 0.3))
+
+
+@pytest.mark.slow
+def test_walker_chosen_over_a_taller_person_standing_still(clips, tmp_path):
+    """Without the walking cue the standing person (taller, as persistent) was chosen."""
+    walker_height_px = 0.55 * H
+    still = select_subject(probe_video(clips["standing"]), SubjectConfig(walking_weight=0.0))
+    x0, y0, x1, y1 = still.summary()["box_median_px"]
+    assert y1 - y0 > 1.4 * walker_height_px  # the standing person
+    pose, _ = extract_pose(clips["standing"], _settings(tmp_path))
+    assert pose.subject["people_seen"] == 2 and pose.subject["cropped"]
+    x0, y0, x1, y1 = pose.subject["box_median_px"]
+    assert y1 - y0 < 1.25 * walker_height_px
+    truth_hip = np.asarray(clips["across_truth"]["joints_px"]["right"]["hip"])[: pose.n_frames]
+    err_px = np.linalg.norm(pose.landmarks[:, 24, :2] - truth_hip[:, :2], axis=1)
+    assert np.nanmedian(err_px) < 25.0  # tracked the walker, not the one standing
 
 
 @pytest.mark.slow
@@ -357,3 +460,17 @@ def test_single_person_pose_unchanged(clips, tmp_path):
     assert on.subject["people_seen"] == 1 and not on.subject["cropped"]
     assert on.subject["detectors"] == ["mediapipe"]  # screened: HOG never ran
     np.testing.assert_array_equal(on.landmarks, off.landmarks)
+
+
+def test_the_choice_of_subject_is_reported():
+    from posescore.score import subject_warning
+
+    box = [10.0, 20.0, 110.0, 320.0]
+    assert subject_warning({}) is None
+    assert subject_warning({"method": "detected", "people_seen": 1, "box_median_px": box}) is None
+    several = subject_warning({"method": "detected", "people_seen": 3, "box_median_px": box})
+    assert several.startswith("3 people were seen") and "10, 20, 110, 320 px" in several
+    assert "--roi" in several
+    assert "given region" in subject_warning({"method": "roi", "people_seen": 2,
+                                              "box_median_px": box})
+    assert "nobody" in subject_warning({"method": "roi-fixed", "people_seen": 0})
