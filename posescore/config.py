@@ -306,7 +306,13 @@ class QualityConfig(_Section):
     min_body_height_px: float = Field(
         150.0, ge=0, description="Smallest median body height (nose to heel) in the frame, px."
     )
-    min_pose_fraction: float = Field(0.6, ge=0, le=1, description="Frames with a body, fraction.")
+    min_pose_fraction: float = Field(
+        0.6, ge=0, le=1, description="Frames with a body, fraction (or min_pose_s)."
+    )
+    min_pose_s: float = Field(
+        4.0, ge=0, description="Time with a body that is enough however long the clip (a "
+        "walker who enters and leaves the picture), s; the stride counts still apply.",
+    )
     min_legs_visible_fraction: float = Field(
         0.5, ge=0, le=1, description="Frames with both legs visible, fraction of the frames "
         "with a body."

@@ -202,19 +202,23 @@ def assess_quality(
 ) -> dict[str, Any]:
     """Quality block of the contract: can this video support a score, and why not.
 
-    Checks the share of frames with a body and with both legs visible, the body height in
-    pixels (``quality.min_body_height_px``), the step count, the strides per leg
+    Checks the share of frames with a body (or its time, ``quality.min_pose_s``) and with
+    both legs visible, the body height in pixels (``quality.min_body_height_px``; negative:
+    upside down), the step count, the strides per leg
     (``gait.min_strides``, from ``per_stride`` when given) and whether the frame rate
     resolves the tremor band (Nyquist: distinct pictures per second > 2 x its upper edge,
     repeated frames not counted; a warning, not a reason to refuse the score).
     """
     q = settings.quality
     detected = float(pose.detected().mean()) if pose.n_frames else 0.0
+    detected_s = float(pose.detected().sum()) / pose.fps if pose.fps > 0 else 0.0
+    enough_pose = detected >= q.min_pose_fraction or detected_s >= q.min_pose_s
     legs_visible = legs_visible_fraction(pose, settings.signal.visibility_threshold)
     warnings: list[str] = []
-    if detected < q.min_pose_fraction:
+    if not enough_pose:
         warnings.append(
-            f"a body was found in only {detected:.0%} of frames (need {q.min_pose_fraction:.0%})"
+            f"a body was found in only {detected:.0%} of frames, {detected_s:.1f} s (need "
+            f"{q.min_pose_fraction:.0%} or {q.min_pose_s:g} s)"
         )
     if legs_visible < q.min_legs_visible_fraction:
         warnings.append(
@@ -233,7 +237,14 @@ def assess_quality(
     if steps < 2 * settings.gait.min_strides:
         warnings.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
     body_px = _body_height_px(pose)
-    too_small = body_px is not None and body_px < q.min_body_height_px
+    upside_down = body_px is not None and body_px < 0
+    if upside_down:
+        warnings.append(
+            "the head is below the heels: the picture is upside down (it was not stood "
+            "upright: pose.turn_upright is off or the body was seen too briefly); turn the "
+            "video upright"
+        )
+    too_small = body_px is not None and 0 <= body_px < q.min_body_height_px
     if too_small:
         warnings.append(
             f"the body is only {body_px:.0f} px tall in the frame (need {q.min_body_height_px:.0f}"
@@ -272,11 +283,12 @@ def assess_quality(
             f"certain. Film the {far} side or add a frontal/posterior view"
         )
     scorable = (
-        detected >= q.min_pose_fraction
+        enough_pose
         and legs_visible >= q.min_legs_visible_fraction
         and trunk_in >= q.min_trunk_in_frame_fraction
         and steps >= 2 * settings.gait.min_strides
         and not too_small
+        and not upside_down
         and all(n >= settings.gait.min_strides for n in strides_per_leg.values())
     )
     return {

@@ -67,6 +67,30 @@ def test_legs_visible_is_judged_on_the_frames_with_a_body():
     assert any("of the frames with a body" in w for w in q["warnings"])
 
 
+def test_a_walker_seen_briefly_in_a_long_clip_is_scored_on_the_time_seen():
+    """Entering after 60 % of the clip: 4.8 s of a 12 s clip is enough, 3.2 s of 8 s is not."""
+    for duration_s, scorable in ((12.0, True), (8.0, False)):
+        pose, _ = sagittal_walker(duration_s=duration_s)
+        lm = pose.landmarks.copy()
+        lm[: int(0.6 * len(lm))] = np.nan
+        q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+        assert q["pose_detected_fraction"] == 0.4
+        assert q["scorable"] is scorable, q["warnings"]
+        found = [w for w in q["warnings"] if w.startswith("a body was found in only 40%")]
+        assert bool(found) is not scorable
+    assert "3.2 s (need 60% or 4 s)" in found[0]
+
+
+def test_upside_down_picture_is_not_scorable_with_the_reason():
+    pose, _ = sagittal_walker()
+    lm = pose.landmarks.copy()
+    lm[:, :, 1] = pose.height - lm[:, :, 1]
+    q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
+    assert q["body_height_px"] < 0 and q["scorable"] is False
+    assert any("upside down" in w for w in q["warnings"])
+    assert not any("px tall" in w for w in q["warnings"])
+
+
 def test_low_fps_warns_about_tremor_band():
     q = _quality(sagittal_walker(fps=12.0)[0])
     assert q["tremor_band_resolvable"] is False
