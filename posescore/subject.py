@@ -61,10 +61,10 @@ _SIDE_MARGIN = 0.08
 _MASK_GROW = 0.10
 """A found person's box is grown by this share of its height before it is masked out."""
 _MERGE_IOU = 0.3
+"""A second detector's box overlapping a first detector's box this much is the same person."""
 _SIZE_JITTER_LN = float(np.log(1.2))
 """One still person's boxes differ in height by up to about 20 % (HOG's pyramid steps, HOG
 against MediaPipe boxes); size changes within this do not count as walking towards the camera."""
-"""A second detector's box overlapping a first detector's box this much is the same person."""
 DETECTION_COLUMNS = 6
 """A detection: box (x0, y0, x1, y1) px, then ankle gap (|dx|, |dy|) in box heights."""
 
@@ -182,6 +182,13 @@ def _heights(boxes: np.ndarray) -> np.ndarray:
     return boxes[..., 3] - boxes[..., 1]
 
 
+def _contains(boxes: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether points (x, y) lie inside boxes (..., 4), broadcast; NaN boxes contain nothing."""
+    with np.errstate(invalid="ignore"):
+        return (x >= boxes[..., 0]) & (x <= boxes[..., 2]) & (y >= boxes[..., 1]) & (
+            y <= boxes[..., 3])
+
+
 def as_detections(rows: np.ndarray) -> np.ndarray:
     """Rows of boxes (N, 4) or detections (N, 6) as detections (N, 6), NaN ankle gaps added."""
     rows = np.asarray(rows, dtype=float)
@@ -210,12 +217,7 @@ def merge_detections(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     if len(primary) == 0 or len(secondary) == 0:
         return np.concatenate([primary, secondary])
     c = _centres(secondary)
-    inside = (
-        (c[:, None, 0] >= primary[None, :, 0])
-        & (c[:, None, 0] <= primary[None, :, 2])
-        & (c[:, None, 1] >= primary[None, :, 1])
-        & (c[:, None, 1] <= primary[None, :, 3])
-    ).any(axis=1)
+    inside = _contains(primary[None, :], c[:, None, 0], c[:, None, 1]).any(axis=1)
     overlap = (box_iou(secondary[:, :4], primary[:, :4]) >= _MERGE_IOU).any(axis=1)
     return np.concatenate([primary, secondary[~(inside | overlap)]])
 
@@ -373,20 +375,17 @@ def hidden_behind(tracks: np.ndarray) -> np.ndarray:
     centres = _centres(boxes)
     k = np.arange(boxes.shape[1])
     hidden = np.zeros_like(seen)
+    if len(boxes) < 2:
+        return hidden
     for i in range(len(boxes)):
         sightings = np.flatnonzero(seen[i])
         if len(sightings) < 2:
             continue
         gap = ~seen[i] & (k > sightings[0]) & (k < sightings[-1])
-        if not gap.any() or len(boxes) < 2:
-            continue
         cx = np.interp(k[gap], sightings, centres[i, sightings, 0])
         cy = np.interp(k[gap], sightings, centres[i, sightings, 1])
         others = np.delete(boxes, i, axis=0)[:, gap]
-        with np.errstate(invalid="ignore"):
-            inside = ((cx >= others[..., 0]) & (cx <= others[..., 2])
-                      & (cy >= others[..., 1]) & (cy <= others[..., 3]))
-        hidden[i, gap] = inside.any(axis=0)
+        hidden[i, gap] = _contains(others, cx, cy).any(axis=0)
     return hidden
 
 
@@ -440,11 +439,8 @@ def roi_share(tracks: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     ndarray, shape (n_tracks,)
         In [0, 1]; NaN boxes count as outside.
     """
-    x0, y0, x1, y1 = roi
     c = _centres(tracks)
-    with np.errstate(invalid="ignore"):
-        inside = (c[..., 0] >= x0) & (c[..., 0] <= x1) & (c[..., 1] >= y0) & (c[..., 1] <= y1)
-    return inside.mean(axis=1)
+    return _contains(np.asarray(roi, dtype=float), c[..., 0], c[..., 1]).mean(axis=1)
 
 
 def choose_subject(
