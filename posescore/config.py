@@ -210,7 +210,11 @@ class SubjectConfig(_Section):
         "box heights; a person standing still moves about 0.",
     )
     crop_margin_box_heights: float = Field(
-        0.25, ge=0, description="Crop margin added on every side of the box, box heights."
+        1.0,
+        ge=0,
+        description="Crop margin added on every side of the box, box heights. Tight crops "
+        "cost MediaPipe accuracy: with 0.25, samples beside a standing bystander read 2.68 "
+        "and 3.22 for 2.85 and 3.84 alone; with 1.0, 2.81 and 3.76.",
     )
     crop_window_s: float = Field(
         1.0, ge=0, description="Crop size is the largest box within this window, s."
