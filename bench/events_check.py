@@ -4,12 +4,13 @@ Usage:
     python bench/events_check.py [--out DIR] [--seeds 1 2] [--duration 5] [--exact]
 
 Renders a fixed grid of 640x480 phantom clips (sagittal in place / across, near and far
-affected leg, frontal, backward) into DIR (kept, so re-runs reuse the pose cache), runs the
-pipeline and prints per clip: heel-strike and toe-off errors in frames (detected minus the
-nearest true event), cadence vs truth, near-leg knee / ankle RMSE, and the equinus /
-inversion flags per leg; with MediaPipe, the share of frames (legs apart) in which the
-estimator's left/right leg labels are exchanged, before and after
-``signals.leg_swap_frames``; then the share of heel strikes within 2 frames per clip group.
+affected leg, frontal in place and walking towards the camera, backward) into DIR (kept,
+so re-runs reuse the pose cache), runs the pipeline and prints per clip: heel-strike and
+toe-off errors in frames (detected minus the nearest true event), cadence vs truth,
+near-leg knee / ankle RMSE, and the equinus / inversion flags per leg; with MediaPipe, the
+share of frames (legs apart) in which the estimator's left/right leg labels are exchanged,
+before and after ``signals.leg_swap_frames``; then the share of heel strikes within 2
+frames per clip group.
 ``--exact`` feeds the phantom's exact projected joints instead of MediaPipe (separates the
 detector's error from the pose estimator's).
 """
@@ -57,6 +58,10 @@ def grid(seed: int, duration: float) -> dict[str, PhantomParams]:
         ),
         "frontal_healthy": PhantomParams(view="frontal", **kw),
         "frontal_left3": PhantomParams(view="frontal", affected_side="left", severity=3.0, **kw),
+        "frontal_towards_healthy": PhantomParams(view="frontal", walk="towards", **kw),
+        "frontal_towards_left3": PhantomParams(
+            view="frontal", walk="towards", affected_side="left", severity=3.0, **kw
+        ),
         "sag_backward_near3": PhantomParams(
             view="sagittal_left", affected_side="left", severity=3.0, direction="backward", **kw
         ),

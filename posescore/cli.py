@@ -503,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--view", default="sagittal_left",
         choices=("sagittal_left", "sagittal_right", "frontal", "oblique_left", "oblique_right"),
     )
-    p.add_argument("--walk", default="in_place", choices=("in_place", "across"))
+    p.add_argument("--walk", default="in_place", choices=("in_place", "across", "towards"))
     p.add_argument("--seed", type=int, nargs="+", default=[0])
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--duration", type=float, default=6.0, help="seconds")

@@ -126,6 +126,18 @@ class PoseConfig(_Section):
         "again (pose.RepeatedFrames); quality.warnings gives the share and the frame rate "
         "actually filmed.",
     )
+    backfill_min_gap_s: Optional[float] = Field(
+        0.3,
+        gt=0,
+        description="A stretch of at least this long without a body, ended by a frame with "
+        "one, is tracked again backwards from that frame (pose.backfill_gaps): MediaPipe's "
+        "detector misses a person small in the frame (far down a corridor) or entering it, "
+        "whom its tracker, started on the larger or whole body, still follows. s; None = off.",
+    )
+    backfill_max_s: float = Field(
+        10.0, gt=0, description="Longest stretch tracked backwards, s (its frames are held in "
+        "memory at inference size)."
+    )
     turn_upright: bool = Field(
         True,
         description="When the pose shows the person lying sideways or upside down (a phone "

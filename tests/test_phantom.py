@@ -129,6 +129,8 @@ def test_params_validation():
     with pytest.raises(ValidationError):
         PhantomParams(view="frontal", walk="across")
     with pytest.raises(ValidationError):
+        PhantomParams(view="sagittal_left", walk="towards")
+    with pytest.raises(ValidationError):
         PhantomParams(affected_side="left", severity=4.5)
     specs = build_phantom_specs(12, seed=1, across_fraction=0.5)
     assert len({p.seed for p in specs}) == 12
@@ -197,6 +199,25 @@ def test_across_walk_stays_in_frame_and_moves():
         pelvis_x = cam.project(sim.skeleton.points["pelvis"])[:, 0]
         direction = -1 if view == "sagittal_left" else 1  # walks toward the face
         assert direction * (pelvis_x[-1] - pelvis_x[0]) > 0.4 * params.width
+
+
+def test_towards_walk_approaches_the_camera_and_stays_in_frame():
+    """Walking towards a frontal camera: the figure grows and ends at the look's size."""
+    params = PhantomParams(view="frontal", walk="towards", seed=2, duration_s=6.0)
+    look = params.resolved_look()
+    sim, frac = simulate_clip(params, look)
+    cam: Camera = make_camera(params, look, sim, frac)
+    px = cam.project(np.stack(list(sim.skeleton.points.values()), axis=1))
+    assert px[..., 0].min() > 0 and px[..., 0].max() < params.width
+    assert px[..., 1].min() > 0 and px[..., 1].max() < params.height
+    leg_px = np.linalg.norm(cam.project(sim.skeleton.points["left_hip"])
+                            - cam.project(sim.skeleton.points["left_ankle"]), axis=1)
+    tenth = len(leg_px) // 10  # a stride or so: the straight leg of each end
+    assert leg_px[-tenth:].max() > 1.3 * leg_px[:tenth].max()  # nearer at the end
+    pelvis = sim.skeleton.points["pelvis"]
+    assert cam.depth_m(pelvis[0]) > 2.0 and abs(cam.depth_m(pelvis[-1])) < 0.1
+    # the body never reaches the back wall
+    assert cam.depth_m(np.stack(list(sim.skeleton.points.values()))).max() < cam.wall_behind_m
 
 
 def test_severe_equinus_lifts_the_heel_at_initial_contact(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 
 from posescore.constants import SIDES
 from posescore.phantom.params import PhantomLook, PhantomParams, PhantomView
-from posescore.phantom.render import WALL_BEHIND_M, Camera
+from posescore.phantom.render import Camera
 from posescore.phantom.scene import wall_base_y
 from posescore.phantom.variation import Distractor
 
@@ -69,7 +69,7 @@ def make_bystander(spec: Distractor, params: PhantomParams, cam: Camera, height_
     px_per_m = spec.size_ratio * height_frac * params.height / look.body_height_m
     floor_main = cam.centre_px[1] + cam.px_per_m * cam.origin_m[1]
     base = wall_base_y(cam, params.height)
-    r_wall = cam.distance_m / (cam.distance_m + WALL_BEHIND_M)
+    r_wall = cam.distance_m / (cam.distance_m + cam.wall_behind_m)
     t = float(np.clip((spec.size_ratio - r_wall) / (1.0 - r_wall), 0.08, 1.0))
     floor_y = base + t * (floor_main - base)
     pelvis = sim.skeleton.points["pelvis"]

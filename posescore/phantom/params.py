@@ -17,7 +17,7 @@ Sleeve = Literal["short", "long", "none"]
 ShirtPattern = Literal["plain", "stripes", "checks"]
 HairStyle = Literal["short", "long", "bald"]
 AffectedSide = Literal["left", "right", "none"]
-WalkMode = Literal["in_place", "across"]
+WalkMode = Literal["in_place", "across", "towards"]
 WalkDirection = Literal["forward", "backward"]
 
 BGR = tuple[int, int, int]
@@ -73,7 +73,8 @@ class PhantomParams(BaseModel):
     leg); ``frontal`` means the subject faces the camera; ``oblique_left`` is half way between
     (camera 45 deg to the front-left). ``in_place`` is treadmill-like walking (pelvis
     horizontally still); ``across`` walks across the frame (sagittal views only) and stays
-    fully in frame for the whole clip.
+    fully in frame for the whole clip; ``towards`` walks towards the camera (frontal view
+    only, as down a corridor), so the figure grows in the picture as it approaches.
 
     ``family`` selects the distribution that ``look``, ``scene`` and ``posture_mix`` are
     drawn from when they are None (see ``posescore.phantom.families``); family 0 is the
@@ -122,6 +123,8 @@ class PhantomParams(BaseModel):
             raise ValueError("severity must be 0 when affected_side is 'none'")
         if self.walk == "across" and not self.view.startswith("sagittal"):
             raise ValueError("walk='across' needs a sagittal view (others are in_place only)")
+        if self.walk == "towards" and self.view != "frontal":
+            raise ValueError("walk='towards' needs the frontal view")
         return self
 
     def resolved_look(self) -> PhantomLook:

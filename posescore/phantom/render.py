@@ -39,7 +39,7 @@ class Camera:
     """Pinhole camera looking horizontally; ``px_per_m`` is the scale at the reference plane.
 
     ``origin_m`` (world point on the optical axis, in the body's mid-plane) is imaged at
-    ``centre_px``.
+    ``centre_px``; the back wall stands ``wall_behind_m`` behind it.
     """
 
     view: PhantomView
@@ -47,6 +47,7 @@ class Camera:
     px_per_m: float
     centre_px: tuple[float, float]
     distance_m: float = CAMERA_DISTANCE_M
+    wall_behind_m: float = WALL_BEHIND_M
 
     @property
     def right(self) -> np.ndarray:
@@ -116,7 +117,7 @@ def _limb(img: np.ndarray, cam: Camera, p: np.ndarray, q: np.ndarray, rp_m: floa
 def background(look: PhantomLook, cam: Camera, width: int, height: int) -> np.ndarray:
     """Wall with a vertical gradient, floor below the wall's base line and a skirting line."""
     base_y = cam.centre_px[1] + cam.px_per_m * cam.distance_m / (
-        cam.distance_m + WALL_BEHIND_M) * cam.origin_m[1]
+        cam.distance_m + cam.wall_behind_m) * cam.origin_m[1]
     base = int(np.clip(round(base_y), 1, height - 1))
     t = np.linspace(0.0, 1.0, base)[:, None]
     wall = (1 - t) * np.asarray(look.wall_top_bgr, float) + t * np.asarray(look.wall_bottom_bgr,

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from posescore.phantom.params import PhantomLook
-from posescore.phantom.render import WALL_BEHIND_M, Camera, _shade, background
+from posescore.phantom.render import Camera, _shade, background
 from posescore.phantom.variation import Occluder, PhantomScene
 
 _AA = cv2.LINE_AA
@@ -21,7 +21,7 @@ _AA = cv2.LINE_AA
 def wall_base_y(cam: Camera, height: int) -> int:
     """Image row of the line where the back wall meets the floor."""
     base_y = cam.centre_px[1] + cam.px_per_m * cam.distance_m / (
-        cam.distance_m + WALL_BEHIND_M) * cam.origin_m[1]
+        cam.distance_m + cam.wall_behind_m) * cam.origin_m[1]
     return int(np.clip(round(base_y), 1, height - 1))
 
 
@@ -39,7 +39,7 @@ def _tiles(img: np.ndarray, cam: Camera, rng: np.random.Generator,
     """Perspective floor tile joints (the floor plane Y = 0, seen by ``cam``)."""
     tile = float(rng.uniform(0.3, 0.6))
     floor_origin = np.array([cam.origin_m[0], 0.0, cam.origin_m[2]])
-    near, far = -0.6 * cam.distance_m, WALL_BEHIND_M
+    near, far = -0.6 * cam.distance_m, cam.wall_behind_m
     span = 3.0 * cam.distance_m
     for a in np.arange(-span, span + 1e-9, tile):
         p = np.stack([floor_origin + a * cam.right + d * cam.forward for d in (near, far)])
@@ -57,7 +57,7 @@ def _furniture(img: np.ndarray, cam: Camera, base: int, rng: np.random.Generator
                look: PhantomLook) -> None:
     """A doorframe, picture frames and a cupboard or table on the back wall."""
     height, width = img.shape[:2]
-    s = cam.px_per_m * cam.distance_m / (cam.distance_m + WALL_BEHIND_M)  # px per m on the wall
+    s = cam.px_per_m * cam.distance_m / (cam.distance_m + cam.wall_behind_m)  # px per m on the wall
     wall = np.asarray(look.wall_bottom_bgr, float)
 
     def colour() -> tuple[int, int, int]:

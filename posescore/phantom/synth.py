@@ -29,7 +29,7 @@ from posescore.phantom.kinematics import (
     stride_spans_s,
 )
 from posescore.phantom.params import PhantomLook, PhantomParams, PhantomView
-from posescore.phantom.render import Camera, draw_frame
+from posescore.phantom.render import WALL_BEHIND_M, Camera, draw_frame
 from posescore.phantom.scene import (
     Degrader,
     draw_occluder,
@@ -55,6 +55,10 @@ ACROSS_HEIGHT_FRAC = (0.55, 0.62)
 """Body height in frame for ``across`` clips (the look's 0.55-0.80 mapped into this), fraction."""
 ACROSS_AMPLITUDE_SCALES = (1.0, 0.85, 0.7)
 """Slower, shorter-stepped walking tried in turn so that an ``across`` clip fits the frame."""
+TOWARDS_APPROACH_M = 8.0
+"""Longest approach of a ``towards`` clip, body extent included, m (partial treadmill beyond);
+the back wall stands this far plus ``TOWARDS_WALL_GAP_M`` behind the walk's end."""
+TOWARDS_WALL_GAP_M = 1.0
 TRUTH_JOINTS = ("hip", "knee", "ankle", "heel", "toe")
 _RNG_STREAM_NOISE = 3
 _RNG_STREAM_SHAKE = 4
@@ -98,7 +102,7 @@ def simulate(
     """Compute joint angles, forward kinematics and floor contact of a clip (no camera yet).
 
     The body stands on the floor (lowest sole point at Y = 0); the pelvis X follows the
-    no-slip progression (``across``) or stays at 0 (``in_place``). ``mix`` scales the
+    no-slip progression (``across``, ``towards``) or stays at 0 (``in_place``). ``mix`` scales the
     posture components of the affected leg (None = ``params.resolved_posture_mix()``).
     """
     mix = mix if mix is not None else params.resolved_posture_mix()
@@ -119,11 +123,11 @@ def simulate(
     angles = lower_for_landing(phases, angles, dims, samples_per_stride)
     relative = build_skeleton(phases, angles, dims)
     pelvis_height, clearance = floor_offsets_m(relative, dims)
-    progression = (no_slip_progression_m(relative, dims) if params.walk == "across"
-                   else np.zeros_like(t_s))
+    walks_on = params.walk != "in_place"
+    progression = no_slip_progression_m(relative, dims) if walks_on else np.zeros_like(t_s)
     placed = _shifted(relative, np.stack([progression, pelvis_height, np.zeros_like(t_s)], -1))
     return Simulation(t_s, plan, dims, phases, placed, clearance, amplitude_scale,
-                      1.0 if params.walk == "across" else 0.0, progression)
+                      1.0 if walks_on else 0.0, progression)
 
 
 def _x_extent_m(sim: Simulation, fraction: float) -> tuple[float, float]:
@@ -184,9 +188,14 @@ def _simulate_forward_clip(params: PhantomParams, look: PhantomLook) -> tuple[Si
     ``across`` clips use a smaller figure (``ACROSS_HEIGHT_FRAC``) and, if the walk still does
     not fit, slower shorter steps (``ACROSS_AMPLITUDE_SCALES``) and finally a partial
     treadmill (the stance foot slides by ``1 - progression_fraction`` of the walking speed).
+    ``towards`` clips approach the camera by at most ``TOWARDS_APPROACH_M`` (partial treadmill
+    beyond) and end at the look's height in frame.
     """
     if params.walk == "in_place":
         return simulate(params, look), look.body_height_frac
+    if params.walk == "towards":
+        return _fitted_progression(simulate(params, look), TOWARDS_APPROACH_M), \
+            look.body_height_frac
     lo, hi = ACROSS_HEIGHT_FRAC
     frac = min(look.body_height_frac, lo + (hi - lo) * (look.body_height_frac - 0.55) / 0.25)
     frac = float(np.clip(frac, min(lo, look.body_height_frac), hi))
@@ -197,12 +206,24 @@ def _simulate_forward_clip(params: PhantomParams, look: PhantomLook) -> tuple[Si
         x0, x1 = _x_extent_m(sim, 1.0)
         if x1 - x0 <= usable_m:
             return sim, frac
+    return _fitted_progression(sim, usable_m), frac
+
+
+def _fitted_progression(sim: Simulation, usable_m: float) -> Simulation:
+    """``sim`` on the partial treadmill whose body's X extent just fits ``usable_m``, m.
+
+    The whole no-slip walk when it fits; else the largest progression fraction that does
+    (bisection; the supporting foot then slides by the rest).
+    """
+    x0, x1 = _x_extent_m(sim, 1.0)
+    if x1 - x0 <= usable_m:
+        return sim
     lo_f, hi_f = 0.0, 1.0
     for _ in range(30):
         mid = 0.5 * (lo_f + hi_f)
         x0, x1 = _x_extent_m(sim, mid)
         lo_f, hi_f = (mid, hi_f) if x1 - x0 <= usable_m else (lo_f, mid)
-    return _with_progression_fraction(sim, lo_f), frac
+    return _with_progression_fraction(sim, lo_f)
 
 
 def make_camera(params: PhantomParams, look: PhantomLook, sim: Simulation,
@@ -211,7 +232,10 @@ def make_camera(params: PhantomParams, look: PhantomLook, sim: Simulation,
     scene = scene if scene is not None else PhantomScene()
     px_per_m = height_frac * params.height / look.body_height_m
     pelvis = sim.skeleton.points["pelvis"]
-    if params.walk == "across":
+    if params.walk == "towards":  # the walk ends at the reference plane (the look's size)
+        centre_x = float(pelvis[-1, 0])
+        offset_px = look.horizontal_offset_frac * params.width
+    elif params.walk == "across":
         pts = np.stack(list(sim.skeleton.points.values()), axis=1)
         centre_x = 0.5 * (float(pts[:, :, 0].min()) + float(pts[:, :, 0].max()))
         offset_px = 0.0
@@ -222,9 +246,10 @@ def make_camera(params: PhantomParams, look: PhantomLook, sim: Simulation,
     free_px = params.height * (1.0 - height_frac)
     floor_y = params.height - free_px * (0.5 - 0.4 * look.vertical_offset_frac)
     origin = np.array([centre_x, cam_height_m, float(pelvis[:, 2].mean())])
+    wall_m = TOWARDS_APPROACH_M + TOWARDS_WALL_GAP_M if params.walk == "towards" else WALL_BEHIND_M
     return Camera(view=params.view, origin_m=origin, px_per_m=px_per_m,
                   centre_px=(params.width / 2 + offset_px, floor_y - px_per_m * cam_height_m),
-                  distance_m=scene.camera_distance_m)
+                  distance_m=scene.camera_distance_m, wall_behind_m=wall_m)
 
 
 def contact_events(t_s: np.ndarray, clearance_m: np.ndarray) -> tuple[list[float], list[float]]:
