@@ -34,7 +34,7 @@ kinematic data. J Biomech 2000;33:783-786.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -104,6 +104,9 @@ class GaitEvents:
         ``"none"`` (no usable signal).
     min_stride_s, max_stride_s : float
         Plausible stride duration range, s; strides outside it are not used.
+    unseen_idx : ndarray of int
+        Frames without the body (the pelvis lost for longer than gap filling bridges, or a
+        pause in the recording): no stride is measured across them.
     """
 
     side: Side
@@ -113,21 +116,28 @@ class GaitEvents:
     method: str = "none"
     min_stride_s: float = 0.0
     max_stride_s: float = float("inf")
+    unseen_idx: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
 
     @property
     def strides(self) -> np.ndarray:
         """Valid strides as ``[hs_start, hs_end]`` frame pairs, shape (n, 2).
 
-        A stride joins consecutive heel strikes; it is dropped if its duration is outside
-        ``[min_stride_s, max_stride_s]`` or longer than ``MISSED_EVENT_RATIO`` times the
-        median of the remaining strides (a heel strike was missed inside it).
+        A stride joins consecutive heel strikes; it is dropped if it spans unseen frames
+        (``unseen_idx``), if its duration is outside ``[min_stride_s, max_stride_s]``, or if
+        it is longer than ``MISSED_EVENT_RATIO`` times the median of the remaining strides (a
+        heel strike was missed inside it).
         """
         hs = np.asarray(self.heel_strike_idx, dtype=int)
         if hs.size < 2:
             return np.empty((0, 2), dtype=int)
         pairs = np.stack([hs[:-1], hs[1:]], axis=1)
         dur_s = (pairs[:, 1] - pairs[:, 0]) / self.fps
-        keep = (dur_s >= self.min_stride_s) & (dur_s <= self.max_stride_s)
+        unseen = np.asarray(self.unseen_idx, dtype=int)
+        spans_unseen = (
+            np.searchsorted(unseen, pairs[:, 0], side="right")
+            < np.searchsorted(unseen, pairs[:, 1], side="left")
+        )
+        keep = (dur_s >= self.min_stride_s) & (dur_s <= self.max_stride_s) & ~spans_unseen
         if keep.any():
             keep &= dur_s <= MISSED_EVENT_RATIO * np.median(dur_s[keep])
         return pairs[keep]
@@ -257,6 +267,7 @@ def detect_gait_events(
         method=method,
         min_stride_s=2 * cfg.min_step_time_s,
         max_stride_s=2 * cfg.max_step_time_s,
+        unseen_idx=np.flatnonzero(~np.isfinite(pelvis[:, 0])),
     )
 
 

@@ -212,24 +212,33 @@ def render_overlay(
     meta = video if isinstance(video, VideoMeta) else probe_video(video)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stride = max(1, int(round(meta.fps / pose.fps))) if pose.fps > 0 else 1
     boxes = face_boxes(pose)
     has_pose = pose.detected()
     filled = fill_boxes(boxes)
     fallback = fallback_box(pose, meta.width, meta.height)
-    hs_frames: dict[int, list[str]] = {}
-    for side, ev in (events or {}).items():
-        for i in np.asarray(ev.heel_strike_idx, dtype=int):
-            hs_frames.setdefault(int(i) * stride, []).append(side[0].upper())
+    # heel strikes by time: the pose may skip frames (stride) or be re-timed (uneven frames)
+    strikes = sorted(
+        (float(pose.timestamps_s[i]), side[0].upper())
+        for side, ev in (events or {}).items()
+        for i in np.asarray(ev.heel_strike_idx, dtype=int)
+        if 0 <= i < pose.n_frames
+    )
     lines = flag_lines(result)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), meta.fps,
                              (meta.width, meta.height))
     if not writer.isOpened():
         raise VideoError(f"cannot write video {out.name}")
     stats = {"frames": 0, "frames_with_pose": 0, "frames_blurred_by_fallback": 0}
+    t_prev_s = -np.inf
     try:
-        for index, _t, frame in iter_frames(meta):
-            row = min(index // stride, pose.n_frames - 1)
+        for _index, t_s, frame in iter_frames(meta):
+            # the pose row in force at this frame: the last at or before its time
+            row = int(np.clip(
+                np.searchsorted(pose.timestamps_s, t_s + 1e-6, side="right") - 1,
+                0, pose.n_frames - 1,
+            ))
+            marked = [side for t_hs, side in strikes if t_prev_s < t_hs <= t_s + 1e-6]
+            t_prev_s = t_s + 1e-6
             frame = np.ascontiguousarray(frame)
             if row >= 0 and has_pose[row]:
                 stats["frames_with_pose"] += 1
@@ -240,7 +249,7 @@ def render_overlay(
             if annotate:
                 if row >= 0 and has_pose[row]:
                     draw_skeleton(frame, pose.landmarks[row])
-                extra = [f"heel strike {'/'.join(hs_frames[index])}"] if index in hs_frames else []
+                extra = [f"heel strike {'/'.join(marked)}"] if marked else []
                 _put_lines(frame, lines + extra)
             writer.write(frame)
             stats["frames"] += 1

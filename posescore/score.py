@@ -43,6 +43,7 @@ from posescore.signals import (
     camera_roll_deg,
     clean_pose,
     estimate_leg_length_px,
+    evenly_timed,
     facing_per_frame,
     level_landmarks,
     seen_xy,
@@ -391,6 +392,10 @@ class Measurements:
     """Frames [start, stop) measured when the subject turned (``straight_walk``), else None."""
     camera_roll_deg: float = 0.0
     """Camera tilt undone before measuring (``camera_tilt_deg``), deg clockwise; 0 = none."""
+    timed_pose: Optional[PoseSequence] = None
+    """The pose re-timed to even frames when its frame times were uneven
+    (``signals.evenly_timed``; event frames index it), else None."""
+    timing_warning: Optional[str] = None
 
 
 def measure_pose(
@@ -398,11 +403,15 @@ def measure_pose(
 ) -> Measurements:
     """Clean, detect gait events and compute per-stride and per-video features.
 
+    Uneven frame times (a variable frame rate, a pause) are first evened out
+    (``signals.evenly_timed``): then frame indices refer to ``Measurements.timed_pose``.
     When the subject turned, only the longest walk in one direction is measured (the other
     frames are blanked, so frame indices still match the video).
     """
     timings = {} if timings is None else timings
     with _timed(timings, "clean"):
+        timed, timing_warning = evenly_timed(pose, settings.signal)
+        pose = timed
         roll_deg = camera_tilt_deg(pose, settings)
         if roll_deg:
             pose = dataclasses.replace(pose, landmarks=level_landmarks(
@@ -418,7 +427,10 @@ def measure_pose(
     with _timed(timings, "features"):
         per_stride = stride_measures(traj, events, settings.feature)
         features = compute_features(traj, events, settings.feature, strides=per_stride)
-    return Measurements(traj, events, gait, per_stride, features, span, roll_deg)
+    return Measurements(
+        traj, events, gait, per_stride, features, span, roll_deg,
+        timed if timing_warning else None, timing_warning,
+    )
 
 
 def camera_tilt_deg(pose: PoseSequence, settings: Settings) -> float:
@@ -473,7 +485,8 @@ def score_pose(
     """Score an already extracted pose sequence (the cached re-scoring path)."""
     timings = {} if timings is None else timings
     measured = measure_pose(pose, settings, timings)
-    walk_warnings = [w for w in [subject_warning(pose.subject)] if w]
+    pose = measured.timed_pose or pose
+    walk_warnings = [w for w in [measured.timing_warning, subject_warning(pose.subject)] if w]
     if measured.camera_roll_deg:
         walk_warnings.append(
             f"the camera was tilted by about {abs(measured.camera_roll_deg):.0f} deg "

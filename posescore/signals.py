@@ -6,9 +6,11 @@ down, as delivered by :class:`posescore.types.PoseSequence`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 from scipy.ndimage import median_filter
@@ -97,6 +99,103 @@ class Trajectories:
     def direction(self) -> int:
         """Facing direction in the image: +1 toes towards +x, -1 towards -x, 0 unknown."""
         return walking_direction(self.xy_px)
+
+
+FRAME_JITTER_FRACTION = 0.25
+"""Frame intervals within this fraction of their median count as even (``even_frame_times``)."""
+FRAME_RATE_TOLERANCE = 0.02
+"""Relative difference between the frame times' rate and the declared fps that is ignored."""
+
+
+def even_frame_times(timestamps_s: np.ndarray, fps: float) -> Optional[np.ndarray]:
+    """An even grid of frame times when the given ones are uneven or disagree with ``fps``.
+
+    Every measure counts frames at ``fps``, which is right only when the frames are evenly
+    spaced at that rate. A phone's variable frame rate, dropped frames, a recording paused
+    and resumed, or a container whose average rate is not the rate filmed break this. The
+    grid starts at the first time and is spaced by the median frame interval (the rate of
+    most of the video).
+
+    Parameters
+    ----------
+    timestamps_s : ndarray, shape (T,)
+        Frame times, s, increasing.
+    fps : float
+        Declared frame rate, frames/s.
+
+    Returns
+    -------
+    ndarray, shape (N,) or None
+        Grid times, s; None when every interval is within ``FRAME_JITTER_FRACTION`` of the
+        median and the median agrees with ``1 / fps`` within ``FRAME_RATE_TOLERANCE``.
+    """
+    t = np.asarray(timestamps_s, dtype=float)
+    if t.size < 3:
+        return None
+    dt = np.diff(t)
+    step = float(np.median(dt))
+    if not step > 0:
+        return None
+    even = np.all(np.abs(dt - step) <= FRAME_JITTER_FRACTION * step)
+    if even and abs(1.0 / (step * fps) - 1.0) <= FRAME_RATE_TOLERANCE:
+        return None
+    return t[0] + step * np.arange(int(np.floor((t[-1] - t[0]) / step + 1e-6)) + 1)
+
+
+def resample_frames(
+    values: np.ndarray, timestamps_s: np.ndarray, times_s: np.ndarray, max_gap_s: float
+) -> np.ndarray:
+    """Values (T, ...) at frame times ``timestamps_s`` linearly interpolated to ``times_s``.
+
+    A new time between two frames more than ``max_gap_s`` apart (a pause in the recording)
+    gets NaN, as does one next to a NaN value; a time equal to a frame's takes its value.
+
+    Returns
+    -------
+    ndarray, shape (N, ...)
+    """
+    t = np.asarray(timestamps_s, dtype=float)
+    new = np.asarray(times_s, dtype=float)
+    right = np.clip(np.searchsorted(t, new, side="right"), 1, t.size - 1)
+    left = right - 1
+    span = t[right] - t[left]
+    w = np.clip((new - t[left]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    w = w.reshape(shape)
+    with np.errstate(invalid="ignore"):
+        out = (1.0 - w) * values[left] + w * values[right]
+    out = np.where(w <= 1e-9, values[left], out)
+    out = np.where(w >= 1.0 - 1e-9, values[right], out)
+    out[(span > max_gap_s) & (w.reshape(-1) > 1e-9) & (w.reshape(-1) < 1.0 - 1e-9)] = np.nan
+    return out
+
+
+def evenly_timed(pose: PoseSequence, cfg: SignalConfig) -> tuple[PoseSequence, Optional[str]]:
+    """``pose`` on an even time grid (``even_frame_times``), with a warning saying so.
+
+    The landmarks are interpolated between the frames around each grid time; across a pause
+    longer than ``cfg.max_gap_s`` they stay NaN, so no stride spans it. Returns ``pose``
+    itself and None when its frames are already even at its fps.
+    """
+    grid = even_frame_times(pose.timestamps_s, pose.fps)
+    if grid is None:
+        return pose, None
+    step = float(grid[1] - grid[0])
+    landmarks = resample_frames(pose.landmarks, pose.timestamps_s, grid, cfg.max_gap_s)
+    dt = np.diff(pose.timestamps_s)
+    rates = 1.0 / dt[dt > 0]
+    pause = float(dt.max())
+    what = (
+        f"a pause of {pause:.1f} s in the frame times at {pose.timestamps_s[np.argmax(dt)]:.1f} s"
+        if pause > cfg.max_gap_s
+        else f"uneven frame times ({rates.min():.0f}-{rates.max():.0f} frames/s)"
+    )
+    warning = (
+        f"{what}, declared {pose.fps:g} frames/s: the pose was re-timed to an even "
+        f"{1.0 / step:.1f} frames/s before measuring"
+    )
+    timed = dataclasses.replace(pose, landmarks=landmarks, timestamps_s=grid, fps=1.0 / step)
+    return timed, warning
 
 
 def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:

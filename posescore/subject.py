@@ -244,6 +244,27 @@ def suppress_nested(boxes: np.ndarray, max_contained: float = 0.7) -> np.ndarray
     return boxes[~inside_larger.any(axis=1)]
 
 
+PAUSE_SAMPLE_INTERVALS = 2.5
+"""Samples further apart than this many median sample intervals straddle a pause in the
+recording (no frames in between)."""
+
+
+def without_pauses(times_s: np.ndarray) -> np.ndarray:
+    """Sample times, s, with the pauses in the recording taken out.
+
+    An interval between consecutive samples longer than ``PAUSE_SAMPLE_INTERVALS`` median
+    intervals had no frames to sample (a recording paused and resumed, a cut): it counts as
+    one median interval, so a person is not lost for time nobody filmed.
+    """
+    t = np.asarray(times_s, dtype=float)
+    if t.size < 3:
+        return t
+    dt = np.diff(t)
+    step = float(np.median(dt))
+    dt = np.where(dt > PAUSE_SAMPLE_INTERVALS * step, step, dt)
+    return np.concatenate([[t[0]], t[0] + np.cumsum(dt)])
+
+
 def link_detections(
     times_s: np.ndarray,
     detections: list[np.ndarray],
@@ -255,7 +276,8 @@ def link_detections(
     A detection continues a track when its centre is within ``max_distance_box_heights``
     (in units of the two boxes' mean height) of the track's last box, their heights differ by
     less than a factor of 1.5, and the track was last seen at most ``max_gap_s`` before.
-    Otherwise it starts a new track.
+    Otherwise it starts a new track. Time the video did not film (a pause in the recording,
+    ``without_pauses``) does not count towards ``max_gap_s``.
 
     Parameters
     ----------
@@ -274,11 +296,14 @@ def link_detections(
         Detections of each track per sampled frame; NaN where the track was not detected.
     """
     n_samples = len(times_s)
+    filmed_s = without_pauses(times_s)
     tracks: list[np.ndarray] = []
     last_seen: list[int] = []
     for k, boxes in enumerate(detections):
         boxes = as_detections(boxes)
-        alive = [i for i, s in enumerate(last_seen) if times_s[k] - times_s[s] <= max_gap_s + 1e-9]
+        alive = [
+            i for i, s in enumerate(last_seen) if filmed_s[k] - filmed_s[s] <= max_gap_s + 1e-9
+        ]
         assigned: set[int] = set()
         if alive and len(boxes):
             prev = np.stack([tracks[i][last_seen[i]] for i in alive])

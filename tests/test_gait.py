@@ -192,3 +192,14 @@ def test_snap_to_landings():
     # an event moved past either end of the video is dropped
     assert snap_to_landings(np.array([1, 40, 76]), np.array([37, 73]), 5, 200).tolist() == [37, 73]
     assert snap_to_landings(np.array([40, 76]), np.array([43]), 5, 78).tolist() == [43]
+
+
+def test_no_stride_spans_frames_without_the_body():
+    """Heel strikes on both sides of a stretch without a body do not make a stride."""
+    ev = GaitEvents("left", np.array([0, 33, 66, 99, 132]), np.empty(0, int), FPS,
+                    min_stride_s=0.5, max_stride_s=4.0)
+    assert len(ev.strides) == 4
+    lost = dataclasses.replace(ev, unseen_idx=np.arange(70, 95))
+    np.testing.assert_array_equal(lost.strides, [[0, 33], [33, 66], [99, 132]])
+    edge = dataclasses.replace(ev, unseen_idx=np.array([66]))  # lost on a heel strike only
+    assert len(edge.strides) == 4

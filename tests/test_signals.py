@@ -3,15 +3,19 @@ import pytest
 from synthetic_walker import LEG_PX, frontal_walker, sagittal_walker
 
 from posescore import constants as c
-from posescore.config import SignalConfig
+from posescore.config import GaitConfig, SignalConfig
+from posescore.gait import detect_gait_events, gait_summary
 from posescore.signals import (
     Trajectories,
     clean_pose,
     detect_view,
     estimate_leg_length_px,
+    even_frame_times,
+    evenly_timed,
     fill_gaps,
     leg_swap_frames,
     lowpass_runs,
+    resample_frames,
     swap_legs,
     walking_direction,
 )
@@ -313,3 +317,80 @@ def test_clean_pose_corrects_leg_swaps_unless_disabled():
     raw = clean_pose(swapped, SignalConfig(correct_leg_swaps=False)).point("left", "ankle")
     assert np.nanmax(np.abs(fixed - ref)) < 0.02 * LEG_PX
     assert np.nanmax(np.abs(raw - ref)) > 0.1 * LEG_PX
+
+
+# --- uneven frame times (variable frame rate, pauses) -------------------------------------
+
+
+def test_even_frame_times_leaves_even_frames_alone():
+    t = np.arange(90) / 30.0 + 0.002 * np.sin(np.arange(90))  # 2 ms jitter
+    assert even_frame_times(t, 30.0) is None
+    assert even_frame_times(t[:2], 30.0) is None
+
+
+def test_even_frame_times_for_uneven_frames_and_a_wrong_declared_rate():
+    t = np.r_[np.arange(60) / 60.0, 1.0 + np.arange(1, 31) / 30.0]  # 60 then 30 frames/s
+    grid = even_frame_times(t, 45.0)
+    assert grid is not None and grid[0] == 0.0 and grid[-1] == pytest.approx(2.0)
+    assert np.diff(grid) == pytest.approx(1 / 60.0)  # the rate of most frames
+    even_at_25 = np.arange(50) / 25.0
+    assert even_frame_times(even_at_25, 30.0) == pytest.approx(even_at_25)  # fps said 30
+
+
+def test_resample_frames_interpolates_and_leaves_pauses_empty():
+    t = np.array([0.0, 0.1, 0.2, 2.2, 2.3])  # paused 2 s after 0.2 s
+    values = np.array([[0.0, 10.0], [1.0, 11.0], [2.0, np.nan], [3.0, 13.0], [4.0, 14.0]])
+    out = resample_frames(values, t, np.array([0.05, 0.1, 0.15, 1.0, 2.2, 2.25, 2.3]), 0.25)
+    np.testing.assert_allclose(out[:, 0], [0.5, 1.0, 1.5, np.nan, 3.0, 3.5, 4.0])
+    np.testing.assert_allclose(out[:, 1], [10.5, 11.0, np.nan, np.nan, 13.0, 13.5, 14.0])
+
+
+def test_evenly_timed_variable_frame_rate_keeps_gait_timing():
+    """A walker filmed at 60 then 30 frames/s with an average rate declared: cadence and
+    stride time come out right once re-timed (counting frames at 45 frames/s misreads both)."""
+    pose60, truth = sagittal_walker(fps=60.0, duration_s=10.0)
+    keep = np.r_[np.arange(300), np.arange(300, 600, 2)]
+    t = pose60.timestamps_s[keep]
+    declared = (len(keep) - 1) / (t[-1] - t[0])
+    uneven = PoseSequence(pose60.landmarks[keep], t, declared, pose60.width, pose60.height)
+    timed, warning = evenly_timed(uneven, SignalConfig())
+    assert "uneven frame times (30-60 frames/s)" in warning and "60.0 frames/s" in warning
+    assert timed.fps == pytest.approx(60.0)
+
+    def summary(pose):
+        traj = clean_pose(pose, SignalConfig())
+        events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
+        return gait_summary(events, traj.fps, traj)
+
+    assert summary(timed)["stride_time_s"] == pytest.approx(truth.stride_s, rel=0.03)
+    assert summary(timed)["cadence_steps_per_min"] == pytest.approx(
+        truth.cadence_steps_per_min, rel=0.03)
+    assert abs(summary(uneven)["stride_time_s"] / truth.stride_s - 1) > 0.1  # as it was
+
+
+def test_evenly_timed_pause_gives_no_stride_across_it():
+    pose, truth = sagittal_walker(fps=30.0, duration_s=10.0)
+    t = pose.timestamps_s.copy()
+    t[150:] += 2.0  # recording paused 2 s after 5 s, motion continues
+    paused = PoseSequence(pose.landmarks, t, 30.0 * len(t) / (len(t) + 60), 1280, 720)
+    timed, warning = evenly_timed(paused, SignalConfig())
+    assert warning.startswith("a pause of 2.0 s in the frame times at 5.0 s")
+    assert timed.fps == pytest.approx(30.0)
+    gap = ~timed.detected()
+    assert 55 <= gap.sum() <= 62  # the 2 s without pictures
+    traj = clean_pose(timed, SignalConfig())
+    events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
+    for ev in events.values():
+        spans = ev.strides
+        assert len(spans) >= 4
+        # no stride starts before the pause and ends after it
+        gap_rows = np.flatnonzero(gap)
+        assert not np.any((spans[:, 0] < gap_rows[0]) & (spans[:, 1] > gap_rows[-1]))
+    assert gait_summary(events, traj.fps, traj)["stride_time_s"] == pytest.approx(
+        truth.stride_s, rel=0.03)
+
+
+def test_evenly_timed_even_pose_is_returned_as_is():
+    pose, _ = sagittal_walker()
+    same, warning = evenly_timed(pose, SignalConfig())
+    assert same is pose and warning is None

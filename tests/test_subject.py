@@ -24,6 +24,7 @@ from posescore.subject import (
     score_tracks,
     select_subject,
     track_motion,
+    without_pauses,
 )
 from posescore.video import probe_video
 
@@ -474,3 +475,17 @@ def test_the_choice_of_subject_is_reported():
     assert "given region" in subject_warning({"method": "roi", "people_seen": 2,
                                               "box_median_px": box})
     assert "nobody" in subject_warning({"method": "roi-fixed", "people_seen": 0})
+
+
+def test_a_pause_in_the_recording_does_not_split_a_person_in_two():
+    """Samples at 2 Hz with 3 s unfilmed in the middle: one walker, one track."""
+    times = np.r_[np.arange(0.0, 3.0, 0.5), np.arange(6.0, 9.0, 0.5)]
+    box = np.array([[100.0, 50.0, 160.0, 250.0]])
+    tracks = link_detections(times, [box + [5 * k, 0, 5 * k, 0] for k in range(len(times))],
+                             1.0, max_gap_s=2.0)
+    assert len(tracks) == 1
+    np.testing.assert_allclose(without_pauses(times)[6] - without_pauses(times)[5], 0.5)
+    # a person who really was not seen for 3 s (samples without them) still ends a track
+    empty = np.empty((0, 4))
+    seen = [box if k < 6 or k >= 12 else empty for k in range(18)]
+    assert len(link_detections(np.arange(18) * 0.5, seen, 1.0, max_gap_s=2.0)) == 2
