@@ -54,7 +54,9 @@ BATCH_COLUMNS = (
     "error",
 )
 """Columns of scores.csv required by DESIGN.md; more follow (see :func:`batch_row`)."""
-EXTRA_COLUMNS = ("view", "task", "frame_count", "duration_s", "sha256", "model_sha256")
+EXTRA_COLUMNS = (
+    "not_scorable_reason", "view", "task", "frame_count", "duration_s", "sha256", "model_sha256"
+)
 SALT_FILE = ".anonymize_salt"
 
 
@@ -91,6 +93,18 @@ def find_videos(folder: Path) -> list[Path]:
     """Video files below ``folder`` (recursive), by suffix, sorted."""
     return sorted(
         p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+    )
+
+
+def unreadable_entries(folder: Path) -> list[Path]:
+    """Entries below ``folder`` named like videos that are not files nor folders, sorted.
+
+    A broken link, a pipe or a device: each gets an error row instead of being left out
+    silently (and a pipe is never opened, which could wait for ever).
+    """
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in VIDEO_SUFFIXES and not p.is_file() and not p.is_dir()
     )
 
 
@@ -135,6 +149,7 @@ def batch_row(name: str, result: Optional[dict[str, Any]], error: str = "") -> d
         right_severity=result["legs"]["right"]["severity"],
         affected_side=result["affected_side"],
         cadence_steps_per_min=result["gait"].get("cadence_steps_per_min"),
+        not_scorable_reason="; ".join(result["quality"].get("not_scorable_reasons", [])),
         view=result.get("view"),
         task=result.get("task"),
         frame_count=video.get("frame_count"),
@@ -242,7 +257,8 @@ def write_tables(out: Path, rows: Iterable[dict[str, Any]]) -> None:
             ("video", pa.string()), ("scorable", pa.bool_()),
             ("left_severity", pa.float64()), ("right_severity", pa.float64()),
             ("affected_side", pa.string()), ("cadence_steps_per_min", pa.float64()),
-            ("error", pa.string()), ("view", pa.string()), ("task", pa.string()),
+            ("error", pa.string()), ("not_scorable_reason", pa.string()),
+            ("view", pa.string()), ("task", pa.string()),
             ("frame_count", pa.int64()), ("duration_s", pa.float64()),
             ("sha256", pa.string()), ("model_sha256", pa.string()),
         ]
@@ -284,8 +300,8 @@ def run_batch(
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
         raise PosescoreError(f"not a folder: {folder}")
-    videos = find_videos(folder)
-    if not videos:
+    videos, unreadable = find_videos(folder), unreadable_entries(folder)
+    if not videos and not unreadable:
         raise PosescoreError(f"no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in {folder}")
     model = load_model(settings.model.path)  # fail early, and for the resume check
     model_sha = model.card.get("sha256")
@@ -296,8 +312,14 @@ def run_batch(
     salt = _salt(out) if anonymize else ""
     run_id = secrets.token_hex(6)
 
-    summary = BatchSummary(total=len(videos), out=out)
+    summary = BatchSummary(total=len(videos) + len(unreadable), out=out)
     rows: dict[str, dict[str, Any]] = {}
+    for entry in unreadable:
+        rel = entry.relative_to(folder).as_posix()
+        name = anonymous_name(rel, salt) if anonymize else rel
+        kind = "a broken link" if entry.is_symlink() else "a pipe or device"
+        rows[name] = batch_row(name, None, f"not a video file: {kind}")
+        summary.failed += 1
     jobs = []
     for video in videos:
         rel = video.relative_to(folder).as_posix()

@@ -112,10 +112,34 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``text`` to ``path`` through a temporary file; a failure is a PosescoreError."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        if tmp.is_file():
+            tmp.unlink()
+        raise PosescoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+OUTPUT_OPTIONS = ("json", "report", "overlay")
+"""Options naming an output file, checked before any work (``check_outputs``)."""
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output paths that cannot be files, before scoring (not after minutes of it)."""
+    for option in OUTPUT_OPTIONS:
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        path = Path(value)
+        if path.is_dir():
+            raise PosescoreError(f"--{option} {value} is a folder; give a file name")
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise PosescoreError(f"--{option} {value}: {parent} is not a folder")
 
 
 def _load_or_score(source: str, args: argparse.Namespace, settings: Settings, model: Any):
@@ -236,7 +260,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     profile = profile_session(scored, settings)
     text = json.dumps(profile, indent=2)
     if args.json:
-        Path(args.json).write_text(text, encoding="utf-8")
+        _write_text(Path(args.json), text)
     for side in ("left", "right"):
         leg = profile["legs"][side]
         print(
@@ -577,6 +601,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        check_outputs(args)
         return int(args.func(args))
     except PosescoreError as exc:
         if args.debug:

@@ -208,27 +208,29 @@ def assess_quality(
     upside down), the step count, the strides per leg
     (``gait.min_strides``, from ``per_stride`` when given) and whether the frame rate
     resolves the tremor band (Nyquist: distinct pictures per second > 2 x its upper edge,
-    repeated frames not counted; a warning, not a reason to refuse the score).
+    repeated frames not counted; a warning, not a reason to refuse the score). Each failed
+    check is listed in ``not_scorable_reasons`` (empty when scorable) and leads ``warnings``.
     """
     q = settings.quality
     detected = float(pose.detected().mean()) if pose.n_frames else 0.0
     detected_s = float(pose.detected().sum()) / pose.fps if pose.fps > 0 else 0.0
     enough_pose = detected >= q.min_pose_fraction or detected_s >= q.min_pose_s
     legs_visible = legs_visible_fraction(pose, settings.signal.visibility_threshold)
+    reasons: list[str] = []  # each makes the video not scorable
     warnings: list[str] = []
     if not enough_pose:
-        warnings.append(
+        reasons.append(
             f"a body was found in only {detected:.0%} of frames, {detected_s:.1f} s (need "
             f"{q.min_pose_fraction:.0%} or {q.min_pose_s:g} s)"
         )
     if legs_visible < q.min_legs_visible_fraction:
-        warnings.append(
+        reasons.append(
             f"both legs were visible in only {legs_visible:.0%} of the frames with a body "
             f"(need {q.min_legs_visible_fraction:.0%})"
         )
     trunk_in = trunk_in_frame_fraction(pose)
     if detected and trunk_in < q.min_trunk_in_frame_fraction:
-        warnings.append(
+        reasons.append(
             f"the shoulders and hips were inside the picture in only {trunk_in:.0%} of the "
             f"frames with a body (need {q.min_trunk_in_frame_fraction:.0%}): without the "
             "trunk the pose estimator guesses the body's size, facing and left/right; film the "
@@ -236,18 +238,18 @@ def assess_quality(
         )
     steps = gait.get("step_count") or 0
     if steps < 2 * settings.gait.min_strides:
-        warnings.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
+        reasons.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
     body_px = _body_height_px(pose)
     upside_down = body_px is not None and body_px < 0
     if upside_down:
-        warnings.append(
+        reasons.append(
             "the head is below the heels: the picture is upside down (it was not stood "
             "upright: pose.turn_upright is off or the body was seen too briefly); turn the "
             "video upright"
         )
     too_small = body_px is not None and 0 <= body_px < q.min_body_height_px
     if too_small:
-        warnings.append(
+        reasons.append(
             f"the body is only {body_px:.0f} px tall in the frame (need {q.min_body_height_px:.0f}"
             " px); film closer or at a higher resolution"
         )
@@ -258,7 +260,7 @@ def assess_quality(
         }
         for side, n in strides_per_leg.items():
             if n < settings.gait.min_strides:
-                warnings.append(
+                reasons.append(
                     f"only {n} complete strides of the {side} leg (need "
                     f"{settings.gait.min_strides}); record a longer walk"
                 )
@@ -283,24 +285,16 @@ def assess_quality(
             f"side view: the {far} leg is the far leg, partly hidden; its score is less "
             f"certain. Film the {far} side or add a frontal/posterior view"
         )
-    scorable = (
-        enough_pose
-        and legs_visible >= q.min_legs_visible_fraction
-        and trunk_in >= q.min_trunk_in_frame_fraction
-        and steps >= 2 * settings.gait.min_strides
-        and not too_small
-        and not upside_down
-        and all(n >= settings.gait.min_strides for n in strides_per_leg.values())
-    )
     return {
-        "scorable": bool(scorable),
+        "scorable": not reasons,
+        "not_scorable_reasons": reasons,
         "pose_detected_fraction": round(detected, 4),
         "legs_visible_fraction": round(legs_visible, 4),
         "trunk_in_frame_fraction": round(trunk_in, 4),
         "body_height_px": body_px,
         "strides_per_leg": strides_per_leg or None,
         "tremor_band_resolvable": bool(tremor_ok),
-        "warnings": warnings,
+        "warnings": reasons + warnings,
     }
 
 

@@ -1,6 +1,7 @@
 """Batch helpers without MediaPipe: names, atomic JSON, resume check, CSV + Parquet tables."""
 
 import csv
+import os
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,6 +14,7 @@ from posescore.batch import (
     json_name,
     run_batch,
     threads_per_worker,
+    unreadable_entries,
     write_json_atomic,
     write_tables,
 )
@@ -88,3 +90,19 @@ def test_threads_per_worker_share_the_cores():
     assert threads_per_worker(1) == cores
     assert threads_per_worker(cores) == 1
     assert threads_per_worker(4 * cores) == 1
+
+
+def test_broken_links_and_pipes_get_error_rows(tmp_path):
+    """Entries named like videos that cannot be read are rows with an error, not left out."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "gone.mp4").symlink_to(tmp_path / "missing.mp4")
+    os.mkfifo(folder / "pipe.mp4")  # never opened: reading it would wait for a writer
+    (folder / "sub.mp4").mkdir()  # a folder is searched, not scored
+    assert find_videos(folder) == []
+    assert unreadable_entries(folder) == [folder / "gone.mp4", folder / "pipe.mp4"]
+    summary = run_batch(folder, tmp_path / "out", progress=False)
+    assert (summary.total, summary.failed, summary.scored) == (2, 2, 0)
+    rows = {r["video"]: r for r in csv.DictReader(open(tmp_path / "out" / "scores.csv"))}
+    assert rows["gone.mp4"]["error"] == "not a video file: a broken link"
+    assert rows["pipe.mp4"]["error"] == "not a video file: a pipe or device"

@@ -85,3 +85,23 @@ def test_batch_on_missing_folder(tmp_path):
         text=True,
     )
     assert proc.returncode == 1 and "not a folder" in proc.stderr
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path):
+    """An output that cannot be a file is refused at once, in one line, before scoring."""
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "file").write_text("x")
+    for option, value, phrase in (
+        ("--json", tmp_path / "folder.json", "is a folder"),
+        ("--report", tmp_path / "file" / "r.html", "is not a folder"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "posescore.cli", "score", str(tmp_path / "none.mp4"), option,
+             str(value)],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 1
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("posescore: error:"), proc.stderr
+        assert phrase in lines[0]
+    assert list(tmp_path.glob("**/*.tmp")) == []

@@ -21,7 +21,7 @@ def _quality(pose, settings=Settings()):
 
 def test_good_walk_is_scorable():
     q = _quality(sagittal_walker()[0])
-    assert q["scorable"] is True
+    assert q["scorable"] is True and q["not_scorable_reasons"] == []
     assert q["body_height_px"] > 300
     assert q["tremor_band_resolvable"] is True
     assert min(q["strides_per_leg"].values()) >= 5
@@ -35,6 +35,8 @@ def test_small_body_is_not_scorable():
     assert q["body_height_px"] < 150
     assert q["scorable"] is False
     assert any("px tall" in w for w in q["warnings"])
+    assert [r for r in q["not_scorable_reasons"] if "px tall" in r]
+    assert not [r for r in q["not_scorable_reasons"] if "side view" in r]  # a warning only
 
 
 def test_legs_only_picture_is_not_scorable():

@@ -504,3 +504,35 @@ def test_superseded_pass_ends_without_warning(avi: Path) -> None:
         assert len(list(reader.frames(stride=10))) == 3
         assert list(old) == []
         assert reader.warnings == []
+
+
+def test_a_damaged_stretch_mid_file_is_skipped_not_taken_for_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random bytes over the middle of an H.264 file: the frames after them still count."""
+    if FFMPEG is None:
+        pytest.skip("ffmpeg binary not installed")
+    src = tmp_path / "clean.mp4"
+    made = _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=6",
+                   "-c:v", "libx264", "-pix_fmt", "yuv420p", str(src))
+    if made.returncode != 0:
+        pytest.skip("this ffmpeg cannot encode H.264")
+    data = bytearray(src.read_bytes())
+    rng = np.random.default_rng(0)
+    for k in range(10):  # 10 kB of noise from 40 % of the file on
+        at = int(len(data) * (0.4 + 0.01 * k))
+        data[at:at + 1000] = rng.integers(0, 256, 1000, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    cfg = VideoConfig(min_frames=3)
+    meta = probe_video(damaged, cfg)
+    assert meta.frame_count >= 140  # of 180: most frames after the damage decode
+    frames = list(iter_frames(meta))
+    assert len(frames) == meta.frame_count
+    times = np.array([t for _, t, _ in frames])
+    assert times[-1] > 5.5 and np.all(np.diff(times) > 0)
+    with VideoReader(meta, cfg) as reader:
+        list(reader.frames())
+        assert any("damaged frames were skipped" in w for w in reader.warnings)
+    monkeypatch.setattr(video, "GRAB_RETRIES", 0)  # as before: the first failure ended it
+    assert probe_video(damaged, cfg).frame_count < 100
