@@ -86,6 +86,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score one video; optionally write JSON, an HTML report and an overlay video."""
     from posescore.score import score_video
 
+    if not args.video.strip():
+        raise PosescoreError("no video path given")
     scored = score_video(args.video, _settings(args), task=args.task)
     result = scored.to_dict()
     print(summary_text(result))

@@ -355,7 +355,7 @@ def backfill_gaps(
     MediaPipe finds a person with a detector that sees the whole frame at 224 px, then
     tracks them from their last landmarks at the person's own scale. Someone far down a
     corridor, or entering the picture, is missed until near or whole, although the tracker
-    could follow them: a walker approaching a 1280 x 720 camera from 5 m was found in 50-66 %
+    could follow them: a walker approaching a 1280 x 720 camera from 10 m was found in 50-66 %
     of the frames of phantom clips, in all of them tracked backwards from the first found
     frame (ankle error 3 px on a 79 px leg). For each gap (``gaps_to_backfill``) a fresh
     track starts on up to ``BACKFILL_LEAD_FRAMES`` frames with a body after it and runs back

@@ -105,3 +105,9 @@ def test_output_paths_are_checked_before_any_work(tmp_path):
         assert len(lines) == 1 and lines[0].startswith("posescore: error:"), proc.stderr
         assert phrase in lines[0]
     assert list(tmp_path.glob("**/*.tmp")) == []
+
+
+def test_an_empty_video_path_is_named_as_such():
+    proc = subprocess.run([sys.executable, "-m", "posescore.cli", "score", ""],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "no video path given" in proc.stderr
