@@ -317,7 +317,7 @@ def run_batch(
     for entry in unreadable:
         rel = entry.relative_to(folder).as_posix()
         name = anonymous_name(rel, salt) if anonymize else rel
-        kind = "a broken link" if entry.is_symlink() else "a pipe or device"
+        kind = "a broken link" if entry.is_symlink() and not entry.exists() else "a pipe or device"
         rows[name] = batch_row(name, None, f"not a video file: {kind}")
         summary.failed += 1
     jobs = []

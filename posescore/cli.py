@@ -280,18 +280,24 @@ def cmd_phantom(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.dataset is not None:
         return _phantom_dataset(args, out)
+    from pydantic import ValidationError
+
     for seed in args.seed:
-        params = PhantomParams(
-            affected_side=args.side,
-            severity=args.severity if args.side != "none" else 0.0,
-            view=args.view,
-            seed=seed,
-            fps=args.fps,
-            duration_s=args.duration,
-            width=args.width,
-            height=args.height,
-            walk=args.walk,
-        )
+        try:
+            params = PhantomParams(
+                affected_side=args.side,
+                severity=args.severity if args.side != "none" else 0.0,
+                view=args.view,
+                seed=seed,
+                fps=args.fps,
+                duration_s=args.duration,
+                width=args.width,
+                height=args.height,
+                walk=args.walk,
+            )
+        except ValidationError as exc:  # e.g. --walk towards without --view frontal
+            reasons = "; ".join(e["msg"] for e in exc.errors())
+            raise PosescoreError(f"phantom parameters: {reasons}") from None
         name = args.name or (
             f"phantom_{args.side}_s{params.severity:g}_{args.view}_{args.walk}_seed{seed}"
         )

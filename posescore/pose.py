@@ -54,7 +54,13 @@ from posescore.subject import (
     select_subject,
 )
 from posescore.types import PoseSequence, VideoMeta
-from posescore.video import VideoReader, counted_meta, prefetch, probe_video
+from posescore.video import (
+    READER_VERSION,
+    VideoReader,
+    counted_meta,
+    prefetch,
+    probe_video,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +128,7 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
 
     # only when set, so that keys made before the setting existed stay valid
     extra = "" if cfg.max_pose_fps is None else f"|maxfps={cfg.max_pose_fps:g}"
+    extra += f"|reader={READER_VERSION}"
     if cfg.downscale_whole_factor:
         extra += "|wholedown"
     if cfg.hold_repeated_frames:
@@ -412,6 +419,11 @@ def backfill_gaps(
     return out, n_filled
 
 
+BACKFILL_MAX_MB = 512
+"""Most memory the frames of one backfilled gap may take at inference size, MiB (with
+``PoseConfig.backfill_max_s``, whichever allows fewer frames)."""
+
+
 def _backfill(
     meta: VideoMeta,
     settings: Settings,
@@ -420,36 +432,55 @@ def _backfill(
     times_s: np.ndarray,
     backend: PoseBackend,
 ) -> tuple[np.ndarray, int]:
-    """``backfill_gaps`` on the video's frames, as ``PoseConfig.backfill_*`` ask."""
+    """``backfill_gaps`` on the video's frames, as ``PoseConfig.backfill_*`` ask (one decode)."""
     cfg = settings.pose
     fps = meta.fps / stride
-
-    def read_frames(first: int, last: int) -> list[tuple[int, float, np.ndarray]]:
-        lo, hi = times_s[first] - 1e-6, times_s[last] + 1e-6
-        with VideoReader(meta, settings.video) as reader:
-            frames = _inference_frames(
-                reader, stride, cfg.max_inference_side_px, None, cfg.downscale_whole_factor,
-                warm_start=first * stride, start=first * stride,
+    scale = min(1.0, cfg.max_inference_side_px / max(meta.width, meta.height))
+    frame_bytes = 3 * meta.width * meta.height * scale**2  # at most, at inference size
+    min_frames = max(1, math.ceil(cfg.backfill_min_gap_s * fps - 1e-9))
+    max_frames = max(1, min(
+        int(cfg.backfill_max_s * fps), int(BACKFILL_MAX_MB * 2**20 / frame_bytes)
+    ))
+    gaps = gaps_to_backfill(np.isfinite(landmarks[:, :, 0]).any(axis=1), min_frames, max_frames)
+    if not gaps:
+        return landmarks, 0
+    with VideoReader(meta, settings.video) as reader:
+        first = gaps[0][0] * stride  # rows never come before their frame index x stride
+        frames = _inference_frames(
+            reader, stride, cfg.max_inference_side_px, None, cfg.downscale_whole_factor,
+            warm_start=first, start=first,
+        )
+        cursor = _FrameCursor(frames)
+        try:
+            return backfill_gaps(
+                landmarks, times_s,
+                lambda a, b: cursor.take(times_s[a] - 1e-6, times_s[b] + 1e-6),
+                backend, meta.width, meta.height, min_frames, max_frames,
+                cfg.hold_repeated_frames,
             )
-            try:
-                return [item for item in _until(frames, hi) if item[1] >= lo]
-            finally:
-                frames.close()
-
-    return backfill_gaps(
-        landmarks, times_s, read_frames, backend, meta.width, meta.height,
-        max(1, math.ceil(cfg.backfill_min_gap_s * fps - 1e-9)),
-        max(1, int(cfg.backfill_max_s * fps)),
-        cfg.hold_repeated_frames,
-    )
+        finally:
+            frames.close()
 
 
-def _until(frames: Iterator[tuple[int, float, np.ndarray]], last_t_s: float) -> Iterator:
-    """Frames up to time ``last_t_s`` inclusive (the source is not read further)."""
-    for item in frames:
-        if item[1] > last_t_s:
-            return
-        yield item
+class _FrameCursor:
+    """Frames of one forward decoding pass, handed out by increasing time windows."""
+
+    def __init__(self, frames: Iterator[tuple[int, float, np.ndarray]]) -> None:
+        self._frames = frames
+        self._held: Optional[tuple[int, float, np.ndarray]] = None
+
+    def take(self, lo_s: float, hi_s: float) -> list[tuple[int, float, np.ndarray]]:
+        """The frames with times in [lo_s, hi_s]; earlier ones are skipped, later ones kept."""
+        out = []
+        while True:
+            item, self._held = self._held or next(self._frames, None), None
+            if item is None:
+                return out
+            if item[1] > hi_s:
+                self._held = item
+                return out
+            if item[1] >= lo_s:
+                out.append(item)
 
 
 def track_subject_frames(
@@ -547,7 +578,7 @@ def _meta_index_path(path: Path, settings: Settings) -> Optional[Path]:
         return None
     ident = (
         f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
-        f"|{settings.video.model_dump_json()}"
+        f"|{settings.video.model_dump_json()}|reader={READER_VERSION}"
     )
     key = hashlib.sha256(ident.encode()).hexdigest()[:32]
     return cache_dir(settings.pose) / "meta" / f"{key}.json"

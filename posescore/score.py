@@ -398,9 +398,9 @@ def measure_pose(
     """Clean, detect gait events and compute per-stride and per-video features.
 
     Uneven frame times (a variable frame rate, a pause) are first evened out
-    (``signals.evenly_timed``): then frame indices refer to ``Measurements.timed_pose``.
-    When the subject turned, only the longest walk in one direction is measured (the other
-    frames are blanked, so frame indices still match the video).
+    (``signals.evenly_timed``): then frame indices refer to ``Measurements.timed_pose``, not
+    to the video. When the subject turned, only the longest walk in one direction is
+    measured (the other frames are blanked, so frame indices stay those of the pose).
     """
     timings = {} if timings is None else timings
     with _timed(timings, "clean"):

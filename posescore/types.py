@@ -101,7 +101,7 @@ class PoseSequence:
         )
 
     def blanked_outside(self, start: int, stop: int) -> PoseSequence:
-        """All frames, those outside [start, stop) blanked (NaN): indices still match the video."""
+        """All frames, those outside [start, stop) blanked (NaN): indices stay the same."""
         landmarks = np.full_like(self.landmarks, np.nan)
         landmarks[start:stop] = self.landmarks[start:stop]
         return dataclasses.replace(self, landmarks=landmarks)

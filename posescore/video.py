@@ -323,6 +323,10 @@ def _check_iter_args(
 # --------------------------------------------------------------------------- reader
 
 
+READER_VERSION = 2
+"""Changes when the reader decodes other frames from the same file (2: damaged stretches are
+read past, ``GRAB_RETRIES``); part of the pose cache and probe index keys."""
+
 GRAB_RETRIES = 60
 """Failed grabs in a row tried past before a video counts as ended. A file with damaged
 packets in the middle fails some grabs, and the frames after them still decode (random bytes

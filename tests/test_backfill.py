@@ -164,3 +164,24 @@ def test_walker_approaching_from_afar_is_found_in_every_frame(tmp_path):
     err = np.linalg.norm(lm[early, LEFT_ANKLE, :2] - ankle[early], axis=1)
     leg = np.linalg.norm(hip[early] - ankle[early], axis=1)
     assert np.median(err / leg) < 0.1
+
+
+class MissesUntilReset(TrackerOnlyNear):
+    """Finds no body in frames ``hidden`` until its first reset, then in every frame."""
+
+    def __init__(self, hidden: set[int]) -> None:
+        super().__init__(detect_from=0)
+        self.hidden = hidden
+
+    def process(self, frame_rgb: np.ndarray):
+        i = int(round((float(frame_rgb.mean()) - LEVEL_0) / LEVEL_STEP))
+        return None if self.resets == 0 and i in self.hidden else body_at(i)
+
+
+def test_extract_pose_backfills_every_gap_from_one_decoding(tmp_path):
+    video = graded_video(tmp_path / "two_gaps.mp4")
+    hidden = set(range(0, 10)) | set(range(15, 25))  # 0.33 s each: longer than 0.3 s
+    backend = MissesUntilReset(hidden)
+    pose, _ = extract_pose(video, pose_settings(tmp_path), backend=backend)
+    assert pose.subject["frames_tracked_backwards"] == 20 and backend.resets == 2
+    np.testing.assert_allclose(np.diff(pose.landmarks[:, LEFT_HIP, 0]), 0.01 * 96, atol=1e-6)

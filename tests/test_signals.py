@@ -324,17 +324,24 @@ def test_clean_pose_corrects_leg_swaps_unless_disabled():
 
 def test_even_frame_times_leaves_even_frames_alone():
     t = np.arange(90) / 30.0 + 0.002 * np.sin(np.arange(90))  # 2 ms jitter
-    assert even_frame_times(t, 30.0) is None
-    assert even_frame_times(t[:2], 30.0) is None
+    assert even_frame_times(t, 30.0, 0.25) is None
+    assert even_frame_times(t[:2], 30.0, 0.25) is None
 
 
 def test_even_frame_times_for_uneven_frames_and_a_wrong_declared_rate():
     t = np.r_[np.arange(60) / 60.0, 1.0 + np.arange(1, 31) / 30.0]  # 60 then 30 frames/s
-    grid = even_frame_times(t, 45.0)
+    grid = even_frame_times(t, 45.0, 0.25)
     assert grid is not None and grid[0] == 0.0 and grid[-1] == pytest.approx(2.0)
     assert np.diff(grid) == pytest.approx(1 / 60.0)  # the rate of most frames
     even_at_25 = np.arange(50) / 25.0
-    assert even_frame_times(even_at_25, 30.0) == pytest.approx(even_at_25)  # fps said 30
+    assert even_frame_times(even_at_25, 30.0, 0.25) == pytest.approx(even_at_25)  # fps said 30
+
+
+def test_even_frame_times_keeps_a_short_empty_stretch_for_any_pause():
+    t = np.r_[np.arange(60), 1000 * 30 + np.arange(60)] / 30.0  # a 1000 s jump in the stamps
+    grid = even_frame_times(t, 30.0, 0.25)
+    assert grid.size == 120 + 8  # floor(0.25 s x 30) + 1 rows stand for the pause
+    assert np.all(np.diff(grid) > 0) and grid[-1] == t[-1]
 
 
 def test_resample_frames_interpolates_and_leaves_pauses_empty():
@@ -369,25 +376,41 @@ def test_evenly_timed_variable_frame_rate_keeps_gait_timing():
 
 
 def test_evenly_timed_pause_gives_no_stride_across_it():
+    """Recording paused for 0.63 s, shorter than a stride: the stride across the pause would
+    look 0.73 s long (the pause stands for 8 empty rows) and must not be measured."""
     pose, truth = sagittal_walker(fps=30.0, duration_s=10.0)
     t = pose.timestamps_s.copy()
-    t[150:] += 2.0  # recording paused 2 s after 5 s, motion continues
-    paused = PoseSequence(pose.landmarks, t, 30.0 * len(t) / (len(t) + 60), 1280, 720)
+    t[150:] += 0.6
+    paused = PoseSequence(pose.landmarks, t, 30.0 * len(t) / (len(t) + 18), 1280, 720)
     timed, warning = evenly_timed(paused, SignalConfig())
-    assert warning.startswith("a pause of 2.0 s in the frame times at 5.0 s")
-    assert timed.fps == pytest.approx(30.0)
-    gap = ~timed.detected()
-    assert 55 <= gap.sum() <= 62  # the 2 s without pictures
+    assert warning.startswith("a pause of 0.6 s in the frame times at 5.0 s")
+    assert timed.fps == pytest.approx(30.0) and timed.n_frames == 300 + 8
+    gap_rows = np.flatnonzero(~timed.detected())
+    np.testing.assert_array_equal(gap_rows, np.arange(150, 158))
     traj = clean_pose(timed, SignalConfig())
     events = {s: detect_gait_events(traj, s, GaitConfig()) for s in c.SIDES}
     for ev in events.values():
         spans = ev.strides
-        assert len(spans) >= 4
-        # no stride starts before the pause and ends after it
-        gap_rows = np.flatnonzero(gap)
+        assert len(spans) >= 5
         assert not np.any((spans[:, 0] < gap_rows[0]) & (spans[:, 1] > gap_rows[-1]))
+        assert ev.stride_times_s == pytest.approx(truth.stride_s, rel=0.05)
     assert gait_summary(events, traj.fps, traj)["stride_time_s"] == pytest.approx(
         truth.stride_s, rel=0.03)
+
+
+def test_evenly_timed_keeps_repeated_pictures_exact():
+    """Pictures filmed at 30 frames/s, each stored twice at 60 with jitter, one frame lost:
+    re-timed frames take the nearest picture, so the repeats still show."""
+    pose, _ = sagittal_walker(fps=30.0, duration_s=4.0)
+    lm = np.repeat(pose.landmarks, 2, axis=0)
+    t = np.arange(len(lm)) / 60.0 + 0.001 * np.sin(np.arange(len(lm)))
+    keep = np.ones(len(lm), bool)
+    keep[101] = False  # one undecodable frame
+    doubled = PoseSequence(lm[keep], t[keep], 60.0, 1280, 720)
+    assert doubled.repeated_fraction() == pytest.approx(0.5, abs=0.01)
+    timed, warning = evenly_timed(doubled, SignalConfig())
+    assert warning is not None
+    assert timed.repeated_fraction() == pytest.approx(0.5, abs=0.02)
 
 
 def test_evenly_timed_even_pose_is_returned_as_is():
