@@ -444,7 +444,9 @@ def gait_summary(
     Cadence is robust to a missed heel strike: per leg, the number of strides between its
     first and last valid heel strike is ``round(span / median stride)``, so a missing event
     does not remove a stride; cadence = 2 strides x 60 / mean stride time, averaged over the
-    legs that have strides.
+    legs that have strides. When frames without the body lie between those heel strikes (a
+    pause in the recording), whose time the frames do not count, it is 2 x 60 / the median
+    stride time.
 
     Parameters
     ----------
@@ -484,6 +486,11 @@ def gait_summary(
         times = (strides[:, 1] - strides[:, 0]) / rate
         all_strides.append(times)
         span_s = (strides[-1, 1] - strides[0, 0]) / rate
+        unseen = np.asarray(ev.unseen_idx)
+        if np.any((unseen > strides[0, 0]) & (unseen < strides[-1, 1])):
+            # a pause or loss inside: frames do not count its time, the strides do
+            cadences.append(2 * 60.0 / float(np.median(times)))
+            continue
         n_strides = max(1, int(round(span_s / np.median(times))))
         cadences.append(2 * 60.0 * n_strides / span_s)
     pooled = np.concatenate(all_strides) if all_strides else np.empty(0)

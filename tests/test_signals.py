@@ -394,8 +394,9 @@ def test_evenly_timed_pause_gives_no_stride_across_it():
         assert len(spans) >= 5
         assert not np.any((spans[:, 0] < gap_rows[0]) & (spans[:, 1] > gap_rows[-1]))
         assert ev.stride_times_s == pytest.approx(truth.stride_s, rel=0.05)
-    assert gait_summary(events, traj.fps, traj)["stride_time_s"] == pytest.approx(
-        truth.stride_s, rel=0.03)
+    summary = gait_summary(events, traj.fps, traj)
+    assert summary["stride_time_s"] == pytest.approx(truth.stride_s, rel=0.03)
+    assert summary["cadence_steps_per_min"] == pytest.approx(truth.cadence_steps_per_min, rel=0.03)
 
 
 def test_evenly_timed_keeps_repeated_pictures_exact():
