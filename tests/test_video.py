@@ -536,3 +536,24 @@ def test_a_damaged_stretch_mid_file_is_skipped_not_taken_for_the_end(
         assert any("damaged frames were skipped" in w for w in reader.warnings)
     monkeypatch.setattr(video, "GRAB_RETRIES", 0)  # as before: the first failure ended it
     assert probe_video(damaged, cfg).frame_count < 100
+
+
+def test_non_square_pixels_are_stretched_to_the_display_width(
+    mp4: Path, tmp_path: Path
+) -> None:
+    """A frame stored half as wide with pixels twice as wide displays, and is read, full size."""
+    if FFMPEG is None:
+        pytest.skip("ffmpeg binary not installed")
+    squeezed = tmp_path / "anamorphic.mp4"
+    made = _ffmpeg("-i", str(mp4), "-vf", f"scale={W // 2}:{H},setsar=2", "-c:v", "libx264",
+                   "-pix_fmt", "yuv420p", str(squeezed))
+    if made.returncode != 0:
+        pytest.skip("this ffmpeg cannot encode H.264")
+    meta = probe_video(squeezed)
+    assert (meta.width, meta.height) == (W, H)
+    _, _, frame = next(iter(iter_frames(meta)))
+    assert frame.shape[:2] == (H, W)
+    _, _, original = next(iter(iter_frames(mp4)))
+    np.testing.assert_allclose(marker_centroid(frame), marker_centroid(original), atol=2.0)
+    assert video.pixel_aspect(1, 1) == 1.0 and video.pixel_aspect(0, 0) == 1.0
+    assert video.pixel_aspect(64, 45) == pytest.approx(1.4222, abs=1e-4)
