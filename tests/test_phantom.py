@@ -187,15 +187,21 @@ def test_deterministic_for_a_seed(short_clip, tmp_path):
     np.testing.assert_array_equal(first[0], first[1])
 
 
+def _walk_in_frame(params: PhantomParams):
+    """Simulate and frame ``params``; assert every joint stays inside the picture."""
+    look = params.resolved_look()
+    sim, frac = simulate_clip(params, look)
+    cam: Camera = make_camera(params, look, sim, frac)
+    px = cam.project(np.stack(list(sim.skeleton.points.values()), axis=1))
+    assert px[..., 0].min() > 0 and px[..., 0].max() < params.width
+    assert px[..., 1].min() > 0 and px[..., 1].max() < params.height
+    return sim, cam
+
+
 def test_across_walk_stays_in_frame_and_moves():
     for view in ("sagittal_left", "sagittal_right"):
         params = PhantomParams(view=view, walk="across", seed=2, duration_s=6.0)
-        look = params.resolved_look()
-        sim, frac = simulate_clip(params, look)
-        cam: Camera = make_camera(params, look, sim, frac)
-        px = cam.project(np.stack(list(sim.skeleton.points.values()), axis=1))
-        assert px[..., 0].min() > 0 and px[..., 0].max() < params.width
-        assert px[..., 1].min() > 0 and px[..., 1].max() < params.height
+        sim, cam = _walk_in_frame(params)
         pelvis_x = cam.project(sim.skeleton.points["pelvis"])[:, 0]
         direction = -1 if view == "sagittal_left" else 1  # walks toward the face
         assert direction * (pelvis_x[-1] - pelvis_x[0]) > 0.4 * params.width
@@ -203,13 +209,9 @@ def test_across_walk_stays_in_frame_and_moves():
 
 def test_towards_walk_approaches_the_camera_and_stays_in_frame():
     """Walking towards a frontal camera: the figure grows and ends at the look's size."""
-    params = PhantomParams(view="frontal", walk="towards", seed=2, duration_s=6.0)
-    look = params.resolved_look()
-    sim, frac = simulate_clip(params, look)
-    cam: Camera = make_camera(params, look, sim, frac)
-    px = cam.project(np.stack(list(sim.skeleton.points.values()), axis=1))
-    assert px[..., 0].min() > 0 and px[..., 0].max() < params.width
-    assert px[..., 1].min() > 0 and px[..., 1].max() < params.height
+    sim, cam = _walk_in_frame(
+        PhantomParams(view="frontal", walk="towards", seed=2, duration_s=6.0)
+    )
     leg_px = np.linalg.norm(cam.project(sim.skeleton.points["left_hip"])
                             - cam.project(sim.skeleton.points["left_ankle"]), axis=1)
     tenth = len(leg_px) // 10  # a stride or so: the straight leg of each end
