@@ -65,6 +65,9 @@ from posescore.video import (
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2
+META_FORMAT = 2
+"""Version of the remembered probe results (``remember_meta``; 2: the first frame's
+luminance is kept): older ones are probed again."""
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -578,7 +581,7 @@ def _meta_index_path(path: Path, settings: Settings) -> Optional[Path]:
         return None
     ident = (
         f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
-        f"|{settings.video.model_dump_json()}|reader={READER_VERSION}"
+        f"|{settings.video.model_dump_json()}|reader={READER_VERSION}|meta={META_FORMAT}"
     )
     key = hashlib.sha256(ident.encode()).hexdigest()[:32]
     return cache_dir(settings.pose) / "meta" / f"{key}.json"

@@ -823,6 +823,7 @@ def probe_video(
         codec=codec,
         declared_frame_count=declared,
         warnings=warnings,
+        first_frame_luma=round(reader.first_frame_luma, 2),
     )
 
 

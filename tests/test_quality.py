@@ -12,11 +12,11 @@ from posescore.signals import clean_pose
 from posescore.types import PoseSequence
 
 
-def _quality(pose, settings=Settings()):
+def _quality(pose, settings=Settings(), luma=float("nan")):
     traj = clean_pose(pose, settings.signal)
     events = {s: detect_gait_events(traj, s, settings.gait) for s in c.SIDES}
     table = stride_measures(traj, events, settings.feature)
-    return assess_quality(pose, traj, gait_summary(events, traj.fps), settings, table)
+    return assess_quality(pose, traj, gait_summary(events, traj.fps), settings, table, luma)
 
 
 def test_good_walk_is_scorable():
@@ -146,3 +146,14 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
             assert set(phen) == set(PHENOMENOLOGY)
             assert all({"value", "unit", "present", "threshold"} <= set(m) for m in phen.values())
         assert any(w.startswith(hidden) for w in result["quality"]["warnings"])
+
+
+def test_a_dark_picture_is_not_scorable():
+    pose, _ = sagittal_walker()
+    assert _quality(pose, luma=120.0)["scorable"] is True
+    dark = _quality(pose, luma=21.0)
+    assert dark["scorable"] is False
+    assert dark["not_scorable_reasons"] == [
+        "too dark to score: the first frame's mean luminance is 21/255 (need 40); in the dark "
+        "the leg landmarks drift, film in better light"
+    ]
