@@ -315,6 +315,10 @@ the forward track (``BACKFILL_MATCH_LEGLEN``)."""
 BACKFILL_MATCH_LEGLEN = 0.2
 """Largest median distance between the backward and forward tracks' leg landmarks on the lead
 frames, leg lengths: beyond it the backward track found someone else and is not used."""
+BACKFILL_MAX_STEP_LEGLEN = 0.5
+"""Largest move of the hip centre between consecutive backward-tracked frames, leg lengths
+(a walker's hips move some 0.05 per frame at 30 frames/s): a larger one is a jump to
+someone else, and the gap is filled only up to it."""
 _LEG_ROWS = slice(LEFT_HIP, N_LANDMARKS)  # hips, knees, ankles, heels, feet
 
 
@@ -339,14 +343,11 @@ def same_person(a: np.ndarray, b: np.ndarray, max_leglen: float = BACKFILL_MATCH
     leg lengths (hip to ankle of ``b``); False when either track has no body there.
     """
     apart_px = np.linalg.norm(a[:, _LEG_ROWS, :2] - b[:, _LEG_ROWS, :2], axis=-1).ravel()
-    leg_px = np.linalg.norm(
-        b[:, [LEFT_HIP, RIGHT_HIP], :2] - b[:, [LEFT_ANKLE, RIGHT_ANKLE], :2], axis=-1
-    ).ravel()
-    apart_px, leg_px = apart_px[np.isfinite(apart_px)], leg_px[np.isfinite(leg_px)]
-    if not (apart_px.size and leg_px.size):
+    apart_px = apart_px[np.isfinite(apart_px)]
+    leg = _leg_length_px(b)
+    if not (apart_px.size and leg > 0):  # NaN leg: no body in b
         return False
-    leg = float(np.median(leg_px))
-    return leg > 0 and float(np.median(apart_px)) <= max_leglen * leg
+    return float(np.median(apart_px)) <= max_leglen * leg
 
 
 def backfill_gaps(
@@ -414,12 +415,29 @@ def backfill_gaps(
         if not same_person(back[stop:lead], out[stop:lead]):
             logger.info("backward track of frames %d-%d left the subject: not used", start, stop)
             continue
+        leg_px = _leg_length_px(out[stop:lead])
         row = stop - 1
         while row >= start and np.isfinite(back[row, :, 0]).any():
+            step_px = np.linalg.norm(_hip_centre(back[row]) - _hip_centre(back[row + 1]))
+            if not step_px <= BACKFILL_MAX_STEP_LEGLEN * leg_px:
+                break  # the track jumped (to someone else): keep what came before
             out[row] = back[row]
             row -= 1
             n_filled += 1
     return out, n_filled
+
+
+def _hip_centre(row: np.ndarray) -> np.ndarray:
+    return 0.5 * (row[LEFT_HIP, :2] + row[RIGHT_HIP, :2])
+
+
+def _leg_length_px(rows: np.ndarray) -> float:
+    """Median hip-to-ankle distance over rows (K, 33, >=2), px; NaN without one."""
+    leg_px = np.linalg.norm(
+        rows[:, [LEFT_HIP, RIGHT_HIP], :2] - rows[:, [LEFT_ANKLE, RIGHT_ANKLE], :2], axis=-1
+    ).ravel()
+    leg_px = leg_px[np.isfinite(leg_px)]
+    return float(np.median(leg_px)) if leg_px.size else float("nan")
 
 
 BACKFILL_MAX_MB = 512

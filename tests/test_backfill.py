@@ -185,3 +185,26 @@ def test_extract_pose_backfills_every_gap_from_one_decoding(tmp_path):
     pose, _ = extract_pose(video, pose_settings(tmp_path), backend=backend)
     assert pose.subject["frames_tracked_backwards"] == 20 and backend.resets == 2
     np.testing.assert_allclose(np.diff(pose.landmarks[:, LEFT_HIP, 0]), 0.01 * 96, atol=1e-6)
+
+
+class JumpsAt(TrackerOnlyNear):
+    """Like ``TrackerOnlyNear``, but frames before ``jump_before`` show someone 0.3 frame
+    widths away (a jump of 1.5 leg lengths)."""
+
+    def __init__(self, detect_from: int, jump_before: int) -> None:
+        super().__init__(detect_from)
+        self.jump_before = jump_before
+
+    def process(self, frame_rgb: np.ndarray):
+        lm = super().process(frame_rgb)
+        i = int(round((float(frame_rgb.mean()) - LEVEL_0) / LEVEL_STEP))
+        return lm if lm is None or i >= self.jump_before else body_at(i, dx=0.3)
+
+
+def test_backfill_stops_where_the_backward_track_jumps_to_someone_else():
+    backend = JumpsAt(detect_from=20, jump_before=12)
+    forward = _forward(backend, 30)
+    filled, n = backfill_gaps(forward, np.arange(30) / 30.0, _frames(30), backend, 200, 100,
+                              5, 300)
+    assert n == 8  # rows 12-19, the same walker; not the other person before them
+    assert np.isnan(filled[:12, 0, 0]).all() and np.isfinite(filled[12:, 0, 0]).all()
