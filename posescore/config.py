@@ -331,10 +331,10 @@ class QualityConfig(_Section):
     )
     min_luma: float = Field(
         40.0, ge=0, le=255,
-        description="Darkest first frame (mean luminance, 0-255) a score is given for. Below "
-        "it MediaPipe's leg landmarks drift: the right_s3 sample darkened to 34/255 read its "
-        "affected right leg as the left one, at 15/255 it lost the affected side; every "
-        "phantom clip the model was trained and tested on is 48/255 or brighter.",
+        description="Darkest picture (mean luminance 0-255, VideoMeta.luma) a score is given "
+        "for. Below it MediaPipe's leg landmarks drift: the right_s3 sample darkened to 34/255 "
+        "read its affected right leg as the left one, at 15/255 it lost the affected side; "
+        "every phantom clip the model was trained and tested on is 48/255 or brighter.",
     )
     min_legs_visible_fraction: float = Field(
         0.5, ge=0, le=1, description="Frames with both legs visible, fraction of the frames "

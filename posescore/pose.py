@@ -65,9 +65,9 @@ from posescore.video import (
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2
-META_FORMAT = 2
-"""Version of the remembered probe results (``remember_meta``; 2: the first frame's
-luminance is kept): older ones are probed again."""
+META_FORMAT = 3
+"""Version of the remembered probe results (``remember_meta``; 3: the picture's luminance
+is kept): older ones are probed again."""
 ProgressCallback = Callable[[int, int], None]
 
 

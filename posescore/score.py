@@ -200,7 +200,7 @@ def assess_quality(
     gait: dict[str, Any],
     settings: Settings,
     per_stride: Optional[dict[str, dict[str, np.ndarray]]] = None,
-    first_frame_luma: float = float("nan"),
+    luma: float = float("nan"),
 ) -> dict[str, Any]:
     """Quality block of the contract: can this video support a score, and why not.
 
@@ -211,7 +211,7 @@ def assess_quality(
     resolves the tremor band (Nyquist: distinct pictures per second > 2 x its upper edge,
     repeated frames not counted; a warning, not a reason to refuse the score). Each failed
     check is listed in ``not_scorable_reasons`` (empty when scorable) and leads ``warnings``.
-    A first frame darker than ``quality.min_luma`` is a reason too.
+    A picture (``VideoMeta.luma``) darker than ``quality.min_luma`` is a reason too.
     """
     q = settings.quality
     detected = float(pose.detected().mean()) if pose.n_frames else 0.0
@@ -241,10 +241,10 @@ def assess_quality(
     steps = gait.get("step_count") or 0
     if steps < 2 * settings.gait.min_strides:
         reasons.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
-    if first_frame_luma < q.min_luma:
+    if luma < q.min_luma:
         reasons.append(
-            f"too dark to score: the first frame's mean luminance is {first_frame_luma:.0f}/255 "
-            f"(need {q.min_luma:g}); in the dark the leg landmarks drift, film in better light"
+            f"too dark to score: the picture's mean luminance is {luma:.0f}/255 (need "
+            f"{q.min_luma:g}); in the dark the leg landmarks drift, film in better light"
         )
     body_px = _body_height_px(pose)
     upside_down = body_px is not None and body_px < 0
@@ -506,7 +506,7 @@ def score_pose(
     traj, events, gait = measured.traj, measured.events, measured.gait
     per_stride, features = measured.per_stride, measured.features
     quality = assess_quality(
-        pose_walked, traj, gait, settings, per_stride, meta.first_frame_luma
+        pose_walked, traj, gait, settings, per_stride, meta.luma
     )
     phenomenology, phen_warnings = phenomenology_for(
         per_stride, traj.view, settings, pose_walked, gait.get("stride_time_s")

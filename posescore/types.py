@@ -35,8 +35,9 @@ class VideoMeta:
     """Frame count the container declares (None if missing or implausible)."""
     warnings: tuple[str, ...] = ()
     """Problems found while probing that did not stop reading (e.g. truncation)."""
-    first_frame_luma: float = float("nan")
-    """Mean luminance of the first frame, 0-255 (ITU-R BT.601 luma); NaN when unknown."""
+    luma: float = float("nan")
+    """Mean luminance of the picture, 0-255 (ITU-R BT.601 luma): of the first frame, or when
+    that is dark of the brightest of three later ones (``video.later_luma``); NaN if unknown."""
 
     @property
     def duration_s(self) -> float:

@@ -804,11 +804,14 @@ def probe_video(
             )
         elif declared is not None and declared != n:
             logger.debug("container declares %d frames, %d decodable", declared, n)
-        if reader.first_frame_luma < cfg.low_light_luma:
+        luma = reader.first_frame_luma
+        if luma < cfg.low_light_luma:  # a dark start (lens covered, fade-in)? look further on
+            luma = max(luma, later_luma(p, n))
+        if luma < cfg.low_light_luma:
             reader._warn(
-                f"low light: the first frame's mean luminance is {reader.first_frame_luma:.0f}"
-                f"/255 (below {cfg.low_light_luma:g}); leg landmarks are less reliable in the "
-                "dark, film in better light"
+                f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
+                f"{cfg.low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
+                "better light"
             )
         fps, rotation_deg, codec = reader.fps, reader.rotation_deg, reader.codec
         warnings = tuple(reader.warnings)
@@ -823,8 +826,34 @@ def probe_video(
         codec=codec,
         declared_frame_count=declared,
         warnings=warnings,
-        first_frame_luma=round(reader.first_frame_luma, 2),
+        luma=round(luma, 2),
     )
+
+
+LATER_LUMA_FRACTIONS = (0.25, 0.5, 0.75)
+"""Where in a video whose first frame is dark ``later_luma`` looks, fractions of its frames."""
+
+
+def later_luma(path: PathLike, n_frames: int) -> float:
+    """Mean luminance (0-255) of the brightest of the frames at ``LATER_LUMA_FRACTIONS``.
+
+    Read only when the first frame is dark, so that a clip starting on a covered lens or a
+    fade-in is judged by its picture. NaN when none of those frames decodes.
+    """
+    cap = cv2.VideoCapture(str(path))
+    best = float("nan")
+    try:
+        for fraction in LATER_LUMA_FRACTIONS:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int(fraction * n_frames))
+            ok, frame = cap.read()
+            if ok and frame is not None and frame.size:
+                luma = mean_luma(frame)
+                best = luma if not best >= luma else best
+    except cv2.error:
+        pass
+    finally:
+        cap.release()
+    return best
 
 
 def counted_meta(

@@ -154,6 +154,6 @@ def test_a_dark_picture_is_not_scorable():
     dark = _quality(pose, luma=21.0)
     assert dark["scorable"] is False
     assert dark["not_scorable_reasons"] == [
-        "too dark to score: the first frame's mean luminance is 21/255 (need 40); in the dark "
-        "the leg landmarks drift, film in better light"
+        "too dark to score: the picture's mean luminance is 21/255 (need 40); in the dark the "
+        "leg landmarks drift, film in better light"
     ]

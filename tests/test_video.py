@@ -557,3 +557,16 @@ def test_non_square_pixels_are_stretched_to_the_display_width(
     np.testing.assert_allclose(marker_centroid(frame), marker_centroid(original), atol=2.0)
     assert video.pixel_aspect(1, 1) == 1.0 and video.pixel_aspect(0, 0) == 1.0
     assert video.pixel_aspect(64, 45) == pytest.approx(1.4222, abs=1e-4)
+
+
+def test_a_dark_start_is_judged_by_the_picture_after_it(tmp_path: Path) -> None:
+    """A lens covered for the first frames (or a fade-in) does not make the video dark."""
+    path = tmp_path / "covered_start.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    for i in range(N):
+        writer.write(np.full((H, W, 3), 0 if i < 5 else 140, np.uint8))
+    writer.release()
+    meta = probe_video(path)
+    assert meta.luma == pytest.approx(140, abs=3)
+    assert not any("low light" in w for w in meta.warnings)
+    assert math.isnan(video.later_luma(tmp_path / "missing.avi", N))
