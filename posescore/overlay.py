@@ -240,14 +240,14 @@ def render_overlay(
             marked = [side for t_hs, side in strikes if t_prev_s < t_hs <= t_s + 1e-6]
             t_prev_s = t_s + 1e-6
             frame = np.ascontiguousarray(frame)
-            if row >= 0 and has_pose[row]:
+            if has_pose[row]:
                 stats["frames_with_pose"] += 1
-            box = filled[row] if row >= 0 and np.isfinite(filled[row]).all() else fallback
-            if not (row >= 0 and has_pose[row]):
+            else:
                 stats["frames_blurred_by_fallback"] += 1
+            box = filled[row] if np.isfinite(filled[row]).all() else fallback
             blur_region(frame, box)
             if annotate:
-                if row >= 0 and has_pose[row]:
+                if has_pose[row]:
                     draw_skeleton(frame, pose.landmarks[row])
                 extra = [f"heel strike {'/'.join(marked)}"] if marked else []
                 _put_lines(frame, lines + extra)

@@ -411,8 +411,8 @@ def measure_pose(
     """
     timings = {} if timings is None else timings
     with _timed(timings, "clean"):
-        timed, timing_warning = evenly_timed(pose, settings.signal)
-        pose = timed
+        pose, timing_warning = evenly_timed(pose, settings.signal)
+        timed = pose
         roll_deg = camera_tilt_deg(pose, settings)
         if roll_deg:
             pose = dataclasses.replace(pose, landmarks=level_landmarks(
