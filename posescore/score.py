@@ -488,6 +488,12 @@ def score_pose(
     measured = measure_pose(pose, settings, timings)
     pose = measured.timed_pose or pose
     walk_warnings = [w for w in [measured.timing_warning, subject_warning(pose.subject)] if w]
+    if measured.traj.legs_relabelled:
+        walk_warnings.append(
+            "side view: the pose estimator had named the legs the other way round for most of "
+            "the walk (the leg it called near looked smaller than the far one); the names were "
+            "exchanged before measuring"
+        )
     if measured.camera_roll_deg:
         walk_warnings.append(
             f"the camera was tilted by about {abs(measured.camera_roll_deg):.0f} deg "

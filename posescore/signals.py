@@ -48,6 +48,10 @@ LEG_SWAP_PRIOR_LEGLEN_PER_S = 1.5
 """``leg_swap_frames``: cost of keeping the legs relabelled, leg lengths per second (0.05 per
 frame at 30 frames/s): a stretch with the labels exchanged must buy its length with a jump."""
 
+NEAR_LEG_MIN_EXCESS_LEGLEN = -0.015
+"""``near_leg_excess``: below this (the leg labelled near looks at least 1.5 % of a leg length
+shorter than the far one), the labels of a side view are exchanged for the whole walk."""
+
 
 @dataclass(frozen=True, eq=False)
 class Trajectories:
@@ -67,6 +71,9 @@ class Trajectories:
         Median hip-knee + knee-ankle length over frames and legs, px; NaN if unmeasurable.
     view : str
         Camera view, one of :data:`posescore.constants.VIEWS`.
+    legs_relabelled : bool
+        True when the leg labels of a side view were exchanged for the whole walk because
+        the leg labelled near looked smaller than the far one (``near_leg_excess``).
     """
 
     xy_px: np.ndarray
@@ -75,6 +82,7 @@ class Trajectories:
     timestamps_s: np.ndarray
     leg_length_px: float
     view: str
+    legs_relabelled: bool = False
 
     @property
     def n_frames(self) -> int:
@@ -264,6 +272,13 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     leg_px = estimate_leg_length_px(xy)
     z = np.where(seen, lm[:, :, 2], np.nan)
     view = detect_view(xy, z=z, visibility=visibility)
+    relabel = (
+        cfg.correct_leg_swaps
+        and view in ("sagittal_left", "sagittal_right")
+        and near_leg_excess(xy, view.removeprefix("sagittal_")) < NEAR_LEG_MIN_EXCESS_LEGLEN
+    )
+    if relabel:
+        xy = swap_legs(xy, np.ones(len(xy), dtype=bool))
     logger.debug("cleaned %d frames: leg length %.1f px, view %s", len(xy), leg_px, view)
     return Trajectories(
         xy_px=xy,
@@ -272,6 +287,7 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
         timestamps_s=pose.timestamps_s.copy(),
         leg_length_px=leg_px,
         view=view,
+        legs_relabelled=relabel,
     )
 
 
@@ -350,6 +366,28 @@ def leg_swap_frames(
         if from_other[t, state]:
             state = 1 - state
     return swapped
+
+
+def near_leg_excess(xy_px: np.ndarray, near: Side) -> float:
+    """How much longer the leg labelled ``near`` looks than the other, leg lengths.
+
+    Median over frames of the difference of the projected hip-knee + knee-ankle lengths,
+    divided by the leg length (``estimate_leg_length_px``). Apparent size falls as 1 / depth
+    (pinhole camera; Hartley R, Zisserman A. Multiple View Geometry, 2nd ed. 2004, ch. 6):
+    seen from the side, with the legs about 0.2 m apart and the camera 3-8 m away, the near
+    leg looks 2-7 % longer. A pose estimator's depth and visibility follow its labels, so
+    they cannot tell which leg is near; the picture's perspective can. NaN when unmeasurable.
+    """
+    leg_px = estimate_leg_length_px(xy_px)
+    if not (np.isfinite(leg_px) and leg_px > 0):
+        return float("nan")
+
+    def projected_px(side: Side) -> np.ndarray:
+        hip, knee, ankle = (xy_px[:, LEG_LANDMARKS[side][j], :] for j in ("hip", "knee", "ankle"))
+        return np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1)
+
+    far: Side = "left" if near == "right" else "right"
+    return _nanmedian((projected_px(near) - projected_px(far)) / leg_px)
 
 
 def swap_legs(landmarks: np.ndarray, frames: np.ndarray) -> np.ndarray:

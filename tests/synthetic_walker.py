@@ -200,3 +200,23 @@ def frontal_walker(
         lm[:, c.NOSE, 3] = 0.1
     pose = PoseSequence(landmarks=lm, timestamps_s=t, fps=fps, width=WIDTH, height=HEIGHT)
     return pose, truth
+
+
+def with_perspective(landmarks: np.ndarray, near: str, scale: float) -> np.ndarray:
+    """A copy with the ``near`` leg drawn ``scale`` times larger about its hip, as a camera
+    draws the leg nearer to it."""
+    out = landmarks.copy()
+    hip = out[:, c.LEG_LANDMARKS[near]["hip"], None, :2]
+    joints = [c.LEG_LANDMARKS[near][j] for j in ("knee", "ankle", "heel", "toe")]
+    out[:, joints, :2] = hip + scale * (out[:, joints, :2] - hip)
+    return out
+
+
+def legs_misnamed(landmarks: np.ndarray) -> np.ndarray:
+    """A copy whose knees and feet carry the other leg's name in every frame; depth and
+    visibility keep their names, as MediaPipe's follow its labels."""
+    out = landmarks.copy()
+    left = [c.LEG_LANDMARKS["left"][j] for j in ("knee", "ankle", "heel", "toe")]
+    right = [c.LEG_LANDMARKS["right"][j] for j in ("knee", "ankle", "heel", "toe")]
+    out[:, left, :2], out[:, right, :2] = landmarks[:, right, :2], landmarks[:, left, :2]
+    return out

@@ -1,7 +1,7 @@
 """Quality control of assess_quality on synthetic walkers (no video)."""
 
 import numpy as np
-from synthetic_walker import sagittal_walker
+from synthetic_walker import legs_misnamed, sagittal_walker, with_perspective
 
 from posescore import constants as c
 from posescore.config import Settings
@@ -146,6 +146,15 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
             assert set(phen) == set(PHENOMENOLOGY)
             assert all({"value", "unit", "present", "threshold"} <= set(m) for m in phen.values())
         assert any(w.startswith(hidden) for w in result["quality"]["warnings"])
+        assert not any("other way round" in w for w in result["quality"]["warnings"])
+    pose, _ = sagittal_walker()
+    pose = PoseSequence(
+        legs_misnamed(with_perspective(pose.landmarks, "left", 1.05)), pose.timestamps_s,
+        pose.fps, pose.width, pose.height,
+    )
+    meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720)
+    warnings = score_pose(pose, meta, Settings(), model).to_dict()["quality"]["warnings"]
+    assert any("named the legs the other way round" in w for w in warnings)
 
 
 def test_a_dark_picture_is_not_scorable():

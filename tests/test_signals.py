@@ -1,6 +1,14 @@
+import dataclasses
+
 import numpy as np
 import pytest
-from synthetic_walker import LEG_PX, frontal_walker, sagittal_walker
+from synthetic_walker import (
+    LEG_PX,
+    frontal_walker,
+    legs_misnamed,
+    sagittal_walker,
+    with_perspective,
+)
 
 from posescore import constants as c
 from posescore.config import GaitConfig, SignalConfig
@@ -15,6 +23,7 @@ from posescore.signals import (
     fill_gaps,
     leg_swap_frames,
     lowpass_runs,
+    near_leg_excess,
     resample_frames,
     swap_legs,
     walking_direction,
@@ -418,3 +427,33 @@ def test_evenly_timed_even_pose_is_returned_as_is():
     pose, _ = sagittal_walker()
     same, warning = evenly_timed(pose, SignalConfig())
     assert same is pose and warning is None
+
+
+def test_near_leg_excess_measures_how_much_larger_the_near_leg_looks():
+    pose, _ = sagittal_walker(near="left")
+    lm = with_perspective(pose.landmarks, "left", 1.05)
+    excess = near_leg_excess(lm[:, :, :2], "left")
+    assert 0.03 < excess < 0.07  # 5 % longer, over the two legs' mean length
+    assert near_leg_excess(lm[:, :, :2], "right") == pytest.approx(-excess)
+    assert near_leg_excess(pose.landmarks[:, :, :2], "left") == pytest.approx(0.0, abs=1e-9)
+    assert np.isnan(near_leg_excess(np.full((20, c.N_LANDMARKS, 2), np.nan), "left"))
+
+
+@pytest.mark.parametrize("near", ["left", "right"])
+def test_clean_pose_renames_legs_whose_near_one_looks_smaller(near):
+    """A pose estimator naming the legs the other way round for the whole walk keeps its
+    depth with the names (MediaPipe's z follows its labels), so only the picture's
+    perspective shows the mistake."""
+    pose, _ = sagittal_walker(near=near, duration_s=6.0)
+    lm = with_perspective(pose.landmarks, near, 1.05)
+    misnamed = legs_misnamed(lm)
+    kept = clean_pose(dataclasses.replace(pose, landmarks=lm), CFG)
+    renamed = clean_pose(dataclasses.replace(pose, landmarks=misnamed), CFG)
+    assert kept.view == renamed.view == f"sagittal_{near}"
+    assert not kept.legs_relabelled and renamed.legs_relabelled
+    np.testing.assert_allclose(renamed.xy_px, kept.xy_px, atol=1e-6)
+    off = clean_pose(
+        dataclasses.replace(pose, landmarks=misnamed), SignalConfig(correct_leg_swaps=False)
+    )
+    assert not off.legs_relabelled
+    assert not np.allclose(off.point(near, "ankle"), kept.point(near, "ankle"), equal_nan=True)
