@@ -125,6 +125,15 @@ ORDINAL_THRESHOLDS = (0.5, 1.5, 2.5, 3.5)
 """Class boundaries of the ordinal model: one binary model per "severity >= t" (class k
 holds severities in [k - 0.5, k + 0.5), as ``evaluation`` rounds them)."""
 
+SEVERITY_BANDS = {"below": 0, "above": 1}
+"""Bands of the predicted severity, split at the first class boundary (``ORDINAL_THRESHOLDS``
+[0]): legs predicted healthy and legs predicted affected get their own conformal half-width."""
+
+
+def severity_band(pred: np.ndarray) -> np.ndarray:
+    """``SEVERITY_BANDS`` value (n,) of each predicted severity: 0 below 0.5, 1 from 0.5."""
+    return (np.asarray(pred) >= ORDINAL_THRESHOLDS[0]).astype(int)
+
 
 def cumulative_to_proba(above: np.ndarray) -> np.ndarray:
     """Class probabilities (n, 5) from P(severity >= t) for each ordinal threshold (n, 4).
@@ -161,10 +170,12 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         Target coverage of ``predict_interval`` (e.g. 0.9); the half-width is the
         corresponding quantile of out-of-fold absolute residuals (split-conformal,
         Lei et al. 2018, J Am Stat Assoc 113:1094), taken separately for near legs of side
-        views, far legs and the rest (the ``near_leg`` column; Mondrian conformal prediction,
-        Vovk et al. 2005, *Algorithmic Learning in a Random World*, ch. 4) wherever a class
-        has at least ``MIN_CLASS_RESIDUALS`` rows, so the hidden far leg gets the wider
-        interval it needs.
+        views, far legs and the rest (the ``near_leg`` column) and, within each, for legs
+        predicted healthy and affected (``SEVERITY_BANDS``; Mondrian conformal prediction,
+        Vovk et al. 2005, *Algorithmic Learning in a Random World*, ch. 4): errors grow with
+        severity on a scale bounded at 0, so one width would be too wide for healthy legs and
+        too narrow for affected ones. A cell with fewer than ``MIN_CLASS_RESIDUALS`` rows
+        takes its leg class's width, a class with fewer the pooled one.
     random_state : int
 
     Notes
@@ -288,25 +299,50 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
                 oof[test] = self._combine(regressor, ordinal, X[test])
             residuals = np.abs(oof - y)
             self.interval_halfwidth_ = conformal_halfwidth(residuals, self.interval_coverage)
-            leg_class = X[:, -1]
-            self.interval_halfwidth_by_class_ = {
-                name: conformal_halfwidth(residuals[leg_class == value], self.interval_coverage)
+            leg_class, band = X[:, -1], severity_band(oof)
+            self.interval_halfwidth_by_class_ = self._cell_halfwidths(
+                residuals, {name: leg_class == value for name, value in LEG_CLASSES.items()}
+            )
+            self.interval_halfwidth_by_cell_ = self._cell_halfwidths(residuals, {
+                f"{name}:{band_name}": (leg_class == value) & (band == band_value)
                 for name, value in LEG_CLASSES.items()
-                if np.sum(leg_class == value) >= MIN_CLASS_RESIDUALS
-            }
+                for band_name, band_value in SEVERITY_BANDS.items()
+            })
         else:
             self.interval_halfwidth_ = 4.0
             self.interval_halfwidth_by_class_ = {}
+            self.interval_halfwidth_by_cell_ = {}
         return self
 
-    def halfwidths(self, X: np.ndarray) -> np.ndarray:
-        """Conformal half-width (n,) of each row: its leg class's, else the pooled one."""
-        leg_class = np.asarray(X, dtype=float)[:, -1]
+    def _cell_halfwidths(
+        self, residuals: np.ndarray, cells: dict[str, np.ndarray]
+    ) -> dict[str, float]:
+        """Half-width of each cell (a boolean row mask) with enough residuals."""
+        return {
+            name: conformal_halfwidth(residuals[rows], self.interval_coverage)
+            for name, rows in cells.items()
+            if rows.sum() >= MIN_CLASS_RESIDUALS
+        }
+
+    def halfwidths(self, X: np.ndarray, pred: Optional[np.ndarray] = None) -> np.ndarray:
+        """Conformal half-width (n,) of each row, from its leg class and severity band.
+
+        The cell's width, else the leg class's, else the pooled one; the band comes from
+        ``pred`` (default ``predict(X)``).
+        """
+        X = np.asarray(X, dtype=float)
+        leg_class = X[:, -1]
         half = np.full(len(leg_class), self.interval_halfwidth_)
-        # models saved by posescore 0.1 have the pooled width only
-        by_class = getattr(self, "interval_halfwidth_by_class_", {})
-        for name, width in by_class.items():
+        # older model files have the pooled width only, or no width by severity band
+        for name, width in getattr(self, "interval_halfwidth_by_class_", {}).items():
             half[leg_class == LEG_CLASSES[name]] = width
+        by_cell = getattr(self, "interval_halfwidth_by_cell_", {})
+        if by_cell:
+            band = severity_band(self.predict(X) if pred is None else pred)
+            for name, width in by_cell.items():
+                class_name, band_name = name.split(":")
+                rows = (leg_class == LEG_CLASSES[class_name]) & (band == SEVERITY_BANDS[band_name])
+                half[rows] = width
         return half
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -318,7 +354,7 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     def predict_interval(self, X: np.ndarray) -> np.ndarray:
         """(n, 2) lower and upper bound at ``interval_coverage``, within [0, 4]."""
         pred = self.predict(X)
-        half = self.halfwidths(X)
+        half = self.halfwidths(X, pred)
         return np.column_stack([np.clip(pred - half, 0, 4), np.clip(pred + half, 0, 4)])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -354,6 +354,8 @@ def train_model(
         "interval_halfwidth": round(estimator.interval_halfwidth_, 3),
         "interval_halfwidth_by_leg_class": {
             k: round(v, 3) for k, v in estimator.interval_halfwidth_by_class_.items()},
+        "interval_halfwidth_by_leg_class_and_severity_band": {
+            k: round(v, 3) for k, v in estimator.interval_halfwidth_by_cell_.items()},
         "measures": measures,
         "columns": design_column_names(measures),
         "training_set": _data_summary(data, y),

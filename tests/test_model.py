@@ -70,6 +70,7 @@ def test_far_legs_get_their_own_wider_interval():
     widths = model.interval_halfwidth_by_class_
     assert set(widths) == {"near", "far"}  # "other" has no rows
     assert widths["far"] > 2 * widths["near"]
+    model.interval_halfwidth_by_cell_ = {}  # leg classes alone
     half = model.halfwidths(np.array([[0.0, 1.0], [0.0, 0.0], [0.0, 0.5]]))
     np.testing.assert_allclose(half, [widths["near"], widths["far"], model.interval_halfwidth_])
     pred, interval = model.predict(X), model.predict_interval(X)
@@ -78,6 +79,33 @@ def test_far_legs_get_their_own_wider_interval():
         covered = (interval[rows, 0] <= y[rows]) & (y[rows] <= interval[rows, 1])
         assert covered.mean() >= 0.8
     assert np.all(interval[:, 0] <= pred) and np.all(pred <= interval[:, 1])
+
+
+def test_legs_predicted_affected_get_their_own_wider_interval():
+    """Mondrian split-conformal by severity band: errors that grow with severity give legs
+    predicted affected a wider interval than legs predicted healthy, each keeping coverage."""
+    rng = np.random.default_rng(2)
+    n = 600
+    y = np.where(rng.uniform(size=n) < 0.5, 0.0, rng.uniform(1.0, 4.0, size=n))
+    noise = np.where(y > 0, 0.6, 0.05) * rng.normal(size=n)
+    X = np.column_stack([y + noise, np.full(n, 0.5)])
+    model = LegSeverityModel(family="ridge").fit(X, y, np.repeat(np.arange(n // 2), 2))
+    cells = model.interval_halfwidth_by_cell_
+    assert set(cells) == {"other:below", "other:above"}
+    assert cells["other:above"] > 2 * cells["other:below"]
+    pred = np.array([0.2, 0.5, 3.0])
+    half = model.halfwidths(np.array([[0.0, 0.5]] * 3), pred)
+    below, above = cells["other:below"], cells["other:above"]
+    np.testing.assert_allclose(half, [below, above, above])
+    test_y = np.where(rng.uniform(size=n) < 0.5, 0.0, rng.uniform(1.0, 4.0, size=n))
+    test_X = np.column_stack([test_y + np.where(test_y > 0, 0.6, 0.05) * rng.normal(size=n),
+                              np.full(n, 0.5)])
+    interval = model.predict_interval(test_X)
+    covered = (interval[:, 0] <= test_y) & (test_y <= interval[:, 1])
+    for affected in (False, True):
+        assert covered[(test_y > 0) == affected].mean() >= 0.85
+    pooled = np.abs(model.predict(test_X) - test_y) <= model.interval_halfwidth_
+    assert pooled[test_y > 0].mean() < covered[test_y > 0].mean()  # one width under-covers
 
 
 def test_model_rejects_out_of_range_severity():
