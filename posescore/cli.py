@@ -104,7 +104,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         assert scored.traces is not None
         render_overlay(scored.video, scored.traces.pose, result, args.overlay,
-                       events=scored.traces.events)
+                       events=scored.traces.events,
+                       legs_exchanged=scored.traces.traj.legs_exchanged)
         print(f"overlay    {args.overlay} (face blurred)")
     return 0
 

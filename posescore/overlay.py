@@ -31,6 +31,7 @@ from posescore.constants import (
     SIDES,
 )
 from posescore.errors import VideoError
+from posescore.signals import swap_legs
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import iter_frames, probe_video
 
@@ -186,6 +187,7 @@ def render_overlay(
     out_path: str | Path,
     events: Optional[Mapping[str, Any]] = None,
     annotate: bool = True,
+    legs_exchanged: Optional[np.ndarray] = None,
 ) -> dict[str, int]:
     """Write the overlay video (``mp4v``) and return frame counts.
 
@@ -203,6 +205,10 @@ def render_overlay(
         ``{side: GaitEvents}``: heel strikes are marked on their frames.
     annotate : bool
         Draw the skeleton and text; False writes a de-identified copy only (face blurred).
+    legs_exchanged : ndarray of bool, shape (pose frames,), optional
+        Frames whose leg names were exchanged before measuring
+        (``Trajectories.legs_exchanged``): the legs are drawn with the names (colours) the
+        scores use, not the pose estimator's.
 
     Returns
     -------
@@ -212,6 +218,9 @@ def render_overlay(
     meta = video if isinstance(video, VideoMeta) else probe_video(video)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
+    landmarks = pose.landmarks
+    if legs_exchanged is not None and len(legs_exchanged) == pose.n_frames:
+        landmarks = swap_legs(landmarks, np.asarray(legs_exchanged, dtype=bool))
     boxes = face_boxes(pose)
     has_pose = pose.detected()
     filled = fill_boxes(boxes)
@@ -248,7 +257,7 @@ def render_overlay(
             blur_region(frame, box)
             if annotate:
                 if has_pose[row]:
-                    draw_skeleton(frame, pose.landmarks[row])
+                    draw_skeleton(frame, landmarks[row])
                 extra = [f"heel strike {'/'.join(marked)}"] if marked else []
                 _put_lines(frame, lines + extra)
             writer.write(frame)

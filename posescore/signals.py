@@ -74,6 +74,9 @@ class Trajectories:
     legs_relabelled : bool
         True when the leg labels of a side view were exchanged for the whole walk because
         the leg labelled near looked smaller than the far one (``near_leg_excess``).
+    legs_exchanged : ndarray of bool, shape (T,), optional
+        Frames whose knee and foot landmarks were given the other leg's name before
+        measuring (``leg_swap_frames`` and the whole-walk renaming); None = none.
     """
 
     xy_px: np.ndarray
@@ -83,6 +86,7 @@ class Trajectories:
     leg_length_px: float
     view: str
     legs_relabelled: bool = False
+    legs_exchanged: Optional[np.ndarray] = None
 
     @property
     def n_frames(self) -> int:
@@ -256,6 +260,7 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     """
     lm = pose.landmarks
     xy = seen_xy(lm, cfg)
+    exchanged = np.zeros(len(xy), dtype=bool)
     if cfg.correct_leg_swaps:
         exchanged = leg_swap_frames(xy, pose.fps)
         lm, xy = swap_legs(lm, exchanged), swap_legs(xy, exchanged)
@@ -288,6 +293,7 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
         leg_length_px=leg_px,
         view=view,
         legs_relabelled=relabel,
+        legs_exchanged=exchanged ^ relabel,
     )
 
 

@@ -451,6 +451,7 @@ def test_clean_pose_renames_legs_whose_near_one_looks_smaller(near):
     renamed = clean_pose(dataclasses.replace(pose, landmarks=misnamed), CFG)
     assert kept.view == renamed.view == f"sagittal_{near}"
     assert not kept.legs_relabelled and renamed.legs_relabelled
+    assert not kept.legs_exchanged.any() and renamed.legs_exchanged.mean() > 0.9
     np.testing.assert_allclose(renamed.xy_px, kept.xy_px, atol=1e-6)
     off = clean_pose(
         dataclasses.replace(pose, landmarks=misnamed), SignalConfig(correct_leg_swaps=False)
