@@ -409,7 +409,8 @@ def evaluation_text(metrics: dict[str, Any], name: str) -> str:
 
     lines = [
         f"model {name} on {metrics['n_videos']} videos of {metrics['n_subjects']} subjects "
-        f"({metrics.get('n_skipped', 0)} skipped)",
+        f"({metrics.get('n_not_scorable', 0)} not scorable, left out as the product gives "
+        f"them no score; {metrics.get('n_skipped', 0)} unreadable)",
         f"  Spearman, affected leg      {show('spearman_affected_leg')}",
         f"  Spearman, all legs          {show('spearman_all_legs')}",
         f"  MAE                         {show('mae')}",

@@ -475,6 +475,39 @@ def subject_warning(record: dict) -> Optional[str]:
     return None
 
 
+def assess_measured(
+    pose: PoseSequence, measured: Measurements, settings: Settings, luma: float = float("nan")
+) -> tuple[PoseSequence, PoseSequence, Optional[str], dict[str, Any]]:
+    """Quality of a measured pose, as ``score_pose`` judges it (``assess_quality``).
+
+    When the subject turned, only the longest walk counts (``Measurements.walk_span``).
+
+    Returns
+    -------
+    pose_walked : PoseSequence
+        The frames of the walk measured.
+    pose_scored : PoseSequence
+        ``pose`` with the frames outside that walk blanked (frame indices kept).
+    turn_warning : str or None
+        What ``quality.warnings`` says of the turn; None without one.
+    quality : dict
+        The contract's quality block (``scorable``, ``not_scorable_reasons``, ...).
+    """
+    pose_walked, turn_warning = pose, None
+    if measured.walk_span is not None:
+        start, stop = measured.walk_span
+        t_s = pose.timestamps_s
+        turn_warning = (
+            f"the subject turned: only the longest walk in one direction, "
+            f"{t_s[start]:.1f}-{t_s[stop - 1]:.1f} s of {t_s[0]:.1f}-{t_s[-1]:.1f} s, is scored"
+        )
+        pose_walked, pose = pose.frames(start, stop), pose.blanked_outside(start, stop)
+    quality = assess_quality(
+        pose_walked, measured.traj, measured.gait, settings, measured.per_stride, luma
+    )
+    return pose_walked, pose, turn_warning, quality
+
+
 def score_pose(
     pose: PoseSequence,
     meta: VideoMeta,
@@ -500,20 +533,10 @@ def score_pose(
             f"({'clockwise' if measured.camera_roll_deg > 0 else 'anticlockwise'}, judged from "
             "the trunk): the body was turned level before measuring"
         )
-    pose_walked = pose
-    if measured.walk_span is not None:
-        start, stop = measured.walk_span
-        t_s = pose.timestamps_s
-        walk_warnings.append(
-            f"the subject turned: only the longest walk in one direction, "
-            f"{t_s[start]:.1f}-{t_s[stop - 1]:.1f} s of {t_s[0]:.1f}-{t_s[-1]:.1f} s, is scored"
-        )
-        pose_walked, pose = pose.frames(start, stop), pose.blanked_outside(start, stop)
+    pose_walked, pose, turn_warning, quality = assess_measured(pose, measured, settings, meta.luma)
+    walk_warnings += [turn_warning] if turn_warning else []
     traj, events, gait = measured.traj, measured.events, measured.gait
     per_stride, features = measured.per_stride, measured.features
-    quality = assess_quality(
-        pose_walked, traj, gait, settings, per_stride, meta.luma
-    )
     phenomenology, phen_warnings = phenomenology_for(
         per_stride, traj.view, settings, pose_walked, gait.get("stride_time_s")
     )
@@ -528,9 +551,6 @@ def score_pose(
             proba = model.estimator.predict_proba(X)
             for i, side in enumerate(SIDES):
                 lo, hi = interval[i]
-                if traj.view.startswith("sagittal_") and traj.view != f"sagittal_{side}":
-                    half = (hi - lo) / 2
-                    lo, hi = max(0.0, lo - half), min(4.0, hi + half)
                 legs[side] = LegScore(
                     severity=round(float(severity[i]), 3),
                     severity_class=int(np.argmax(proba[i])),

@@ -44,8 +44,8 @@ from posescore.model import (
     leg_rows,
     save_model,
 )
-from posescore.pose import extract_pose
-from posescore.score import measure_pose
+from posescore.pose import extract_pose_meta
+from posescore.score import assess_measured, measure_pose
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ class LabelledFeatures:
     video: RatedVideo
     view: str
     features: dict[str, Optional[float]]
+    scorable: bool = True
+    """Whether ``posescore score`` gives this video a score (``quality.scorable``)."""
 
 
 def _severity(row: dict[str, str], column: str, line: int) -> float:
@@ -183,9 +185,26 @@ def labelled_folder(folder: str | Path) -> list[RatedVideo]:
 
 def _featurise_one(args: tuple[RatedVideo, Settings]) -> LabelledFeatures:
     video, settings = args
-    pose, _ = extract_pose(video.path, settings)
+    pose, _, meta = extract_pose_meta(video.path, settings)
     measured = measure_pose(pose, settings)
-    return LabelledFeatures(video, measured.traj.view, measured.features)
+    quality = assess_measured(measured.timed_pose or pose, measured, settings, meta.luma)[3]
+    return LabelledFeatures(video, measured.traj.view, measured.features, quality["scorable"])
+
+
+def scorable_only(data: Sequence[LabelledFeatures], what: str) -> list[LabelledFeatures]:
+    """The videos ``posescore score`` would score; the rest are left out, with a log line.
+
+    A video the product refuses to score (``quality.scorable`` false) neither trains a model
+    nor counts in its evaluation: its features are mostly missing, and the product gives no
+    number for it. Raises when there were videos and none is left.
+    """
+    kept = [d for d in data if d.scorable]
+    if len(kept) < len(data):
+        logger.warning("%d of %d %s videos are not scorable and are left out",
+                       len(data) - len(kept), len(data), what)
+    if data and not kept:
+        raise PosescoreError(f"none of the {len(data)} {what} videos is scorable")
+    return kept
 
 
 def featurise(
@@ -317,7 +336,8 @@ def train_model(
     out_path = Path(out_path)
     if out_path.suffix != ".skops":
         out_path = out_path.with_suffix(".skops")
-    data = featurise(videos, settings, workers)
+    featurised = featurise(videos, settings, workers)
+    data = scorable_only(featurised, "training")
     if len({d.video.subject_id for d in data}) < 3:
         raise RatingsError("need videos of at least 3 subjects to cross-validate a model")
     measures = leg_measure_names()
@@ -358,7 +378,8 @@ def train_model(
             k: round(v, 3) for k, v in estimator.interval_halfwidth_by_cell_.items()},
         "measures": measures,
         "columns": design_column_names(measures),
-        "training_set": _data_summary(data, y),
+        "training_set": {**_data_summary(data, y),
+                         "n_not_scorable_left_out": len(featurised) - len(data)},
         "cv_metrics": comparison[best],
         "family_comparison": {f: {k: comparison[f].get(k) for k in COMPARISON_KEYS}
                               for f in families},
@@ -409,15 +430,21 @@ def _importances(
 def evaluate_model(
     model: LoadedModel, videos: Sequence[RatedVideo], settings: Settings, workers: int = 2
 ) -> dict[str, Any]:
-    """Metrics of a fitted model on labelled videos it was not trained on."""
-    data = featurise(videos, settings, workers)
-    if not data:
+    """Metrics of a fitted model on labelled videos it was not trained on.
+
+    Only videos ``posescore score`` scores count (``scorable_only``); ``n_not_scorable``
+    says how many were left out, ``n_skipped`` how many could not be read at all.
+    """
+    featurised = featurise(videos, settings, workers)
+    if not featurised:
         raise PosescoreError("no video of the labelled set could be featurised")
+    data = scorable_only(featurised, "labelled")
     X, y, groups = design_matrix(data, model.measures)
     pred = model.estimator.predict(X)
     interval = model.estimator.predict_interval(X)
     metrics = severity_metrics(y, pred, groups, interval, model.card.get("interval_coverage"))
-    metrics["n_skipped"] = len(videos) - len(data)
+    metrics["n_skipped"] = len(videos) - len(featurised)
+    metrics["n_not_scorable"] = len(featurised) - len(data)
     return metrics
 
 

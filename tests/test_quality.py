@@ -147,6 +147,9 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
             assert all({"value", "unit", "present", "threshold"} <= set(m) for m in phen.values())
         assert any(w.startswith(hidden) for w in result["quality"]["warnings"])
         assert not any("other way round" in w for w in result["quality"]["warnings"])
+        # the interval given is the model's own, the one `posescore evaluate` measures
+        intervals = [result["legs"][side]["severity_interval"] for side in c.SIDES]
+        assert intervals == _StubEstimator().predict_interval(None).tolist()
     pose, _ = sagittal_walker()
     pose = PoseSequence(
         legs_misnamed(with_perspective(pose.landmarks, "left", 1.05)), pose.timestamps_s,

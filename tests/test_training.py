@@ -13,6 +13,7 @@ from posescore.training import (
     RatingsError,
     cv_groups,
     read_ratings,
+    scorable_only,
 )
 
 
@@ -119,6 +120,20 @@ def test_bad_ratings_cli_one_line(rated_dir, tmp_path):
     assert proc.returncode == 1
     expected = "posescore: error: row 2: left_severity -1 is outside the 0-4 scale"
     assert proc.stderr.strip() == expected
+
+
+def test_videos_the_product_does_not_score_neither_train_nor_count():
+    from posescore.errors import PosescoreError
+
+    def labelled(name: str, scorable: bool) -> LabelledFeatures:
+        video = RatedVideo(Path(name), name, {"left": 0.0, "right": 1.0})
+        return LabelledFeatures(video, "frontal", {}, scorable)
+
+    data = [labelled("a", True), labelled("b", False), labelled("c", True)]
+    assert [d.video.subject_id for d in scorable_only(data, "test")] == ["a", "c"]
+    assert scorable_only([], "test") == []
+    with pytest.raises(PosescoreError, match="none of the 1 test videos is scorable"):
+        scorable_only([labelled("b", False)], "test")
 
 
 def test_severity_metrics_on_known_values():
