@@ -387,13 +387,9 @@ def near_leg_excess(xy_px: np.ndarray, near: Side) -> float:
     leg_px = estimate_leg_length_px(xy_px)
     if not (np.isfinite(leg_px) and leg_px > 0):
         return float("nan")
-
-    def projected_px(side: Side) -> np.ndarray:
-        hip, knee, ankle = (xy_px[:, LEG_LANDMARKS[side][j], :] for j in ("hip", "knee", "ankle"))
-        return np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1)
-
     far: Side = "left" if near == "right" else "right"
-    return _nanmedian((projected_px(near) - projected_px(far)) / leg_px)
+    excess_px = leg_length_per_frame_px(xy_px, near) - leg_length_per_frame_px(xy_px, far)
+    return _nanmedian(excess_px / leg_px)
 
 
 def swap_legs(landmarks: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -571,6 +567,12 @@ def _nanmedian(x: np.ndarray) -> float:
     return float(np.median(finite)) if finite.size else float("nan")
 
 
+def leg_length_per_frame_px(xy_px: np.ndarray, side: Side) -> np.ndarray:
+    """Hip-knee + knee-ankle length of one leg in each frame (T,), px; NaN where unseen."""
+    hip, knee, ankle = (xy_px[:, LEG_LANDMARKS[side][j], :] for j in ("hip", "knee", "ankle"))
+    return np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1)
+
+
 def estimate_leg_length_px(xy_px: np.ndarray) -> float:
     """Body scale: median over frames of hip-knee + knee-ankle length, averaged over legs.
 
@@ -584,12 +586,7 @@ def estimate_leg_length_px(xy_px: np.ndarray) -> float:
     float
         Leg length in pixels; NaN if no frame shows a whole leg.
     """
-    per_side = []
-    for side in SIDES:
-        lm = LEG_LANDMARKS[side]
-        hip, knee, ankle = (xy_px[:, lm[j], :] for j in ("hip", "knee", "ankle"))
-        per_side.append(np.linalg.norm(hip - knee, axis=1) + np.linalg.norm(knee - ankle, axis=1))
-    both = np.stack(per_side, axis=1)
+    both = np.stack([leg_length_per_frame_px(xy_px, side) for side in SIDES], axis=1)
     n = np.isfinite(both).sum(axis=1)
     per_frame = np.where(n > 0, np.nansum(both, axis=1) / np.maximum(n, 1), np.nan)
     return _nanmedian(per_frame)
