@@ -14,7 +14,9 @@ with the look-grouped folds of ``posescore train``) and scored on the held-out s
   features a perfect pose estimator would give.
 
 The gap between the rows is what better landmarks could gain; the ``exact`` row is the
-ceiling of these features and this model on the phantom.
+ceiling of these features and this model on the phantom. Both rows use the same clips: those
+``posescore score`` scores through MediaPipe (``training.scorable_only``), as ``posescore
+evaluate`` and training do.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from posescore.training import (  # noqa: E402
     labelled_folder,
     out_of_fold,
     read_ratings,
+    scorable_only,
 )
 
 KEYS = (
@@ -77,15 +80,20 @@ def main() -> None:
     settings = Settings()
     train_videos = read_ratings(Path(args.train) / "manifest.csv")
     test_videos = labelled_folder(args.test)
-    sources = {
-        "mediapipe": lambda v: featurise(v, settings, args.workers),
-        "exact": lambda v: exact_features(v, settings),
+    through_mediapipe = {
+        "train": scorable_only(featurise(train_videos, settings, args.workers), "training"),
+        "test": scorable_only(featurise(test_videos, settings, args.workers), "held-out"),
+    }
+    sets = {
+        "mediapipe": through_mediapipe,
+        "exact": {name: exact_features([d.video for d in data], settings)
+                  for name, data in through_mediapipe.items()},
     }
     measures = leg_measure_names()
     header = " ".join(f"{k[:12]:>12s}" for k in KEYS)
     print(f"{'landmarks':10s} {'family':18s} {'set':9s} {header}")
-    for source, featurise_set in sources.items():
-        train, test = featurise_set(train_videos), featurise_set(test_videos)
+    for source, featurised in sets.items():
+        train, test = featurised["train"], featurised["test"]
         X, y, subjects = design_matrix(train, measures)
         X_test, y_test, subjects_test = design_matrix(test, measures)
         groups, _ = cv_groups(train)
