@@ -238,6 +238,35 @@ def lateral_offset_leglen(
     return -medial_sign * (ankle[:, 0] - hip[:, 0]) / leg_length_px
 
 
+def sole_medial_offset_leglen(
+    ankle: np.ndarray, heel: np.ndarray, toe: np.ndarray, medial_sign: float,
+    leg_length_px: float,
+) -> np.ndarray:
+    """Horizontal offset of the sole centre from the ankle (frontal or posterior view).
+
+    Inversion turns the foot about its long axis, which points at the camera in these views,
+    and carries the sole centre (midpoint of heel and toe) medially past the ankle. Unlike
+    :func:`foot_inversion_deg` it needs no knee, whose image position adds the leg's varus
+    or valgus and its own noise, and no angle of the short ankle->sole vector.
+
+    Parameters
+    ----------
+    ankle, heel, toe : ndarray, shape (T, 2)
+        Image coordinates, px.
+    medial_sign : float
+        +1 if the leg's medial side is image +x, -1 if -x.
+    leg_length_px : float
+        Body scale, px.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        Leg lengths; positive = sole centre medial to the ankle (inversion), negative =
+        lateral (eversion or toe-out).
+    """
+    return medial_sign * (0.5 * (heel[:, 0] + toe[:, 0]) - ankle[:, 0]) / leg_length_px
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -410,6 +439,21 @@ _PER_SIDE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "comes and goes within the stride.",
         FRONTAL_PLANE_VIEWS,
     ),
+    (
+        "sole_medial_offset_stance_leglen",
+        "leglen",
+        "Horizontal offset of the sole centre (heel-toe midpoint) medial to the ankle in "
+        "stance (frontal/posterior view), median over each stance, mean over strides: "
+        "inversion without the knee's position.",
+        FRONTAL_PLANE_VIEWS,
+    ),
+    (
+        "sole_medial_offset_p90_leglen",
+        "leglen",
+        "90th percentile over each whole stride of the sole centre's medial offset from the "
+        "ankle (frontal/posterior view), mean over strides: the peak inversion.",
+        FRONTAL_PLANE_VIEWS,
+    ),
 )
 
 _ASYMMETRY: tuple[str, ...] = (
@@ -434,6 +478,8 @@ _REFERENCES: dict[str, str] = {
     "plantarflexion_posture_fraction": "BFMDRS leg item (Burke 1985): intermittent vs sustained",
     "foot_inversion_deg": "rearfoot-angle analogue in the image plane (this project)",
     "foot_inversion_p90_deg": "rearfoot-angle analogue in the image plane (this project)",
+    "sole_medial_offset_stance_leglen": "image-plane inversion measure (this project)",
+    "sole_medial_offset_p90_leglen": "image-plane inversion measure (this project)",
     "toe_extension_swing_deg": "proxy defined in this project (no great-toe landmark)",
     "hip_circumduction_leglen": "frontal-plane swing path (this project)",
 }
@@ -550,6 +596,11 @@ def _side_stride_measures(
     )
     toe_ext = toe_extension_proxy_deg(p["ankle"], p["heel"], p["toe"])
     lateral = lateral_offset_leglen(p["hip"], p["ankle"], medial, leg) if has_medial else nan_t
+    sole_medial = (
+        sole_medial_offset_leglen(p["ankle"], p["heel"], p["toe"], medial, leg)
+        if has_medial
+        else nan_t
+    )
 
     rows: list[dict[str, float]] = []
     for a, b in strides:
@@ -589,6 +640,8 @@ def _side_stride_measures(
                 "foot_inversion_p90_deg": _window_stat(inversion, a, b + 1, _p90),
                 "knee_flexion_median_deg": _window_stat(knee, a, b + 1, np.median),
                 "toe_height_median_leglen": _window_stat(toe_h, a, b + 1, np.median),
+                "sole_medial_offset_stance_leglen": _window_stat(sole_medial, a, to, np.median),
+                "sole_medial_offset_p90_leglen": _window_stat(sole_medial, a, b + 1, _p90),
             }
         )
     out: dict[str, np.ndarray] = {}

@@ -19,6 +19,7 @@ from posescore.features import (
     hip_flexion_deg,
     knee_flexion_deg,
     leg_measure_names,
+    sole_medial_offset_leglen,
     stride_measures,
     toe_height_leglen,
 )
@@ -89,6 +90,17 @@ def test_foot_inversion_sign():
     toe = ankle + 25 * np.array([[np.sin(a), np.cos(a)]])
     assert foot_inversion_deg(knee, ankle, heel, toe, medial_sign=1.0)[0] == pytest.approx(12.0)
     assert foot_inversion_deg(knee, ankle, heel, toe, medial_sign=-1.0)[0] == pytest.approx(-12.0)
+
+
+def test_sole_medial_offset_sign_scale_and_gaps():
+    ankle = np.array([[0.0, 100.0], [0.0, 100.0], [np.nan, np.nan]])
+    heel = np.array([[4.0, 115.0], [-6.0, 115.0], [0.0, 115.0]])
+    toe = np.array([[8.0, 125.0], [-2.0, 125.0], [0.0, 125.0]])
+    medial = sole_medial_offset_leglen(ankle, heel, toe, medial_sign=1.0, leg_length_px=200.0)
+    assert medial[:2] == pytest.approx([0.03, -0.02])  # 6 px medial, 4 px lateral
+    lateral = sole_medial_offset_leglen(ankle, heel, toe, medial_sign=-1.0, leg_length_px=200.0)
+    assert lateral[:2] == pytest.approx([-0.03, 0.02])
+    assert np.isnan(medial[2])
 
 
 def test_angles_nan_propagate():
@@ -211,6 +223,12 @@ def test_frontal_view_features():
     assert f["left_foot_inversion_p90_deg"] == pytest.approx(10.0, abs=1.0)
     assert f["right_foot_inversion_p90_deg"] == pytest.approx(0.0, abs=1.0)
     assert f["asym_foot_inversion_deg"] == pytest.approx(10.0, abs=1.0)
+    # the sole centre, 20 px below the ankle, swings 20 tan(10 deg) px medially
+    traj = clean_pose(pose, SignalConfig())
+    sole_shift = 20.0 * math.tan(math.radians(10.0)) / traj.leg_length_px
+    for name in ("sole_medial_offset_stance_leglen", "sole_medial_offset_p90_leglen"):
+        assert f[f"left_{name}"] - f[f"right_{name}"] == pytest.approx(sole_shift, rel=0.15)
+        assert f[f"right_{name}"] == pytest.approx(0.0, abs=0.01)
     assert f["left_stride_time_s"] == pytest.approx(truth.stride_s, rel=0.02)
     assert f["left_swing_fraction"] == pytest.approx(0.4, abs=0.04)
 
@@ -237,6 +255,9 @@ def test_inversion_p90_keeps_a_posture_that_comes_and_goes():
     assert f["left_foot_inversion_p90_deg"] == pytest.approx(11.3, abs=1.5)
     assert f["left_foot_inversion_deg"] < 0.5 * f["left_foot_inversion_p90_deg"]
     assert f["right_foot_inversion_p90_deg"] == pytest.approx(0.0, abs=1.0)
+    leg = clean_pose(pose, SignalConfig()).leg_length_px
+    assert f["left_sole_medial_offset_p90_leglen"] == pytest.approx(4.0 / leg, rel=0.2)
+    assert f["left_sole_medial_offset_stance_leglen"] < 0.5 * 4.0 / leg
 
 
 def test_posterior_view_inversion_sign():
@@ -244,6 +265,7 @@ def test_posterior_view_inversion_sign():
     f = _features(pose)
     assert f["right_foot_inversion_deg"] == pytest.approx(8.0, abs=1.0)
     assert f["left_foot_inversion_deg"] == pytest.approx(0.0, abs=1.0)
+    assert f["right_sole_medial_offset_stance_leglen"] > f["left_sole_medial_offset_stance_leglen"] + 0.005
 
 
 # --------------------------------------------------------------------------- degraded input
