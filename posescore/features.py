@@ -217,41 +217,17 @@ def toe_extension_proxy_deg(ankle: np.ndarray, heel: np.ndarray, toe: np.ndarray
 
 
 def lateral_offset_leglen(
-    hip: np.ndarray, ankle: np.ndarray, medial_sign: float, leg_length_px: float
+    origin: np.ndarray, point: np.ndarray, medial_sign: float, leg_length_px: float
 ) -> np.ndarray:
-    """Lateral (abducted) position of the ankle relative to its hip, leg lengths.
+    """Lateral position of a point relative to an origin (frontal or posterior view).
+
+    Used for the ankle relative to its hip (circumduction) and, negated, for the sole centre
+    (heel-toe midpoint) relative to the ankle: inversion turns the foot about its long axis,
+    which points at the camera in these views, and carries the sole centre medially.
 
     Parameters
     ----------
-    hip, ankle : ndarray, shape (T, 2)
-        Image coordinates, px, frontal or posterior view.
-    medial_sign : float
-        +1 if the leg's medial side is image +x, -1 if -x.
-    leg_length_px : float
-        Body scale, px.
-
-    Returns
-    -------
-    ndarray, shape (T,)
-        Positive = ankle lateral to the hip (leg abducted), negative = medial.
-    """
-    return -medial_sign * (ankle[:, 0] - hip[:, 0]) / leg_length_px
-
-
-def sole_medial_offset_leglen(
-    ankle: np.ndarray, heel: np.ndarray, toe: np.ndarray, medial_sign: float,
-    leg_length_px: float,
-) -> np.ndarray:
-    """Horizontal offset of the sole centre from the ankle (frontal or posterior view).
-
-    Inversion turns the foot about its long axis, which points at the camera in these views,
-    and carries the sole centre (midpoint of heel and toe) medially past the ankle. Unlike
-    :func:`foot_inversion_deg` it needs no knee, whose image position adds the leg's varus
-    or valgus and its own noise, and no angle of the short ankle->sole vector.
-
-    Parameters
-    ----------
-    ankle, heel, toe : ndarray, shape (T, 2)
+    origin, point : ndarray, shape (T, 2)
         Image coordinates, px.
     medial_sign : float
         +1 if the leg's medial side is image +x, -1 if -x.
@@ -261,10 +237,9 @@ def sole_medial_offset_leglen(
     Returns
     -------
     ndarray, shape (T,)
-        Leg lengths; positive = sole centre medial to the ankle (inversion), negative =
-        lateral (eversion or toe-out).
+        Leg lengths; positive = point lateral to the origin, negative = medial.
     """
-    return medial_sign * (0.5 * (heel[:, 0] + toe[:, 0]) - ankle[:, 0]) / leg_length_px
+    return -medial_sign * (point[:, 0] - origin[:, 0]) / leg_length_px
 
 
 # --------------------------------------------------------------------------- registry
@@ -595,12 +570,11 @@ def _side_stride_measures(
         else nan_t
     )
     toe_ext = toe_extension_proxy_deg(p["ankle"], p["heel"], p["toe"])
-    lateral = lateral_offset_leglen(p["hip"], p["ankle"], medial, leg) if has_medial else nan_t
-    sole_medial = (
-        sole_medial_offset_leglen(p["ankle"], p["heel"], p["toe"], medial, leg)
-        if has_medial
-        else nan_t
-    )
+    if has_medial:
+        lateral = lateral_offset_leglen(p["hip"], p["ankle"], medial, leg)
+        sole_medial = -lateral_offset_leglen(p["ankle"], 0.5 * (p["heel"] + p["toe"]), medial, leg)
+    else:
+        lateral = sole_medial = nan_t
 
     rows: list[dict[str, float]] = []
     for a, b in strides:

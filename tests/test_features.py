@@ -18,8 +18,8 @@ from posescore.features import (
     foot_inversion_deg,
     hip_flexion_deg,
     knee_flexion_deg,
+    lateral_offset_leglen,
     leg_measure_names,
-    sole_medial_offset_leglen,
     stride_measures,
     toe_height_leglen,
 )
@@ -92,13 +92,12 @@ def test_foot_inversion_sign():
     assert foot_inversion_deg(knee, ankle, heel, toe, medial_sign=-1.0)[0] == pytest.approx(-12.0)
 
 
-def test_sole_medial_offset_sign_scale_and_gaps():
+def test_sole_centre_offset_sign_scale_and_gaps():
     ankle = np.array([[0.0, 100.0], [0.0, 100.0], [np.nan, np.nan]])
-    heel = np.array([[4.0, 115.0], [-6.0, 115.0], [0.0, 115.0]])
-    toe = np.array([[8.0, 125.0], [-2.0, 125.0], [0.0, 125.0]])
-    medial = sole_medial_offset_leglen(ankle, heel, toe, medial_sign=1.0, leg_length_px=200.0)
+    sole = np.array([[6.0, 120.0], [-4.0, 120.0], [0.0, 120.0]])
+    medial = -lateral_offset_leglen(ankle, sole, medial_sign=1.0, leg_length_px=200.0)
     assert medial[:2] == pytest.approx([0.03, -0.02])  # 6 px medial, 4 px lateral
-    lateral = sole_medial_offset_leglen(ankle, heel, toe, medial_sign=-1.0, leg_length_px=200.0)
+    lateral = -lateral_offset_leglen(ankle, sole, medial_sign=-1.0, leg_length_px=200.0)
     assert lateral[:2] == pytest.approx([-0.03, 0.02])
     assert np.isnan(medial[2])
 
@@ -265,7 +264,8 @@ def test_posterior_view_inversion_sign():
     f = _features(pose)
     assert f["right_foot_inversion_deg"] == pytest.approx(8.0, abs=1.0)
     assert f["left_foot_inversion_deg"] == pytest.approx(0.0, abs=1.0)
-    assert f["right_sole_medial_offset_stance_leglen"] > f["left_sole_medial_offset_stance_leglen"] + 0.005
+    medial_offset = {side: f[f"{side}_sole_medial_offset_stance_leglen"] for side in c.SIDES}
+    assert medial_offset["right"] > medial_offset["left"] + 0.005
 
 
 # --------------------------------------------------------------------------- degraded input
