@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from posescore.constants import LEG_LANDMARKS, SIDES
 from posescore.phantom import PhantomParams, build_phantom_specs, draw_look, render_phantom
 from posescore.phantom.body import body_dims
+from posescore.phantom.expression import LegExpression, legacy_expression
 from posescore.phantom.kinematics import (
     build_skeleton,
     choose_posture_strides,
@@ -18,7 +19,6 @@ from posescore.phantom.kinematics import (
     leg_phases,
     plan_gait,
     posture_activation,
-    posture_probability,
     stride_spans_s,
 )
 from posescore.phantom.params import MIN_COLOUR_DISTANCE_LAB, colour_distance
@@ -28,11 +28,15 @@ from posescore.phantom.synth import make_camera, simulate_clip
 T_S = np.arange(0.0, 6.0, 1 / 240)
 
 
+def _legacy(severity):
+    return {"left": legacy_expression(severity), "right": LegExpression()}
+
+
 def _angles(severity, seed=3, cadence=110.0):
-    plan = plan_gait(seed, 6.0, {"left": severity, "right": 0.0}, cadence)
+    plan = plan_gait(seed, 6.0, _legacy(severity), cadence)
     phases = leg_phases(plan, T_S)
     return {
-        side: leg_angles(phases[side], plan.severity[side], plan.posture_present[side],
+        side: leg_angles(phases[side], plan.expression[side], plan.posture_present[side],
                          plan.hip_excursion_factor[side], plan.knee_excursion_factor[side])
         for side in SIDES
     }, phases
@@ -59,18 +63,19 @@ def test_severe_leg_takes_shorter_steps_and_slower_cadence():
     angles, _ = _angles(4.0)
     left, right = angles["left"].hip_flexion_deg, angles["right"].hip_flexion_deg
     assert np.ptp(left) < 0.8 * np.ptp(right)
-    healthy = plan_gait(3, 6.0, {"left": 0.0, "right": 0.0})
-    severe = plan_gait(3, 6.0, {"left": 4.0, "right": 0.0})
+    healthy = plan_gait(3, 6.0, _legacy(0.0))
+    severe = plan_gait(3, 6.0, _legacy(4.0))
     assert severe.cadence_steps_per_min < 0.85 * healthy.cadence_steps_per_min
     assert 95.0 <= healthy.cadence_steps_per_min <= 120.0
 
 
 def test_posture_frequency_follows_severity_and_sets_are_nested():
-    probs = [posture_probability(s) for s in (0, 1, 2, 3, 4)]
+    probs = [legacy_expression(s).posture_fraction for s in (0, 1, 2, 3, 4)]
     assert probs == pytest.approx([0.0, 0.3, 0.6, 0.9, 1.0])
     rng = np.random.default_rng(0)
     order, u = rng.permutation(1000), 0.5
-    sets = [choose_posture_strides(s, order, u, 1000) for s in (0.5, 1, 2, 3, 4)]
+    sets = [choose_posture_strides(legacy_expression(s).posture_fraction, order, u, 1000)
+            for s in (0.5, 1, 2, 3, 4)]
     fractions = [s.mean() for s in sets]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert fractions[1:4] == pytest.approx([0.3, 0.6, 0.9], abs=0.002)
@@ -83,7 +88,7 @@ def test_posture_share_within_clips_follows_severity():
     for severity in (1.0, 2.0, 3.0, 4.0):
         values = []
         for seed in range(40):
-            plan = plan_gait(seed, 6.0, {"left": severity, "right": 0.0}, 100.0)
+            plan = plan_gait(seed, 6.0, _legacy(severity), 100.0)
             begin, end = stride_spans_s(plan.cycle_starts_s, "left")
             in_clip = (end > 0) & (begin < 6.0)
             values.append(plan.posture_present["left"][in_clip].mean())

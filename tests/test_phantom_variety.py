@@ -24,6 +24,7 @@ from posescore.phantom import (
     plan_dataset,
     render_phantom,
 )
+from posescore.phantom.expression import LegExpression, legacy_expression
 from posescore.phantom.families import draw_format, draw_posture_mix, skin_tone
 from posescore.phantom.kinematics import leg_angles, leg_phases, plan_gait
 from posescore.phantom.writer import ffmpeg_path
@@ -71,16 +72,16 @@ def test_family_draws_are_seeded_and_varied():
 
 def test_posture_mix_scales_each_component():
     t = np.arange(0.0, 6.0, 1 / 120)
-    plan = plan_gait(3, 6.0, {"left": 4.0, "right": 0.0}, 100.0)
+    plan = plan_gait(3, 6.0, {"left": legacy_expression(4.0), "right": LegExpression()}, 100.0)
     phase = leg_phases(plan, t)["left"]
-    args = (phase, 4.0, plan.posture_present["left"], plan.hip_excursion_factor["left"],
+    args = (plan.posture_present["left"], plan.hip_excursion_factor["left"],
             plan.knee_excursion_factor["left"])
-    full = leg_angles(*args)
-    mixed = leg_angles(*args, mix=PostureMix(equinus=0.5, inversion=1.5, toe_extension=0.0))
+    full = leg_angles(phase, legacy_expression(4.0), *args)
+    mix = PostureMix(equinus=0.5, inversion=1.5, toe_extension=0.0)
+    mixed = leg_angles(phase, legacy_expression(4.0, mix), *args)
     assert mixed.foot_inversion_deg.max() == pytest.approx(1.5 * full.foot_inversion_deg.max())
     assert not mixed.toe_extension_dystonic_deg.any()
-    healthy = leg_angles(phase, 0.0, plan.posture_present["left"],
-                         plan.hip_excursion_factor["left"], plan.knee_excursion_factor["left"])
+    healthy = leg_angles(phase, LegExpression(), *args)
     excess_full = full.ankle_plantarflexion_deg - healthy.ankle_plantarflexion_deg
     excess_mixed = mixed.ankle_plantarflexion_deg - healthy.ankle_plantarflexion_deg
     np.testing.assert_allclose(excess_mixed, 0.5 * excess_full, atol=1e-9)
@@ -115,7 +116,7 @@ def test_busy_clip_truth_records_every_variation(busy_clip):
     assert truth["family"] == 5 and truth["scene"]["background"] == "furniture"
     assert truth["look"]["lower_garment"] == "skirt"
     assert truth["posture_mix"]["equinus"] == 1.4
-    amp = truth["posture_amplitude"]
+    amp = truth["expression"]
     assert amp["left"]["equinus_deg"] == pytest.approx(30.0 * 1.4 * 2.5 / 4, abs=0.01)
     assert amp["right"]["equinus_deg"] == 0.0
     assert len(truth["shake"]["dx_px"]) == n and np.std(truth["shake"]["dx_px"]) > 0.5

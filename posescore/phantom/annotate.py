@@ -6,13 +6,8 @@ import numpy as np
 
 from posescore.constants import SIDES, Side
 from posescore.phantom.crowd import Bystander
+from posescore.phantom.expression import LegExpression
 from posescore.phantom.families import FAMILY_NAMES
-from posescore.phantom.kinematics import (
-    EQUINUS_MAX_DEG,
-    INVERSION_MAX_DEG,
-    STRIDE_REDUCTION_MAX,
-    TOE_EXTENSION_MAX_DEG,
-)
 from posescore.phantom.params import PhantomLook, PhantomParams
 from posescore.phantom.render import Camera
 from posescore.phantom.variation import PhantomScene, PostureMix
@@ -21,17 +16,6 @@ from posescore.phantom.variation import PhantomScene, PostureMix
 def round_list(x: np.ndarray | float) -> list | float:
     """Values rounded to 0.01 as plain lists/floats for the truth JSON."""
     return np.round(np.asarray(x, dtype=float), 2).tolist()
-
-
-def posture_amplitudes(severity: float, mix: PostureMix) -> dict[str, float]:
-    """Peak amplitude of each posture component of a leg at this severity and mix."""
-    m = severity / 4.0
-    return {
-        "equinus_deg": round(EQUINUS_MAX_DEG * mix.equinus * m, 2),
-        "inversion_deg": round(INVERSION_MAX_DEG * mix.inversion * m, 2),
-        "toe_extension_deg": round(TOE_EXTENSION_MAX_DEG * mix.toe_extension * m, 2),
-        "stride_reduction": round(min(STRIDE_REDUCTION_MAX * mix.stride_reduction * m, 0.7), 3),
-    }
 
 
 def variation_tags(params: PhantomParams, look: PhantomLook, scene: PhantomScene) -> list[str]:
@@ -68,7 +52,7 @@ def variation_tags(params: PhantomParams, look: PhantomLook, scene: PhantomScene
 
 
 def variation_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScene,
-                    mix: PostureMix, severity: dict[Side, float], body_px: np.ndarray,
+                    mix: PostureMix, expression: dict[Side, LegExpression], body_px: np.ndarray,
                     cam: Camera, truth: dict, shake: np.ndarray, bystander: Bystander | None,
                     occ_rects: list[tuple[int, int, int, int] | None],
                     oversample: int) -> dict:
@@ -78,7 +62,6 @@ def variation_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScen
     ``truth`` the base truth (for ``frame_count`` and ``joints_px``), ``oversample`` the
     fine samples per frame of the bystander's simulation.
     """
-    sev = severity
     n = truth["frame_count"]
     joints = tuple(truth["joints_px"]["left"])
     rects = [list(r) if r is not None else None for r in occ_rects]
@@ -107,7 +90,7 @@ def variation_truth(params: PhantomParams, look: PhantomLook, scene: PhantomScen
         "family_name": FAMILY_NAMES.get(params.family, str(params.family)),
         "scene": scene.model_dump(mode="json"),
         "posture_mix": mix.model_dump(mode="json"),
-        "posture_amplitude": {s: posture_amplitudes(sev[s], mix) for s in SIDES},
+        "expression": {s: expression[s].model_dump(mode="json") for s in SIDES},
         "video_format": {
             "fps": params.fps, "width": params.width, "height": params.height,
             "rotation_deg": params.rotation_deg,

@@ -7,11 +7,18 @@ clips; each clip draws its own view, walk, scene, camera, format and a session-t
 severity change (SD ``SESSION_SEVERITY_SD``), so subject-grouped cross-validation is
 meaningful. The same (n, seed, options) always gives the same files.
 
-Held-out families: subjects are assigned to ``families`` round-robin; those in
+Held-out families: subjects are assigned to look ``families`` round-robin; those in
 ``hold_out_families`` get ``split = test`` in the manifest, all others ``split = train``.
 Train on ``split == train`` and evaluate on ``split == test`` to measure generalisation to
 looks and scenes never seen in training (for an independent test set, also use another
 ``seed``).
+
+Expression families (``expression.EXPRESSION_FAMILIES``): subjects are also assigned to
+``expression_families`` round-robin (healthy subjects too, so that every family's fold holds
+healthy walkers); an affected subject keeps its expression's shape across clips and its
+amplitudes follow each clip's severity (``expression.draw_expression``). The manifest's
+``expression_family`` column is the group to hold out when transfer to unseen expressions
+of the disease is measured (``posescore evaluate --hold-out-family``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from posescore.phantom.expression import EXPRESSION_FAMILY_NAMES, draw_expression
 from posescore.phantom.families import (
     FAMILY_NAMES,
     VARIED_FAMILIES,
@@ -43,9 +51,9 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = (
     "video", "subject_id", "left_severity", "right_severity", "view", "task", "family",
-    "split", "affected_side", "left_class", "right_class", "walk", "seed", "fps", "width",
-    "height", "rotation_deg", "bitrate_kbps", "duration_s", "equinus_factor", "inversion_factor",
-    "toe_extension_factor", "variation_tags",
+    "expression_family", "split", "affected_side", "left_class", "right_class", "walk", "seed",
+    "fps", "width", "height", "rotation_deg", "bitrate_kbps", "duration_s", "equinus_factor",
+    "inversion_factor", "toe_extension_factor", "variation_tags",
 )
 SESSION_SEVERITY_SD = 0.25
 """SD of a subject's severity from clip to clip (sessions), severity points."""
@@ -60,6 +68,9 @@ class DatasetClip:
     subject_id: str
     split: str
     params: PhantomParams
+    expression_family: str = ""
+    """The subject's expression family (healthy subjects too); empty for the original
+    phantom's single picture."""
 
 
 def plan_dataset(
@@ -73,6 +84,7 @@ def plan_dataset(
     healthy_fraction: float = 0.25,
     across_fraction: float = 0.3,
     ffmpeg_ok: bool | None = None,
+    expression_families: Sequence[str] | None = EXPRESSION_FAMILY_NAMES,
 ) -> list[DatasetClip]:
     """Draw the clips of a data set (no rendering); deterministic in all arguments.
 
@@ -98,6 +110,9 @@ def plan_dataset(
         Share of sagittal clips that walk across the frame.
     ffmpeg_ok : bool, optional
         Whether portrait clips may be stored rotated (None = ffmpeg is installed).
+    expression_families : sequence of str, optional
+        Expression families to draw from (round-robin over subjects); None = the original
+        phantom's single picture of the disease (scaled by the look family's posture mix).
 
     """
     if n < 1 or clips_per_subject < 1:
@@ -118,6 +133,8 @@ def plan_dataset(
         side = "none" if healthy else ("left", "right")[n_affected % 2]  # balanced sides
         n_affected += not healthy
         base = 0.0 if healthy else float(rng.uniform(0.3, 4.0))
+        expression_family = (expression_families[j % len(expression_families)]
+                             if expression_families else None)
         look = draw_family_look(subject_seed, family)
         mix = draw_posture_mix(subject_seed, family)
         split = "test" if family in hold_out_families else "train"
@@ -137,12 +154,15 @@ def plan_dataset(
                     "vertical_offset_frac": float(rng.uniform(-0.8, 0.8)),
                 })
             fmt = draw_format(clip_seed, family, ffmpeg_ok)
+            expression = None
+            if expression_family is not None and not healthy:
+                expression = draw_expression(severity, expression_family, subject_seed)
             params = PhantomParams(
                 affected_side=side, severity=severity, view=view, seed=clip_seed,
                 duration_s=duration_s, walk="across" if across else "in_place",
-                look=clip_look, family=family, posture_mix=mix, **fmt)
+                look=clip_look, family=family, posture_mix=mix, expression=expression, **fmt)
             name = f"{subject_id}_c{c}_f{family}_{view}_{params.walk}"
-            clips.append(DatasetClip(name, subject_id, split, params))
+            clips.append(DatasetClip(name, subject_id, split, params, expression_family or ""))
     return clips
 
 
@@ -182,7 +202,8 @@ def _render(args: tuple[DatasetClip, Path]) -> dict[str, object]:
     return {
         "video": video.name, "subject_id": clip.subject_id,
         "left_severity": truth["severity"]["left"], "right_severity": truth["severity"]["right"],
-        "view": p.view, "task": "walk_forward", "family": p.family, "split": clip.split,
+        "view": p.view, "task": "walk_forward", "family": p.family,
+        "expression_family": clip.expression_family, "split": clip.split,
         "affected_side": p.affected_side, "left_class": truth["severity_class"]["left"],
         "right_class": truth["severity_class"]["right"], "walk": p.walk, "seed": p.seed,
         "fps": p.fps, "width": p.width, "height": p.height, "rotation_deg": p.rotation_deg,

@@ -23,7 +23,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from posescore.constants import SIDES, Side
 from posescore.phantom.body import BodyDims, foot_shape
-from posescore.phantom.variation import PostureMix
+from posescore.phantom.expression import LegExpression
 
 # --- normative gait cycle (0 = initial contact of the leg, 1 = its next initial contact) ---
 _HIP_KNOTS = (
@@ -56,24 +56,16 @@ PELVIC_TILT_DEG = 10.0
 TOE_OFF_PHASE = 0.60
 """Nominal toe-off of the normative cycle, fraction of the stride."""
 
-# --- dystonia on the affected leg at severity 4 (linear in severity) ---
-EQUINUS_MAX_DEG = 30.0
-INVERSION_MAX_DEG = 30.0
-TOE_EXTENSION_MAX_DEG = 40.0
-STRIDE_REDUCTION_MAX = 0.40
-CADENCE_REDUCTION_MAX = 0.20
-"""Cadence reduction at severity 4; it starts above severity 2.5 (slow walking from 3)."""
-POSTURE_PROBABILITY = ((0.0, 1.0, 2.0, 3.0, 4.0), (0.0, 0.3, 0.6, 0.9, 1.0))
-"""Probability that a stride carries the dystonic posture, versus severity."""
+# --- dystonia on the affected leg: see ``expression`` for its components and severity ---
 POSTURE_WINDOW_OFFSET = 1.0 - TOE_OFF_PHASE
 """A posture window runs from the toe-off before a heel strike to the next toe-off."""
 POSTURE_RAMP = 0.2
 """Ramp in/out length of an isolated posture, fraction of the stride."""
-STEPPAGE_HIP_PER_EQUINUS = 0.3
-STEPPAGE_KNEE_PER_EQUINUS = 0.6
-"""Extra swing hip and knee flexion per degree of equinus (toe clearance), deg/deg."""
-STANCE_KNEE_PER_EQUINUS = 1.0
-"""Extra stance knee flexion per degree of equinus (offsets the tiptoe leg lengthening)."""
+KNEE_SWING_BASE_DEG = 10.0
+"""Knee flexion below which a swing posture does not act: a stiff knee removes a share of
+the swing flexion above it (normative peak about 60 deg)."""
+TREMOR_BAND_HZ = (4.0, 8.0)
+"""Frequency band of the phantom's irregular foot tremor, Hz."""
 SWING_CLEARANCE_M = 0.015
 """Target lowest-sole clearance of the swing foot at mid-swing, m."""
 _CLEARANCE_END_PHASE = 0.95
@@ -89,6 +81,7 @@ EXCURSION_CV = 0.03
 """Seeded stride-to-stride variation of stride time and joint excursions (both legs)."""
 
 _RNG_STREAM_GAIT = 2
+_RNG_STREAM_TREMOR = 5
 
 
 # --- small rotation helpers: angle arrays (T,) in radians -> (T, 3, 3) ---
@@ -140,38 +133,64 @@ def normative_angles_deg(phase: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return _HIP_SPLINE(u), _KNEE_SPLINE(u), _ANKLE_SPLINE(u)
 
 
-def posture_probability(severity: float) -> float:
-    """Probability that a stride shows the dystonic posture at this severity (0-4)."""
-    return float(np.interp(severity, *POSTURE_PROBABILITY))
-
-
-def choose_posture_strides(severity: float, order: np.ndarray, u: float,
-                           n_strides: int) -> np.ndarray:
-    """Mark strides with the posture: the first n of a seeded order, n by stochastic rounding.
+def choose_posture_strides(probability: float, order: np.ndarray, u: float,
+                           n_strides: int, bouts: bool = False) -> np.ndarray:
+    """Mark strides with the posture: n of the candidates, n by stochastic rounding.
 
     Parameters
     ----------
-    severity : float
-        Severity 0-4 of the leg.
+    probability : float
+        Share of candidate strides that carry the posture, 0-1.
     order : ndarray of int, shape (K,)
         Seeded permutation of the candidate stride indices.
     u : float
         Seeded uniform number in [0, 1) for rounding ``K * probability``.
     n_strides : int
         Length of the returned mask.
+    bouts : bool
+        False: the first n of ``order`` (scattered); True: n consecutive candidates from
+        the rank of ``order[0]`` on (the posture comes in one bout).
 
     Returns
     -------
     ndarray of bool, shape (n_strides,)
-        For a fixed ``order`` and ``u`` the chosen sets are nested and grow with severity;
-        on average a share ``posture_probability(severity)`` of the candidates is chosen.
+        For a fixed ``order`` and ``u`` the chosen scattered sets are nested and grow with
+        ``probability``; on average a share ``probability`` of the candidates is chosen.
 
     """
-    p = posture_probability(severity)
-    n = len(order) if p >= 1.0 else int(np.floor(p * len(order) + u))
+    n = len(order) if probability >= 1.0 else int(np.floor(probability * len(order) + u))
     present = np.zeros(n_strides, dtype=bool)
-    present[order[:n]] = True
+    if bouts and n:
+        ranked = np.sort(order)
+        start = min(int(np.searchsorted(ranked, order[0])), len(ranked) - n)
+        present[ranked[start:start + n]] = True
+    else:
+        present[order[:n]] = True
     return present
+
+
+def tremor_waveform(t_s: np.ndarray, seed: int) -> np.ndarray:
+    """Irregular tremor of unit amplitude, (T,): frequency and amplitude wander in the band.
+
+    The instantaneous frequency drifts within ``TREMOR_BAND_HZ`` and the amplitude between
+    0.5 and 1 (smoothed noise over about 0.3 s), as dystonic tremor is irregular (Albanese
+    et al. 2013, Mov Disord 28:863).
+    """
+    rng = np.random.default_rng([seed, _RNG_STREAM_TREMOR])
+    if len(t_s) < 2:
+        return np.zeros_like(t_s)
+    dt = float(t_s[1] - t_s[0])
+    sigma = max(1.0, 0.3 / dt)
+    lo, hi = TREMOR_BAND_HZ
+
+    def wander(scale: float) -> np.ndarray:
+        x = gaussian_filter1d(rng.standard_normal(len(t_s)), sigma)
+        return np.clip(x / (x.std() + 1e-12) * scale, -1.0, 1.0)
+
+    freq_hz = 0.5 * (lo + hi) + 0.5 * (hi - lo) * wander(0.8)
+    amplitude = 0.75 + 0.25 * wander(1.0)
+    phase = 2.0 * np.pi * np.cumsum(freq_hz) * dt + rng.uniform(0.0, 2.0 * np.pi)
+    return amplitude * np.sin(phase)
 
 
 def posture_activation(phase: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -218,61 +237,88 @@ class LegAngles:
     """Dystonic posture activation, 0-1."""
 
 
+def _swing_window(u: np.ndarray) -> np.ndarray:
+    """1 from early swing through initial contact, relaxing over loading response.
+
+    It rises after toe off so that it does not stack on the normal push-off plantarflexion.
+    """
+    rise = _smoothstep((u - TOE_OFF_PHASE) / 0.12)
+    relax = 1.0 - _smoothstep(u / 0.1)
+    return np.where(u >= 0.5, rise, relax)
+
+
+PEAK_SWING_FLEXION_DEG = float(_KNEE_SPLINE(0.72))
+"""Peak swing knee flexion of the normative cycle, deg (about 60; Winter 2009)."""
+
+
+def knee_stiffness(expression: LegExpression) -> float:
+    """Share (0-1) of the swing knee flexion above ``KNEE_SWING_BASE_DEG`` a stiff knee loses."""
+    return float(min(expression.knee_stiff_deg / (PEAK_SWING_FLEXION_DEG - KNEE_SWING_BASE_DEG),
+                     1.0))
+
+
 def leg_angles(
     phase: np.ndarray,
-    severity: float,
+    expression: LegExpression,
     present: np.ndarray,
     hip_excursion_factor: np.ndarray,
     knee_excursion_factor: np.ndarray,
     amplitude_scale: float = 1.0,
-    mix: PostureMix | None = None,
+    tremor: np.ndarray | None = None,
 ) -> LegAngles:
-    """Joint angles of one leg: normative cycle, jitter and dystonia (monotone in severity).
+    """Joint angles of one leg: normative cycle, jitter and its dystonia expression.
 
     Parameters
     ----------
     phase : ndarray, shape (T,)
         Gait phase of the leg, strides (integers at initial contact).
-    severity : float
-        Dystonia severity of this leg, 0-4 (0 = healthy).
+    expression : LegExpression
+        The leg's dystonia (``LegExpression()`` = healthy); every component acts while the
+        posture is present (``posture_activation``).
     present : ndarray of bool, shape (K,)
         Posture present per posture window (see ``posture_activation``).
     hip_excursion_factor, knee_excursion_factor : ndarray, shape (K,)
         Seeded stride-to-stride factors (about 1) on the excursions, per stride index.
     amplitude_scale : float
         Global factor on hip and knee excursion (slow walking), 1 = normative.
-    mix : PostureMix, optional
-        Factors on the equinus, inversion, toe extension and step shortening amplitudes
-        (None = all 1).
+    tremor : ndarray, shape (T,), optional
+        Unit tremor waveform (``tremor_waveform``); scaled by ``expression.tremor_deg`` on
+        the ankle and half as much on inversion.
 
     """
-    mix = mix if mix is not None else PostureMix()
+    e = expression
     hip_n, knee_n, dorsi_n = normative_angles_deg(phase)
     centres = np.arange(len(hip_excursion_factor)) + 0.5
     hip_jit = np.interp(phase, centres, hip_excursion_factor)
     knee_jit = np.interp(phase, centres, knee_excursion_factor)
-    m = severity / 4.0
-    act = posture_activation(phase, present) if m > 0 else np.zeros_like(phase)
+    act = (posture_activation(phase, present) if e.posture_fraction > 0
+           else np.zeros_like(phase))
     u = np.mod(phase, 1.0)
     swing = np.where(u >= TOE_OFF_PHASE, np.sin(np.pi * (u - TOE_OFF_PHASE)
                                                 / (1.0 - TOE_OFF_PHASE)) ** 2, 0.0)
-    equinus = EQUINUS_MAX_DEG * mix.equinus * m * act
-    stride_cut = np.minimum(STRIDE_REDUCTION_MAX * mix.stride_reduction * m * act, 0.7)
+    stance = _smoothstep(u / 0.1) * (1.0 - _smoothstep((u - 0.5) / 0.12))
+    timing = np.ones_like(u) if e.equinus_timing == "sustained" else _swing_window(u)
+    equinus = e.equinus_deg * act * timing
+    stride_cut = np.minimum(e.step_shortening * act, 0.7)
     stride_scale = amplitude_scale * hip_jit * (1.0 - stride_cut)
     hip = HIP_MEAN_FLEXION_DEG + (hip_n - HIP_MEAN_FLEXION_DEG) * stride_scale
-    knee_scale = (0.5 + 0.5 * amplitude_scale) * knee_jit
-    knee = knee_n * knee_scale
-    inversion = INVERSION_MAX_DEG * mix.inversion * m * act
-    stance = _smoothstep(u / 0.1) * (1.0 - _smoothstep((u - 0.5) / 0.12))
+    knee = knee_n * (0.5 + 0.5 * amplitude_scale) * knee_jit
+    swing_flexion = np.where(u >= 0.5, np.clip(knee - KNEE_SWING_BASE_DEG, 0.0, None), 0.0)
+    knee = knee - knee_stiffness(e) * swing_flexion * act
+    knee = knee + act * (e.knee_steppage_deg * swing + e.knee_crouch_deg * stance)
+    if e.knee_hyperextension_deg > 0:
+        w = act * stance
+        knee = (1.0 - w) * knee - w * e.knee_hyperextension_deg
+    shake = np.zeros_like(u) if tremor is None else e.tremor_deg * act * tremor
+    inversion = e.inversion_deg * act + 0.5 * shake
     return LegAngles(
-        hip_flexion_deg=hip + STEPPAGE_HIP_PER_EQUINUS * equinus * swing,
-        hip_adduction_deg=np.zeros_like(phase),
-        knee_flexion_deg=knee + equinus * (STEPPAGE_KNEE_PER_EQUINUS * swing
-                                           + STANCE_KNEE_PER_EQUINUS * stance),
-        ankle_plantarflexion_deg=-dorsi_n * knee_jit + equinus,
+        hip_flexion_deg=hip + 0.5 * e.knee_steppage_deg * act * swing,
+        hip_adduction_deg=-e.circumduction_per_stiff * e.knee_stiff_deg * act * swing,
+        knee_flexion_deg=knee,
+        ankle_plantarflexion_deg=-dorsi_n * knee_jit + equinus + shake,
         foot_inversion_deg=inversion,
-        foot_adduction_deg=-6.0 + 0.4 * inversion,
-        toe_extension_dystonic_deg=TOE_EXTENSION_MAX_DEG * mix.toe_extension * m * act,
+        foot_adduction_deg=-6.0 + e.adduction_deg * act,
+        toe_extension_dystonic_deg=e.toe_extension_deg * act,
         toe_roll_weight=1.0 - _smoothstep((u - TOE_OFF_PHASE) / 0.1),
         activation=act,
     )
@@ -288,7 +334,7 @@ class GaitPlan:
 
     cycle_starts_s: np.ndarray
     cadence_steps_per_min: float
-    severity: dict[Side, float]
+    expression: dict[Side, LegExpression]
     posture_present: dict[Side, np.ndarray]
     hip_excursion_factor: dict[Side, np.ndarray]
     knee_excursion_factor: dict[Side, np.ndarray]
@@ -297,7 +343,7 @@ class GaitPlan:
 def plan_gait(
     seed: int,
     duration_s: float,
-    severity: dict[Side, float],
+    expression: dict[Side, LegExpression],
     cadence_steps_per_min: float | None = None,
 ) -> GaitPlan:
     """Draw cadence, stride times, stride jitter and posture strides for a clip.
@@ -305,23 +351,23 @@ def plan_gait(
     Parameters
     ----------
     seed : int
-        Clip seed (own random stream; the draws do not depend on severity, so clips of one
-        seed at different severities pair up stride for stride).
+        Clip seed (own random stream; the draws do not depend on the expression, so clips
+        of one seed at different severities pair up stride for stride).
     duration_s : float
         Clip length, s.
-    severity : dict
-        Severity 0-4 per leg.
+    expression : dict
+        The dystonia expression per leg (its ``posture_fraction`` and ``posture_pattern``
+        choose the posture strides).
     cadence_steps_per_min : float, optional
-        Cadence; None = drawn in 95-120 steps/min and reduced above severity 2.5 (up to
-        ``CADENCE_REDUCTION_MAX`` at 4).
+        Cadence; None = drawn in 95-120 steps/min and reduced by the larger
+        ``cadence_reduction`` of the two legs.
 
     """
     rng = np.random.default_rng([seed, _RNG_STREAM_GAIT])
     drawn_cadence = float(rng.uniform(95.0, 120.0))
     start_phase = float(rng.uniform(0.0, 1.0))
     if cadence_steps_per_min is None:
-        worst = max(severity.values())
-        slow = CADENCE_REDUCTION_MAX * float(np.clip((worst - 2.5) / 1.5, 0.0, 1.0))
+        slow = max(e.cadence_reduction for e in expression.values())
         cadence_steps_per_min = drawn_cadence * (1.0 - slow)
     stride_s = 120.0 / cadence_steps_per_min
     n = int(np.ceil(duration_s / stride_s / (1.0 - 3 * STRIDE_TIME_CV))) + 6
@@ -330,6 +376,7 @@ def plan_gait(
     starts = np.concatenate([[0.0], np.cumsum(strides)]) - (2.0 + start_phase) * stride_s
     present, hip_f, knee_f = {}, {}, {}
     for side in SIDES:
+        e = expression[side]
         # Strides inside the clip and outside it are drawn separately, so the clip itself
         # shows the intended share of strides with the posture.
         begin, end = stride_spans_s(starts, side)
@@ -337,14 +384,15 @@ def plan_gait(
         present[side] = np.zeros(len(in_clip), dtype=bool)
         for candidates in (np.flatnonzero(in_clip), np.flatnonzero(~in_clip)):
             order = rng.permutation(candidates)
-            present[side] |= choose_posture_strides(severity[side], order, float(rng.uniform()),
-                                                    len(in_clip))
+            present[side] |= choose_posture_strides(
+                e.posture_fraction, order, float(rng.uniform()), len(in_clip),
+                bouts=e.posture_pattern == "bouts")
         hip_f[side] = 1.0 + np.clip(rng.normal(0.0, EXCURSION_CV, n + 1), -0.1, 0.1)
         knee_f[side] = 1.0 + np.clip(rng.normal(0.0, EXCURSION_CV, n + 1), -0.1, 0.1)
     return GaitPlan(
         cycle_starts_s=starts,
         cadence_steps_per_min=float(cadence_steps_per_min),
-        severity=dict(severity),
+        expression=dict(expression),
         posture_present=present,
         hip_excursion_factor=hip_f,
         knee_excursion_factor=knee_f,
@@ -548,6 +596,7 @@ def add_swing_clearance(
     dims: BodyDims,
     samples_per_stride: float,
     iterations: int = 6,
+    knee_share: dict[Side, float] | None = None,
 ) -> dict[Side, LegAngles]:
     """Add swing knee and hip flexion where a swing foot would scuff the floor.
 
@@ -569,6 +618,9 @@ def add_swing_clearance(
         Samples per stride, to smooth over about 4 % of a stride.
     iterations : int
         Correction passes.
+    knee_share : dict, optional
+        Share (0-1) of the extra flexion each leg's knee takes (default 1); a stiff knee
+        takes less and the hip lifts the foot instead.
 
     Returns
     -------
@@ -592,8 +644,9 @@ def add_swing_clearance(
             extra = extra * np.sin(np.pi * np.clip((u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE),
                                                    0.0, 1.0)) ** 0.5
             a = angles[side]
+            share = 1.0 if knee_share is None else knee_share[side]
             new[side] = replace(a, hip_flexion_deg=a.hip_flexion_deg + extra,
-                                knee_flexion_deg=a.knee_flexion_deg + extra)
+                                knee_flexion_deg=a.knee_flexion_deg + share * extra)
         angles = new
     return angles
 

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from posescore.phantom.expression import LegExpression, legacy_expression, severity_from_expression
 from posescore.phantom.variation import PhantomScene, PostureMix
 
 PhantomView = Literal["sagittal_left", "sagittal_right", "frontal", "oblique_left",
@@ -110,7 +111,12 @@ class PhantomParams(BaseModel):
     scene: Optional[PhantomScene] = Field(
         None, description="Background, lighting, camera, extras; None = drawn from seed.")
     posture_mix: Optional[PostureMix] = Field(
-        None, description="Posture component factors; None = drawn from seed and family.")
+        None, description="Posture component factors of the original phantom's expression "
+        "(used when ``expression`` is None); None = drawn from seed and family.")
+    expression: Optional[LegExpression] = Field(
+        None, description="The affected leg's dystonia expression (``expression`` module); "
+        "``severity`` must then be its rule severity. None = the original phantom's single "
+        "picture at ``severity``, scaled by ``posture_mix``.")
     rotation_deg: Literal[0, 90, 180, 270] = Field(
         0, description="Clockwise rotation that turns the stored frames upright.")
     bitrate_kbps: Optional[int] = Field(
@@ -125,6 +131,11 @@ class PhantomParams(BaseModel):
             raise ValueError("walk='across' needs a sagittal view (others are in_place only)")
         if self.walk == "towards" and self.view != "frontal":
             raise ValueError("walk='towards' needs the frontal view")
+        if self.expression is not None:
+            rule = severity_from_expression(self.expression)
+            if self.affected_side == "none" or abs(rule - self.severity) > 0.01:
+                raise ValueError(f"severity {self.severity:g} of the affected leg must be its "
+                                 f"expression's rule severity ({rule:.2f})")
         return self
 
     def resolved_look(self) -> PhantomLook:
@@ -144,6 +155,13 @@ class PhantomParams(BaseModel):
         from posescore.phantom.families import draw_scene
 
         return draw_scene(self.seed, self.family, self.duration_s)
+
+    def leg_expressions(self) -> dict[str, LegExpression]:
+        """The dystonia expression of each leg (healthy legs: ``LegExpression()``)."""
+        affected = (self.expression if self.expression is not None
+                    else legacy_expression(self.severity, self.resolved_posture_mix()))
+        return {side: affected if side == self.affected_side else LegExpression()
+                for side in ("left", "right")}
 
     def resolved_posture_mix(self) -> PostureMix:
         """Return the given posture mix, or the one drawn from ``seed`` and ``family``."""

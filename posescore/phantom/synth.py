@@ -21,12 +21,14 @@ from posescore.phantom.kinematics import (
     add_swing_clearance,
     build_skeleton,
     floor_offsets_m,
+    knee_stiffness,
     leg_angles,
     leg_phases,
     lower_for_landing,
     no_slip_progression_m,
     plan_gait,
     stride_spans_s,
+    tremor_waveform,
 )
 from posescore.phantom.params import PhantomLook, PhantomParams, PhantomView
 from posescore.phantom.render import WALL_BEHIND_M, Camera, draw_frame
@@ -37,7 +39,7 @@ from posescore.phantom.scene import (
     scene_background,
     shake_path,
 )
-from posescore.phantom.variation import PhantomScene, PostureMix
+from posescore.phantom.variation import PhantomScene
 from posescore.phantom.writer import ClipWriter
 
 logger = logging.getLogger(__name__)
@@ -96,30 +98,31 @@ def _shifted(skeleton: Skeleton, offset: np.ndarray) -> Skeleton:
 
 
 def simulate(
-    params: PhantomParams, look: PhantomLook, amplitude_scale: float = 1.0,
-    mix: PostureMix | None = None,
+    params: PhantomParams, look: PhantomLook, amplitude_scale: float = 1.0
 ) -> Simulation:
     """Compute joint angles, forward kinematics and floor contact of a clip (no camera yet).
 
     The body stands on the floor (lowest sole point at Y = 0); the pelvis X follows the
-    no-slip progression (``across``, ``towards``) or stays at 0 (``in_place``). ``mix`` scales the
-    posture components of the affected leg (None = ``params.resolved_posture_mix()``).
+    no-slip progression (``across``, ``towards``) or stays at 0 (``in_place``). Each leg
+    walks with its expression (``params.leg_expressions()``).
     """
-    mix = mix if mix is not None else params.resolved_posture_mix()
     n_fine = int(round(params.duration_s * params.fps)) * OVERSAMPLE
     t_s = np.arange(n_fine) / (params.fps * OVERSAMPLE)
     dims = body_dims(look.body_height_m, look.leg_scale, look.shoulder_scale)
-    plan = plan_gait(params.seed, params.duration_s, _severity_per_leg(params),
-                     params.cadence_steps_per_min)
+    expression = params.leg_expressions()
+    plan = plan_gait(params.seed, params.duration_s, expression, params.cadence_steps_per_min)
     phases = leg_phases(plan, t_s)
+    tremor = tremor_waveform(t_s, params.seed)
     angles: dict[Side, LegAngles] = {
-        side: leg_angles(phases[side], plan.severity[side], plan.posture_present[side],
+        side: leg_angles(phases[side], expression[side], plan.posture_present[side],
                          plan.hip_excursion_factor[side], plan.knee_excursion_factor[side],
-                         amplitude_scale, mix)
+                         amplitude_scale, tremor)
         for side in SIDES
     }
     samples_per_stride = params.fps * OVERSAMPLE * 120.0 / plan.cadence_steps_per_min
-    angles = add_swing_clearance(phases, angles, dims, samples_per_stride)
+    # a stiff knee barely flexes to clear the floor: the hip lifts the foot instead
+    knee_share = {side: (1.0 - knee_stiffness(expression[side])) ** 2 for side in SIDES}
+    angles = add_swing_clearance(phases, angles, dims, samples_per_stride, knee_share=knee_share)
     angles = lower_for_landing(phases, angles, dims, samples_per_stride)
     relative = build_skeleton(phases, angles, dims)
     pelvis_height, clearance = floor_offsets_m(relative, dims)
@@ -294,7 +297,7 @@ def _warp(px: np.ndarray, affines: np.ndarray | None) -> np.ndarray:
 def _truth(params: PhantomParams, look: PhantomLook, sim: Simulation, cam: Camera,
            affines: np.ndarray | None = None) -> dict:
     frames = slice(None, None, OVERSAMPLE)
-    sev = sim.plan.severity
+    sev = _severity_per_leg(params)
     t_frames = sim.t_s[frames]
     starts = sim.plan.cycle_starts_s
     index = np.arange(len(starts), dtype=float)
@@ -447,7 +450,7 @@ def render_phantom(params: PhantomParams, out_path: str | Path) -> dict:
             writer.write(img)
     truth = _truth(params, look, sim, cam, None if legacy else affines)
     pts = np.stack(list(sim.skeleton.points.values()), axis=1)[::OVERSAMPLE]
-    truth.update(variation_truth(params, look, scene, mix, sim.plan.severity, cam.project(pts),
+    truth.update(variation_truth(params, look, scene, mix, sim.plan.expression, cam.project(pts),
                                  cam, truth, shake, bystander, occ_rects, OVERSAMPLE))
     out.with_suffix(".truth.json").write_text(json.dumps(truth), encoding="utf-8")
     logger.debug("phantom written: %d frames", truth["frame_count"])
