@@ -283,10 +283,19 @@ def cmd_phantom(args: argparse.Namespace) -> int:
         return _phantom_dataset(args, out)
     from pydantic import ValidationError
 
+    from posescore.phantom.expression import draw_expression
+
     for seed in args.seed:
         try:
+            expression = None
+            if args.expression_family and args.side != "none":
+                try:
+                    expression = draw_expression(args.severity, args.expression_family, seed)
+                except ValueError as exc:
+                    raise PosescoreError(f"phantom parameters: {exc}") from None
             params = PhantomParams(
                 affected_side=args.side,
+                expression=expression,
                 severity=args.severity if args.side != "none" else 0.0,
                 view=args.view,
                 seed=seed,
@@ -329,6 +338,7 @@ def _phantom_dataset(args: argparse.Namespace, out: Path) -> int:
             workers=args.workers,
             clips_per_subject=args.clips_per_subject,
             duration_s=args.duration,
+            healthy_fraction=args.healthy_fraction,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -388,14 +398,60 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a model on a labelled folder (ratings.csv or phantom truth sidecars)."""
     from posescore.model import load_model
-    from posescore.training import evaluate_model, labelled_folder
+    from posescore.training import evaluate_model, hold_out_group_figures, labelled_folder
 
     settings = _settings(args)
     model = load_model(settings.model.path)
-    metrics = evaluate_model(model, labelled_folder(args.folder), settings, args.workers)
-    print(evaluation_text(metrics, model.card.get("name", "model")))
+    videos = labelled_folder(args.folder)
+    if args.hold_out_family:
+        figures = hold_out_group_figures(model, videos, settings, args.workers)
+        print(transfer_text(figures["per_group"], figures["grouping"]))
+        print(evaluation_text(figures["overall"], "all held-out groups together"))
+        result: dict[str, Any] = figures
+    else:
+        result = evaluate_model(model, videos, settings, args.workers)
+        print(evaluation_text(result, model.card.get("name", "model")))
     if args.json:
-        _write_json(Path(args.json), metrics)
+        _write_json(Path(args.json), result)
+    return 0
+
+
+def transfer_text(per_group: dict[str, dict[str, Any]], title: str) -> str:
+    """One line per held-out group: the transfer figures (``evaluation.TRANSFER_KEYS``)."""
+
+    def cell(value: Any) -> str:
+        return "-" if value is None else (f"{value:.2f}" if isinstance(value, float)
+                                          else str(value))
+
+    head = (f"{'held out':20s} {'videos':>6s} {'Spearman':>8s} {'side>=2':>8s} "
+            f"{'healthy':>8s} {'near sev4 min/median (n)':>26s} {'MAE':>6s} {'cover':>6s}")
+    lines = [title, head]
+    for group, m in per_group.items():
+        near = (f"{cell(m['near_severe_min'])}/{cell(m['near_severe_median'])} "
+                f"({m['n_near_severe_legs']})")
+        lines.append(
+            f"{group:20s} {m['n_videos']:6d} {cell(m['spearman_affected_leg']):>8s} "
+            f"{cell(m['affected_side_accuracy_sev_ge_2']):>8s} "
+            f"{cell(m['healthy_leg_median']):>8s} {near:>26s} {cell(m['mae']):>6s} "
+            f"{cell(m['interval_coverage']):>6s}")
+    return "\n".join(lines)
+
+
+def cmd_normative(args: argparse.Namespace) -> int:
+    """Build a normative reference of healthy walking from a labelled folder's healthy walks."""
+    from posescore.abnormality import fit_reference
+    from posescore.features import leg_measure_names
+    from posescore.training import featurise, labelled_folder, scorable_only
+
+    videos = [v for v in labelled_folder(args.folder) if not any(v.severity.values())]
+    if not videos:
+        raise PosescoreError(f"{args.folder} holds no walk with both legs rated 0")
+    data = scorable_only(featurise(videos, _settings(args), args.workers), "healthy")
+    reference = fit_reference([(d.features, d.view) for d in data], leg_measure_names(),
+                              source=args.source or f"{len(data)} healthy walks")
+    _write_json(Path(args.out), reference.to_dict())
+    print(f"normative reference of {sum(reference.n_legs.values())} healthy legs "
+          f"({', '.join(f'{k} {v}' for k, v in reference.n_legs.items())}) -> {args.out}")
     return 0
 
 
@@ -544,6 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--name", help="file name stem (default: from the parameters)")
+    p.add_argument("--expression-family",
+                   help="how the affected leg expresses dystonia, e.g. stiff_knee (the names: "
+                        "docs/severity_rule.md); default: the original phantom's single picture")
     p.add_argument("--dataset", type=int, metavar="N",
                    help="render a labelled set of N varied clips with manifest.csv "
                         "(uses --out, one --seed, --duration; ignores the single-clip options)")
@@ -552,6 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hold-out-families", type=int, nargs="+",
                    help="families whose clips get split=test in the manifest")
     p.add_argument("--clips-per-subject", type=int, default=2)
+    p.add_argument("--healthy-fraction", type=float, default=0.25,
+                   help="share of subjects with no affected leg (--dataset; 1 = a healthy set "
+                        "for `posescore normative`)")
     p.add_argument("--workers", type=int, default=1, help="rendering processes (--dataset)")
     p.set_defaults(func=cmd_phantom)
 
@@ -568,16 +630,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--json", help="write the metrics here")
+    p.add_argument("--hold-out-family", action="store_true",
+                   help="refit the model's recipe with each group (a phantom set's expression "
+                        "family, a clinic's site) held out in turn and print its figures")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("normative", help="build a normative reference from healthy walks")
+    p.add_argument("folder", help="labelled folder; its walks with both legs rated 0 are used")
+    p.add_argument("--out", required=True, help="reference JSON to write")
+    p.add_argument("--source", help="what the healthy walkers are (stored in the reference)")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_normative)
 
     p = sub.add_parser("train-phantom", help="train the default model on phantom videos")
     p.add_argument("--out", default="models/default.skops")
     p.add_argument(
         "--work-dir", default=".cache/ds_train", help="phantom data set (rendered unless present)"
     )
-    p.add_argument("--n-videos", type=int, default=450)
-    p.add_argument("--seed", type=int, default=3)
-    p.add_argument("--families", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--n-videos", type=int, default=480)
+    p.add_argument("--seed", type=int, default=21)
+    p.add_argument("--families", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5],
+                   help="look families (every expression family of the disease is drawn)")
     p.add_argument("--duration", type=float, default=5.0, help="clip length, s")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_train_phantom)

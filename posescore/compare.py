@@ -39,7 +39,7 @@ import numpy as np
 
 from posescore.constants import SIDES
 from posescore.errors import PosescoreError
-from posescore.features import FEATURES, STRIDE_TIME_KEYS, leg_measure_names
+from posescore.features import FEATURES, PER_WALK_MEASURES, STRIDE_TIME_KEYS, leg_measure_names
 from posescore.model import LoadedModel, leg_rows
 from posescore.numbers import round_or_none
 from posescore.score import model_status
@@ -201,6 +201,7 @@ def bootstrap_legs(
     """Bootstrap distributions of every per-leg measure, ``{side: {measure: (n_boot,)}}``.
 
     The strides of a leg are resampled with replacement, all measures of a stride together.
+    A measure taken over the whole walk (``features.PER_WALK_MEASURES``) keeps its value.
     """
     out: dict[str, dict[str, np.ndarray]] = {}
     for side in SIDES:
@@ -213,6 +214,10 @@ def bootstrap_legs(
             continue
         idx = rng.integers(0, n, size=(n_boot, n))
         for measure in leg_measure_names():
+            if measure in PER_WALK_MEASURES:
+                value = result.get("features", {}).get(f"{side}_{measure}")
+                out[side][measure] = np.full(n_boot, np.nan if value is None else value)
+                continue
             values = arrays.get(measure, np.full(n, np.nan))
             out[side][measure] = _aggregate(values[idx], measure, min_strides)
     return out
@@ -328,6 +333,13 @@ def compare_results(
     for name, res in (("pre", pre), ("post", post)):
         if not res.get("quality", {}).get("scorable", False):
             warn.append(f"the {name} video is not scorable: its severity is not assessable")
+        for side in SIDES:
+            check = (res.get("legs", {}).get(side) or {}).get("abnormality") or {}
+            if check.get("agreement") == "disagree":
+                warn.append(
+                    f"the {name} video, {side} leg: the model's severity and the leg's own "
+                    f"measures disagree ({', '.join(check.get('findings', []))}); its interval "
+                    "was widened")
         used = res.get("model", {}).get("sha256")
         if model is not None and used and used != model.card.get("sha256"):
             warn.append(

@@ -400,6 +400,30 @@ class ModelConfig(_Section):
     affected_threshold: float = Field(
         0.5, ge=0, le=4, description="A leg scoring at least this severity (0-4) is affected."
     )
+    normal_range_z: float = Field(
+        3.0, gt=0, description="A measure within this many robust SDs of healthy walking (and "
+        "of the other leg's difference) is inside its normal range (abnormality module).")
+    unbacked_severity: float = Field(
+        2.0, ge=0, le=4, description="The model's severity from which a leg with no measure "
+        "outside its normal range is a disagreement (interval widened down to 0).")
+    far_outside_z: float = Field(
+        6.0, gt=0, description="A measure this many robust SDs away is far outside its normal "
+        "range: with a model severity below model.affected_threshold it is a disagreement "
+        "(interval widened up to model.disagreement_upper).")
+    disagreement_upper: float = Field(
+        2.5, ge=0, le=4, description="Upper interval bound, at least, of a leg whose measure is "
+        "far outside its normal range while the model reads it healthy.")
+    support_margin: float = Field(
+        1.5, ge=1, description="A leg whose abnormality input exceeds this multiple of the "
+        "training support's upper edge (the model's support_upper_, plus 1) is outside the "
+        "training data: its interval widens by model.support_widening.")
+    support_widening: float = Field(
+        1.0, ge=0, le=4, description="Severity points added on each side of the interval of a "
+        "leg outside the training support.")
+    far_leg_upper: float = Field(
+        3.0, ge=0, le=4, description="Upper interval bound, at least, of the far leg of a side "
+        "view: MediaPipe's far-leg landmarks carry little of its posture, so it never gets a "
+        "confident 0.")
 
 
 class Settings(_Section):

@@ -15,6 +15,12 @@ from sklearn.metrics import confusion_matrix, roc_auc_score
 from posescore.numbers import round_or_none
 
 N_CLASSES = 5
+SEVERE_LEG = 3.5
+"""True severity from which a leg counts as severe (class 4) in ``near_severe_*``."""
+TRANSFER_KEYS = ("n_videos", "spearman_affected_leg", "affected_side_accuracy_sev_ge_2",
+                 "n_affected_side_videos", "healthy_leg_median", "n_near_severe_legs",
+                 "near_severe_min", "near_severe_median", "mae", "interval_coverage")
+"""Figures of each held-out group in ``per_group_metrics``."""
 
 
 def _round_class(severity: np.ndarray) -> np.ndarray:
@@ -55,6 +61,7 @@ def severity_metrics(
     groups: np.ndarray,
     interval: Optional[np.ndarray] = None,
     coverage_target: Optional[float] = None,
+    near_leg: Optional[np.ndarray] = None,
 ) -> dict[str, Any]:
     """Agreement of per-leg severities.
 
@@ -68,6 +75,10 @@ def severity_metrics(
         Predicted [lo, hi] per leg.
     coverage_target : float, optional
         The interval's stated coverage, reported beside the observed one.
+    near_leg : ndarray, shape (2n,), optional
+        1 for the near leg of a side view (``model.LEG_CLASSES``), for
+        ``near_severe_min`` / ``near_severe_median``: the readings of near-side legs whose
+        true severity is at least ``SEVERE_LEG``.
 
     Returns
     -------
@@ -77,7 +88,8 @@ def severity_metrics(
         ``class_confusion`` (rows true class 0-4, columns predicted), ``class_accuracy``,
         ``affected_side_accuracy_sev_ge_2`` (videos whose worse leg has severity >= 2 and
         whose legs differ by >= 1), ``auc_dystonic_vs_normal`` (leg severity > 0 vs 0) and
-        ``interval_coverage``.
+        ``interval_coverage``; ``healthy_leg_median``: median reading of legs whose true
+        severity is 0.
     """
     true = np.asarray(true, dtype=float)
     pred = np.asarray(pred, dtype=float)
@@ -114,6 +126,15 @@ def severity_metrics(
         out["n_affected_side_videos"] = int(lateral.sum())
     else:
         out["affected_side_accuracy_sev_ge_2"] = None
+    healthy = true == 0
+    out["healthy_leg_median"] = (round(float(np.median(pred[healthy])), 3)
+                                 if healthy.any() else None)
+    if near_leg is not None:
+        severe = (np.asarray(near_leg) == 1.0) & (true >= SEVERE_LEG)
+        out["n_near_severe_legs"] = int(severe.sum())
+        out["near_severe_min"] = round(float(pred[severe].min()), 3) if severe.any() else None
+        out["near_severe_median"] = (round(float(np.median(pred[severe])), 3)
+                                     if severe.any() else None)
     dystonic = true > 0
     out["auc_dystonic_vs_normal"] = (
         round(float(roc_auc_score(dystonic, pred)), 3) if 0 < dystonic.sum() < len(true) else None
@@ -124,6 +145,30 @@ def severity_metrics(
         out["interval_coverage"] = round(float(np.mean(inside)), 3)
         out["interval_coverage_target"] = coverage_target
         out["interval_mean_width"] = round(float(np.mean(interval[:, 1] - interval[:, 0])), 3)
+    return out
+
+
+def per_group_metrics(
+    true: np.ndarray,
+    pred: np.ndarray,
+    subjects: np.ndarray,
+    held_out: np.ndarray,
+    interval: Optional[np.ndarray] = None,
+    near_leg: Optional[np.ndarray] = None,
+) -> dict[str, dict[str, Any]]:
+    """``TRANSFER_KEYS`` of ``severity_metrics`` for each held-out group (rows in pairs).
+
+    ``held_out`` (2n,) names each row's cross-validation group (e.g. the phantom's expression
+    family); predictions should be out-of-fold, so each group's figures describe a model
+    that never saw it.
+    """
+    out = {}
+    for group in sorted(set(np.asarray(held_out).tolist())):
+        rows = np.asarray(held_out) == group
+        m = severity_metrics(true[rows], pred[rows], subjects[rows],
+                             None if interval is None else interval[rows], None,
+                             None if near_leg is None else near_leg[rows])
+        out[str(group)] = {k: m.get(k) for k in TRANSFER_KEYS}
     return out
 
 

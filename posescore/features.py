@@ -429,7 +429,19 @@ _PER_SIDE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "ankle (frontal/posterior view), mean over strides: the peak inversion.",
         FRONTAL_PLANE_VIEWS,
     ),
+    (
+        "foot_tremor_rms_leglen",
+        "leglen",
+        "RMS of the foot's (toe minus ankle, raw landmarks) motion in the tremor band "
+        "(phenomenology.tremor_band_hz) over the whole walk; null when the frame rate cannot "
+        "resolve the band.",
+        VIEWS,
+    ),
 )
+
+PER_WALK_MEASURES: frozenset[str] = frozenset({"foot_tremor_rms_leglen"})
+"""Per-leg measures taken over the whole walk from the raw landmarks, not per stride
+(``compute_features``' ``per_walk``)."""
 
 _ASYMMETRY: tuple[str, ...] = (
     "ankle_plantarflexion_hs_deg",
@@ -457,6 +469,7 @@ _REFERENCES: dict[str, str] = {
     "sole_medial_offset_p90_leglen": "image-plane inversion measure (this project)",
     "toe_extension_swing_deg": "proxy defined in this project (no great-toe landmark)",
     "hip_circumduction_leglen": "frontal-plane swing path (this project)",
+    "foot_tremor_rms_leglen": "Albanese 2013 (dystonic tremor, irregular, 4-8 Hz)",
 }
 
 
@@ -702,6 +715,7 @@ def compute_features(
     events: Mapping[str, GaitEvents],
     cfg: FeatureConfig | None = None,
     strides: Mapping[Side, Mapping[str, np.ndarray]] | None = None,
+    per_walk: Mapping[Side, Mapping[str, float]] | None = None,
 ) -> dict[str, float | None]:
     """Compute every feature of :data:`FEATURES` for both legs.
 
@@ -715,6 +729,8 @@ def compute_features(
         Posture threshold and minimum stride count; defaults when omitted.
     strides : mapping, optional
         A precomputed :func:`stride_measures` table of the same inputs (saves recomputing).
+    per_walk : mapping, optional
+        ``{side: {measure: value}}`` of the ``PER_WALK_MEASURES`` (NaN when absent).
 
     Returns
     -------
@@ -725,6 +741,9 @@ def compute_features(
     cfg = cfg if cfg is not None else FeatureConfig()
     table = strides if strides is not None else stride_measures(traj, events, cfg)
     per_side = {side: aggregate_strides(table.get(side, {}), cfg.min_strides) for side in SIDES}
+    for side in SIDES:
+        walk = (per_walk or {}).get(side, {})
+        per_side[side].update({m: float(walk.get(m, np.nan)) for m in PER_WALK_MEASURES})
     result: dict[str, float | None] = {}
     for name, spec in FEATURES.items():
         prefix, _, measure = name.partition("_")

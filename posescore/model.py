@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -36,6 +37,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from posescore.abnormality import LEG_CLASS_VALUES, AbnormalityTransform, leg_class
 from posescore.constants import SIDES, Side
 from posescore.errors import ModelError
 
@@ -50,6 +52,7 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "defaul
 TRUSTED_TYPES = frozenset(
     {
         "posescore.model.LegSeverityModel",
+        "posescore.abnormality.AbnormalityTransform",
         "sklearn.tree._tree.Tree",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "numpy.dtype",
@@ -60,17 +63,13 @@ estimator class and the tree structures of scikit-learn forests and boosting); a
 other type is refused without loading (skops refuses ``trusted=True``, CVE-2024-37065)."""
 
 
-LEG_CLASSES = {"near": 1.0, "far": 0.0, "other": 0.5}
+LEG_CLASSES = LEG_CLASS_VALUES
 """Values of the ``near_leg`` design column by leg class."""
 
 
 def near_leg_indicator(view: str, side: Side) -> float:
     """1 for the leg nearer the camera in a side view, 0 for the far leg, 0.5 otherwise."""
-    if view == f"sagittal_{side}":
-        return LEG_CLASSES["near"]
-    if view.startswith("sagittal_"):
-        return LEG_CLASSES["far"]
-    return LEG_CLASSES["other"]
+    return LEG_CLASSES[leg_class(view, side)]
 
 
 def leg_rows(
@@ -107,6 +106,10 @@ def design_column_names(measures: list[str]) -> list[str]:
     return [f"own_{m}" for m in measures] + [f"contra_{m}" for m in measures] + ["near_leg"]
 
 
+SUPPORT_PERCENTILE = 99.0
+"""Percentile of each abnormality input over the training legs kept as the upper edge of the
+training support (``support_upper_``; the cross-check flags legs far beyond it)."""
+
 MIN_CLASS_RESIDUALS = 20
 """Fewest out-of-fold residuals of a leg class for its own conformal half-width."""
 
@@ -118,8 +121,13 @@ def conformal_halfwidth(residuals: np.ndarray, coverage: float) -> float:
     return float(np.quantile(residuals, level))
 
 
-FAMILIES = ("random_forest", "gradient_boosting", "ridge")
+FAMILIES = ("random_forest", "gradient_boosting", "ridge", "monotone_boosting")
 """Model families ``LegSeverityModel`` can use; training compares them by grouped CV."""
+MONOTONE_MIN_LEAF = 20
+"""Smallest leaf (legs) of ``monotone_boosting`` on sets of 400 legs or more."""
+MONOTONE_FAMILIES = ("monotone_boosting",)
+"""Families that read abnormality (``abnormality.AbnormalityTransform``) and can only say
+"more abnormal, more severe"; the default model is one of them."""
 
 ORDINAL_THRESHOLDS = (0.5, 1.5, 2.5, 3.5)
 """Class boundaries of the ordinal model: one binary model per "severity >= t" (class k
@@ -152,9 +160,12 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    family : {"random_forest", "gradient_boosting", "ridge"}
+    family : {"random_forest", "gradient_boosting", "ridge", "monotone_boosting"}
         Regressor and classifier family (random forests; histogram gradient boosting;
-        ridge regression with logistic regression for the ordinal models).
+        ridge regression with logistic regression for the ordinal models) on the raw leg
+        rows, or ``monotone_boosting``: histogram gradient boosting on the abnormality
+        inputs (``abnormality.AbnormalityTransform``; missing measures stay missing), held
+        non-decreasing in every abnormality (``monotonic_cst``; the ordinal models too).
     n_estimators : int
         Trees per forest or boosting iterations.
     min_samples_leaf : int
@@ -177,6 +188,10 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         too narrow for affected ones. A cell with fewer than ``MIN_CLASS_RESIDUALS`` rows
         takes its leg class's width, a class with fewer the pooled one.
     random_state : int
+    reference : dict, optional
+        Normative reference (``NormativeReference.to_dict()``) for ``monotone_boosting``.
+    measures : list of str, optional
+        Per-leg measures of the rows, in order, for ``monotone_boosting``.
 
     Notes
     -----
@@ -193,6 +208,8 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         ordinal_weight: float = 0.5,
         interval_coverage: float = 0.9,
         random_state: int = 0,
+        reference: Optional[dict] = None,
+        measures: Optional[list] = None,
     ) -> None:
         self.family = family
         self.n_estimators = n_estimators
@@ -200,13 +217,15 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         self.ordinal_weight = ordinal_weight
         self.interval_coverage = interval_coverage
         self.random_state = random_state
+        self.reference = reference
+        self.measures = measures
 
     def __setstate__(self, state: dict) -> None:
         """Restore a saved model; files from posescore <= 0.1 predate ``ordinal_weight``."""
-        state = {"ordinal_weight": 0.0, **state}
+        state = {"ordinal_weight": 0.0, "reference": None, "measures": None, **state}
         super().__setstate__(state)
 
-    def _pipeline(self, kind: str) -> Pipeline:
+    def _pipeline(self, kind: str, n_rows: int = 0) -> Pipeline:
         """Imputer (+ scaler) and the family's ``"regressor"`` or ``"classifier"``."""
         imputer = SimpleImputer(strategy="median", keep_empty_features=True)
         regress = kind == "regressor"
@@ -222,20 +241,37 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
                 ),
             )
         if self.family == "gradient_boosting":
-            boosting = HistGradientBoostingRegressor if regress else HistGradientBoostingClassifier
-            return make_pipeline(
-                imputer,
-                boosting(
-                    max_iter=self.n_estimators,
-                    learning_rate=0.05,
-                    min_samples_leaf=max(self.min_samples_leaf, 5),
-                    random_state=self.random_state,
-                ),
-            )
+            return make_pipeline(imputer, self._boosting(
+                regress, learning_rate=0.05, min_samples_leaf=max(self.min_samples_leaf, 5)))
         if self.family == "ridge":
             linear = Ridge(alpha=1.0) if regress else LogisticRegression(C=1.0, max_iter=2000)
             return make_pipeline(imputer, StandardScaler(), linear)
+        if self.family == "monotone_boosting":
+            transform = self.abnormality_transform()
+            # leaves of 20 legs, fewer on a small set (a clinic's first ratings) so it can split
+            leaf = max(self.min_samples_leaf, min(MONOTONE_MIN_LEAF, n_rows // 20))
+            return make_pipeline(transform, self._boosting(
+                regress, learning_rate=0.03, max_depth=3, min_samples_leaf=leaf,
+                monotonic_cst=transform.monotonic_cst()))
         raise ValueError(f"unknown model family {self.family!r}; choose one of {FAMILIES}")
+
+    def _boosting(
+        self, regress: bool, **options: object
+    ) -> HistGradientBoostingRegressor | HistGradientBoostingClassifier:
+        """Histogram gradient boosting with this model's iterations and seed."""
+        boosting = HistGradientBoostingRegressor if regress else HistGradientBoostingClassifier
+        return boosting(max_iter=self.n_estimators, random_state=self.random_state,
+                        **options)  # type: ignore[arg-type]
+
+    def abnormality_transform(self) -> AbnormalityTransform:
+        """The abnormality inputs this model reads (needs ``reference`` and ``measures``)."""
+        if self.reference is None or self.measures is None:
+            raise ValueError(f"family {self.family!r} needs a normative reference and measures")
+        return AbnormalityTransform(self.reference, list(self.measures))
+
+    def abnormality(self, X: np.ndarray) -> np.ndarray:
+        """The abnormality inputs (n, 2k + 4) the fitted model reads for leg rows ``X``."""
+        return self.regressor_[0].transform(np.asarray(X, dtype=float))
 
     def _fit_parts(self, X: np.ndarray, y: np.ndarray) -> tuple[Pipeline, list]:
         """Regressor and ordinal models fitted on (X, y).
@@ -243,14 +279,14 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         The ordinal list holds, per threshold, a fitted binary classifier or, when the
         training severities all lie on one side of it, that side's probability (0.0 or 1.0).
         """
-        regressor = self._pipeline("regressor").fit(X, y)
+        regressor = self._pipeline("regressor", len(y)).fit(X, y)
         ordinal: list = []
         for threshold in ORDINAL_THRESHOLDS:
             above = (y >= threshold).astype(int)
             if above.min() == above.max():
                 ordinal.append(float(above[0]))
             else:
-                ordinal.append(self._pipeline("classifier").fit(X, above))
+                ordinal.append(self._pipeline("classifier", len(y)).fit(X, above))
         return regressor, ordinal
 
     @staticmethod
@@ -291,6 +327,11 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         self.n_features_in_ = X.shape[1]
         self.regressor_, self.ordinal_ = self._fit_parts(X, y)
+        if self.family in MONOTONE_FAMILIES:
+            inputs = self.abnormality(X)[:, :-1]
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                self.support_upper_ = np.nanpercentile(inputs, SUPPORT_PERCENTILE, axis=0)
         n_splits = min(5, len(np.unique(groups)))
         if n_splits >= 2:
             oof = np.empty(len(y))

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 import numpy as np
-from scipy.signal import welch
+from scipy.signal import butter, sosfiltfilt, welch
 
 from posescore.config import FeatureConfig, PhenomenologyConfig
 from posescore.constants import LEG_LANDMARKS, SIDES, Side
@@ -250,6 +250,50 @@ def _raw_foot_signal(pose: PoseSequence, side: Side, visibility_threshold: float
     d[~seen] = np.nan
     # the vertical component carries tremor of the foot; x adds the foot's fore-aft wobble
     return d[:, 1] + 0.5 * d[:, 0]
+
+
+def tremor_band_rms(
+    signal: np.ndarray, fps: float, band_hz: tuple[float, float], filmed_fps: Optional[float] = None
+) -> float:
+    """RMS of a (T,) signal in the tremor band (4th-order Butterworth, zero phase).
+
+    NaN when the distinct-picture rate cannot resolve the band or too few samples are finite.
+    """
+    lo, hi = band_hz
+    if (fps if filmed_fps is None else filmed_fps) <= 2 * hi or fps <= 2 * hi:
+        return float("nan")
+    x = np.asarray(signal, dtype=float)
+    ok = np.isfinite(x)
+    if ok.sum() < max(16, int(2 * fps / lo)):
+        return float("nan")
+    t = np.arange(x.size)
+    x = np.interp(t, t[ok], x[ok])
+    sos = butter(4, [lo, hi], btype="bandpass", fs=fps, output="sos")
+    band = sosfiltfilt(sos, x - x.mean())
+    return float(np.sqrt(np.mean(band[ok] ** 2)))
+
+
+def foot_tremor_rms_leglen(
+    pose: PoseSequence,
+    legs_exchanged: Optional[np.ndarray],
+    leg_length_px: float,
+    band_hz: tuple[float, float],
+    visibility_threshold: float,
+) -> dict[Side, float]:
+    """Per leg: tremor-band RMS of the raw foot signal (``_raw_foot_signal``), leg lengths.
+
+    ``legs_exchanged`` (T,) marks frames whose leg names the cleaning exchanged
+    (``Trajectories.legs_exchanged``): there each leg takes the other name's landmarks.
+    """
+    raw = {side: _raw_foot_signal(pose, side, visibility_threshold) for side in SIDES}
+    swap = (np.zeros(len(pose.landmarks), dtype=bool) if legs_exchanged is None
+            or len(legs_exchanged) != len(pose.landmarks) else np.asarray(legs_exchanged))
+    out: dict[Side, float] = {}
+    for side, other in (SIDES, SIDES[::-1]):
+        signal = np.where(swap, raw[other], raw[side])
+        rms = tremor_band_rms(signal, pose.fps, band_hz, pose.filmed_fps)
+        out[side] = rms / leg_length_px if leg_length_px > 0 else float("nan")
+    return out
 
 
 def leg_phenomenology(

@@ -32,11 +32,12 @@ from posescore.constants import (
     SIDES,
     TASKS,
 )
+from posescore.crosscheck import crosscheck
 from posescore.errors import PosescoreError
 from posescore.features import compute_features, stride_measures
 from posescore.gait import GaitEvents, detect_gait_events, gait_summary
 from posescore.model import LoadedModel, leg_rows, load_model
-from posescore.phenomenology import leg_phenomenology
+from posescore.phenomenology import foot_tremor_rms_leglen, leg_phenomenology
 from posescore.pose import PoseBackend, extract_pose_meta
 from posescore.signals import (
     Trajectories,
@@ -67,6 +68,8 @@ class LegScore:
     severity_interval: Optional[list[float]]
     probabilities: Optional[list[float]]
     phenomenology: dict[str, Any] = field(default_factory=dict)
+    abnormality: Optional[dict[str, Any]] = None
+    """The cross-check of the severity against the leg's measures (``crosscheck``)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ class ScoreResult:
                     "severity_interval": leg.severity_interval,
                     "probabilities": leg.probabilities,
                     "phenomenology": leg.phenomenology,
+                    "abnormality": leg.abnormality,
                 }
                 for side, leg in self.legs.items()
             },
@@ -427,7 +431,12 @@ def measure_pose(
         gait = gait_summary(events, traj.fps, traj, settings.gait)
     with _timed(timings, "features"):
         per_stride = stride_measures(traj, events, settings.feature)
-        features = compute_features(traj, events, settings.feature, strides=per_stride)
+        tremor = foot_tremor_rms_leglen(
+            pose, traj.legs_exchanged, traj.leg_length_px,
+            settings.phenomenology.tremor_band_hz, settings.signal.visibility_threshold)
+        per_walk = {side: {"foot_tremor_rms_leglen": tremor[side]} for side in SIDES}
+        features = compute_features(traj, events, settings.feature, strides=per_stride,
+                                    per_walk=per_walk)
     return Measurements(
         traj, events, gait, per_stride, features, span, roll_deg,
         timed if timing_warning else None, timing_warning,
@@ -549,15 +558,19 @@ def score_pose(
             severity = model.estimator.predict(X)
             interval = model.estimator.predict_interval(X)
             proba = model.estimator.predict_proba(X)
+            checks = crosscheck(model.estimator, X, severity, interval, model.measures,
+                                settings.model, SIDES)
             for i, side in enumerate(SIDES):
-                lo, hi = interval[i]
+                lo, hi = checks[i].interval
                 legs[side] = LegScore(
                     severity=round(float(severity[i]), 3),
                     severity_class=int(np.argmax(proba[i])),
                     severity_interval=[round(float(lo), 3), round(float(hi), 3)],
                     probabilities=[round(float(p), 4) for p in proba[i]],
                     phenomenology=phenomenology[side],
+                    abnormality=checks[i].to_dict(),
                 )
+            quality["warnings"] += [m for c in checks for m in c.messages]
         else:
             for side in SIDES:
                 legs[side] = LegScore(None, None, None, None, phenomenology[side])

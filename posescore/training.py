@@ -31,16 +31,20 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from posescore import __version__
-from posescore.config import Settings
+from posescore.abnormality import DEFAULT_REFERENCE_PATH, load_reference
+from posescore.config import ModelConfig, Settings
 from posescore.constants import SIDES
+from posescore.crosscheck import crosscheck
 from posescore.errors import PosescoreError
-from posescore.evaluation import rater_agreement, severity_metrics
+from posescore.evaluation import per_group_metrics, rater_agreement, severity_metrics
 from posescore.features import leg_measure_names
 from posescore.model import (
     FAMILIES,
+    MONOTONE_FAMILIES,
     LegSeverityModel,
     LoadedModel,
     design_column_names,
+    file_sha256,
     leg_rows,
     save_model,
 )
@@ -51,9 +55,11 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("video", "subject_id", "left_severity", "right_severity")
 
-LOOK_COLUMNS = ("site", "family")
-"""Optional ratings columns naming a video's look group (first present wins): a clinic's
-site or camera set-up; ``family`` is the look family of a phantom data set's manifest."""
+LOOK_COLUMNS = ("site", "expression_family", "family")
+"""Optional ratings columns naming a video's cross-validation group (first present wins): a
+clinic's site or camera set-up; in a phantom data set's manifest, the expression family of
+the disease (``phantom.expression``; held out whole to measure transfer to unseen
+expressions), else the look family."""
 
 MIN_LOOK_GROUPS = 3
 """Fewest look groups for leave-one-look-group-out cross-validation."""
@@ -267,13 +273,20 @@ def cv_groups(data: Sequence[LabelledFeatures]) -> tuple[np.ndarray, str]:
 
 
 def out_of_fold(
-    estimator: LegSeverityModel, X: np.ndarray, y: np.ndarray, groups: np.ndarray, n_splits: int = 5
+    estimator: LegSeverityModel,
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    n_splits: int = 5,
+    measures: Optional[list[str]] = None,
+    cfg: ModelConfig = ModelConfig(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Grouped out-of-fold predictions (2n,) and intervals (2n, 2).
 
-    At most ``n_splits`` folds, no group split between folds (5 or fewer look groups: leave
-    one group out). Each fold's model takes its conformal residuals from inner folds of the
-    same groups.
+    At most ``n_splits`` folds, no group split between folds (``n_splits`` or fewer groups:
+    leave one group out). Each fold's model takes its conformal residuals from inner folds of
+    the same groups; with ``measures``, its intervals are cross-checked against the legs'
+    measures (``crosscheck``) as the product does.
     """
     pred = np.full(len(y), np.nan)
     interval = np.full((len(y), 2), np.nan)
@@ -282,7 +295,23 @@ def out_of_fold(
         fitted = LegSeverityModel(**estimator.get_params()).fit(X[train], y[train], groups[train])
         pred[test] = fitted.predict(X[test])
         interval[test] = fitted.predict_interval(X[test])
+        if measures is not None:
+            checks = crosscheck(fitted, X[test], pred[test], interval[test], measures, cfg)
+            interval[test] = [c.interval for c in checks]
     return pred, interval
+
+
+MAX_LEAVE_ONE_OUT_GROUPS = 12
+"""With at most this many named groups (sites, expression families), cross-validation
+leaves one whole group out at a time; with more, 5 grouped folds."""
+
+
+def cv_splits(groups: np.ndarray, grouping: str) -> int:
+    """Folds of the cross-validation: one per named group when there are few, else 5."""
+    n_groups = len(set(groups))
+    if grouping == "look" and n_groups <= MAX_LEAVE_ONE_OUT_GROUPS:
+        return n_groups
+    return min(5, n_groups)
 
 
 def versions() -> dict[str, str]:
@@ -323,10 +352,15 @@ def train_model(
     trained_on: str = "clinic ratings",
     families: Sequence[str] = FAMILIES,
     extra_card: Optional[dict[str, Any]] = None,
+    reference_path: Optional[Path] = None,
 ) -> dict[str, Any]:
     """Featurise, compare families by grouped CV (``cv_groups``), fit the best, save model + card.
 
-    Families are ranked by cross-validated MAE; the card keeps every family's metrics.
+    Families are ranked by cross-validated MAE; the best monotone one
+    (``model.MONOTONE_FAMILIES``, when compared) is fitted, so that the model can only say
+    "more abnormal, more severe". Its inputs are deviations from the normative reference
+    (``reference_path``, default the shipped one) and from the other leg. The card keeps
+    every family's metrics and the chosen one's per held-out group.
 
     Returns
     -------
@@ -341,20 +375,23 @@ def train_model(
     if len({d.video.subject_id for d in data}) < 3:
         raise RatingsError("need videos of at least 3 subjects to cross-validate a model")
     measures = leg_measure_names()
+    reference = load_reference(reference_path)
     X, y, subjects = design_matrix(data, measures)
     groups, grouping = cv_groups(data)
-    comparison, predictions = {}, {}
+    n_folds = cv_splits(groups, grouping)
+    comparison, predictions, intervals = {}, {}, {}
+    base = {"reference": reference.to_dict(), "measures": measures}
     for family in families:
-        candidate = LegSeverityModel(family=family)
-        pred, interval = out_of_fold(candidate, X, y, groups)
-        predictions[family] = pred
+        candidate = LegSeverityModel(family=family, **base)
+        pred, interval = out_of_fold(candidate, X, y, groups, n_folds, measures, settings.model)
+        predictions[family], intervals[family] = pred, interval
         comparison[family] = severity_metrics(
-            y, pred, subjects, interval, candidate.interval_coverage
+            y, pred, subjects, interval, candidate.interval_coverage, X[:, -1]
         )
         logger.info("family %s: CV MAE %.3f", family, comparison[family]["mae"])
-    best = min(families, key=lambda f: comparison[f]["mae"])
-    estimator = LegSeverityModel(family=best).fit(X, y, groups)
-    n_folds = min(5, len(set(groups)))
+    eligible = [f for f in families if f in MONOTONE_FAMILIES] or list(families)
+    best = min(eligible, key=lambda f: comparison[f]["mae"])
+    estimator = LegSeverityModel(family=best, **base).fit(X, y, groups)
     card: dict[str, Any] = {
         "name": out_path.stem,
         "version": __version__,
@@ -364,10 +401,17 @@ def train_model(
             f"LegSeverityModel(family={best!r}): regressor and ordinal models averaged "
             f"(ordinal weight {estimator.ordinal_weight:g}), split-conformal interval"
         ),
-        "params": estimator.get_params(),
+        "params": {k: v for k, v in estimator.get_params().items()
+                   if k not in ("reference", "measures")},
+        "normative_reference": {
+            "source": reference.source, "n_legs": reference.n_legs,
+            "file": (reference_path or DEFAULT_REFERENCE_PATH).name,
+            "sha256": file_sha256(Path(reference_path or DEFAULT_REFERENCE_PATH))},
         "cv_grouping": (
-            f"{n_folds} folds grouped by {grouping}"
-            + (" (leave one look group out)" if grouping == "look" and n_folds == len(set(groups))
+            f"{n_folds} folds grouped by "
+            + ("named group (site, expression family or look family)" if grouping == "look"
+               else "subject")
+            + (" (leave one group out)" if grouping == "look" and n_folds == len(set(groups))
                else "")
         ),
         "interval_coverage": estimator.interval_coverage,
@@ -381,6 +425,8 @@ def train_model(
         "training_set": {**_data_summary(data, y),
                          "n_not_scorable_left_out": len(featurised) - len(data)},
         "cv_metrics": comparison[best],
+        "cv_metrics_per_group": per_group_metrics(
+            y, predictions[best], subjects, groups, intervals[best], X[:, -1]),
         "family_comparison": {f: {k: comparison[f].get(k) for k in COMPARISON_KEYS}
                               for f in families},
         "feature_importance": _importances(estimator, X, y, measures),
@@ -433,7 +479,8 @@ def evaluate_model(
     """Metrics of a fitted model on labelled videos it was not trained on.
 
     Only videos ``posescore score`` scores count (``scorable_only``); ``n_not_scorable``
-    says how many were left out, ``n_skipped`` how many could not be read at all.
+    says how many were left out, ``n_skipped`` how many could not be read at all. Intervals
+    are cross-checked against the legs' measures (``crosscheck``), as the product reports them.
     """
     featurised = featurise(videos, settings, workers)
     if not featurised:
@@ -442,27 +489,77 @@ def evaluate_model(
     X, y, groups = design_matrix(data, model.measures)
     pred = model.estimator.predict(X)
     interval = model.estimator.predict_interval(X)
-    metrics = severity_metrics(y, pred, groups, interval, model.card.get("interval_coverage"))
+    checks = crosscheck(model.estimator, X, pred, interval, model.measures, settings.model)
+    interval = np.array([c.interval for c in checks])
+    metrics = severity_metrics(y, pred, groups, interval, model.card.get("interval_coverage"),
+                               X[:, -1])
     metrics["n_skipped"] = len(videos) - len(featurised)
     metrics["n_not_scorable"] = len(featurised) - len(data)
     return metrics
 
 
+def hold_out_group_figures(
+    model: LoadedModel, videos: Sequence[RatedVideo], settings: Settings, workers: int = 2
+) -> dict[str, Any]:
+    """Leave-one-group-out figures of the model's recipe on a labelled set.
+
+    The model's family and normative reference are refitted with each group (a phantom set's
+    expression family, a clinic's site) held out in turn and scored on it, as training does.
+
+    Returns
+    -------
+    dict
+        ``grouping``, ``per_group`` (``evaluation.TRANSFER_KEYS`` per held-out group) and
+        ``overall`` (``severity_metrics`` of all out-of-fold predictions).
+
+    Raises
+    ------
+    PosescoreError
+        When the set names fewer than ``MIN_LOOK_GROUPS`` groups.
+    """
+    data = scorable_only(featurise(videos, settings, workers), "labelled")
+    groups, grouping = cv_groups(data)
+    if grouping != "look":
+        raise PosescoreError(
+            f"the labelled set names fewer than {MIN_LOOK_GROUPS} groups (a manifest's "
+            f"{' or '.join(LOOK_COLUMNS)} column) to hold out")
+    X, y, subjects = design_matrix(data, model.measures)
+    params = model.estimator.get_params()
+    if params.get("reference") is None:
+        params.update(reference=load_reference().to_dict(), measures=model.measures)
+    pred, interval = out_of_fold(LegSeverityModel(**params), X, y, groups,
+                                 cv_splits(groups, grouping), model.measures, settings.model)
+    return {
+        "grouping": f"leave one of {len(set(groups))} groups out ({params['family']})",
+        "per_group": per_group_metrics(y, pred, subjects, groups, interval, X[:, -1]),
+        "overall": severity_metrics(y, pred, subjects, interval,
+                                    model.estimator.interval_coverage, X[:, -1]),
+    }
+
+
+PHANTOM_MODEL_FAMILIES = ("monotone_boosting", "gradient_boosting", "ridge")
+"""Model families compared when the default model is trained (the monotone one is kept; the
+unconstrained ones on the raw measures are the baseline it is measured against)."""
+
+
 def train_on_phantom(
     out_path: Path,
     work_dir: Path,
-    n_videos: int = 450,
-    seed: int = 3,
+    n_videos: int = 480,
+    seed: int = 21,
     settings: Settings = Settings(),
     workers: int = 2,
-    families: Sequence[int] = (0, 1, 2, 3, 4),
+    families: Sequence[int] = (0, 1, 2, 3, 4, 5),
     duration_s: float = 5.0,
 ) -> dict[str, Any]:
     """Render a varied phantom data set (unless its manifest exists), then ``train_model``.
 
-    Family 5 and other seeds are left for held-out evaluation (``posescore evaluate``).
+    Every look family and every expression family of the disease
+    (``phantom.expression.EXPRESSION_FAMILIES``) is drawn; cross-validation leaves one
+    expression family out at a time, and the card gives each held-out family's figures.
     """
     from posescore.phantom import generate_dataset, plan_dataset
+    from posescore.phantom.expression import EXPRESSION_FAMILIES
 
     manifest = Path(work_dir) / "manifest.csv"
     if not manifest.is_file():
@@ -491,10 +588,15 @@ def train_on_phantom(
         settings,
         workers,
         trained_on="phantom",
+        families=PHANTOM_MODEL_FAMILIES,
         extra_card={
             "notice": notice,
             "phantom": {"n_videos": n_videos, "seed": seed, "families": list(families),
                         "duration_s": duration_s},
+            "expression_families": {name: recipe["describe"]
+                                    for name, recipe in EXPRESSION_FAMILIES.items()},
+            "severity_rule": "4 x magnitude x (0.3 + 0.7 x posture fraction) x (0.7 + 0.3 x "
+                             "gait disturbance); see docs/severity_rule.md",
             "training_seeds": seeds,
         },
     )

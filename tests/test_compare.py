@@ -177,3 +177,14 @@ def test_severity_mdc_leaves_out_training_seeds(tmp_path):
     card = {**model.card, "training_seeds": seen}
     sev2 = severity_mdc95(dataclasses.replace(model, card=card))
     assert sev2["n_diffs"] == 2 * (n_pairs - 2)
+
+
+def test_a_session_whose_voices_disagree_is_warned():
+    pre = fake_result(np.full(8, 20.0), np.full(8, 5.0), seed=1)
+    post = fake_result(np.full(8, 5.0), np.full(8, 5.0), seed=2)
+    pre["legs"]["left"]["abnormality"] = {"agreement": "disagree",
+                                          "findings": ["unbacked_severity"]}
+    post["legs"]["left"]["abnormality"] = {"agreement": "agree", "findings": ["far_leg"]}
+    warnings = compare_results(pre, post, n_boot=50)["warnings"]
+    assert any("pre video, left leg" in w and "unbacked_severity" in w for w in warnings)
+    assert not any("post video" in w and "disagree" in w for w in warnings)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from posescore.evaluation import rater_agreement, severity_metrics
+from posescore.model import FAMILIES
 from posescore.training import (
     LabelledFeatures,
     RatedVideo,
@@ -181,7 +182,8 @@ def test_train_from_ratings_then_score_with_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     card = json.loads(model.with_suffix(".card.json").read_text())
     assert card["trained_on"] == "clinic ratings" and card["clinically_validated"] is False
-    assert set(card["family_comparison"]) == {"random_forest", "gradient_boosting", "ridge"}
+    assert set(card["family_comparison"]) == set(FAMILIES)
+    assert card["estimator"].startswith("LegSeverityModel(family='monotone_boosting'")
     assert card["inter_rater_agreement"]["n_rater_pairs"] == 1
     out = tmp_path / "s0_1.json"
     proc = subprocess.run(
