@@ -45,12 +45,16 @@ class LegCheck:
     """Codes: ``unbacked_severity``, ``unread_abnormality``, ``outside_training_support``,
     ``far_leg``."""
     messages: list[str] = field(default_factory=list)
+    deviations: dict[str, dict[str, Optional[float]]] = field(default_factory=dict)
+    """Per measure the signed z from healthy walking (``from_healthy_z``) and from the other
+    leg (``from_other_leg_z``), rounded; None where the view cannot show the measure."""
 
     def to_dict(self) -> dict[str, Any]:
         """The leg's ``abnormality`` block of the JSON."""
         return {"measures_outside_normal_range": self.outside_normal,
                 "agreement": "agree" if not set(self.findings) - {"far_leg"} else "disagree",
-                "findings": list(self.findings)}
+                "findings": list(self.findings),
+                "deviations": self.deviations}
 
 
 def reference_of(estimator: LegSeverityModel) -> NormativeReference:
@@ -103,7 +107,10 @@ def crosscheck(
         s = float(severity[i])
         outside = {m: round(float(worst[i, j]), 1) for j, m in enumerate(usable)
                    if np.isfinite(worst[i, j]) and worst[i, j] > cfg.normal_range_z}
-        check = LegCheck((lo, hi), outside)
+        check = LegCheck((lo, hi), outside, deviations={
+            m: {"from_healthy_z": _rounded_z(z_norm[i, j]),
+                "from_other_leg_z": _rounded_z(z_contra[i, j])}
+            for j, m in enumerate(usable)})
         leg = f"{sides[i]} leg"
         if s >= cfg.unbacked_severity and not outside:
             check.findings.append("unbacked_severity")
@@ -138,3 +145,7 @@ def crosscheck(
         check.interval = (round(max(lo, 0.0), 3), round(min(hi, 4.0), 3))
         checks.append(check)
     return checks
+
+
+def _rounded_z(z: float) -> Optional[float]:
+    return round(float(z), 2) if np.isfinite(z) else None

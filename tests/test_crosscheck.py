@@ -59,7 +59,12 @@ def test_far_abnormal_measure_read_as_healthy_is_a_disagreement(model):
     left, _ = _check(model, feats, "sagittal_left", [0.1, 0.1], ((0.0, 0.5), (0.0, 0.5)))
     assert "unread_abnormality" in left.findings
     assert left.interval[1] >= ModelConfig().disagreement_upper
-    assert "knee_flexion_range_deg" in left.to_dict()["measures_outside_normal_range"]
+    block = left.to_dict()
+    assert "knee_flexion_range_deg" in block["measures_outside_normal_range"]
+    # the signed deviations say which way: less knee flexion than healthy walking
+    knee = block["deviations"]["knee_flexion_range_deg"]
+    assert knee["from_healthy_z"] == pytest.approx(-9, abs=1.0) and knee["from_other_leg_z"] < -3
+    assert block["deviations"]["foot_inversion_deg"]["from_healthy_z"] is None  # side view
 
 
 def test_agreeing_voices_keep_the_model_s_interval(model):
