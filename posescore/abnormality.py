@@ -241,7 +241,6 @@ class AbnormalityTransform(TransformerMixin, BaseEstimator):
         if X.shape[1] != 2 * len(self.measures) + 1:
             raise ValueError(f"expected {2 * len(self.measures) + 1} columns, got {X.shape[1]}")
         self.n_features_in_ = X.shape[1]
-        self.empty_columns_ = np.zeros(2 * len(self.measures) + 4, dtype=bool)
         self.empty_columns_ = ~np.isfinite(self.transform(X)).any(axis=0)
         return self
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from posescore.abnormality import (
     LEG_CLASS_VALUES,
-    AbnormalityTransform,
     NormativeReference,
+    deviations,
     load_reference,
 )
 from posescore.config import ModelConfig
@@ -94,9 +94,8 @@ def crosscheck(
     usable = [m for m in measures if m in ref.measures]
     cols = [list(measures).index(m) for m in usable]
     k = len(measures)
-    rows = np.column_stack([X[:, cols], X[:, [k + c for c in cols]], X[:, -1]])
-    transform = AbnormalityTransform(ref.to_dict(), usable).fit(rows)
-    z_norm, z_contra = transform.signed(rows)
+    z_norm, z_contra = deviations(X[:, cols], X[:, [k + c for c in cols]], X[:, -1],
+                                  ref.arrays(usable))
     worst = np.fmax(np.abs(z_norm), np.abs(z_contra))
     support = getattr(estimator, "support_upper_", None)
     inputs = estimator.abnormality(X)[:, :-1] if support is not None else None
