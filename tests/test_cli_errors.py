@@ -111,3 +111,40 @@ def test_an_empty_video_path_is_named_as_such():
     proc = subprocess.run([sys.executable, "-m", "posescore.cli", "score", ""],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "no video path given" in proc.stderr
+
+
+def _one_line_error(args):
+    proc = subprocess.run([sys.executable, "-m", "posescore.cli", *args],
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("posescore: error:") and "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_unknown_expression_family_is_named(tmp_path):
+    line = _one_line_error(["phantom", "--out", str(tmp_path), "--side", "left",
+                            "--severity", "2", "--expression-family", "wobbly"])
+    assert "unknown expression family 'wobbly'" in line and "stiff_knee" in line
+    assert not list(tmp_path.iterdir())  # nothing rendered
+
+
+def test_normative_needs_healthy_walks_and_writes_nothing_without(tmp_path):
+    _write_video(tmp_path / "a.mp4")
+    (tmp_path / "ratings.csv").write_text(
+        "video,subject_id,left_severity,right_severity\na.mp4,s1,2,0\n")
+    out = tmp_path / "ref.json"
+    line = _one_line_error(["normative", str(tmp_path), "--out", str(out)])
+    assert "no walk with both legs rated 0" in line and not out.exists()
+
+
+def test_a_broken_normative_reference_is_refused_in_one_line(tmp_path):
+    from posescore.abnormality import load_reference
+    from posescore.errors import ModelError
+
+    bad = tmp_path / "ref.json"
+    bad.write_text("{not json")
+    with pytest.raises(ModelError, match="not a readable normative reference"):
+        load_reference(bad)
+    with pytest.raises(ModelError, match="not found"):
+        load_reference(tmp_path / "missing.json")
