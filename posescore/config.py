@@ -426,6 +426,15 @@ class ModelConfig(_Section):
         "confident 0.")
 
 
+class VisitConfig(_Section):
+    """Fusing the clips of one visit (``posescore.fusion``)."""
+
+    error_correlation: float = Field(
+        0.56, ge=0, le=1, description="Assumed correlation of two clips' severity errors for "
+        "the same walker; 0.56 measured between two views of phantom subjects (default model, "
+        "one expression family left out at a time).")
+
+
 class Settings(_Section):
     """All posescore settings."""
 
@@ -438,6 +447,7 @@ class Settings(_Section):
     quality: QualityConfig = QualityConfig()
     phenomenology: PhenomenologyConfig = PhenomenologyConfig()
     model: ModelConfig = ModelConfig()
+    visit: VisitConfig = VisitConfig()
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
