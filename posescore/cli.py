@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from posescore import __version__
 from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
-from posescore.constants import TASKS
+from posescore.constants import TASKS, VIEWS
 from posescore.errors import ConfigError, PosescoreError
 
 logger = logging.getLogger("posescore")
@@ -46,6 +46,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ValidationError as exc:
             raise ConfigError(f"--roi: {exc.errors()[0]['msg']}") from exc
         updates["subject"] = settings.subject.model_copy(update={"roi": roi})
+    if getattr(args, "view", None):
+        updates["signal"] = settings.signal.model_copy(update={"view": args.view})
     return settings.model_copy(update=updates)
 
 
@@ -270,6 +272,37 @@ def cmd_profile(args: argparse.Namespace) -> int:
             f"{side:5s} provoking={leg['provoking_factor']}  severity={_fmt(leg['severity'])}  "
             f"leg item={_fmt(leg['leg_item'])}  posture in: {', '.join(leg['provoking_tasks'])}"
         )
+    return 0
+
+
+def cmd_visit(args: argparse.Namespace) -> int:
+    """``posescore visit``: a visit's clips fused per leg (severity, interval, contributions)."""
+    from posescore.model import load_model
+    from posescore.score import score_video
+    from posescore.visit import build_visit, read_visit, score_clips
+
+    clips = read_visit(args.visit)
+    settings = _settings(args)
+    model = load_model(settings.model.path)
+    scored = score_clips(clips, settings,
+                         lambda video, s, task: score_video(video, s, model, task).to_dict())
+    visit = build_visit(scored, settings)
+    if args.json:
+        _write_text(Path(args.json), json.dumps(visit, indent=2))
+    for clip in visit["clips"]:
+        status = clip["error"] or ("scored" if clip["scorable"] else "not scorable")
+        print(f"clip   {clip['video']}  {clip['task']} / {clip['view'] or '-'}  {status}")
+    for side in ("left", "right"):
+        leg = visit["legs"][side]
+        if not leg["judged"]:
+            print(f"{side:5s} leg  not judged: {leg['reason']}")
+            continue
+        lo, hi = leg["severity_interval"]
+        weights = ", ".join(f"{c['video']} {c['weight']:.2f}"
+                            for c in leg["by_task"][leg["severity_task"]]["clips"])
+        print(f"{side:5s} leg  severity={_fmt(leg['severity'])} [{lo:.1f}, {hi:.1f}]  "
+              f"({leg['severity_task']}; weights: {weights})")
+    print(f"affected   {visit['affected_side']}")
     return 0
 
 
@@ -506,6 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="region (pixels of the upright frame) holding the subject, when several people",
     )
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
+    p.add_argument("--view", choices=VIEWS,
+                   help="the camera view, when known (default: detected); a posterior view's "
+                        "left and right follow the body's geometry")
     p.add_argument(
         "--overlay", metavar="OUT.mp4", help="write the video with skeleton, flags, face blurred"
     )
@@ -585,13 +621,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.set_defaults(func=cmd_profile)
 
+    p = sub.add_parser("visit", help="one visit's clips (views, tasks) scored as one, per leg")
+    p.add_argument("visit", help="manifest CSV (video; optional task, view) or a folder")
+    p.add_argument("--json", help="write the visit JSON here")
+    p.add_argument("--model", help="model file (.skops) instead of the default")
+    p.set_defaults(func=cmd_visit)
+
     p = sub.add_parser("phantom", help="render synthetic walking videos with ground truth")
     p.add_argument("--out", required=True)
     p.add_argument("--side", default="none", choices=("left", "right", "none"))
     p.add_argument("--severity", type=float, default=0.0, help="0-4")
     p.add_argument(
         "--view", default="sagittal_left",
-        choices=("sagittal_left", "sagittal_right", "frontal", "oblique_left", "oblique_right"),
+        choices=("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique_left",
+                 "oblique_right"),
     )
     p.add_argument("--walk", default="in_place", choices=("in_place", "across", "towards"))
     p.add_argument("--seed", type=int, nargs="+", default=[0])

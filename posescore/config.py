@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from posescore.errors import ConfigError
 
+View = Literal["sagittal_left", "sagittal_right", "frontal", "posterior", "oblique"]
+"""A camera view (``posescore.constants.VIEWS``)."""
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -272,6 +275,10 @@ class SignalConfig(_Section):
         8.0, gt=0, description="Butterworth low-pass cut-off for joint positions, Hz."
     )
     filter_order: int = Field(4, ge=1, le=8, description="Butterworth order (zero-phase).")
+    view: Optional[View] = Field(
+        None, description="The camera view when the filmer states it (a visit manifest's view "
+        "column, `score --view`); None = detected from the landmarks. In a posterior view the "
+        "left and right names follow the body's own geometry (signals.named_facing_camera).")
 
 
 class GaitConfig(_Section):

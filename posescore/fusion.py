@@ -4,6 +4,8 @@ A visit films the same walker from several sides; each clip gives each leg a sev
 90 % interval (``legs.<side>.severity_interval``). The fused severity is the precision-weighted
 mean, each clip weighted by its own interval: a clip whose interval is narrow (the near leg
 of a side view) counts more than one whose interval is wide (the far leg, a frontal view).
+A clip's standard error is taken from the larger side of its interval, so a far leg read
+near 0 with an interval up to 3 (it cannot be seen well) weighs little.
 
 The errors of two clips of one walker are not independent: the same model reads the same
 walker. On phantom visits (two clips of a subject in different views, the default model left
@@ -77,7 +79,7 @@ def fuse_leg(readings: Sequence[ClipReading], rho: float) -> FusedLeg:
     sev = np.array([r.severity for r in usable], dtype=float)
     lo = np.array([r.interval[0] for r in usable], dtype=float)  # type: ignore[index]
     hi = np.array([r.interval[1] for r in usable], dtype=float)  # type: ignore[index]
-    sigma = np.maximum((hi - lo) / (2 * Z90), MIN_SIGMA)
+    sigma = np.maximum(np.maximum(sev - lo, hi - sev) / Z90, MIN_SIGMA)
     w = 1.0 / sigma**2
     share = w / w.sum()
     fused = _severity(float(share @ sev))

@@ -260,6 +260,10 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     """
     lm = pose.landmarks
     xy = seen_xy(lm, cfg)
+    posterior = cfg.view == "posterior" or (
+        cfg.view is None and detect_view(xy, visibility=lm[:, :, 3]) == "posterior")
+    mirrored = named_facing_camera(xy) if posterior else np.zeros(len(xy), dtype=bool)
+    lm, xy = exchange_sides(lm, mirrored), exchange_sides(xy, mirrored)
     exchanged = np.zeros(len(xy), dtype=bool)
     if cfg.correct_leg_swaps:
         exchanged = leg_swap_frames(xy, pose.fps)
@@ -276,7 +280,7 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
     xy = lowpass_runs(xy, pose.fps, cfg.lowpass_cutoff_hz, cfg.filter_order)
     leg_px = estimate_leg_length_px(xy)
     z = np.where(seen, lm[:, :, 2], np.nan)
-    view = detect_view(xy, z=z, visibility=visibility)
+    view = cfg.view or detect_view(xy, z=z, visibility=visibility)
     relabel = (
         cfg.correct_leg_swaps
         and view in ("sagittal_left", "sagittal_right")
@@ -293,8 +297,46 @@ def clean_pose(pose: PoseSequence, cfg: SignalConfig) -> Trajectories:
         leg_length_px=leg_px,
         view=view,
         legs_relabelled=relabel,
-        legs_exchanged=exchanged ^ relabel,
+        legs_exchanged=exchanged ^ relabel ^ mirrored,
     )
+
+
+SIDE_PAIRS: tuple[tuple[int, int], ...] = (
+    (1, 4), (2, 5), (3, 6), (7, 8), (9, 10), *((i, i + 1) for i in range(11, 33, 2)))
+"""MediaPipe landmark indices of the subject's left and right (eyes, ears, mouth, arms, legs)."""
+
+
+def named_facing_camera(xy_px: np.ndarray) -> np.ndarray:
+    """Frames (T,) whose landmarks put the subject's left hip and shoulder on the image right.
+
+    That is how a body facing the camera lies; filmed from behind, the subject's left lies on
+    the image left. Pose estimators trained mostly on people facing the camera often name a
+    back view as if it faced the camera; ``clean_pose`` exchanges the names of such frames in
+    posterior views.
+    """
+    hip_dx = xy_px[:, LEFT_HIP, 0] - xy_px[:, RIGHT_HIP, 0]
+    sh_dx = xy_px[:, LEFT_SHOULDER, 0] - xy_px[:, RIGHT_SHOULDER, 0]
+    return np.nan_to_num(hip_dx) + np.nan_to_num(sh_dx) > 0
+
+
+def exchange_sides(landmarks: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Exchange every left and right landmark (``SIDE_PAIRS``) where ``frames`` (T,) is True.
+
+    Returns a copy of ``landmarks`` (T, 33, C); all channels move.
+    """
+    left, right = (list(side) for side in zip(*SIDE_PAIRS))
+    return _exchange(landmarks, frames, left, right)
+
+
+def _exchange(
+    landmarks: np.ndarray, frames: np.ndarray, left: list[int], right: list[int]
+) -> np.ndarray:
+    """A copy of ``landmarks`` (T, 33, C), landmarks ``left`` and ``right`` exchanged in frames."""
+    out = landmarks.copy()
+    if frames.any():
+        out[np.ix_(frames, left)] = landmarks[np.ix_(frames, right)]
+        out[np.ix_(frames, right)] = landmarks[np.ix_(frames, left)]
+    return out
 
 
 def seen_xy(landmarks: np.ndarray, cfg: SignalConfig) -> np.ndarray:
@@ -397,14 +439,9 @@ def swap_legs(landmarks: np.ndarray, frames: np.ndarray) -> np.ndarray:
 
     Returns a copy of ``landmarks`` (T, 33, C); all channels move (x, y, z, visibility).
     """
-    out = landmarks.copy()
-    if not frames.any():
-        return out
     left = [LEG_LANDMARKS["left"][j] for j in SWAPPABLE_LEG_JOINTS]
     right = [LEG_LANDMARKS["right"][j] for j in SWAPPABLE_LEG_JOINTS]
-    out[np.ix_(frames, left)] = landmarks[np.ix_(frames, right)]
-    out[np.ix_(frames, right)] = landmarks[np.ix_(frames, left)]
-    return out
+    return _exchange(landmarks, frames, left, right)
 
 
 def despike_runs(

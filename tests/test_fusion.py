@@ -44,3 +44,11 @@ def test_a_leg_no_clip_can_read_has_no_number():
 def test_rho_outside_zero_one_is_refused():
     with pytest.raises(ValueError, match="rho"):
         fuse_leg([ClipReading("a", 1.0, (0.0, 2.0))], 1.5)
+
+
+def test_a_far_leg_read_near_zero_with_a_high_upper_bound_weighs_little():
+    near = ClipReading("near", 2.8, (1.5, 4.0))
+    far = ClipReading("far", 0.15, (0.0, 3.0))
+    fused = fuse_leg([near, far], rho=0.56)
+    assert fused.weights["near"] > 0.75
+    assert fused.severity > 2.2

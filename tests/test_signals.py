@@ -11,8 +11,9 @@ from synthetic_walker import (
 )
 
 from posescore import constants as c
-from posescore.config import GaitConfig, SignalConfig
+from posescore.config import GaitConfig, Settings, SignalConfig
 from posescore.gait import detect_gait_events, gait_summary
+from posescore.score import measure_pose
 from posescore.signals import (
     Trajectories,
     clean_pose,
@@ -20,6 +21,7 @@ from posescore.signals import (
     estimate_leg_length_px,
     even_frame_times,
     evenly_timed,
+    exchange_sides,
     fill_gaps,
     leg_swap_frames,
     lowpass_runs,
@@ -458,3 +460,30 @@ def test_clean_pose_renames_legs_whose_near_one_looks_smaller(near):
     )
     assert not off.legs_relabelled
     assert not np.allclose(off.point(near, "ankle"), kept.point(near, "ankle"), equal_nan=True)
+
+
+def _mirrored_back_view(frames):
+    """A back view whose landmarks are named as if the walker faced the camera in ``frames``."""
+    pose, _ = frontal_walker(duration_s=4.0, facing_camera=False,
+                             inversion_deg={"left": 25.0, "right": 0.0})
+    lm = exchange_sides(pose.landmarks, frames(len(pose.landmarks)))
+    return dataclasses.replace(pose, landmarks=lm)
+
+
+def test_a_stated_posterior_view_names_the_legs_by_the_bodys_geometry():
+    pose = _mirrored_back_view(lambda n: np.ones(n, dtype=bool))
+    assert clean_pose(pose, CFG).view == "frontal"  # as a pose estimator mislabels it
+    traj = clean_pose(pose, CFG.model_copy(update={"view": "posterior"}))
+    assert traj.view == "posterior" and traj.legs_exchanged.all()
+    assert (traj.point("left", "hip")[:, 0] < traj.point("right", "hip")[:, 0]).all()
+    features = measure_pose(pose, Settings(signal=CFG.model_copy(update={"view": "posterior"})))
+    assert features.features["left_foot_inversion_deg"] > 15.0
+    assert abs(features.features["right_foot_inversion_deg"]) < 5.0
+
+
+def test_a_detected_posterior_view_exchanges_back_the_frames_named_the_other_way():
+    pose = _mirrored_back_view(lambda n: np.arange(n) % 5 < 2)  # 40 % of the frames
+    traj = clean_pose(pose, CFG)
+    assert traj.view == "posterior"
+    assert (traj.legs_exchanged == (np.arange(len(traj.legs_exchanged)) % 5 < 2)).all()
+    assert (traj.point("left", "hip")[:, 0] < traj.point("right", "hip")[:, 0]).all()

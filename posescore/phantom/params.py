@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from posescore.phantom.expression import LegExpression, legacy_expression, severity_from_expression
 from posescore.phantom.variation import PhantomScene, PostureMix
 
-PhantomView = Literal["sagittal_left", "sagittal_right", "frontal", "oblique_left",
+PhantomView = Literal["sagittal_left", "sagittal_right", "frontal", "posterior", "oblique_left",
                       "oblique_right"]
 LowerGarment = Literal["trousers", "long_trousers", "cropped", "shorts", "skirt"]
 Sleeve = Literal["short", "long", "none"]
@@ -71,11 +71,13 @@ class PhantomParams(BaseModel):
     """What to render: the subject's dystonia, the camera view, the clip and the look.
 
     ``sagittal_left`` means the subject's LEFT side faces the camera (the left leg is the near
-    leg); ``frontal`` means the subject faces the camera; ``oblique_left`` is half way between
-    (camera 45 deg to the front-left). ``in_place`` is treadmill-like walking (pelvis
-    horizontally still); ``across`` walks across the frame (sagittal views only) and stays
-    fully in frame for the whole clip; ``towards`` walks towards the camera (frontal view
-    only, as down a corridor), so the figure grows in the picture as it approaches.
+    leg); ``frontal`` means the subject faces the camera, ``posterior`` that it walks away
+    from it (the camera behind, the subject's left on the image left); ``oblique_left`` is
+    half way between (camera 45 deg to the front-left). ``in_place`` is treadmill-like
+    walking (pelvis horizontally still); ``across`` walks across the frame (sagittal views
+    only) and stays fully in frame for the whole clip; ``towards`` walks towards the camera
+    (frontal view only, as down a corridor), so the figure grows in the picture as it
+    approaches.
 
     ``family`` selects the distribution that ``look``, ``scene`` and ``posture_mix`` are
     drawn from when they are None (see ``posescore.phantom.families``); family 0 is the

@@ -28,6 +28,7 @@ _VIEW_AXES = {
     "sagittal_left": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
     "sagittal_right": ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0)),
     "frontal": ((0.0, 0.0, -1.0), (-1.0, 0.0, 0.0)),
+    "posterior": ((0.0, 0.0, 1.0), (1.0, 0.0, 0.0)),
     # camera 45 deg to the front-left / front-right of the subject
     "oblique_left": ((-_H, 0.0, -_H), (-_H, 0.0, _H)),
     "oblique_right": ((_H, 0.0, -_H), (-_H, 0.0, -_H)),

@@ -507,7 +507,7 @@ def build_phantom_specs(
         healthy = rng.random() < healthy_fraction
         side = "none" if healthy else ("left", "right")[int(rng.integers(2))]
         view = views[int(rng.integers(len(views)))]
-        across = view != "frontal" and rng.random() < across_fraction
+        across = view.startswith("sagittal") and rng.random() < across_fraction
         specs.append(PhantomParams(
             affected_side=side,
             severity=0.0 if healthy else round(float(rng.uniform(0.3, 4.0)), 2),

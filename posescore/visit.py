@@ -1,0 +1,187 @@
+"""A visit: the clips of one session (several views, several tasks) scored as one.
+
+Each clip is scored on its own (``score.score_video``, with the view the filmer stated, if
+any). Per leg and task, the clips' severities are fused (``fusion.fuse_leg``): each clip is
+weighted by its own interval, so the near leg of a side view counts more than the far leg,
+and a frontal or posterior view adds what a side view cannot see (inversion,
+circumduction). The leg's visit severity is its largest fused severity over the tasks, and
+the provoking factor and the BFMDRS-style leg item come from the tasks as in ``profile``.
+A leg that no clip could score is reported with no number and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from posescore.batch import find_videos
+from posescore.config import Settings
+from posescore.constants import SIDES, TASKS, VIEWS
+from posescore.errors import PosescoreError
+from posescore.fusion import ClipReading, fuse_leg
+from posescore.profile import profile_session
+from posescore.score import LegScore, affected_side_from
+
+VISIT_SCHEMA_VERSION = "1"
+DEFAULT_TASK = "walk_forward"
+
+
+@dataclass(frozen=True)
+class VisitClip:
+    """One clip of a visit: the video, its task and the view the filmer stated (None = detect)."""
+
+    video: Path
+    task: str = DEFAULT_TASK
+    view: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ScoredClip:
+    """A visit clip with its score (the JSON contract dict), or the error that stopped it."""
+
+    clip: VisitClip
+    result: Optional[Mapping[str, Any]]
+    error: str = ""
+
+
+def read_visit(path: str | Path) -> list[VisitClip]:
+    """The clips of a visit: a manifest CSV (``video``; optional ``task``, ``view``) or a folder.
+
+    A folder's videos (``batch.find_videos``) are all ``walk_forward`` with detected views.
+    Relative paths in a manifest are taken from the manifest's folder.
+
+    Raises
+    ------
+    PosescoreError
+        Missing path, a manifest without ``video``, an unknown task or view, no clip.
+    """
+    p = Path(path)
+    if p.is_dir():
+        clips = [VisitClip(video) for video in find_videos(p)]
+    elif p.is_file():
+        clips = _read_manifest(p)
+    else:
+        raise PosescoreError(f"visit not found: {p.name} (give a manifest CSV or a folder)")
+    if not clips:
+        raise PosescoreError(f"visit {p.name} holds no video")
+    return clips
+
+
+def _read_manifest(path: Path) -> list[VisitClip]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or "video" not in rows[0]:
+        raise PosescoreError(f"visit manifest {path.name} needs a 'video' column")
+    clips = []
+    for line, row in enumerate(rows, start=2):
+        task = (row.get("task") or "").strip() or DEFAULT_TASK
+        view = (row.get("view") or "").strip() or None
+        if task not in TASKS:
+            raise PosescoreError(f"visit manifest {path.name}, line {line}: unknown task "
+                                 f"{task!r}; choose one of {', '.join(TASKS)}")
+        if view is not None and view not in VIEWS:
+            raise PosescoreError(f"visit manifest {path.name}, line {line}: unknown view "
+                                 f"{view!r}; choose one of {', '.join(VIEWS)}")
+        video = Path((row["video"] or "").strip())
+        clips.append(VisitClip(video if video.is_absolute() else path.parent / video, task, view))
+    return clips
+
+
+def score_clips(
+    clips: Sequence[VisitClip],
+    settings: Settings,
+    score: Callable[[Path, Settings, str], Mapping[str, Any]],
+) -> list[ScoredClip]:
+    """Score every clip with ``score(video, settings, task)``; a failing clip keeps its error.
+
+    A stated view goes into ``settings.signal.view`` for that clip.
+    """
+    out = []
+    for clip in clips:
+        clip_settings = settings if clip.view is None else settings.model_copy(update={
+            "signal": settings.signal.model_copy(update={"view": clip.view})})
+        try:
+            out.append(ScoredClip(clip, score(clip.video, clip_settings, clip.task)))
+        except PosescoreError as exc:
+            out.append(ScoredClip(clip, None, str(exc)))
+    return out
+
+
+def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> dict[str, Any]:
+    """The visit JSON: per leg the fused severity, its interval and what each clip gave."""
+    usable = [s for s in scored if s.result is not None and _scorable(s.result)]
+    profile = profile_session([(s.clip.task, s.result) for s in usable], settings)  # type: ignore[misc]
+    legs = {side: _visit_leg(side, usable, profile["legs"][side], settings) for side in SIDES}
+    scores = {side: LegScore(leg["severity"], None, leg["severity_interval"], None)
+              for side, leg in legs.items()}
+    first = usable[0].result if usable else None
+    return {
+        "schema_version": VISIT_SCHEMA_VERSION,
+        "clips": [_clip_row(s) for s in scored],
+        "legs": legs,
+        "affected_side": affected_side_from(scores, settings.model.affected_threshold),
+        "model": first["model"] if first else None,
+        "fusion": {"error_correlation": settings.visit.error_correlation,
+                   "method": "precision-weighted mean of the clips' severities, weights from "
+                             "each clip's 90 % interval"},
+    }
+
+
+def _scorable(result: Mapping[str, Any]) -> bool:
+    return bool(result.get("quality", {}).get("scorable"))
+
+
+def _clip_row(s: ScoredClip) -> dict[str, Any]:
+    result = s.result or {}
+    return {"video": s.clip.video.name, "task": s.clip.task, "view_stated": s.clip.view,
+            "view": result.get("view"), "scorable": bool(result) and _scorable(result),
+            "error": s.error or None}
+
+
+def _visit_leg(
+    side: str, usable: Sequence[ScoredClip], profile: Mapping[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """One leg over the visit: fused per task, the largest task severity, the leg item."""
+    by_task: dict[str, Any] = {}
+    for task in dict.fromkeys(s.clip.task for s in usable):
+        clips = [s for s in usable if s.clip.task == task]
+        fused = fuse_leg([_reading(s, side) for s in clips], settings.visit.error_correlation)
+        by_task[task] = {
+            "severity": fused.severity,
+            "severity_interval": list(fused.interval) if fused.interval else None,
+            "clips": [_contribution(s, side, fused.weights) for s in clips],
+        }
+    judged = {t: v for t, v in by_task.items() if v["severity"] is not None}
+    worst = max(judged, key=lambda t: judged[t]["severity"]) if judged else None
+    severity = judged[worst]["severity"] if worst else None
+    factor = profile["provoking_factor"]
+    return {
+        "severity": severity,
+        "severity_interval": judged[worst]["severity_interval"] if worst else None,
+        "severity_task": worst,
+        "judged": worst is not None,
+        "reason": None if worst else "no clip of this visit could score this leg",
+        "provoking_factor": factor,
+        "provoking_tasks": profile["provoking_tasks"],
+        "leg_item": (round(severity * factor, 3)
+                     if severity is not None and factor is not None else None),
+        "by_task": by_task,
+    }
+
+
+def _reading(s: ScoredClip, side: str) -> ClipReading:
+    leg = s.result["legs"][side]  # type: ignore[index]
+    interval = leg.get("severity_interval")
+    return ClipReading(str(s.clip.video), leg.get("severity"),
+                       tuple(interval) if interval else None)  # type: ignore[arg-type]
+
+
+def _contribution(s: ScoredClip, side: str, weights: Mapping[str, float]) -> dict[str, Any]:
+    leg = s.result["legs"][side]  # type: ignore[index]
+    return {"video": s.clip.video.name, "view": s.result["view"],  # type: ignore[index]
+            "weight": weights.get(str(s.clip.video), 0.0), "severity": leg.get("severity"),
+            "severity_interval": leg.get("severity_interval"),
+            "phenomenology": leg.get("phenomenology")}

@@ -1,0 +1,105 @@
+"""A visit: clips of one session scored as one (no MediaPipe: scores are given)."""
+
+from pathlib import Path
+
+import pytest
+
+from posescore.config import Settings
+from posescore.errors import PosescoreError
+from posescore.visit import ScoredClip, VisitClip, build_visit, read_visit, score_clips
+
+
+def _result(view, left, right, scorable=True):
+    def leg(reading):
+        severity, interval = reading
+        return {"severity": severity, "severity_interval": interval,
+                "phenomenology": {"pattern": {"present": severity is not None and severity >= 1}}}
+    return {"view": view, "quality": {"scorable": scorable}, "video": {"path": f"{view}.mp4"},
+            "model": {"trained_on": "phantom"},
+            "legs": {"left": leg(left), "right": leg(right)}}
+
+
+def _clip(name, result, task="walk_forward"):
+    return ScoredClip(VisitClip(Path(name), task), result)
+
+
+def test_the_near_leg_of_a_side_view_outweighs_the_far_leg_of_the_other():
+    scored = [
+        _clip("left_side.mp4", _result("sagittal_left", (3.0, [2.4, 3.6]), (0.1, [0.0, 3.0]))),
+        _clip("right_side.mp4", _result("sagittal_right", (0.3, [0.0, 3.0]), (0.1, [0.0, 0.7]))),
+        _clip("front.mp4", _result("frontal", (2.0, [0.8, 3.2]), (0.2, [0.0, 1.2]))),
+    ]
+    visit = build_visit(scored, Settings())
+    left, right = visit["legs"]["left"], visit["legs"]["right"]
+    weights = {c["video"]: c["weight"] for c in left["by_task"]["walk_forward"]["clips"]}
+    assert weights["left_side.mp4"] > weights["front.mp4"] > weights["right_side.mp4"]
+    assert 2.3 < left["severity"] < 3.0
+    assert left["severity_interval"][0] < left["severity"] < left["severity_interval"][1]
+    assert right["severity"] < 0.3
+    assert visit["affected_side"] == "left"
+    assert left["provoking_factor"] == 1 and left["leg_item"] == pytest.approx(left["severity"])
+
+
+def test_a_leg_no_clip_could_score_has_no_number():
+    scored = [_clip("a.mp4", _result("frontal", (None, None), (0.5, [0.0, 1.5]))),
+              _clip("b.mp4", _result("frontal", (2.0, [1.0, 3.0]), (0.5, [0.0, 1.5]), False)),
+              ScoredClip(VisitClip(Path("c.mp4")), None, "video file not found: c.mp4")]
+    visit = build_visit(scored, Settings())
+    left = visit["legs"]["left"]
+    assert left["severity"] is None and not left["judged"] and "no clip" in left["reason"]
+    assert visit["legs"]["right"]["severity"] == pytest.approx(0.5)
+    assert [c["scorable"] for c in visit["clips"]] == [True, False, False]
+    assert visit["clips"][2]["error"] == "video file not found: c.mp4"
+
+
+def test_the_worst_task_gives_the_visit_severity():
+    scored = [_clip("fwd.mp4", _result("frontal", (2.5, [1.5, 3.5]), (0.0, [0.0, 1.0]))),
+              _clip("back.mp4", _result("frontal", (0.2, [0.0, 1.2]), (0.0, [0.0, 1.0])),
+                    task="walk_backward")]
+    left = build_visit(scored, Settings())["legs"]["left"]
+    assert left["severity_task"] == "walk_forward"
+    assert left["provoking_tasks"] == ["walk_forward"]
+    assert set(left["by_task"]) == {"walk_forward", "walk_backward"}
+
+
+def test_a_failing_clip_is_recorded_and_the_visit_goes_on():
+    seen = {}
+
+    def score(video, settings, task):
+        if video.name == "broken.mp4":
+            raise PosescoreError("broken.mp4 is not a video")
+        seen[video.name] = settings.signal.view
+        return _result("posterior", (1.0, [0.0, 2.0]), (0.0, [0.0, 1.0]))
+
+    clips = [VisitClip(Path("broken.mp4")), VisitClip(Path("back.mp4"), view="posterior"),
+             VisitClip(Path("any.mp4"))]
+    scored = score_clips(clips, Settings(), score)
+    assert scored[0].error == "broken.mp4 is not a video" and scored[0].result is None
+    assert seen == {"back.mp4": "posterior", "any.mp4": None}
+
+
+def test_manifest_and_folder(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"")
+    manifest = tmp_path / "visit.csv"
+    manifest.write_text("video,task,view\na.mp4,walk_backward,posterior\n/abs/b.mp4,,\n")
+    clips = read_visit(manifest)
+    assert clips == [VisitClip(tmp_path / "a.mp4", "walk_backward", "posterior"),
+                     VisitClip(Path("/abs/b.mp4"), "walk_forward", None)]
+    assert read_visit(tmp_path) == [VisitClip(tmp_path / "a.mp4")]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("video,view\na.mp4,behind\n", "line 2: unknown view 'behind'"),
+    ("video,task\na.mp4,dance\n", "line 2: unknown task 'dance'"),
+    ("clip\na.mp4\n", "needs a 'video' column"),
+])
+def test_bad_manifests_name_the_problem(tmp_path, text, message):
+    manifest = tmp_path / "visit.csv"
+    manifest.write_text(text)
+    with pytest.raises(PosescoreError, match=message):
+        read_visit(manifest)
+
+
+def test_a_missing_visit_is_named(tmp_path):
+    with pytest.raises(PosescoreError, match="visit not found: nowhere"):
+        read_visit(tmp_path / "nowhere")
