@@ -61,7 +61,7 @@ def grow_faces(boxes: np.ndarray, margin: float = FACE_MARGIN, top: float = FACE
 
 
 def held_boxes(found: Sequence[np.ndarray], hold: int, grow: float = 0.0) -> list[np.ndarray]:
-    """Per frame, every box found within ``hold`` frames of it (boxes inside another dropped).
+    """Per frame, every box found within ``hold`` frames of it (no copies, none inside another).
 
     Parameters
     ----------
@@ -82,7 +82,8 @@ def held_boxes(found: Sequence[np.ndarray], hold: int, grow: float = 0.0) -> lis
     for t in range(len(boxes)):
         near = [grow_faces(boxes[u], grow * abs(u - t), grow * abs(u - t))
                 for u in range(max(0, t - hold), min(len(boxes), t + hold + 1))]
-        out.append(suppress_nested(np.concatenate(near), max_contained=1.0))
+        unique = np.unique(np.concatenate(near), axis=0)
+        out.append(suppress_nested(unique, max_contained=1.0))
     return out
 
 
