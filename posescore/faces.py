@@ -1,19 +1,19 @@
 """Every face in a video's frames, for blurring: MediaPipe face detection, held over time.
 
-Each frame is searched by MediaPipe's full-range face detector (``model_selection=1``, the
-model bundled with the wheel: no network) on the whole frame and on ``grid x grid``
-overlapping tiles (each half the frame's size for ``grid=3``), so that the faces of people far
-from the camera, a few per cent of the frame high, are searched at a usable size. A detected
-box is grown by ``FACE_MARGIN`` of its size on each side and ``FACE_TOP`` above (hair). A box
-found in frame t is blurred in frames t - hold .. t + hold (``held_boxes``; hold ``HOLD_S``),
-grown by ``HOLD_GROW_PER_S`` of its size per second away from t, so that a face the detector
-misses for a few frames is still covered as it moves. Boxes are
-``(x0, y0, x1, y1)`` in pixels of the upright full-size frame.
+Every ``DETECT_EVERY``-th frame is searched by MediaPipe's full-range face detector
+(``model_selection=1``, the model bundled with the wheel: no network) on the whole frame and
+on ``grid x grid`` overlapping tiles (each half the frame's size for ``grid=3``), so that the
+faces of people far from the camera, a few per cent of the frame high, are searched at a
+usable size. A detected box is grown by ``FACE_MARGIN`` of its size on each side and
+``FACE_TOP`` above (hair). A box found in frame t is blurred in frames t - hold .. t + hold
+(``held_boxes``; hold ``HOLD_S``), grown by ``HOLD_GROW_PER_S`` of its size per second away
+from t, so that a face the detector misses for a few frames is still covered as it moves.
+Boxes are ``(x0, y0, x1, y1)`` in pixels of the upright full-size frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import cv2
@@ -30,6 +30,8 @@ TILE_GRID = 3
 """Tiles per side searched besides the whole frame (0 = whole frame only)."""
 MIN_CONFIDENCE = 0.5
 """Lowest face detection score kept."""
+DETECT_EVERY = 2
+"""Every how many frames faces are searched; the hold covers the frames between."""
 HOLD_S = 0.3
 """A face box found at time t is blurred from t - HOLD_S to t + HOLD_S, s."""
 HOLD_GROW_PER_S = 1.0
@@ -138,3 +140,10 @@ class FaceDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def find_faces(frames: Iterable[np.ndarray], every: int = DETECT_EVERY) -> list[np.ndarray]:
+    """Face boxes (n_t, 4) per BGR frame, pixels; frames between searched ones get none."""
+    with FaceDetector() as detector:
+        return [detector.detect(f) if k % every == 0 else np.empty((0, 4))
+                for k, f in enumerate(frames)]

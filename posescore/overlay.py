@@ -5,14 +5,15 @@ De-identification, two nets. The subject: the face box comes from MediaPipe face
 so that a side view, where the face landmarks bunch together, still covers the whole head. In
 a frame without a pose the nearest known face box (earlier, else later) is blurred; if the
 clip never had a pose, the top of the subject's box (or the top third of the frame) is
-blurred. Everyone: a first pass over the video finds every face with MediaPipe face
-detection (``posescore.faces``: whole frame and overlapping tiles, boxes grown to the head
-and held for ``HOLD_S`` either side, growing, so detector flicker never shows a face);
-the second pass blurs those boxes and the subject's. Blurring is pixelation (blocks of
-``1/8`` of the box) followed by a strong Gaussian blur, before anything is drawn. Residual
-risk: a bystander's face the detector never finds (a profile, a face a few pixels high) is
-not blurred; the pose screening's people (``posescore.subject``) are not used, as they are
-sampled at 3 Hz at most, not kept after the pose stage, and missed the phantom's bystanders.
+blurred. Everyone, bystanders included: a first pass over the video finds faces with
+MediaPipe face detection (``posescore.faces``: every other frame, on the whole frame and on
+overlapping tiles, boxes grown to the head and held 0.3 s either side, growing, so that
+detector flicker never shows a face); the second pass blurs those boxes and the subject's.
+Blurring is pixelation (blocks of ``1/8`` of the box) followed by a strong Gaussian blur,
+before anything is drawn. Residual risk: a bystander's face the detector never finds (e.g. a
+face a few pixels high, or turned away for long) stays sharp. The pose screening's people
+(``posescore.subject``) are not a second net: they are sampled at 3 Hz at most, are not kept
+after the pose stage, and MediaPipe Pose missed the phantom's bystanders in most samples.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from posescore.constants import (
     SIDES,
 )
 from posescore.errors import VideoError
-from posescore.faces import HOLD_GROW_PER_S, FaceDetector, held_boxes, hold_frames
+from posescore.faces import HOLD_GROW_PER_S, find_faces, held_boxes, hold_frames
 from posescore.signals import swap_legs
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import iter_frames, probe_video
@@ -220,7 +221,8 @@ def render_overlay(
     -------
     dict
         ``frames``, ``frames_with_pose``, ``frames_blurred_by_fallback``,
-        ``frames_with_faces_found`` (the face detector's, before holding).
+        ``frames_with_faces_found`` (by the face detector, before holding; it searches every
+        ``faces.DETECT_EVERY``-th frame).
     """
     meta = video if isinstance(video, VideoMeta) else probe_video(video)
     out = Path(out_path)
@@ -240,8 +242,7 @@ def render_overlay(
         if 0 <= i < pose.n_frames
     )
     lines = flag_lines(result)
-    with FaceDetector() as detector:
-        found = [detector.detect(np.ascontiguousarray(frame)) for _, _, frame in iter_frames(meta)]
+    found = find_faces(np.ascontiguousarray(frame) for _, _, frame in iter_frames(meta))
     faces = held_boxes(found, hold_frames(meta.fps), HOLD_GROW_PER_S / meta.fps)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), meta.fps,
                              (meta.width, meta.height))

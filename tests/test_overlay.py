@@ -99,7 +99,7 @@ def test_overlay_blurs_the_bystanders_face_too(tmp_path, mode, facing):
     drawn, plain = tmp_path / "drawn.mp4", tmp_path / "plain.mp4"
     stats = render_overlay(video, pose, {"legs": {}}, drawn)
     render_overlay(video, pose, {"legs": {}}, plain, annotate=False)
-    assert stats["frames_with_faces_found"] > 0.8 * stats["frames"]
+    assert stats["frames_with_faces_found"] > 0.4 * stats["frames"]  # every other frame searched
     before, plain_frames = _frames(video), _frames(plain)
     bystander = _head_ratios(before, plain_frames, truth["distractor"]["bbox_px"], 640)
     subject = _head_ratios(before, plain_frames, truth["subject_bbox_px"], 640)
