@@ -1,13 +1,19 @@
-"""Overlay video: skeleton and foot landmarks drawn on the frames, flags as text, face blurred.
+"""Overlay video: skeleton and foot landmarks drawn on the frames, flags as text, faces blurred.
 
-De-identification: the face box comes from MediaPipe face landmarks 0-10 (nose, eyes, ears,
-mouth), padded generously (hair, chin) and scaled by the torso length so that a side view,
-where the face landmarks bunch together, still covers the whole head. In a frame without a
-pose the nearest known face box (earlier, else later) is blurred; if the clip never had a
-pose, the top of the subject's box (or the top third of the frame) is blurred. A person is
-therefore never shown with an unblurred face. Blurring is pixelation (blocks of
-``1/8`` of the box) followed by a strong Gaussian blur. Only the tracked subject is blurred:
-bystanders' faces are not.
+De-identification, two nets. The subject: the face box comes from MediaPipe face landmarks
+0-10 (nose, eyes, ears, mouth), padded generously (hair, chin) and scaled by the torso length
+so that a side view, where the face landmarks bunch together, still covers the whole head. In
+a frame without a pose the nearest known face box (earlier, else later) is blurred; if the
+clip never had a pose, the top of the subject's box (or the top third of the frame) is
+blurred. Everyone, bystanders included: a first pass over the video finds faces with
+MediaPipe face detection (``posescore.faces``: every other frame, on the whole frame and on
+overlapping tiles, boxes grown to the head and held 0.3 s either side, growing, so that
+detector flicker never shows a face); the second pass blurs those boxes and the subject's.
+Blurring is pixelation (blocks of ``1/8`` of the box) followed by a strong Gaussian blur,
+before anything is drawn. Residual risk: a bystander's face the detector never finds (e.g. a
+face a few pixels high, or turned away for long) stays sharp. The pose screening's people
+(``posescore.subject``) are not a second net: they are sampled at 3 Hz at most, are not kept
+after the pose stage, and MediaPipe Pose missed the phantom's bystanders in most samples.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from posescore.constants import (
     SIDES,
 )
 from posescore.errors import VideoError
+from posescore.faces import HOLD_GROW_PER_S, find_faces, held_boxes, hold_frames
 from posescore.signals import swap_legs
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import iter_frames, probe_video
@@ -204,7 +211,7 @@ def render_overlay(
     events : mapping, optional
         ``{side: GaitEvents}``: heel strikes are marked on their frames.
     annotate : bool
-        Draw the skeleton and text; False writes a de-identified copy only (face blurred).
+        Draw the skeleton and text; False writes a de-identified copy only (faces blurred).
     legs_exchanged : ndarray of bool, shape (pose frames,), optional
         Frames whose leg names were exchanged before measuring
         (``Trajectories.legs_exchanged``): the legs are drawn with the names (colours) the
@@ -213,7 +220,9 @@ def render_overlay(
     Returns
     -------
     dict
-        ``frames``, ``frames_with_pose``, ``frames_blurred_by_fallback``.
+        ``frames``, ``frames_with_pose``, ``frames_blurred_by_fallback``,
+        ``frames_with_faces_found`` (by the face detector, before holding; it searches every
+        ``faces.DETECT_EVERY``-th frame).
     """
     meta = video if isinstance(video, VideoMeta) else probe_video(video)
     out = Path(out_path)
@@ -233,14 +242,17 @@ def render_overlay(
         if 0 <= i < pose.n_frames
     )
     lines = flag_lines(result)
+    found = find_faces(np.ascontiguousarray(frame) for _, _, frame in iter_frames(meta))
+    faces = held_boxes(found, hold_frames(meta.fps), HOLD_GROW_PER_S / meta.fps)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), meta.fps,
                              (meta.width, meta.height))
     if not writer.isOpened():
         raise VideoError(f"cannot write video {out.name}")
-    stats = {"frames": 0, "frames_with_pose": 0, "frames_blurred_by_fallback": 0}
+    stats = {"frames": 0, "frames_with_pose": 0, "frames_blurred_by_fallback": 0,
+             "frames_with_faces_found": sum(len(b) > 0 for b in found)}
     t_prev_s = -np.inf
     try:
-        for _index, t_s, frame in iter_frames(meta):
+        for k, (_index, t_s, frame) in enumerate(iter_frames(meta)):
             # the pose row in force at this frame: the last at or before its time
             row = int(np.clip(
                 np.searchsorted(pose.timestamps_s, t_s + 1e-6, side="right") - 1,
@@ -255,6 +267,8 @@ def render_overlay(
                 stats["frames_blurred_by_fallback"] += 1
             box = filled[row] if np.isfinite(filled[row]).all() else fallback
             blur_region(frame, box)
+            for face in faces[min(k, len(faces) - 1)]:  # the passes decode the same frames
+                blur_region(frame, face)
             if annotate:
                 if has_pose[row]:
                     draw_skeleton(frame, landmarks[row])

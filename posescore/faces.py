@@ -1,0 +1,149 @@
+"""Every face in a video's frames, for blurring: MediaPipe face detection, held over time.
+
+Every ``DETECT_EVERY``-th frame is searched by MediaPipe's full-range face detector
+(``model_selection=1``, the model bundled with the wheel: no network) on the whole frame and
+on ``grid x grid`` overlapping tiles (each half the frame's size for ``grid=3``), so that the
+faces of people far from the camera, a few per cent of the frame high, are searched at a
+usable size. A detected box is grown by ``FACE_MARGIN`` of its size on each side and
+``FACE_TOP`` above (hair). A box found in frame t is blurred in frames t - hold .. t + hold
+(``held_boxes``; hold ``HOLD_S``), grown by ``HOLD_GROW_PER_S`` of its size per second away
+from t, so that a face the detector misses for a few frames is still covered as it moves.
+Boxes are ``(x0, y0, x1, y1)`` in pixels of the upright full-size frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+from posescore.errors import PoseError
+from posescore.subject import suppress_nested
+
+FACE_MARGIN = 0.5
+"""A detected face box is grown by this share of its larger side on the left, right and below."""
+FACE_TOP = 0.8
+"""... and by this share above (hair)."""
+TILE_GRID = 3
+"""Tiles per side searched besides the whole frame (0 = whole frame only)."""
+MIN_CONFIDENCE = 0.5
+"""Lowest face detection score kept."""
+DETECT_EVERY = 2
+"""Every how many frames faces are searched; the hold covers the frames between."""
+HOLD_S = 0.3
+"""A face box found at time t is blurred from t - HOLD_S to t + HOLD_S, s."""
+HOLD_GROW_PER_S = 1.0
+"""... grown on each side by this share of its larger side per second away from t."""
+
+
+def tile_windows(width: int, height: int, grid: int = TILE_GRID) -> np.ndarray:
+    """The whole frame, then ``grid x grid`` tiles overlapping by half, pixels.
+
+    Returns
+    -------
+    ndarray of int, shape (1 + grid**2, 4)
+        Windows (x0, y0, x1, y1).
+    """
+    windows = [(0, 0, width, height)]
+    if grid > 1:
+        tw, th = 2 * width // (grid + 1), 2 * height // (grid + 1)
+        xs = np.linspace(0, width - tw, grid).round().astype(int)
+        ys = np.linspace(0, height - th, grid).round().astype(int)
+        windows += [(x, y, x + tw, y + th) for y in ys for x in xs]
+    return np.array(windows, dtype=int)
+
+
+def grow_faces(boxes: np.ndarray, margin: float = FACE_MARGIN, top: float = FACE_TOP) -> np.ndarray:
+    """Face boxes (n, 4) grown to cover the head: ``margin`` of the larger side, ``top`` above."""
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    size = np.max(boxes[:, 2:] - boxes[:, :2], axis=1)
+    return boxes + np.outer(size, [-margin, -top, margin, margin])
+
+
+def held_boxes(found: Sequence[np.ndarray], hold: int, grow: float = 0.0) -> list[np.ndarray]:
+    """Per frame, every box found within ``hold`` frames of it (no copies, none inside another).
+
+    Parameters
+    ----------
+    found : sequence of T ndarrays, shape (n_t, 4)
+        Boxes found in each frame, pixels.
+    hold : int
+        Frames before and after.
+    grow : float
+        A box held d frames away from where it was found is grown by ``grow * d`` of its larger
+        side on each side (the face may have moved).
+
+    Returns
+    -------
+    list of T ndarrays, shape (m_t, 4)
+    """
+    boxes = [np.asarray(b, dtype=float).reshape(-1, 4) for b in found]
+    out = []
+    for t in range(len(boxes)):
+        near = [grow_faces(boxes[u], grow * abs(u - t), grow * abs(u - t))
+                for u in range(max(0, t - hold), min(len(boxes), t + hold + 1))]
+        unique = np.unique(np.concatenate(near), axis=0)
+        out.append(suppress_nested(unique, max_contained=1.0))
+    return out
+
+
+def hold_frames(fps: float, hold_s: float = HOLD_S) -> int:
+    """``hold_s`` in frames at ``fps`` (frames/s), at least 1."""
+    return max(1, int(round(hold_s * fps)))
+
+
+class FaceDetector:
+    """MediaPipe face detection (full range) on a frame and its tiles; ``close()`` frees it.
+
+    Parameters
+    ----------
+    grid : int
+        Tiles per side besides the whole frame (``tile_windows``).
+    min_confidence : float
+        Lowest detection score kept.
+    """
+
+    def __init__(self, grid: int = TILE_GRID, min_confidence: float = MIN_CONFIDENCE) -> None:
+        try:
+            import mediapipe as mp
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise PoseError(f"mediapipe is not installed or failed to import: {exc}") from exc
+        self.grid = grid
+        self._model: Any = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=min_confidence
+        )
+
+    def detect(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Face boxes (n, 4) in the frame's pixels, grown (``grow_faces``)."""
+        h, w = frame_bgr.shape[:2]
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        found = []
+        for x0, y0, x1, y1 in tile_windows(w, h, self.grid):
+            result = self._model.process(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+            for det in result.detections or []:
+                b = det.location_data.relative_bounding_box
+                tw, th = x1 - x0, y1 - y0
+                found.append((x0 + b.xmin * tw, y0 + b.ymin * th,
+                              x0 + (b.xmin + b.width) * tw, y0 + (b.ymin + b.height) * th))
+        return grow_faces(np.array(found))
+
+    def close(self) -> None:
+        """Release the MediaPipe graph (idempotent)."""
+        model, self._model = self._model, None
+        if model is not None:
+            model.close()
+
+    def __enter__(self) -> FaceDetector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def find_faces(frames: Iterable[np.ndarray], every: int = DETECT_EVERY) -> list[np.ndarray]:
+    """Face boxes (n_t, 4) per BGR frame, pixels; frames between searched ones get none."""
+    with FaceDetector() as detector:
+        return [detector.detect(f) if k % every == 0 else np.empty((0, 4))
+                for k, f in enumerate(frames)]
