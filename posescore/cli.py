@@ -108,7 +108,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         render_overlay(scored.video, scored.traces.pose, result, args.overlay,
                        events=scored.traces.events,
                        legs_exchanged=scored.traces.traj.legs_exchanged)
-        print(f"overlay    {args.overlay} (face blurred)")
+        print(f"overlay    {args.overlay} (every face found blurred)")
     return 0
 
 
@@ -543,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the camera view, when known (default: detected); a posterior view's "
                         "left and right follow the body's geometry")
     p.add_argument(
-        "--overlay", metavar="OUT.mp4", help="write the video with skeleton, flags, face blurred"
+        "--overlay", metavar="OUT.mp4", help="write the video with skeleton, flags, faces blurred"
     )
     p.add_argument(
         "--chunks",
