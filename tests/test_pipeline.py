@@ -230,7 +230,8 @@ def test_batch_with_broken_file_scores_the_others(tmp_path, phantoms):
 
 def test_chunked_pose_does_not_depend_on_how_many_processes_track_it(tmp_path, phantoms):
     """Chunks tracked one after another here equal chunks tracked at once in two processes."""
-    from posescore.pose import _chunk_bounds, extract_pose_meta
+    from posescore.pose import extract_pose_meta
+    from posescore.pose.extract import _chunk_bounds
 
     path, _ = phantoms["right3"]
     poses, metas = {}, {}

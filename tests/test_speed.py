@@ -9,11 +9,12 @@ import pytest
 from pose_support import FakeBackend, pose_settings, write_grey_video
 from pydantic import ValidationError
 
-import posescore.pose as pose_mod
+import posescore.pose.extract as pose_mod
 from posescore.config import PoseConfig, SubjectConfig
 from posescore.errors import VideoError
 from posescore.phantom.writer import ffmpeg_path
-from posescore.pose import _chunk_bounds, effective_stride, extract_pose_meta
+from posescore.pose import effective_stride, extract_pose_meta
+from posescore.pose.extract import _chunk_bounds
 from posescore.video import counted_meta, prefetch, probe_video
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from posescore.config import PoseConfig, Settings, SubjectConfig
 from posescore.pose import extract_pose, extractor_version
-from posescore.subject import (
+from posescore.pose.subject import (
     SubjectTrack,
     box_iou,
     choose_subject,

@@ -40,8 +40,7 @@ import numpy as np
 from posescore.config import PoseConfig, Settings, SubjectConfig
 from posescore.constants import LEFT_ANKLE, LEFT_HIP, N_LANDMARKS, RIGHT_ANKLE, RIGHT_HIP
 from posescore.errors import PoseError
-from posescore.signals import finite_runs, trunk_angle_deg
-from posescore.subject import (
+from posescore.pose.subject import (
     PeopleDetector,
     SubjectTrack,
     crop_boxes,
@@ -53,6 +52,7 @@ from posescore.subject import (
     screens,
     select_subject,
 )
+from posescore.signals import finite_runs, trunk_angle_deg
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import (
     READER_VERSION,
@@ -957,7 +957,7 @@ def extract_pose(
 
     Uses ``settings.pose``, ``settings.video`` and ``settings.subject``. When subject
     selection finds several people (or gives a region), the subject is chosen from
-    the whole clip first (``posescore.subject.select_subject``) and tracked inside crops
+    the whole clip first (``posescore.pose.subject.select_subject``) and tracked inside crops
     around it; with one person the whole frame is used, exactly as without selection.
     See :func:`extract_pose_meta`, which also returns the video's metadata.
 
