@@ -22,6 +22,36 @@ from posescore.pose.subject import SubjectTrack, crop_boxes, off_track
 
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, expected)``: frames tracked so far, of those expected."""
+_MISSING = np.full((N_LANDMARKS, 4), np.nan)
+"""The row of a frame without a body."""
+
+
+def _track_rows(
+    frames: Iterator[tuple[int, float, np.ndarray]],
+    estimate: Callable[[float, np.ndarray], np.ndarray],
+    hold_repeats: bool,
+    n_expected: int,
+    progress: Optional[ProgressCallback],
+    on_frame: Optional[Callable[[int, np.ndarray], None]] = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks (T, 33, 4) ``estimate(t_s, frame)`` per frame, and their times (T,), s.
+
+    With ``hold_repeats`` a frame repeating the last estimated picture (``RepeatedFrames``)
+    gets the previous row without an estimate. ``on_frame(index, row)`` follows each frame.
+    """
+    rows: list[np.ndarray] = []
+    times: list[float] = []
+    repeated = RepeatedFrames(hold_repeats)
+    for i, (index, t_s, frame) in enumerate(frames):
+        rows.append(rows[-1] if repeated.repeats(frame) and rows else estimate(t_s, frame))
+        times.append(t_s)
+        if on_frame is not None:
+            on_frame(index, rows[-1])
+        if progress is not None:
+            progress(i + 1, n_expected)
+    if not rows:
+        return np.empty((0, N_LANDMARKS, 4)), np.empty(0)
+    return np.stack(rows), np.asarray(times)
 
 
 def track_frames(
@@ -49,26 +79,12 @@ def track_frames(
     timestamps_s : ndarray, shape (T,)
     """
     scale = np.array([width, height, width, 1.0])
-    rows: list[np.ndarray] = []
-    times: list[float] = []
-    missing = np.full((N_LANDMARKS, 4), np.nan)
-    repeated = RepeatedFrames(hold_repeats)
-    for i, (index, t_s, frame_bgr) in enumerate(frames):
-        if repeated.repeats(frame_bgr) and rows:
-            rows.append(rows[-1])
-        else:
-            lm = backend.process(
-                frame_bgr if rgb else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-            )
-            rows.append(missing if lm is None else lm * scale)
-        times.append(t_s)
-        if on_frame is not None:
-            on_frame(index, rows[-1])
-        if progress is not None:
-            progress(i + 1, n_expected)
-    if not rows:
-        return np.empty((0, N_LANDMARKS, 4)), np.empty(0)
-    return np.stack(rows), np.asarray(times)
+
+    def estimate(t_s: float, frame: np.ndarray) -> np.ndarray:
+        lm = backend.process(frame if rgb else cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        return _MISSING if lm is None else lm * scale
+
+    return _track_rows(frames, estimate, hold_repeats, n_expected, progress, on_frame)
 
 
 def track_subject_frames(
@@ -100,17 +116,8 @@ def track_subject_frames(
     n_dropped : int
         Frames dropped because the body was off the subject's track.
     """
-    rows: list[np.ndarray] = []
-    times: list[float] = []
-    missing = np.full((N_LANDMARKS, 4), np.nan)
-    repeated = RepeatedFrames(hold_repeats)
-    for i, (_, t_s, frame_bgr) in enumerate(frames):
-        if repeated.repeats(frame_bgr) and rows:
-            rows.append(rows[-1])
-            times.append(t_s)
-            if progress is not None:
-                progress(i + 1, n_expected)
-            continue
+
+    def estimate(t_s: float, frame_bgr: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = crop_boxes(
             subject, np.array([t_s]), subject_cfg.crop_margin_box_heights,
             subject_cfg.crop_window_s,
@@ -123,16 +130,13 @@ def track_subject_frames(
             crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
         lm = backend.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
         if lm is None:
-            rows.append(missing)
-        else:
-            w_px, h_px = x1 - x0, y1 - y0
-            rows.append(lm * np.array([w_px, h_px, w_px, 1.0]) + np.array([x0, y0, 0.0, 0.0]))
-        times.append(t_s)
-        if progress is not None:
-            progress(i + 1, n_expected)
-    if not rows:
-        return np.empty((0, N_LANDMARKS, 4)), np.empty(0), 0
-    landmarks, times_s = np.stack(rows), np.asarray(times)
+            return _MISSING
+        w_px, h_px = x1 - x0, y1 - y0
+        return lm * np.array([w_px, h_px, w_px, 1.0]) + np.array([x0, y0, 0.0, 0.0])
+
+    landmarks, times_s = _track_rows(frames, estimate, hold_repeats, n_expected, progress)
+    if landmarks.shape[0] == 0:
+        return landmarks, times_s, 0
     hips = [LEFT_HIP, RIGHT_HIP]
     hip_xy_px = landmarks[:, hips, :2].mean(axis=1)
     dropped = off_track(
