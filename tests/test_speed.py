@@ -104,7 +104,7 @@ def test_one_pass_counts_frames_and_cached_rescore_neither_hashes_nor_decodes(
         raise AssertionError("probed again")
 
     monkeypatch.setattr(extract_mod, "probe_video", refuse)
-    monkeypatch.setattr("posescore.video.reader.sha256_file", refuse)
+    monkeypatch.setattr("posescore.video.probe.sha256_file", refuse)
     again, from_cache, meta2 = extract_pose_meta(path, settings, backend=backend)
     assert from_cache and meta2 == meta and backend.calls == 40
     np.testing.assert_array_equal(again.landmarks, pose.landmarks)

@@ -22,6 +22,7 @@ from posescore import video
 from posescore.config import VideoConfig
 from posescore.errors import VideoError
 from posescore.video import VideoReader, iter_frames, mean_luma, probe_video, sha256_file
+from posescore.video import files as video_files
 from posescore.video import reader as video_reader
 
 W, H, N, FPS = 160, 120, 30, 30.0
@@ -113,14 +114,14 @@ def proxies(monkeypatch: pytest.MonkeyPatch):
     """Make every capture a CaptureProxy; configure via the returned dict."""
     made: list[CaptureProxy] = []
     settings: dict = {"overrides": {}, "force_auto": False}
-    real_open = video_reader._open_capture
+    real_open = video_reader.open_capture
 
     def fake_open(path: Path) -> CaptureProxy:
         proxy = CaptureProxy(real_open(path), dict(settings["overrides"]), settings["force_auto"])
         made.append(proxy)
         return proxy
 
-    monkeypatch.setattr(video_reader, "_open_capture", fake_open)
+    monkeypatch.setattr(video_reader, "open_capture", fake_open)
     return settings, made
 
 
@@ -424,7 +425,7 @@ def test_permission_denied(avi: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_sniff(head: bytes, kind: str) -> None:
-    assert video_reader._sniff(head)[0] == kind
+    assert video_files._sniff(head)[0] == kind
 
 
 # ----------------------------------------------------------------------------- rotation

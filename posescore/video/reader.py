@@ -1,75 +1,17 @@
-"""Read walking videos: metadata, upright BGR frames, and clear errors for bad files.
+"""``VideoReader``: upright BGR frames of one video, read sequentially.
 
-Every refusal is a :class:`~posescore.errors.VideoError` with a one-line message that names
-the problem and the file's base name. Policy, in the order the checks run:
-
-===================================  =======================================================
-input                                policy
-===================================  =======================================================
-path does not exist                  refuse: "video file not found"
-path is a directory                  refuse: "is a directory"
-not a regular file (FIFO, device)    refuse: "not a regular file" (never opened: no hang)
-0-byte file                          refuse: "empty (0 bytes)"
-no read permission                   refuse: "permission denied"
-image, text, PDF or ZIP file         refuse by magic bytes before OpenCV sees it: "not a
-                                     video: ... looks like a PNG image" (OpenCV's FFmpeg
-                                     backend would open an image as a 1-frame video). PNG,
-                                     JPEG (also raw MJPEG streams: they carry no frame
-                                     rate), GIF, BMP, TIFF, WebP, HEIF/AVIF are refused.
-unknown bytes OpenCV cannot open     refuse: "not a video ... unrecognised format"
-video container OpenCV cannot open   refuse: "truncated or corrupt" (e.g. an mp4 cut before
-                                     its moov atom)
-fps 0, NaN or missing                refuse: "fps missing or invalid"
-fps outside [min_fps, max_fps]       refuse: "implausible fps"
-opens but no frame decodes           refuse: "no decodable frames"
-fewer than ``min_frames`` frames     refuse: "too few frames" (+ "truncated or corrupt" when
-                                     the container declared more)
-longer than ``max_duration_s``       refuse: "too long"
-short side below ``min_side_px``     refuse: "frame too small"
-fewer frames decode than declared    accept if at least ``min_frames`` decode: ``probe_video``
-                                     reports the decodable count and a "truncated or corrupt"
-                                     line in ``VideoMeta.warnings``; iteration stops cleanly
-                                     at the real end and adds a warning to
-                                     ``VideoReader.warnings`` (and the log)
-container frame count 0/NaN/absurd   count by decoding (``grab()`` only)
-a frame that grabs but won't decode  skipped with a warning; the other frames keep their
-                                     indices, so the gap is visible to the caller
-non-square pixels (anamorphic)      frames stretched to the display width (``pixel_aspect``)
-a damaged stretch (grabs fail)       up to ``GRAB_RETRIES`` failed grabs in a row are tried
-                                     past with a warning; the frames after it decode and
-                                     their time stamps show the gap
-===================================  =======================================================
-
-Rotation. OpenCV's FFmpeg backend reports the container's display matrix as
-``CAP_PROP_ORIENTATION_META``: the clockwise angle (0, 90, 180, 270) that turns a stored
-frame upright. Whether OpenCV also turns the frames itself (``CAP_PROP_ORIENTATION_AUTO``)
-has differed between builds: OpenCV's source defaults it on, but the opencv-contrib-python
-4.11 wheel checked here reports 0 after opening and delivers stored (sideways) frames.
-The reader therefore asks for ``AUTO = 0``, reads it back, and rotates frames itself only
-when OpenCV does not, so frames come out upright exactly once. It rotates after any
-downscale (less work). Mirroring in the display matrix is not handled.
-
-Timestamps are the container's presentation times (``CAP_PROP_POS_MSEC``), which are right
-for variable-frame-rate phone videos; where a stamp is missing or not increasing, the rest
-continue from the last good stamp at 1 / fps spacing and a warning is recorded.
+Rotation, pixel aspect, time stamps and damaged stretches as the package docstring says.
 """
 
 from __future__ import annotations
 
-import codecs
-import dataclasses
-import hashlib
 import logging
 import math
-import operator
 import os
-import queue
-import stat
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar, Union
+from typing import Union
 
 import cv2
 import numpy as np
@@ -77,251 +19,28 @@ import numpy as np
 from posescore.config import VideoConfig
 from posescore.errors import VideoError
 from posescore.types import VideoMeta
+from posescore.video.capture import (
+    check_fps,
+    check_iter_args,
+    fourcc,
+    is_short,
+    open_capture,
+    pixel_aspect,
+    plausible_count,
+    size_prop,
+)
+from posescore.video.files import check_file, display_name
 
 logger = logging.getLogger(__name__)
 
-PathLike = Union[str, "os.PathLike[str]"]
 VideoSource = Union[str, "os.PathLike[str]", VideoMeta]
 Frame = tuple[int, float, np.ndarray]
-_T = TypeVar("_T")
-
-HASH_CHUNK_BYTES = 1 << 20
-"""Read size for hashing, bytes (1 MiB)."""
-
-_HEAD_BYTES = 4096
-_DEFAULT_CFG = VideoConfig()
-_MAX_DECLARED_FRAMES = 2**31
+DEFAULT_CFG = VideoConfig()
 _ROTATE_CODES = {
     90: cv2.ROTATE_90_CLOCKWISE,
     180: cv2.ROTATE_180,
     270: cv2.ROTATE_90_COUNTERCLOCKWISE,
 }
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-_HEIF_BRANDS |= {b"avif", b"avis"}
-_QUICKTIME_ATOMS = {b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"}
-
-
-# --------------------------------------------------------------------------- file checks
-
-
-def _display_name(path: Path) -> str:
-    return path.name or str(path)
-
-
-def _looks_like_text(head: bytes) -> bool:
-    """Tell whether ``head`` is UTF-8 text: no NUL byte, >= 95 % printable characters."""
-    if not head or b"\x00" in head:
-        return False
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return False
-    if not text:
-        return False
-    printable = sum(ch.isprintable() or ch in "\t\r\n\f\v" for ch in text)
-    return printable >= 0.95 * len(text)
-
-
-def _sniff(head: bytes) -> tuple[str, str]:
-    """Classify a file by its first bytes.
-
-    Returns
-    -------
-    kind : {"video", "refuse", "unknown"}
-        A known video container, a known non-video format, or neither.
-    what : str
-        Human description, e.g. ``"a PNG image"``; empty for "unknown".
-    """
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "refuse", "a PNG image"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "refuse", "a JPEG image"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "refuse", "a GIF image"
-    if head[:2] == b"BM" and len(head) >= 26:
-        return "refuse", "a BMP image"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "refuse", "a TIFF image"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "refuse", "a WebP image"
-    if head[4:8] == b"ftyp":
-        if head[8:12] in _HEIF_BRANDS:
-            return "refuse", "a HEIF/AVIF image"
-        return "video", "an MP4/QuickTime video"
-    if head[4:8] in _QUICKTIME_ATOMS:
-        return "video", "a QuickTime video"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "video", "an AVI video"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "video", "a Matroska/WebM video"
-    if head[:3] == b"FLV":
-        return "video", "an FLV video"
-    if head[:4] == b"\x30\x26\xb2\x75":
-        return "video", "an ASF/WMV video"
-    if head[:4] == b"OggS":
-        return "video", "an Ogg file"
-    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
-        return "video", "an MPEG video"
-    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
-        return "video", "an MPEG transport stream"
-    if head.startswith(b"%PDF"):
-        return "refuse", "a PDF document"
-    if head.startswith(b"PK\x03\x04"):
-        return "refuse", "a ZIP archive or office document"
-    if _looks_like_text(head):
-        return "refuse", "a text file"
-    return "unknown", ""
-
-
-def _check_file(path: Path) -> str:
-    """Refuse paths that cannot be a readable video file; return ``_sniff``'s kind.
-
-    Raises
-    ------
-    VideoError
-        Missing, directory, not a regular file, empty, unreadable, or an image/text file.
-    """
-    name = _display_name(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise VideoError(f"video file not found: {name}") from None
-    except PermissionError:
-        raise VideoError(f"permission denied reading video file: {name}") from None
-    except OSError as exc:
-        raise VideoError(f"cannot access video file {name}: {exc.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise VideoError(f"{name} is a directory, not a video file")
-    if not stat.S_ISREG(st.st_mode):
-        raise VideoError(f"{name} is not a regular file, so not a video file")
-    if st.st_size == 0:
-        raise VideoError(f"video file is empty (0 bytes): {name}")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-    except PermissionError:
-        raise VideoError(f"permission denied reading video file: {name}") from None
-    except OSError as exc:
-        raise VideoError(f"cannot read video file {name}: {exc.strerror}") from None
-    kind, what = _sniff(head)
-    if kind == "refuse":
-        raise VideoError(f"not a video: {name} looks like {what}")
-    return kind
-
-
-def sha256_file(path: PathLike) -> str:
-    """SHA-256 of a file's content, read in 1 MiB chunks.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        File to hash.
-
-    Returns
-    -------
-    str
-        64 lower-case hex digits.
-
-    Raises
-    ------
-    VideoError
-        If the file cannot be read.
-    """
-    p = Path(path)
-    digest = hashlib.sha256()
-    buf = bytearray(HASH_CHUNK_BYTES)
-    view = memoryview(buf)
-    try:
-        with p.open("rb") as fh:
-            while n := fh.readinto(view):
-                digest.update(view[:n])
-    except PermissionError:
-        raise VideoError(f"permission denied reading video file: {_display_name(p)}") from None
-    except OSError as exc:
-        raise VideoError(f"cannot read video file {_display_name(p)}: {exc.strerror}") from None
-    return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------- OpenCV helpers
-
-
-def _open_capture(path: Path) -> cv2.VideoCapture:
-    """Open ``path`` with the FFmpeg backend when available (it reads rotation metadata).
-
-    The absolute path is passed so that FFmpeg never reads ``name:rest`` as a protocol.
-    """
-    api = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
-    try:
-        return cv2.VideoCapture(str(path.resolve()), api)
-    except cv2.error:
-        return cv2.VideoCapture()  # not opened
-
-
-def _check_fps(fps: float, cfg: VideoConfig, name: str) -> float:
-    """Return ``fps`` if it is a plausible frame rate (frames/s), else raise VideoError."""
-    if not math.isfinite(fps) or fps <= 0:
-        raise VideoError(f"fps missing or invalid in {name} (reported {fps:g}); cannot time frames")
-    if fps < cfg.min_fps or fps > cfg.max_fps:
-        raise VideoError(
-            f"implausible fps in {name}: {fps:g} frames/s "
-            f"(accepted {cfg.min_fps:g}-{cfg.max_fps:g})"
-        )
-    return float(fps)
-
-
-def _plausible_count(value: float) -> int | None:
-    """Container frame count as int, or None when missing, non-positive or absurd."""
-    if not math.isfinite(value) or value < 1 or value > _MAX_DECLARED_FRAMES:
-        return None
-    return int(round(value))
-
-
-def _size_prop(value: float) -> int:
-    """Frame width or height property in pixels (0 if missing)."""
-    return int(value) if math.isfinite(value) and value > 0 else 0
-
-
-def _fourcc(value: float) -> str:
-    """Four-character codec code from ``CAP_PROP_FOURCC`` ("" if absent or unprintable)."""
-    if not math.isfinite(value) or value <= 0:
-        return ""
-    code = int(value) & 0xFFFFFFFF
-    text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
-    return text if text.isprintable() else ""
-
-
-def _is_short(declared: int | None, decoded: int) -> bool:
-    """Tell whether clearly fewer frames decoded than declared (1 % or 1 frame tolerance).
-
-    The tolerance absorbs containers whose count is an estimate from duration x fps.
-    """
-    if declared is None:
-        return False
-    return declared - decoded > max(1, declared // 100)
-
-
-def _int_at_least(value: object, name: str, minimum: int) -> int:
-    """``value`` as a Python int >= ``minimum`` (numpy integers accepted), else ValueError."""
-    try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}") from None
-    if isinstance(value, bool) or number < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return number
-
-
-def _check_iter_args(
-    stride: int, max_side_px: int | None, start_frame: int
-) -> tuple[int, int | None, int]:
-    return (
-        _int_at_least(stride, "stride", 1),
-        None if max_side_px is None else _int_at_least(max_side_px, "max_side_px", 1),
-        _int_at_least(start_frame, "start_frame", 0),
-    )
-
-
-# --------------------------------------------------------------------------- reader
 
 
 READER_VERSION = 3
@@ -377,7 +96,7 @@ class VideoReader:
     ...         ...
     """
 
-    def __init__(self, source: VideoSource, cfg: VideoConfig = _DEFAULT_CFG) -> None:
+    def __init__(self, source: VideoSource, cfg: VideoConfig = DEFAULT_CFG) -> None:
         self._cap: cv2.VideoCapture | None = None
         self._meta: VideoMeta | None = None
         if isinstance(source, VideoMeta):
@@ -385,20 +104,20 @@ class VideoReader:
             self.path = Path(source.path)
         else:
             self.path = Path(source)
-        self.name = _display_name(self.path)
+        self.name = display_name(self.path)
         self.cfg = cfg
         self.warnings: list[str] = []
         self.frames_grabbed = 0
         self.first_frame_luma = float("nan")
         """Mean luminance of frame 0 (0-255), set by ``_scan``."""
-        self._kind = _check_file(self.path)
+        self._kind = check_file(self.path)
         self._open()
 
     # -- lifecycle
 
     def _open(self) -> None:
         logger.debug("opening video %s", self.path)
-        cap = _open_capture(self.path)
+        cap = open_capture(self.path)
         if not cap.isOpened():
             cap.release()
             if self._kind == "video":
@@ -419,7 +138,7 @@ class VideoReader:
         if self._meta is not None:
             self.fps = float(self._meta.fps)
         else:
-            self.fps = _check_fps(cap.get(cv2.CAP_PROP_FPS), self.cfg, self.name)
+            self.fps = check_fps(cap.get(cv2.CAP_PROP_FPS), self.cfg, self.name)
         cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # we rotate, after downscaling
         auto = cap.get(cv2.CAP_PROP_ORIENTATION_AUTO)
         self._opencv_rotates = bool(math.isfinite(auto) and auto != 0)
@@ -427,15 +146,15 @@ class VideoReader:
         turn = self._meta.turn_deg if self._meta is not None else 0
         applied = turn if self._opencv_rotates else self.rotation_deg + turn
         self._rotate_code = _ROTATE_CODES.get(applied % 360)
-        self.codec = _fourcc(cap.get(cv2.CAP_PROP_FOURCC))
-        self.declared_frame_count = _plausible_count(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.codec = fourcc(cap.get(cv2.CAP_PROP_FOURCC))
+        self.declared_frame_count = plausible_count(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.pixel_aspect = pixel_aspect(
             cap.get(cv2.CAP_PROP_SAR_NUM), cap.get(cv2.CAP_PROP_SAR_DEN)
         )
-        w = _size_prop(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        w = size_prop(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         if w is not None and self.pixel_aspect != 1.0:
             w = max(1, round(w * self.pixel_aspect))
-        h = _size_prop(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        h = size_prop(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         swap = self._rotate_code in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
         self.width, self.height = (h, w) if swap else (w, h)
         logger.debug(
@@ -612,7 +331,7 @@ class VideoReader:
         frame : ndarray, shape (H, W, 3), uint8
             BGR image, upright, C-contiguous, owned by the caller.
         """
-        stride, max_side_px, start_frame = _check_iter_args(stride, max_side_px, start_frame)
+        stride, max_side_px, start_frame = check_iter_args(stride, max_side_px, start_frame)
         self._require_open()
         if self.frames_grabbed:
             self.close()
@@ -667,7 +386,7 @@ class VideoReader:
             return
         n = index + 1
         expected = self._meta.frame_count if self._meta is not None else self.declared_frame_count
-        if _is_short(expected, n):
+        if is_short(expected, n):
             self._warn(f"truncated or corrupt: decoding stopped after {n} of {expected} frames")
         if failed:
             self._warn(f"{failed} frame(s) could not be decoded and were skipped")
@@ -711,302 +430,7 @@ class VideoReader:
         return n, width, height, n >= limit
 
 
-PIXEL_ASPECT_TOLERANCE = 0.01
-"""Sample aspect ratios this close to 1 are taken as square pixels."""
-
-
-def pixel_aspect(num: float, den: float) -> float:
-    """Width of a stored pixel over its height (the sample aspect ratio); 1.0 when unknown.
-
-    Anamorphic video (DV and HDV camcorders, some broadcast formats) stores pixels wider or
-    narrower than tall: a 720 x 576 PAL 16:9 frame displays 1024 x 576. Angles measured on
-    the stored pixels would be skewed, so frames are stretched to their display width.
-    """
-    if not (math.isfinite(num) and math.isfinite(den) and num > 0 and den > 0):
-        return 1.0
-    aspect = num / den
-    if abs(aspect - 1.0) <= PIXEL_ASPECT_TOLERANCE or not 0.25 <= aspect <= 4.0:
-        return 1.0
-    return aspect
-
-
 def mean_luma(frame: np.ndarray) -> float:
     """Mean luminance of a BGR (or grey) frame, 0-255 (ITU-R BT.601 luma weights)."""
     grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     return float(grey.mean())
-
-
-def probe_video(
-    path: PathLike, cfg: VideoConfig = _DEFAULT_CFG, count_frames: bool | None = None
-) -> VideoMeta:
-    """Check a video file and describe it.
-
-    Decodes frame 0 (for the upright size) and, when ``cfg.verify_frame_count`` is on or the
-    container's count is missing or implausible, grabs every frame to count the decodable
-    ones (no colour conversion; roughly 1 ms per 720p frame). The SHA-256 of the content is
-    computed last, so a bad file is refused before it is read in full.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        Video file.
-    cfg : VideoConfig
-        Limits: ``min_fps``/``max_fps`` (frames/s), ``max_duration_s`` (s), ``min_frames``.
-    count_frames : bool, optional
-        Override ``cfg.verify_frame_count``: False when the caller decodes every frame
-        anyway and corrects the count afterwards with :func:`counted_meta` (the pose stage
-        does), so the file is not decoded twice.
-
-    Returns
-    -------
-    VideoMeta
-        ``width``/``height`` after rotation (pixels), ``fps`` (frames/s), ``frame_count``,
-        ``rotation_deg`` (clockwise, 0/90/180/270), ``codec`` (fourcc), the container's
-        ``declared_frame_count`` and ``warnings`` (e.g. truncation).
-
-    Raises
-    ------
-    VideoError
-        For every refusal in the module's policy table.
-    """
-    p = Path(path)
-    if count_frames is not None and count_frames != cfg.verify_frame_count:
-        cfg = cfg.model_copy(update={"verify_frame_count": count_frames})
-    with VideoReader(p, cfg) as reader:
-        n, width, height, hit_limit = reader._scan()
-        declared = reader.declared_frame_count
-        name = reader.name
-        if n < cfg.min_frames:
-            hint = (
-                f" of {declared} declared: truncated or corrupt"
-                if declared is not None and n < declared
-                else ""
-            )
-            raise VideoError(
-                f"too few frames in {name}: {n} decodable{hint}, at least {cfg.min_frames} needed"
-            )
-        if min(width, height) < cfg.min_side_px:
-            raise VideoError(
-                f"frame too small: {name} is {width}x{height} px, the short side must be at "
-                f"least {cfg.min_side_px} px"
-            )
-        duration_s = n / reader.fps
-        if hit_limit or duration_s > cfg.max_duration_s:
-            more = "more than " if hit_limit else ""
-            raise VideoError(
-                f"video too long: {name} lasts {more}{duration_s:.1f} s "
-                f"(max_duration_s is {cfg.max_duration_s:g} s)"
-            )
-        if _is_short(declared, n):
-            reader._warn(
-                f"truncated or corrupt: container declares {declared} frames, "
-                f"only {n} decodable; using {n}"
-            )
-        elif declared is not None and declared != n:
-            logger.debug("container declares %d frames, %d decodable", declared, n)
-        luma = reader.first_frame_luma
-        if luma < cfg.low_light_luma:  # a dark start (lens covered, fade-in)? look further on
-            luma = max(luma, later_luma(p, n))
-        if luma < cfg.low_light_luma:
-            reader._warn(
-                f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
-                f"{cfg.low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
-                "better light"
-            )
-        fps, rotation_deg, codec = reader.fps, reader.rotation_deg, reader.codec
-        warnings = tuple(reader.warnings)
-    return VideoMeta(
-        path=str(path),
-        sha256=sha256_file(p),
-        fps=fps,
-        frame_count=n,
-        width=int(width),
-        height=int(height),
-        rotation_deg=rotation_deg,
-        codec=codec,
-        declared_frame_count=declared,
-        warnings=warnings,
-        luma=round(luma, 2),
-    )
-
-
-LATER_LUMA_FRACTIONS = (0.25, 0.5, 0.75)
-"""Where in a video whose first frame is dark ``later_luma`` looks, fractions of its frames."""
-
-
-def later_luma(path: PathLike, n_frames: int) -> float:
-    """Mean luminance (0-255) of the brightest of the frames at ``LATER_LUMA_FRACTIONS``.
-
-    Read only when the first frame is dark, so that a clip starting on a covered lens or a
-    fade-in is judged by its picture. NaN when none of those frames decodes.
-    """
-    cap = cv2.VideoCapture(str(path))
-    best = float("nan")
-    try:
-        for fraction in LATER_LUMA_FRACTIONS:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, int(fraction * n_frames))
-            ok, frame = cap.read()
-            if ok and frame is not None and frame.size:
-                luma = mean_luma(frame)
-                best = luma if not best >= luma else best
-    except cv2.error:
-        pass
-    finally:
-        cap.release()
-    return best
-
-
-def counted_meta(
-    meta: VideoMeta, n_decoded: int, warnings: Iterable[str] = (), cfg: VideoConfig = _DEFAULT_CFG
-) -> VideoMeta:
-    """``meta`` with the frame count of a full decoding pass, checked as ``probe_video`` does.
-
-    Parameters
-    ----------
-    meta : VideoMeta
-        From ``probe_video(..., count_frames=False)``.
-    n_decoded : int
-        Frames grabbed by a pass over the whole video (``VideoReader.frames_grabbed``).
-    warnings : iterable of str
-        The pass's ``VideoReader.warnings``, added to ``meta.warnings``.
-    cfg : VideoConfig
-        ``min_frames`` and ``max_duration_s``.
-
-    Raises
-    ------
-    VideoError
-        Too few decodable frames, or longer than ``max_duration_s``.
-    """
-    name = _display_name(Path(meta.path))
-    declared = meta.declared_frame_count
-    if n_decoded < cfg.min_frames:
-        hint = f" of {declared} declared: truncated or corrupt" if declared else ""
-        raise VideoError(
-            f"too few frames in {name}: {n_decoded} decodable{hint}, "
-            f"at least {cfg.min_frames} needed"
-        )
-    if n_decoded / meta.fps > cfg.max_duration_s:
-        raise VideoError(
-            f"video too long: {name} lasts more than {n_decoded / meta.fps:.1f} s "
-            f"(max_duration_s is {cfg.max_duration_s:g} s)"
-        )
-    extra = [w for w in warnings if w not in meta.warnings]
-    if _is_short(declared, n_decoded):
-        extra.append(
-            f"truncated or corrupt: container declares {declared} frames, "
-            f"only {n_decoded} decodable; using {n_decoded}"
-        )
-    return dataclasses.replace(
-        meta, frame_count=int(n_decoded), warnings=(*meta.warnings, *extra)
-    )
-
-
-def prefetch(items: Iterator[_T], depth: int = 8) -> Iterator[_T]:
-    """Run ``items`` in a background thread, ``depth`` items ahead of the consumer.
-
-    OpenCV releases the GIL while decoding, resizing and converting, so a decoding thread
-    overlaps with inference in the caller's thread. Exceptions are re-raised in the
-    consumer; closing the returned generator stops the thread.
-    """
-    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-    done = object()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in items:
-                if not put((None, item)):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put((exc, None))
-            return
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None and stop.is_set():
-                close()
-        put((None, done))
-
-    thread = threading.Thread(target=run, name="posescore-decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            exc, item = q.get()
-            if exc is not None:
-                raise exc
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-def iter_frames(
-    path_or_meta: VideoSource,
-    *,
-    stride: int = 1,
-    max_side_px: int | None = None,
-    start_frame: int = 0,
-    cfg: VideoConfig = _DEFAULT_CFG,
-) -> Iterator[Frame]:
-    """Iterate over upright BGR frames of a video; a thin wrapper over :class:`VideoReader`.
-
-    Arguments and the file's basic checks (exists, regular, non-empty, not an image) are
-    validated at call time; the capture is opened on first ``next()`` and released when the
-    iterator is exhausted, closed or garbage-collected. Warnings (e.g. truncation) are
-    logged; use :class:`VideoReader` to collect them.
-
-    Parameters
-    ----------
-    path_or_meta : str, PathLike or VideoMeta
-        The video, or its :func:`probe_video` result (then its fps and frame count are
-        trusted, not re-checked).
-    stride : int
-        Yield every ``stride``-th frame, >= 1 (the others are only ``grab()``-ed).
-    max_side_px : int, optional
-        Downscale with ``INTER_AREA`` so the long side is at most this, pixels.
-    start_frame : int
-        Index of the first frame yielded.
-    cfg : VideoConfig
-        Plausibility limits used when a path (not a VideoMeta) is given.
-
-    Yields
-    ------
-    index : int
-        0-based frame index in the video: ``start_frame``, ``start_frame + stride``, ...
-    timestamp_s : float
-        Presentation time of the frame, seconds.
-    frame : ndarray, shape (H, W, 3), uint8
-        Upright BGR image.
-
-    Raises
-    ------
-    VideoError
-        For bad files (see the module docstring).
-    ValueError
-        For invalid ``stride``, ``max_side_px`` or ``start_frame``.
-    """
-    stride, max_side_px, start_frame = _check_iter_args(stride, max_side_px, start_frame)
-    path = Path(path_or_meta.path) if isinstance(path_or_meta, VideoMeta) else Path(path_or_meta)
-    _check_file(path)
-    return _iter_frames(path_or_meta, cfg, stride, max_side_px, start_frame)
-
-
-def _iter_frames(
-    source: VideoSource,
-    cfg: VideoConfig,
-    stride: int,
-    max_side_px: int | None,
-    start_frame: int,
-) -> Iterator[Frame]:
-    with VideoReader(source, cfg) as reader:
-        yield from reader.frames(stride=stride, max_side_px=max_side_px, start_frame=start_frame)
