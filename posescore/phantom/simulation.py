@@ -100,7 +100,7 @@ def time_reversed(sim: Simulation) -> Simulation:
     """The same clip played backwards (``direction="backward"``), on the same time grid.
 
     Every per-sample array is reversed; the plan (stride starts) stays in forward time and
-    ``_truth`` maps its stride spans through ``t -> t_last - t``.
+    ``synth._truth`` maps its stride spans through ``t -> t_last - t``.
     """
     rev = slice(None, None, -1)
     angles = {

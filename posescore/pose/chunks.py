@@ -64,7 +64,7 @@ def _run_chunk(
     """Track frames [start, stop) after warming up from ``warm_start``; drop the warm-up.
 
     With ``samples``, the sampled frames are kept and, when MediaPipe screens them
-    (``subject.screens``), screened as they are tracked (``_Screener``).
+    (``people.screens``), screened as they are tracked (``_Screener``).
     """
     cfg = settings.pose
     warm_start, start, stop = bounds
@@ -101,7 +101,7 @@ def _run_chunk(
 class _Screener:
     """Screens sampled frames in a thread of its own while tracking goes on.
 
-    Each sample is screened (``subject.screen_frames``) once the first frame at or after it
+    Each sample is screened (``people.screen_frames``) once the first frame at or after it
     has been tracked, with the person tracked there as the first one found; MediaPipe's
     static graph then runs beside the tracking graph, on the core decoding leaves free.
     """

@@ -67,7 +67,7 @@ class Samples:
     """Frames sampled for subject selection during the tracking pass (at most max_samples).
 
     ``frames`` are downscaled to ``max_side_px``; ``mediapipe`` holds the screening's boxes
-    (``subject.screen_frames``, full-frame pixels) when the pass screened them.
+    (``people.screen_frames``, full-frame pixels) when the pass screened them.
     """
 
     stride: int

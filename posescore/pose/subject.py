@@ -270,7 +270,7 @@ def select_subject(
         Settings; ``cfg.roi`` overrides the automatic choice.
     detections : Detections, optional
         Detections already made on the sampled frames (e.g. during the tracking pass, see
-        ``posescore.pose``); None = sample and detect now (one decoding pass).
+        ``posescore.pose.extract``); None = sample and detect now (one decoding pass).
 
     Returns
     -------
