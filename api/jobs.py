@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.settings import ApiSettings
-from posescore.cli import quiet_native_logs
 from posescore.config import load_settings
 from posescore.errors import PosescoreError
+from posescore.logs import quiet_native_logs
 from posescore.model import load_model
 from posescore.pose import MediaPipePoseBackend, effective_stride
 from posescore.score import score_video

@@ -41,8 +41,8 @@ from posescore.config import Settings  # noqa: E402
 from posescore.constants import LEG_LANDMARKS, SIDES  # noqa: E402
 from posescore.model import load_model  # noqa: E402
 from posescore.pose import MediaPipePoseBackend, extract_pose  # noqa: E402
+from posescore.pose.people import detect_people  # noqa: E402
 from posescore.score import score_video  # noqa: E402
-from posescore.subject import detect_people  # noqa: E402
 from posescore.video import VideoReader, probe_video  # noqa: E402
 
 JOINTS = ("hip", "knee", "ankle", "heel", "toe")

@@ -18,6 +18,7 @@ from posescore import __version__
 from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS, VIEWS
 from posescore.errors import ConfigError, PosescoreError
+from posescore.logs import quiet_native_logs
 
 logger = logging.getLogger("posescore")
 
@@ -707,14 +708,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="who or what uses the key")
     p.set_defaults(func=cmd_create_key)
     return parser
-
-
-def quiet_native_logs() -> None:
-    """Keep OpenCV's and FFmpeg's own messages off stderr (our errors say what went wrong)."""
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe/TensorFlow Lite info lines
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

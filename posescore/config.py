@@ -162,7 +162,7 @@ class PoseConfig(_Section):
 
 
 class SubjectConfig(_Section):
-    """Choosing the person of interest in videos with several people (``posescore.subject``).
+    """Choosing the person of interest in videos with several people (``posescore.pose.subject``).
 
     Frames are sampled sparsely, people are detected (MediaPipe first, HOG only when
     MediaPipe does not find one consistent person: ``screen_first``), detections are

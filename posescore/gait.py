@@ -41,7 +41,8 @@ from scipy.signal import find_peaks
 
 from posescore.config import GaitConfig
 from posescore.constants import SIDES, Side
-from posescore.signals import Trajectories, finite_runs
+from posescore.geometry import finite_runs
+from posescore.signals import Trajectories
 
 logger = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from posescore.crosscheck import crosscheck
 from posescore.errors import PosescoreError
 from posescore.features import compute_features, stride_measures
 from posescore.gait import GaitEvents, detect_gait_events, gait_summary
+from posescore.geometry import estimate_leg_length_px
 from posescore.model import LoadedModel, leg_rows, load_model
 from posescore.phenomenology import foot_tremor_rms_leglen, leg_phenomenology
 from posescore.pose import PoseBackend, extract_pose_meta
@@ -43,7 +44,6 @@ from posescore.signals import (
     Trajectories,
     camera_roll_deg,
     clean_pose,
-    estimate_leg_length_px,
     evenly_timed,
     facing_per_frame,
     level_landmarks,

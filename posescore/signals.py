@@ -31,6 +31,13 @@ from posescore.constants import (
     SIDES,
     Side,
 )
+from posescore.geometry import (
+    estimate_leg_length_px,
+    finite_runs,
+    leg_length_per_frame_px,
+    nanmedian,
+    trunk_angle_deg,
+)
 from posescore.types import PoseSequence
 
 logger = logging.getLogger(__name__)
@@ -431,7 +438,7 @@ def near_leg_excess(xy_px: np.ndarray, near: Side) -> float:
         return float("nan")
     far: Side = "left" if near == "right" else "right"
     excess_px = leg_length_per_frame_px(xy_px, near) - leg_length_per_frame_px(xy_px, far)
-    return _nanmedian(excess_px / leg_px)
+    return nanmedian(excess_px / leg_px)
 
 
 def swap_legs(landmarks: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -509,13 +516,6 @@ def _running_median_at(
     padded = np.pad(values, ((half, half), (0, 0)), mode="edge")  # scipy's "nearest"
     windows = padded[rows[:, None] + np.arange(window_frames), cols[:, None]]
     return np.median(windows, axis=1)
-
-
-def finite_runs(finite: np.ndarray) -> list[tuple[int, int]]:
-    """Half-open ``[start, stop)`` index ranges of consecutive True values of a (T,) mask."""
-    padded = np.concatenate(([False], finite, [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
 def fill_gaps(values: np.ndarray, timestamps_s: np.ndarray, max_gap_frames: int) -> np.ndarray:
@@ -598,37 +598,6 @@ def lowpass_runs(values: np.ndarray, fps: float, cutoff_hz: float, order: int) -
     return out
 
 
-def _nanmedian(x: np.ndarray) -> float:
-    """Median of the finite values of ``x``; NaN (without a warning) when there are none."""
-    finite = x[np.isfinite(x)]
-    return float(np.median(finite)) if finite.size else float("nan")
-
-
-def leg_length_per_frame_px(xy_px: np.ndarray, side: Side) -> np.ndarray:
-    """Hip-knee + knee-ankle length of one leg in each frame (T,), px; NaN where unseen."""
-    hip, knee, ankle = (xy_px[:, LEG_LANDMARKS[side][j], :] for j in ("hip", "knee", "ankle"))
-    return np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1)
-
-
-def estimate_leg_length_px(xy_px: np.ndarray) -> float:
-    """Body scale: median over frames of hip-knee + knee-ankle length, averaged over legs.
-
-    Parameters
-    ----------
-    xy_px : ndarray, shape (T, 33, 2)
-        Image coordinates, px.
-
-    Returns
-    -------
-    float
-        Leg length in pixels; NaN if no frame shows a whole leg.
-    """
-    both = np.stack([leg_length_per_frame_px(xy_px, side) for side in SIDES], axis=1)
-    n = np.isfinite(both).sum(axis=1)
-    per_frame = np.where(n > 0, np.nansum(both, axis=1) / np.maximum(n, 1), np.nan)
-    return _nanmedian(per_frame)
-
-
 def walking_direction(xy_px: np.ndarray) -> int:
     """Which way the feet point in the image, from the median sign of toe x - heel x.
 
@@ -648,22 +617,10 @@ def walking_direction(xy_px: np.ndarray) -> int:
             for s in SIDES
         ]
     )
-    med = _nanmedian(np.sign(dx))
+    med = nanmedian(np.sign(dx))
     if not np.isfinite(med) or med == 0:
         return 0
     return 1 if med > 0 else -1
-
-
-def trunk_angle_deg(xy_px: np.ndarray) -> np.ndarray:
-    """Clockwise angle (T,) of the trunk axis from image up, deg in (-180, 180].
-
-    The axis runs from the hip midpoint to the shoulder midpoint; NaN where a shoulder or hip
-    is missing or the axis has no length.
-    """
-    up = 0.5 * (xy_px[:, LEFT_SHOULDER, :2] + xy_px[:, RIGHT_SHOULDER, :2])
-    up -= 0.5 * (xy_px[:, LEFT_HIP, :2] + xy_px[:, RIGHT_HIP, :2])
-    angle = np.degrees(np.arctan2(up[:, 0], -up[:, 1]))
-    return np.where(np.hypot(up[:, 0], up[:, 1]) > 0, angle, np.nan)
 
 
 def camera_roll_deg(xy_px: np.ndarray) -> float:
@@ -674,7 +631,7 @@ def camera_roll_deg(xy_px: np.ndarray) -> float:
     5 deg in all 548 phantom clips and samples upright), so only a larger angle says the
     camera was tilted. NaN without a trunk in any frame.
     """
-    return _nanmedian(trunk_angle_deg(xy_px))
+    return nanmedian(trunk_angle_deg(xy_px))
 
 
 def level_landmarks(landmarks: np.ndarray, roll_deg: float, width: int, height: int) -> np.ndarray:
@@ -823,14 +780,14 @@ def detect_view(
         return "oblique"
     hip_dx = xy_px[:, LEFT_HIP, 0] - xy_px[:, RIGHT_HIP, 0]
     sh_dx = xy_px[:, LEFT_SHOULDER, 0] - xy_px[:, RIGHT_SHOULDER, 0]
-    ratio = _nanmedian((np.abs(hip_dx) + np.abs(sh_dx)) / leg_px)
+    ratio = nanmedian((np.abs(hip_dx) + np.abs(sh_dx)) / leg_px)
     if not np.isfinite(ratio):
         return "oblique"
     if ratio >= frontal_min_ratio:
-        order = _nanmedian(np.concatenate([np.sign(hip_dx), np.sign(sh_dx)]))
+        order = nanmedian(np.concatenate([np.sign(hip_dx), np.sign(sh_dx)]))
         if np.isfinite(order) and order != 0:
             return "frontal" if order > 0 else "posterior"
-        nose_vis = _nanmedian(visibility[:, NOSE]) if visibility is not None else float("nan")
+        nose_vis = nanmedian(visibility[:, NOSE]) if visibility is not None else float("nan")
         return "frontal" if np.isfinite(nose_vis) and nose_vis >= 0.5 else "posterior"
     if ratio > sagittal_max_ratio:
         return "oblique"
@@ -843,11 +800,11 @@ def _near_side(z: np.ndarray | None, visibility: np.ndarray | None) -> Side | No
     left = [LEFT_HIP, LEFT_KNEE, LEFT_ANKLE]
     right = [RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE]
     if z is not None:
-        dz = _nanmedian((z[:, left] - z[:, right]).ravel())
+        dz = nanmedian((z[:, left] - z[:, right]).ravel())
         if np.isfinite(dz) and dz != 0:
             return "left" if dz < 0 else "right"
     if visibility is not None:
-        dv = _nanmedian((visibility[:, left] - visibility[:, right]).ravel())
+        dv = nanmedian((visibility[:, left] - visibility[:, right]).ravel())
         if np.isfinite(dv) and dv != 0:
             return "left" if dv > 0 else "right"
     return None

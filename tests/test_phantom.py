@@ -21,7 +21,7 @@ from posescore.phantom.kinematics import (
     posture_activation,
     stride_spans_s,
 )
-from posescore.phantom.params import MIN_COLOUR_DISTANCE_LAB, colour_distance
+from posescore.phantom.look import MIN_COLOUR_DISTANCE_LAB, colour_distance
 from posescore.phantom.render import Camera
 from posescore.phantom.synth import make_camera, simulate_clip
 
@@ -289,7 +289,8 @@ def test_swing_foot_lands_instead_of_hovering():
     Without ``lower_for_landing`` a third of the feet hovered about 1 cm up for several frames
     and "landed" only when the trailing foot rose (no visible landing to detect).
     """
-    from posescore.phantom.synth import OVERSAMPLE, contact_events
+    from posescore.phantom.simulation import OVERSAMPLE
+    from posescore.phantom.synth import contact_events
 
     descending = []
     for walk in ("in_place", "across"):

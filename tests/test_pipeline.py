@@ -230,7 +230,8 @@ def test_batch_with_broken_file_scores_the_others(tmp_path, phantoms):
 
 def test_chunked_pose_does_not_depend_on_how_many_processes_track_it(tmp_path, phantoms):
     """Chunks tracked one after another here equal chunks tracked at once in two processes."""
-    from posescore.pose import _chunk_bounds, extract_pose_meta
+    from posescore.pose import extract_pose_meta
+    from posescore.pose.chunks import chunk_bounds
 
     path, _ = phantoms["right3"]
     poses, metas = {}, {}
@@ -243,7 +244,7 @@ def test_chunked_pose_does_not_depend_on_how_many_processes_track_it(tmp_path, p
         poses[processes], _, metas[processes] = extract_pose_meta(
             path, base.model_copy(update={"pose": pose_cfg})
         )
-    assert len(_chunk_bounds(metas[1], pose_cfg, 1)) == 2
+    assert len(chunk_bounds(metas[1], pose_cfg, 1)) == 2
     one, two = poses[1], poses[2]
     assert "chunks=2" in one.extractor and one.extractor == two.extractor
     assert one.n_frames == two.n_frames

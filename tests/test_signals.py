@@ -13,12 +13,12 @@ from synthetic_walker import (
 from posescore import constants as c
 from posescore.config import GaitConfig, Settings, SignalConfig
 from posescore.gait import detect_gait_events, gait_summary
+from posescore.geometry import estimate_leg_length_px
 from posescore.score import measure_pose
 from posescore.signals import (
     Trajectories,
     clean_pose,
     detect_view,
-    estimate_leg_length_px,
     even_frame_times,
     evenly_timed,
     exchange_sides,

@@ -9,11 +9,12 @@ import pytest
 from pose_support import FakeBackend, pose_settings, write_grey_video
 from pydantic import ValidationError
 
-import posescore.pose as pose_mod
+import posescore.pose.extract as extract_mod
 from posescore.config import PoseConfig, SubjectConfig
 from posescore.errors import VideoError
 from posescore.phantom.writer import ffmpeg_path
-from posescore.pose import _chunk_bounds, effective_stride, extract_pose_meta
+from posescore.pose import effective_stride, extract_pose_meta, extractor_version
+from posescore.pose.chunks import chunk_bounds
 from posescore.video import counted_meta, prefetch, probe_video
 
 
@@ -63,15 +64,15 @@ def test_counted_meta_checks_like_probe(tmp_path):
 def test_chunk_bounds_cover_every_frame_once(tmp_path):
     meta = probe_video(write_grey_video(tmp_path / "v.mp4", n=300))
     cfg = PoseConfig(chunks=2, chunk_min_s=4.0, chunk_overlap_s=1.0, chunk_lead_frames=0)
-    bounds = _chunk_bounds(meta, cfg, 1)
+    bounds = chunk_bounds(meta, cfg, 1)
     assert bounds == [(0, 0, 150), (120, 150, None)]
     lead = cfg.model_copy(update={"chunk_lead_frames": 30})  # the first chunk starts at once
-    assert _chunk_bounds(meta, lead, 1) == [(0, 0, 165), (135, 165, None)]
-    assert _chunk_bounds(meta, lead, 2) == [(0, 0, 180), (150, 180, None)]  # 30 inferred frames
-    assert _chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]  # 10 s < 2 x chunk_min_s
-    assert len(_chunk_bounds(meta, cfg.model_copy(update={"chunks": 3}), 1)) == 2  # >= 4 s each
+    assert chunk_bounds(meta, lead, 1) == [(0, 0, 165), (135, 165, None)]
+    assert chunk_bounds(meta, lead, 2) == [(0, 0, 180), (150, 180, None)]  # 30 inferred frames
+    assert chunk_bounds(meta, PoseConfig(), 1) == [(0, 0, None)]  # 10 s < 2 x chunk_min_s
+    assert len(chunk_bounds(meta, cfg.model_copy(update={"chunks": 3}), 1)) == 2  # >= 4 s each
     short = probe_video(write_grey_video(tmp_path / "s.mp4", n=60))
-    assert len(_chunk_bounds(short, cfg, 1)) == 1  # shorter than 2 x chunk_min_s: not split
+    assert len(chunk_bounds(short, cfg, 1)) == 1  # shorter than 2 x chunk_min_s: not split
 
 
 def test_chunks_on_a_given_backend_run_in_turn_from_a_reset_and_cover_each_frame_once(tmp_path):
@@ -102,8 +103,8 @@ def test_one_pass_counts_frames_and_cached_rescore_neither_hashes_nor_decodes(
     def refuse(*args, **kwargs):
         raise AssertionError("probed again")
 
-    monkeypatch.setattr(pose_mod, "probe_video", refuse)
-    monkeypatch.setattr("posescore.video.sha256_file", refuse)
+    monkeypatch.setattr(extract_mod, "probe_video", refuse)
+    monkeypatch.setattr("posescore.video.probe.sha256_file", refuse)
     again, from_cache, meta2 = extract_pose_meta(path, settings, backend=backend)
     assert from_cache and meta2 == meta and backend.calls == 40
     np.testing.assert_array_equal(again.landmarks, pose.landmarks)
@@ -115,16 +116,16 @@ def test_one_pass_counts_frames_and_cached_rescore_neither_hashes_nor_decodes(
 
 
 def test_stride_and_whole_factor_enter_the_cache_key():
-    base = pose_mod.extractor_version(PoseConfig())
+    base = extractor_version(PoseConfig())
     assert "wholedown" in base
-    assert pose_mod.extractor_version(PoseConfig(max_pose_fps=30)) != base
-    assert pose_mod.extractor_version(PoseConfig(chunks=3)) != base
-    assert pose_mod.extractor_version(PoseConfig(chunk_min_s=20)) != base
+    assert extractor_version(PoseConfig(max_pose_fps=30)) != base
+    assert extractor_version(PoseConfig(chunks=3)) != base
+    assert extractor_version(PoseConfig(chunk_min_s=20)) != base
     # how many processes run the chunks does not change the pose
-    assert pose_mod.extractor_version(PoseConfig(chunk_processes=1)) == base
-    assert pose_mod.extractor_version(PoseConfig(decode_thread=False)) == base
+    assert extractor_version(PoseConfig(chunk_processes=1)) == base
+    assert extractor_version(PoseConfig(decode_thread=False)) == base
     on = SubjectConfig()
-    assert pose_mod.extractor_version(PoseConfig(), on) == pose_mod.extractor_version(
+    assert extractor_version(PoseConfig(), on) == extractor_version(
         PoseConfig(), on.model_copy(update={"single_pass": False})
     )
 

@@ -8,23 +8,21 @@ import pytest
 
 from posescore.config import PoseConfig, Settings, SubjectConfig
 from posescore.pose import extract_pose, extractor_version
-from posescore.subject import (
-    SubjectTrack,
-    box_iou,
-    choose_subject,
-    crop_boxes,
-    detect_people,
+from posescore.pose.boxes import box_iou, merge_detections
+from posescore.pose.linking import (
     hidden_behind,
-    landmark_detections,
     link_detections,
-    merge_detections,
-    off_track,
-    one_person,
-    sample_stride,
     score_tracks,
-    select_subject,
     track_motion,
     without_pauses,
+)
+from posescore.pose.people import detect_people, landmark_detections, one_person, sample_stride
+from posescore.pose.subject import (
+    SubjectTrack,
+    choose_subject,
+    crop_boxes,
+    off_track,
+    select_subject,
 )
 from posescore.video import probe_video
 

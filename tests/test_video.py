@@ -22,6 +22,8 @@ from posescore import video
 from posescore.config import VideoConfig
 from posescore.errors import VideoError
 from posescore.video import VideoReader, iter_frames, mean_luma, probe_video, sha256_file
+from posescore.video import files as video_files
+from posescore.video import reader as video_reader
 
 W, H, N, FPS = 160, 120, 30, 30.0
 MARKER = (slice(0, 30), slice(0, 40))  # red block in the top-left corner of every frame
@@ -112,14 +114,14 @@ def proxies(monkeypatch: pytest.MonkeyPatch):
     """Make every capture a CaptureProxy; configure via the returned dict."""
     made: list[CaptureProxy] = []
     settings: dict = {"overrides": {}, "force_auto": False}
-    real_open = video._open_capture
+    real_open = video_reader.open_capture
 
     def fake_open(path: Path) -> CaptureProxy:
         proxy = CaptureProxy(real_open(path), dict(settings["overrides"]), settings["force_auto"])
         made.append(proxy)
         return proxy
 
-    monkeypatch.setattr(video, "_open_capture", fake_open)
+    monkeypatch.setattr(video_reader, "open_capture", fake_open)
     return settings, made
 
 
@@ -423,7 +425,7 @@ def test_permission_denied(avi: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_sniff(head: bytes, kind: str) -> None:
-    assert video._sniff(head)[0] == kind
+    assert video_files._sniff(head)[0] == kind
 
 
 # ----------------------------------------------------------------------------- rotation
@@ -534,7 +536,7 @@ def test_a_damaged_stretch_mid_file_is_skipped_not_taken_for_the_end(
     with VideoReader(meta, cfg) as reader:
         list(reader.frames())
         assert any("damaged frames were skipped" in w for w in reader.warnings)
-    monkeypatch.setattr(video, "GRAB_RETRIES", 0)  # as before: the first failure ended it
+    monkeypatch.setattr(video_reader, "GRAB_RETRIES", 0)  # as before: the first failure ended it
     assert probe_video(damaged, cfg).frame_count < 100
 
 

@@ -13,7 +13,8 @@ bystander, occluder) and posture mix are drawn; family 0 is the original phantom
 
 from posescore.phantom.dataset import MANIFEST_COLUMNS, generate_dataset, plan_dataset
 from posescore.phantom.families import FAMILY_NAMES, draw_family_look, draw_scene
-from posescore.phantom.params import PhantomLook, PhantomParams, draw_look
+from posescore.phantom.look import PhantomLook, draw_look
+from posescore.phantom.params import PhantomParams
 from posescore.phantom.synth import (
     TRUTH_SCHEMA_VERSION,
     build_phantom_specs,

@@ -8,7 +8,8 @@ from posescore.constants import SIDES, Side
 from posescore.phantom.crowd import Bystander
 from posescore.phantom.expression import LegExpression
 from posescore.phantom.families import FAMILY_NAMES
-from posescore.phantom.params import PhantomLook, PhantomParams
+from posescore.phantom.look import PhantomLook
+from posescore.phantom.params import PhantomParams
 from posescore.phantom.render import Camera
 from posescore.phantom.variation import PhantomScene, PostureMix
 

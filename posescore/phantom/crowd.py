@@ -8,9 +8,12 @@ from typing import Optional
 import numpy as np
 
 from posescore.constants import SIDES
-from posescore.phantom.params import PhantomLook, PhantomParams, PhantomView
+from posescore.phantom.families import draw_family_look
+from posescore.phantom.look import PhantomLook
+from posescore.phantom.params import PhantomParams, PhantomView
 from posescore.phantom.render import Camera
 from posescore.phantom.scene import wall_base_y
+from posescore.phantom.simulation import Simulation, simulate
 from posescore.phantom.variation import Distractor
 
 _FACING_VIEW: dict[str, PhantomView] = {
@@ -24,7 +27,7 @@ class Bystander:
     """Simulated bystander with its own camera mapping; ``hold`` = frame index when standing."""
 
     spec: Distractor
-    sim: object  # synth.Simulation (avoids an import cycle)
+    sim: Simulation
     cam: Camera
     look: PhantomLook
     hold: Optional[int]
@@ -32,7 +35,7 @@ class Bystander:
     def pose(self, fine_index: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Joint positions and segment frames at a fine-grid sample (held when standing)."""
         i = self.hold if self.hold is not None else fine_index
-        sk = self.sim.skeleton  # type: ignore[attr-defined]
+        sk = self.sim.skeleton
         return ({n: p[i] for n, p in sk.points.items()},
                 {n: f[i] for n, f in sk.frames.items()})
 
@@ -56,9 +59,6 @@ def make_bystander(spec: Distractor, params: PhantomParams, cam: Camera, height_
     Its image height is ``spec.size_ratio`` of the subject's; its feet stand between the
     subject's floor line and the wall's base accordingly, so it looks further away.
     """
-    from posescore.phantom.families import draw_family_look
-    from posescore.phantom.synth import simulate
-
     view = _FACING_VIEW[spec.facing]
     walk = "across" if spec.mode == "walk_across" and view != "frontal" else "in_place"
     look = draw_family_look(spec.seed, BYSTANDER_FAMILY)

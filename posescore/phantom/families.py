@@ -2,7 +2,7 @@
 
 A family is a recipe for drawing everything that is not the dystonia itself, so that an
 evaluator can train on some families and test on others (``generate_dataset(...,
-hold_out_families=...)``). Family 0 is the original phantom (``params.draw_look``, legacy
+hold_out_families=...)``). Family 0 is the original phantom (``look.draw_look``, legacy
 scene, full posture components, 640x480 at 30 fps) and is never changed. The others:
 
 ===  ============  ===========================================================================
@@ -34,12 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from posescore.phantom.params import (
+from posescore.phantom.look import (
     BGR,
     MIN_COLOUR_DISTANCE_LAB,
     PhantomLook,
-    _hsv_to_bgr,
     colour_distance,
+    draw_look,
+    hsv_to_bgr,
 )
 from posescore.phantom.variation import Distractor, Occluder, PhantomScene, PostureMix
 
@@ -135,8 +136,6 @@ def draw_family_look(seed: int, family: int) -> PhantomLook:
     distance).
     """
     if family == 0:
-        from posescore.phantom.params import draw_look
-
         return draw_look(seed)
     r = family_recipe(family)
     rng = np.random.default_rng([seed, _STREAM_LOOK, family])
@@ -145,16 +144,16 @@ def draw_family_look(seed: int, family: int) -> PhantomLook:
     for _ in range(300):
         wall_hue = float(rng.uniform(0, 360))
         wall_val = float(rng.uniform(0.35, 0.97))
-        wall_top = _hsv_to_bgr(wall_hue, float(rng.uniform(0.0, 0.4)), wall_val)
-        wall_bottom = _hsv_to_bgr(wall_hue, float(rng.uniform(0.0, 0.4)),
+        wall_top = hsv_to_bgr(wall_hue, float(rng.uniform(0.0, 0.4)), wall_val)
+        wall_bottom = hsv_to_bgr(wall_hue, float(rng.uniform(0.0, 0.4)),
                                   wall_val * float(rng.uniform(0.7, 1.0)))
-        floor = _hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.5)),
+        floor = hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.5)),
                             float(rng.uniform(0.2, 0.8)))
-        shirt = _hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.95)),
+        shirt = hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.95)),
                             float(rng.uniform(0.1, 0.95)))
-        trousers = _hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.8)),
+        trousers = hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.8)),
                                float(rng.uniform(0.08, 0.8)))
-        shoe = _hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.7)),
+        shoe = hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.7)),
                            float(rng.choice([rng.uniform(0.05, 0.25), rng.uniform(0.7, 0.97)])))
         scene = (wall_top, wall_bottom, floor)
         if all(colour_distance(g, b) >= min_dist for g in (shirt, trousers, shoe, skin)
@@ -184,7 +183,7 @@ def draw_family_look(seed: int, family: int) -> PhantomLook:
         lower_garment=_choice(rng, r["lower"]),  # type: ignore[arg-type]
         sleeve=_choice(rng, r["sleeve"]),  # type: ignore[arg-type]
         shirt_pattern=pattern,  # type: ignore[arg-type]
-        pattern_bgr=_hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.8)),
+        pattern_bgr=hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.0, 0.8)),
                                 float(rng.uniform(0.2, 1.0))),
         pattern_period_frac=float(rng.uniform(0.02, 0.06)),
         hair_style=_choice(rng, {"short": 3, "long": 2, "bald": 1}),  # type: ignore[arg-type]
@@ -224,7 +223,7 @@ def draw_scene(seed: int, family: int, duration_s: float = 6.0) -> PhantomScene:
             width_frac=float(rng.uniform(0.08, 0.2) if kind == "panel" else rng.uniform(0.2, 0.4)),
             height_frac=float(rng.uniform(1.0, 1.3) if kind == "panel"
                               else rng.uniform(0.12, 0.25)),
-            colour_bgr=_hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.1, 0.6)),
+            colour_bgr=hsv_to_bgr(float(rng.uniform(0, 360)), float(rng.uniform(0.1, 0.6)),
                                    float(rng.uniform(0.25, 0.8))),
         )
     g_lo, g_hi = r["gradient"]

@@ -12,7 +12,8 @@ import numpy as np
 
 from posescore.constants import SIDES
 from posescore.phantom.body import BodyDims, foot_shape
-from posescore.phantom.params import BGR, PhantomLook, PhantomView
+from posescore.phantom.look import BGR, PhantomLook
+from posescore.phantom.params import PhantomView
 
 CAMERA_DISTANCE_M = 5.0
 """Camera to the body's mid-plane, m (mild perspective)."""

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from posescore.phantom.params import PhantomLook
+from posescore.phantom.look import PhantomLook
 from posescore.phantom.render import Camera, _shade, background
 from posescore.phantom.variation import Occluder, PhantomScene
 
