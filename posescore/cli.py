@@ -18,7 +18,7 @@ from posescore import __version__
 from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS, VIEWS
 from posescore.errors import ConfigError, PosescoreError
-from posescore.logs import quiet_native_logs
+from posescore.logs import filter_native_stderr, quiet_native_logs
 
 logger = logging.getLogger("posescore")
 
@@ -740,5 +740,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``posescore`` program: :func:`main` on the command line.
+
+    MediaPipe's native log lines are kept off stderr unless ``--verbose``
+    (``logs.filter_native_stderr``).
+    """
+    if not {"-v", "--verbose"} & set(sys.argv[1:]):
+        filter_native_stderr()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
