@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -38,6 +38,7 @@ from api.security import (
     find_key,
 )
 from api.settings import ApiSettings, get_settings
+from api.tenancy import patient_jobs, tenant_comparison, tenant_job
 from posescore import __version__
 from posescore.config import load_settings
 from posescore.constants import TASKS
@@ -99,6 +100,12 @@ class JobStatus(BaseModel):
     result_url: str
 
 
+class PatientRequest(BaseModel):
+    """A patient, named in the body so pseudonyms never appear in URLs or access logs."""
+
+    patient: str = Field(pattern=NAME_PATTERN, description="Patient pseudonym (never a name).")
+
+
 class ComparisonRequest(BaseModel):
     """Two jobs of one patient: before and after a treatment session."""
 
@@ -148,6 +155,10 @@ def require_key(request: Request) -> ApiKey:
     return key
 
 
+Key = Annotated[ApiKey, Depends(require_key)]
+"""The caller's key (its tenant scopes every lookup); resolved once per request."""
+
+
 def job_status(job: Job) -> JobStatus:
     """Public view of a job row."""
     return JobStatus(
@@ -166,14 +177,6 @@ def job_status(job: Job) -> JobStatus:
         finished_at=job.finished_at,
         result_url=f"/v1/jobs/{job.id}/result",
     )
-
-
-def get_job(db: Session, job_id: str) -> Job:
-    """Return the job ``job_id``; 404 if unknown."""
-    job = db.get(Job, job_id)
-    if job is None:
-        raise HTTPException(404, f"no job {job_id}")
-    return job
 
 
 def _form_error(exc: ValidationError) -> str:
@@ -246,7 +249,7 @@ UPLOAD_SCHEMA = {
 
 
 @v1.post("/jobs", status_code=202, response_model=JobAccepted, openapi_extra=UPLOAD_SCHEMA)
-async def submit_job(request: Request, response: Response) -> JobAccepted:
+async def submit_job(request: Request, response: Response, key: Key) -> JobAccepted:
     """Upload a video with its metadata; scoring runs in the background (poll the job)."""
     settings: ApiSettings = request.app.state.settings
     async with request.form(max_files=1) as form:
@@ -261,7 +264,12 @@ async def submit_job(request: Request, response: Response) -> JobAccepted:
     job_id = new_id()
     with request.app.state.sessionmaker() as db:
         await run_in_threadpool(
-            enqueue, db, job_id=job_id, upload_name=upload_name, **meta.model_dump()
+            enqueue,
+            db,
+            job_id=job_id,
+            tenant=key.tenant,
+            upload_name=upload_name,
+            **meta.model_dump(),
         )
     response.headers["Location"] = f"/v1/jobs/{job_id}"
     return JobAccepted(
@@ -273,15 +281,15 @@ async def submit_job(request: Request, response: Response) -> JobAccepted:
 
 
 @v1.get("/jobs/{job_id}", response_model=JobStatus)
-def read_job(job_id: str, db: DB) -> JobStatus:
+def read_job(job_id: str, db: DB, key: Key) -> JobStatus:
     """Status and progress of a job."""
-    return job_status(get_job(db, job_id))
+    return job_status(tenant_job(db, key.tenant, job_id))
 
 
 @v1.get("/jobs/{job_id}/result")
-def read_result(job_id: str, db: DB) -> dict[str, Any]:
+def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     """Return the score (JSON contract of DESIGN.md); 409 while pending, 422 if failed."""
-    job = get_job(db, job_id)
+    job = tenant_job(db, key.tenant, job_id)
     if job.status == "failed":
         raise HTTPException(422, f"scoring failed: {job.error}")
     if job.status != "done" or job.result is None:
@@ -291,15 +299,18 @@ def read_result(job_id: str, db: DB) -> dict[str, Any]:
 
 @v1.post("/comparisons", status_code=201, response_model=ComparisonStatus)
 def submit_comparison(
-    body: ComparisonRequest, request: Request, response: Response, db: DB
+    body: ComparisonRequest, request: Request, response: Response, db: DB, key: Key
 ) -> ComparisonStatus:
     """Compare a pre and a post job of one patient (computed once both are scored)."""
-    pre, post = get_job(db, body.pre_job_id), get_job(db, body.post_job_id)
+    pre = tenant_job(db, key.tenant, body.pre_job_id)
+    post = tenant_job(db, key.tenant, body.post_job_id)
     if pre.patient != post.patient:
         raise HTTPException(422, "the two jobs belong to different patients")
     if (pre.phase, post.phase) != ("pre", "post"):
         raise HTTPException(422, "pre_job_id must be a 'pre' job and post_job_id a 'post' job")
-    comparison = Comparison(id=new_id(), pre_job_id=pre.id, post_job_id=post.id)
+    comparison = Comparison(
+        id=new_id(), tenant=key.tenant, pre_job_id=pre.id, post_job_id=post.id
+    )
     db.add(comparison)
     db.commit()
     response.headers["Location"] = f"/v1/comparisons/{comparison.id}"
@@ -347,27 +358,29 @@ def comparison_status(
 
 
 @v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus)
-def read_comparison(comparison_id: str, request: Request, db: DB) -> ComparisonStatus:
+def read_comparison(
+    comparison_id: str, request: Request, db: DB, key: Key
+) -> ComparisonStatus:
     """Return a comparison and, once both jobs are done, its result (computed once)."""
-    comparison = db.get(Comparison, comparison_id)
-    if comparison is None:
-        raise HTTPException(404, f"no comparison {comparison_id}")
+    comparison = tenant_comparison(db, key.tenant, comparison_id)
     return comparison_status(
         request,
         db,
         comparison,
-        get_job(db, comparison.pre_job_id),
-        get_job(db, comparison.post_job_id),
+        tenant_job(db, key.tenant, comparison.pre_job_id),
+        tenant_job(db, key.tenant, comparison.post_job_id),
     )
 
 
-@v1.get("/patients/{patient}/sessions")
-def patient_sessions(patient: str, db: DB) -> dict[str, Any]:
+@v1.post("/patients/sessions")
+def patient_sessions(body: PatientRequest, db: DB, key: Key) -> dict[str, Any]:
     """List a patient's sessions (jobs by session, oldest first) and the severity trend.
 
-    ``trend`` lists every scored video in time order with both legs' severity.
+    The pseudonym is sent in the body, never in the URL. ``trend`` lists every scored video
+    in time order with both legs' severity.
     """
-    jobs = list(db.scalars(select(Job).where(Job.patient == patient).order_by(Job.created_at)))
+    patient = body.patient
+    jobs = patient_jobs(db, key.tenant, patient)
     if not jobs:
         raise HTTPException(404, "no jobs for this patient")
     sessions: dict[str, list[JobStatus]] = {}

@@ -1,5 +1,8 @@
 """Database: SQLAlchemy 2 tables of API keys, jobs and comparisons; Alembic migrations.
 
+Every key, job and comparison belongs to a tenant (a clinic or department); a patient is a
+pseudonym within one tenant.
+
 SQLite (one file, WAL mode) by default, PostgreSQL through ``POSESCORE_DATABASE_URL``.
 """
 
@@ -18,6 +21,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -29,6 +33,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_TENANT = "default"
+"""Tenant of keys and jobs made before tenants existed, and of keys made without one."""
 
 
 def utcnow() -> datetime:
@@ -47,6 +53,7 @@ class ApiKey(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -55,8 +62,10 @@ class Job(Base):
     """One uploaded video to score; the worker pool claims it from the queue."""
 
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_tenant_patient", "tenant", "patient"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     patient: Mapped[str] = mapped_column(String(64), index=True)
     session: Mapped[str] = mapped_column(String(64))
@@ -81,6 +90,7 @@ class Comparison(Base):
     __tablename__ = "comparisons"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
     pre_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     post_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -113,10 +123,10 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest Alembic revision."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to an Alembic ``revision`` (the newest by default)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)
     logger.info("database schema up to date")

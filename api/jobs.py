@@ -57,11 +57,20 @@ def new_id() -> str:
 
 
 def enqueue(
-    db: Session, *, job_id: str, patient: str, session: str, phase: str, task: str, upload_name: str
+    db: Session,
+    *,
+    job_id: str,
+    tenant: str,
+    patient: str,
+    session: str,
+    phase: str,
+    task: str,
+    upload_name: str,
 ) -> Job:
-    """Add a queued job for an upload already stored under ``upload_name``."""
+    """Add a queued job of ``tenant`` for an upload already stored under ``upload_name``."""
     job = Job(
         id=job_id,
+        tenant=tenant,
         status="queued",
         patient=patient,
         session=session,

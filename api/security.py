@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.db import ApiKey, make_engine, make_sessionmaker, migrate
+from api.db import DEFAULT_TENANT, ApiKey, make_engine, make_sessionmaker, migrate
 from api.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -34,23 +34,23 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(db: Session, name: str) -> str:
-    """Store a new key under ``name`` and return the key itself (shown once, never stored)."""
+def create_key(db: Session, name: str, tenant: str = DEFAULT_TENANT) -> str:
+    """Store a new key of ``tenant`` and return the key itself (shown once, never stored)."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiKey(name=name, key_hash=hash_key(key)))
+    db.add(ApiKey(name=name, tenant=tenant, key_hash=hash_key(key)))
     db.commit()
-    logger.info("API key created (name %s)", name)
+    logger.info("API key created (name %s, tenant %s)", name, tenant)
     return key
 
 
-def new_api_key(name: str) -> str:
+def new_api_key(name: str, tenant: str = DEFAULT_TENANT) -> str:
     """Create a key in the configured database (migrating it first); for the CLI."""
     settings = get_settings()
     migrate(settings.url)
     engine = make_engine(settings.url)
     try:
         with make_sessionmaker(engine)() as db:
-            return create_key(db, name)
+            return create_key(db, name, tenant)
     finally:
         engine.dispose()
 

@@ -379,7 +379,7 @@ def cmd_create_key(args: argparse.Namespace) -> int:
     """Create an API key of the service and print it (it is stored hashed: shown only once)."""
     from api.security import new_api_key
 
-    print(new_api_key(args.name))
+    print(new_api_key(args.name, args.tenant))
     return 0
 
 
@@ -662,6 +662,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create-key", help="create an API key of the service and print it once")
     p.add_argument("--name", required=True, help="who or what uses the key")
+    p.add_argument("--tenant", default="default",
+                   help="clinic or department whose jobs and patients the key sees")
     p.set_defaults(func=cmd_create_key)
     return parser
 

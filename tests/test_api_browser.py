@@ -46,8 +46,8 @@ def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_pa
         cols = ("pre", "post", "change", "ci", "mdc", "noise")
         shown = {f"{side}-{col}": page.text_content(f"#{side}-{col}")
                  for side in ("left", "right") for col in cols}
-        history = httpx.get(server.url + "/v1/patients/P-browser/sessions",
-                            headers={"X-API-Key": key}).json()
+        history = httpx.post(server.url + "/v1/patients/sessions", json={"patient": "P-browser"},
+                             headers={"X-API-Key": key}).json()
         by_phase = {t["phase"]: t for t in history["trend"]}
         for side in ("left", "right"):
             before = by_phase["pre"][f"{side}_severity"]

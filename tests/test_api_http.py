@@ -130,7 +130,7 @@ def test_bad_metadata_is_refused(client, fields, where):
 def test_unknown_ids_are_404(client):
     assert client.get("/v1/jobs/nope").status_code == 404
     assert client.get("/v1/comparisons/nope").status_code == 404
-    assert client.get("/v1/patients/nobody/sessions").status_code == 404
+    assert client.post("/v1/patients/sessions", json={"patient": "nobody"}).status_code == 404
     r = client.post("/v1/comparisons", json={"pre_job_id": "a", "post_job_id": "b"})
     assert r.status_code == 404
 
@@ -241,7 +241,7 @@ def test_round_trip_pre_post(client, server, clips):
     assert comparison["comparison"]["pre"]["n_strides"]["right"] >= 2
     assert CLIENT_FILE_NAME not in str(comparison)
 
-    history = client.get(f"/v1/patients/{PATIENT}/sessions").json()
+    history = client.post("/v1/patients/sessions", json={"patient": PATIENT}).json()
     assert [s["session"] for s in history["sessions"]] == ["day1"]
     assert [t["phase"] for t in history["trend"]] == ["pre", "post"]
     assert history["trend"][0]["right_severity"] == results["pre"]["legs"]["right"]["severity"]
@@ -249,7 +249,7 @@ def test_round_trip_pre_post(client, server, clips):
     assert uploads(server) == []  # deleted after scoring
     log = (server[0].log_path).read_text()
     assert PATIENT not in log and CLIENT_FILE_NAME not in log
-    assert "GET /v1/patients/{patient}/sessions 200" in log
+    assert "POST /v1/patients/sessions 200" in log
 
 
 @pytest.mark.slow

@@ -8,11 +8,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from api_support import DATABASES, fresh_database, score_with_strides
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.app import create_app
 from api.compare import N_BOOT, SEED, SessionInfo, compare_scores
-from api.db import Base, Job, make_engine, make_sessionmaker, migrate
+from api.db import ApiKey, Base, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import claim_next, discard_upload, enqueue, requeue_running
 from api.security import container_of, create_key, find_key, hash_key
 from api.settings import ApiSettings, get_settings
@@ -118,7 +118,7 @@ def test_keys_are_stored_hashed(sm):
 def _queue(sm, n):
     with sm() as db:
         for i in range(n):
-            enqueue(db, job_id=f"job{i}", patient="P1", session="s1", phase="pre",
+            enqueue(db, job_id=f"job{i}", tenant="default", patient="P1", session="s1", phase="pre",
                     task="walk_forward", upload_name=f"u{i}.mp4")
 
 
@@ -209,3 +209,16 @@ def test_cors_is_restricted_by_setting(tmp_path, origins, origin, allowed):
 
     r = asyncio.run(preflight())
     assert (r.headers.get("access-control-allow-origin") == origin) is allowed
+
+
+def test_rows_made_before_tenants_join_the_default_tenant(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate(url, "0002")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO api_keys (name, key_hash, created_at) "
+                          "VALUES ('old', :h, CURRENT_TIMESTAMP)"), {"h": "0" * 64})
+    migrate(url)
+    with make_sessionmaker(engine)() as db:
+        assert db.scalar(select(ApiKey)).tenant == "default"
+    engine.dispose()
