@@ -27,15 +27,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.compare import ComparisonResult, compare_scores
-from api.db import ApiKey, Comparison, Job, make_engine, make_sessionmaker, migrate
+from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import WorkerPool, enqueue, new_id
+from api.keys import API_KEY_HEADER, Caller, authenticate
 from api.security import (
     ACCEPTED_CONTAINERS,
-    API_KEY_HEADER,
     CONTAINER_HEAD_BYTES,
     UploadLimitMiddleware,
     container_of,
-    find_key,
 )
 from api.settings import ApiSettings, get_settings
 from api.tenancy import patient_jobs, tenant_comparison, tenant_job
@@ -139,24 +138,34 @@ def get_db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(get_db)]
 
 
-def require_key(request: Request) -> ApiKey:
+def require_key(request: Request) -> Caller:
     """Return the caller's API key from the ``X-API-Key`` header; 401 without a valid one.
 
     Uses its own short session, so a long upload holds no database connection.
     """
     with request.app.state.sessionmaker() as db:
-        key = find_key(db, request.headers.get(API_KEY_HEADER))
-    if key is None:
+        caller, refusal = authenticate(db, request.headers.get(API_KEY_HEADER))
+    if caller is None:
         raise HTTPException(
             401,
-            f"missing or invalid API key: send it in the {API_KEY_HEADER} header "
-            "(create one with `posescore create-key --name NAME`)",
+            f"{refusal}: send a valid key in the {API_KEY_HEADER} header "
+            "(create one with `posescore keys create --name NAME`)",
         )
-    return key
+    return caller
 
 
-Key = Annotated[ApiKey, Depends(require_key)]
+Key = Annotated[Caller, Depends(require_key)]
 """The caller's key (its tenant scopes every lookup); resolved once per request."""
+
+
+def needs(scope: str) -> Any:
+    """Dependency refusing (403) a key without ``scope``."""
+
+    def check(key: Key) -> None:
+        if scope not in key.scopes:
+            raise HTTPException(403, f"this API key lacks the '{scope}' scope")
+
+    return Depends(check)
 
 
 def job_status(job: Job) -> JobStatus:
@@ -248,7 +257,13 @@ UPLOAD_SCHEMA = {
 }
 
 
-@v1.post("/jobs", status_code=202, response_model=JobAccepted, openapi_extra=UPLOAD_SCHEMA)
+@v1.post(
+    "/jobs",
+    status_code=202,
+    response_model=JobAccepted,
+    openapi_extra=UPLOAD_SCHEMA,
+    dependencies=[needs("submit")],
+)
 async def submit_job(request: Request, response: Response, key: Key) -> JobAccepted:
     """Upload a video with its metadata; scoring runs in the background (poll the job)."""
     settings: ApiSettings = request.app.state.settings
@@ -280,13 +295,13 @@ async def submit_job(request: Request, response: Response, key: Key) -> JobAccep
     )
 
 
-@v1.get("/jobs/{job_id}", response_model=JobStatus)
+@v1.get("/jobs/{job_id}", response_model=JobStatus, dependencies=[needs("read")])
 def read_job(job_id: str, db: DB, key: Key) -> JobStatus:
     """Status and progress of a job."""
     return job_status(tenant_job(db, key.tenant, job_id))
 
 
-@v1.get("/jobs/{job_id}/result")
+@v1.get("/jobs/{job_id}/result", dependencies=[needs("read")])
 def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     """Return the score (JSON contract of DESIGN.md); 409 while pending, 422 if failed."""
     job = tenant_job(db, key.tenant, job_id)
@@ -297,7 +312,12 @@ def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     return job.result
 
 
-@v1.post("/comparisons", status_code=201, response_model=ComparisonStatus)
+@v1.post(
+    "/comparisons",
+    status_code=201,
+    response_model=ComparisonStatus,
+    dependencies=[needs("submit")],
+)
 def submit_comparison(
     body: ComparisonRequest, request: Request, response: Response, db: DB, key: Key
 ) -> ComparisonStatus:
@@ -357,7 +377,9 @@ def comparison_status(
     )
 
 
-@v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus)
+@v1.get(
+    "/comparisons/{comparison_id}", response_model=ComparisonStatus, dependencies=[needs("read")]
+)
 def read_comparison(
     comparison_id: str, request: Request, db: DB, key: Key
 ) -> ComparisonStatus:
@@ -372,7 +394,7 @@ def read_comparison(
     )
 
 
-@v1.post("/patients/sessions")
+@v1.post("/patients/sessions", dependencies=[needs("read")])
 def patient_sessions(body: PatientRequest, db: DB, key: Key) -> dict[str, Any]:
     """List a patient's sessions (jobs by session, oldest first) and the severity trend.
 
@@ -407,7 +429,7 @@ def patient_sessions(body: PatientRequest, db: DB, key: Key) -> dict[str, Any]:
     }
 
 
-@v1.get("/model")
+@v1.get("/model", dependencies=[needs("read")])
 def model_info(request: Request) -> dict[str, Any]:
     """Return the model card of the severity model the workers use."""
     return request.app.state.model.card

@@ -47,7 +47,7 @@ class Base(DeclarativeBase):
 
 
 class ApiKey(Base):
-    """An API key; only its SHA-256 is stored."""
+    """An API key of one tenant; only its SHA-256 is stored; ``scopes`` is comma-separated."""
 
     __tablename__ = "api_keys"
 
@@ -55,7 +55,13 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     tenant: Mapped[str] = mapped_column(String(64), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    scopes: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Job(Base):

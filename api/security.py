@@ -1,25 +1,12 @@
-"""API keys (stored as SHA-256), the upload size cap and the upload content check."""
+"""The upload size cap and the upload content check."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import secrets
 from typing import Optional
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.db import DEFAULT_TENANT, ApiKey, make_engine, make_sessionmaker, migrate
-from api.settings import get_settings
-
-logger = logging.getLogger(__name__)
-
-API_KEY_HEADER = "X-API-Key"
-KEY_PREFIX = "psk_"
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _HEIF_BRANDS |= {b"avif", b"avis"}
@@ -27,39 +14,6 @@ _QUICKTIME_ATOMS = {b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"}
 ACCEPTED_CONTAINERS = "MP4, MOV, AVI, MKV, WebM, MPEG or MPEG-TS/AVCHD (.mts)"
 CONTAINER_HEAD_BYTES = 200
 """Bytes of an upload ``container_of`` needs: a transport stream shows its second packet."""
-
-
-def hash_key(key: str) -> str:
-    """SHA-256 hex digest of an API key (keys are 256-bit random, so no salt is needed)."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def create_key(db: Session, name: str, tenant: str = DEFAULT_TENANT) -> str:
-    """Store a new key of ``tenant`` and return the key itself (shown once, never stored)."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiKey(name=name, tenant=tenant, key_hash=hash_key(key)))
-    db.commit()
-    logger.info("API key created (name %s, tenant %s)", name, tenant)
-    return key
-
-
-def new_api_key(name: str, tenant: str = DEFAULT_TENANT) -> str:
-    """Create a key in the configured database (migrating it first); for the CLI."""
-    settings = get_settings()
-    migrate(settings.url)
-    engine = make_engine(settings.url)
-    try:
-        with make_sessionmaker(engine)() as db:
-            return create_key(db, name, tenant)
-    finally:
-        engine.dispose()
-
-
-def find_key(db: Session, key: Optional[str]) -> Optional[ApiKey]:
-    """Return the stored key matching ``key``, or None."""
-    if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
-        return None
-    return db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
 
 
 def container_of(head: bytes) -> Optional[str]:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -14,9 +15,18 @@ from api.app import create_app
 from api.compare import N_BOOT, SEED, SessionInfo, compare_scores
 from api.db import ApiKey, Base, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import claim_next, discard_upload, enqueue, requeue_running
-from api.security import container_of, create_key, find_key, hash_key
+from api.keys import (
+    Caller,
+    authenticate,
+    create_key,
+    hash_key,
+    key_table,
+    revoke_key,
+    rotate_key,
+)
+from api.security import container_of
 from api.settings import ApiSettings, get_settings
-from posescore.errors import PosescoreError
+from posescore.errors import ConfigError, PosescoreError
 
 PRE_PF = [20, 22, 24, 21, 23, 22]
 POST_PF = [2, 4, 3, 1, 2, 3]
@@ -107,12 +117,41 @@ def test_migrations_match_the_models(sm):
 
 def test_keys_are_stored_hashed(sm):
     with sm() as db:
-        key = create_key(db, "clinic app")
-        stored = find_key(db, key)
-        assert stored is not None and stored.name == "clinic app"
-        assert stored.key_hash == hash_key(key) and key not in stored.key_hash
-        assert find_key(db, key + "x") is None
-        assert find_key(db, None) is None
+        row, key = create_key(db, "clinic app", "clinic-a", ["read"])
+        caller, refusal = authenticate(db, key)
+        assert caller == Caller(row.id, "clinic-a", frozenset({"read"})) and refusal == ""
+        assert row.key_hash == hash_key(key) and key not in row.key_hash
+        assert db.get(ApiKey, row.id).last_used_at is not None
+        assert authenticate(db, key + "x") == (None, "missing or invalid API key")
+        assert authenticate(db, None)[0] is None
+        assert all(key not in str(r) and row.key_hash not in str(r) for r in key_table(db))
+
+
+def test_revoked_rotated_and_expired_keys_are_refused(sm):
+    with sm() as db:
+        old, old_key = create_key(db, "app", "clinic-a", ["submit", "read"], expires_days=30)
+        new, new_key = rotate_key(db, old.id)
+        assert authenticate(db, old_key) == (None, "API key revoked")
+        caller, _ = authenticate(db, new_key)
+        assert (caller.tenant, caller.scopes) == ("clinic-a", {"submit", "read"})
+        lifetime = new.expires_at - new.created_at
+        assert abs(lifetime - timedelta(days=30)) < timedelta(minutes=1)
+        revoke_key(db, new.id)
+        assert authenticate(db, new_key) == (None, "API key revoked")
+        _, expired = create_key(db, "old", expires_days=-1)
+        assert authenticate(db, expired) == (None, "API key expired")
+        states = {r["id"]: r["state"] for r in key_table(db)}
+        assert list(states.values()) == ["revoked", "revoked", "expired"]
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [({"scopes": ["root"]}, "scopes"), ({"scopes": []}, "scopes"),
+     ({"tenant": "clinic a/../b"}, "tenant")],
+)
+def test_bad_key_settings_are_refused(sm, kwargs, message):
+    with sm() as db, pytest.raises(ConfigError, match=message):
+        create_key(db, "x", **kwargs)
 
 
 def _queue(sm, n):
