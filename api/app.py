@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from api.audit import AuditMiddleware, patient_ref
 from api.compare import ComparisonResult, compare_scores
 from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import WorkerPool, enqueue, new_id
@@ -145,6 +146,7 @@ def require_key(request: Request) -> Caller:
     """
     with request.app.state.sessionmaker() as db:
         caller, refusal = authenticate(db, request.headers.get(API_KEY_HEADER))
+    request.state.caller = caller
     if caller is None:
         raise HTTPException(
             401,
@@ -276,7 +278,7 @@ async def submit_job(request: Request, response: Response, key: Key) -> JobAccep
         except ValidationError as exc:
             raise HTTPException(422, _form_error(exc)) from None
         upload_name = await run_in_threadpool(store_upload, upload, settings)
-    job_id = new_id()
+    job_id = request.state.audit_resource = new_id()
     with request.app.state.sessionmaker() as db:
         await run_in_threadpool(
             enqueue,
@@ -333,6 +335,7 @@ def submit_comparison(
     )
     db.add(comparison)
     db.commit()
+    request.state.audit_resource = comparison.id
     response.headers["Location"] = f"/v1/comparisons/{comparison.id}"
     return comparison_status(request, db, comparison, pre, post)
 
@@ -395,13 +398,16 @@ def read_comparison(
 
 
 @v1.post("/patients/sessions", dependencies=[needs("read")])
-def patient_sessions(body: PatientRequest, db: DB, key: Key) -> dict[str, Any]:
+def patient_sessions(
+    body: PatientRequest, request: Request, db: DB, key: Key
+) -> dict[str, Any]:
     """List a patient's sessions (jobs by session, oldest first) and the severity trend.
 
     The pseudonym is sent in the body, never in the URL. ``trend`` lists every scored video
     in time order with both legs' severity.
     """
     patient = body.patient
+    request.state.audit_resource = patient_ref(key.tenant, patient)
     jobs = patient_jobs(db, key.tenant, patient)
     if not jobs:
         raise HTTPException(404, "no jobs for this patient")
@@ -505,6 +511,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
 
     # innermost, so the 413 raised while the form streams is rendered by FastAPI
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(AuditMiddleware)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Any) -> Response:

@@ -1,4 +1,4 @@
-"""Database: SQLAlchemy 2 tables of API keys, jobs and comparisons; Alembic migrations.
+"""Database: SQLAlchemy 2 tables of API keys, jobs, comparisons and the audit log; Alembic.
 
 Every key, job and comparison belongs to a tenant (a clinic or department); a patient is a
 pseudonym within one tenant.
@@ -9,6 +9,8 @@ SQLite (one file, WAL mode) by default, PostgreSQL through ``POSESCORE_DATABASE_
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -28,7 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,23 @@ class Comparison(Base):
     error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
 
+class AuditEntry(Base):
+    """One read or write of a patient's data: who (key, tenant), what, on which id, outcome.
+
+    Never a name, path or pseudonym: patients appear as opaque references.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    key_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    tenant: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[int] = mapped_column(Integer)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -136,3 +155,18 @@ def migrate(url: str, revision: str = "head") -> None:
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, revision)
     logger.info("database schema up to date")
+
+
+@contextmanager
+def configured_session() -> Iterator[Session]:
+    """A session on the database of the service's settings, migrated first; for the CLI."""
+    from api.settings import get_settings
+
+    url = get_settings().url
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            yield db
+    finally:
+        engine.dispose()

@@ -11,8 +11,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -20,8 +19,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db import DEFAULT_TENANT, ApiKey, make_engine, make_sessionmaker, migrate, utcnow
-from api.settings import get_settings
+from api.db import DEFAULT_TENANT, ApiKey, utcnow
 from posescore.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -148,19 +146,6 @@ def authenticate(db: Session, key: Optional[str]) -> tuple[Optional[Caller], str
         row.last_used_at = now
         db.commit()
     return Caller(row.id, row.tenant, frozenset(row.scopes.split(","))), ""
-
-
-@contextmanager
-def key_database() -> Iterator[Session]:
-    """A session on the configured database, migrated first; for the CLI."""
-    settings = get_settings()
-    migrate(settings.url)
-    engine = make_engine(settings.url)
-    try:
-        with make_sessionmaker(engine)() as db:
-            yield db
-    finally:
-        engine.dispose()
 
 
 def key_table(db: Session) -> list[dict[str, str]]:

@@ -382,9 +382,10 @@ def _aligned(rows: list[list[str]]) -> str:
 
 def cmd_keys(args: argparse.Namespace) -> int:
     """Create, list, revoke or rotate API keys of the service (stored hashed)."""
-    from api.keys import create_key, key_database, key_table, parse_scopes, revoke_key, rotate_key
+    from api.db import configured_session
+    from api.keys import create_key, key_table, parse_scopes, revoke_key, rotate_key
 
-    with key_database() as db:
+    with configured_session() as db:
         if args.action == "create":
             expires = None if args.expires_days <= 0 else args.expires_days
             row, key = create_key(db, args.name, args.tenant, parse_scopes(args.scopes), expires)
@@ -403,6 +404,32 @@ def cmd_keys(args: argparse.Namespace) -> int:
             return 0
     print(key)  # shown once: only its SHA-256 is stored
     print(f"key {row.id} (tenant {row.tenant}, scopes {row.scopes})", file=sys.stderr)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Export the service's audit log from a time on, as CSV or JSON lines."""
+    import csv
+    from datetime import datetime
+
+    from api.audit import FIELDS, audit_rows
+    from api.db import configured_session
+
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        raise PosescoreError(
+            f"--since {args.since!r} is not an ISO date or time, e.g. 2026-12-01T08:00"
+        ) from None
+    with configured_session() as db:
+        rows = audit_rows(db, since)
+        if args.format == "jsonl":
+            for row in rows:
+                print(json.dumps(row))
+        else:
+            writer = csv.DictWriter(sys.stdout, FIELDS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
     return 0
 
 
@@ -704,6 +731,11 @@ def build_parser() -> argparse.ArgumentParser:
                          ("rotate", "print a new key with the same settings; revoke the old")):
         keys.add_parser(action, help=text).add_argument("id", type=int, help="key id (keys list)")
     p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("audit", help="export the service's audit log (who read or wrote what)")
+    p.add_argument("--since", required=True, help="ISO date or time (UTC unless it has a zone)")
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 
