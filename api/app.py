@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,21 +23,16 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from api.audit import AuditMiddleware, patient_ref
 from api.compare import ComparisonResult, compare_scores
 from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import WorkerPool, enqueue, new_id
-from api.keys import API_KEY_HEADER, Caller, authenticate
-from api.security import (
-    ACCEPTED_CONTAINERS,
-    CONTAINER_HEAD_BYTES,
-    UploadLimitMiddleware,
-    container_of,
-)
+from api.keys import API_KEY_HEADER, Caller
+from api.limits import GuardMiddleware
 from api.settings import ApiSettings, get_settings
 from api.tenancy import patient_jobs, tenant_comparison, tenant_job
+from api.uploads import make_private, receive_upload, sweep_orphans
 from posescore import __version__
 from posescore.config import load_settings
 from posescore.constants import TASKS
@@ -140,20 +134,8 @@ DB = Annotated[Session, Depends(get_db)]
 
 
 def require_key(request: Request) -> Caller:
-    """Return the caller's API key from the ``X-API-Key`` header; 401 without a valid one.
-
-    Uses its own short session, so a long upload holds no database connection.
-    """
-    with request.app.state.sessionmaker() as db:
-        caller, refusal = authenticate(db, request.headers.get(API_KEY_HEADER))
-    request.state.caller = caller
-    if caller is None:
-        raise HTTPException(
-            401,
-            f"{refusal}: send a valid key in the {API_KEY_HEADER} header "
-            "(create one with `posescore keys create --name NAME`)",
-        )
-    return caller
+    """Return the caller's key, checked by ``GuardMiddleware`` before the body was read."""
+    return request.state.caller
 
 
 Key = Annotated[Caller, Depends(require_key)]
@@ -194,34 +176,9 @@ def _form_error(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
-def store_upload(upload: UploadFile, settings: ApiSettings) -> str:
-    """Copy the upload under a random name after checking it is a readable video.
-
-    Returns
-    -------
-    str
-        The stored file name (``<random id>.<container suffix>``); the client's file name is
-        never used.
-
-    Raises
-    ------
-    HTTPException
-        415 if it does not start like an accepted container, 422 if it cannot be read as a
-        video (``posescore.video.probe_video``'s message).
-
-    """
-    head = upload.file.read(CONTAINER_HEAD_BYTES)
-    suffix = container_of(head)
-    if suffix is None:
-        raise HTTPException(
-            415, f"not a supported video: expected an {ACCEPTED_CONTAINERS} file"
-        )
-    upload.file.seek(0)
-    name = f"{new_id()}.{suffix}"
+def probe_upload(settings: ApiSettings, name: str) -> None:
+    """422 (and the file deleted) unless the stored upload ``name`` reads as a video."""
     path = settings.uploads / name
-    settings.uploads.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
-        shutil.copyfileobj(upload.file, out, 1 << 20)
     video_cfg = load_settings(settings.config).video.model_copy(
         update={"verify_frame_count": False}
     )
@@ -230,7 +187,6 @@ def store_upload(upload: UploadFile, settings: ApiSettings) -> str:
     except VideoError as exc:
         path.unlink(missing_ok=True)
         raise HTTPException(422, str(exc).replace(name, "the upload")) from None
-    return name
 
 
 # ----------------------------------------------------------------------------- routes
@@ -269,15 +225,13 @@ UPLOAD_SCHEMA = {
 async def submit_job(request: Request, response: Response, key: Key) -> JobAccepted:
     """Upload a video with its metadata; scoring runs in the background (poll the job)."""
     settings: ApiSettings = request.app.state.settings
-    async with request.form(max_files=1) as form:
-        upload = form.get("video")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "video: a file field named 'video' is required")
-        try:
-            meta = JobForm.model_validate({k: v for k, v in form.items() if k != "video"})
-        except ValidationError as exc:
-            raise HTTPException(422, _form_error(exc)) from None
-        upload_name = await run_in_threadpool(store_upload, upload, settings)
+    fields, upload_name = await receive_upload(request, settings)
+    try:
+        meta = JobForm.model_validate(fields)
+    except ValidationError as exc:
+        (settings.uploads / upload_name).unlink()
+        raise HTTPException(422, _form_error(exc)) from None
+    await run_in_threadpool(probe_upload, settings, upload_name)
     job_id = request.state.audit_resource = new_id()
     with request.app.state.sessionmaker() as db:
         await run_in_threadpool(
@@ -451,6 +405,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(migrate, settings.url)
     engine = make_engine(settings.url)
     app.state.sessionmaker = make_sessionmaker(engine)
+    await run_in_threadpool(make_private, settings)
+    await run_in_threadpool(sweep_orphans, settings, app.state.sessionmaker)
     app.state.model = await run_in_threadpool(load_model, settings.model)
     score_settings = await run_in_threadpool(load_settings, settings.config)
     app.state.min_strides = score_settings.feature.min_strides
@@ -510,7 +466,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if workers else 503)
 
     # innermost, so the 413 raised while the form streams is rendered by FastAPI
-    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(GuardMiddleware, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(AuditMiddleware)
 
     @app.middleware("http")

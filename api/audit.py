@@ -43,6 +43,8 @@ def patient_ref(tenant: str, patient: str) -> str:
 
 def _entry(scope: Scope, status: int) -> Optional[AuditEntry]:
     route = scope.get("route")
+    if route is None and status == 401:  # refused by GuardMiddleware before routing
+        return AuditEntry(action="auth.refused", outcome=status)
     action = ACTIONS.get(getattr(route, "name", ""))
     if action is None or scope["method"] not in route.methods:  # 405s are not calls
         return None

@@ -1,12 +1,8 @@
-"""The upload size cap and the upload content check."""
+"""The upload content check: which video container a file starts like."""
 
 from __future__ import annotations
 
 from typing import Optional
-
-from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _HEIF_BRANDS |= {b"avif", b"avis"}
@@ -42,47 +38,3 @@ def container_of(head: bytes) -> Optional[str]:
     if len(head) > 196 and head[4] == 0x47 and head[196] == 0x47:
         return "m2ts"
     return None
-
-
-def too_large_message(max_bytes: int) -> str:
-    """Return the 413 message for a cap of ``max_bytes``."""
-    return f"upload too large: the limit is {max_bytes / 2**20:g} MB (POSESCORE_MAX_UPLOAD_MB)"
-
-
-class UploadLimitMiddleware:
-    """Refuse request bodies above ``max_bytes`` with 413 before they are stored.
-
-    A declared Content-Length above the cap is refused at once; a body without one
-    (chunked) is counted while it streams and cut off at the cap.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point."""
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            response = JSONResponse(
-                {"detail": too_large_message(self.max_bytes)},
-                status_code=413,
-                headers={"connection": "close"},
-            )
-            await response(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise HTTPException(413, too_large_message(self.max_bytes))
-            return message
-
-        await self.app(scope, limited_receive, send)

@@ -30,6 +30,10 @@ class ApiSettings(BaseSettings):
     )
     upload_dir: Optional[Path] = Field(None, description="Uploads; None = <data_dir>/uploads.")
     max_upload_mb: float = Field(500.0, gt=0, description="Largest accepted upload, MB.")
+    min_free_disk_mb: float = Field(
+        1024.0, ge=0, description="Disk space, MB, left free: an upload that would eat into "
+        "it gets 507."
+    )
     retain_uploads: bool = Field(
         False, description="Keep uploaded videos after scoring (default: delete them)."
     )

@@ -88,7 +88,7 @@ def test_oversized_upload_is_refused(client, server):
     def chunks():  # no Content-Length: counted while streaming
         form = (b"--b\r\nContent-Disposition: form-data; name=\"video\"; filename=\"a.mp4\"\r\n"
                 b"Content-Type: video/mp4\r\n\r\n")
-        yield form
+        yield form + b"\x00\x00\x00\x20ftypisom"
         for _ in range(30):
             yield b"\x00" * (128 * 1024)
 
@@ -122,9 +122,10 @@ def test_non_video_is_refused_before_queueing(client, server, content, status, m
     [({"phase": "during"}, "phase"), ({"patient": "John Smith"}, "patient"),
      ({"task": "dance"}, "task")],
 )
-def test_bad_metadata_is_refused(client, fields, where):
-    r = submit(client, io.BytesIO(b"irrelevant"), **fields)
+def test_bad_metadata_is_refused(client, server, fields, where):
+    r = submit(client, io.BytesIO(b"\x00\x00\x00\x20ftypisom" + bytes(300)), **fields)
     assert r.status_code == 422 and where in r.json()["detail"]
+    assert uploads(server) == []
 
 
 def test_unknown_ids_are_404(client):
