@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from api.audit import AuditMiddleware, patient_ref
 from api.compare import ComparisonResult, compare_scores
-from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate
+from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate, utcnow
 from api.jobs import WorkerPool, enqueue, new_id
 from api.keys import API_KEY_HEADER, Caller
 from api.limits import GuardMiddleware
+from api.retention import erase_jobs, expire
 from api.settings import ApiSettings, get_settings
 from api.tenancy import patient_jobs, tenant_comparison, tenant_job
 from api.uploads import make_private, receive_upload, sweep_orphans
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """Patient pseudonyms and session labels: letters, digits, '.', '_', '-'; up to 64."""
+RETENTION_CHECK_PERIOD_S = 3600.0
+"""How often jobs past the retention period are looked for (and once at start)."""
 
 
 # ----------------------------------------------------------------------------- models
@@ -363,8 +366,6 @@ def patient_sessions(
     patient = body.patient
     request.state.audit_resource = patient_ref(key.tenant, patient)
     jobs = patient_jobs(db, key.tenant, patient)
-    if not jobs:
-        raise HTTPException(404, "no jobs for this patient")
     sessions: dict[str, list[JobStatus]] = {}
     for job in jobs:
         sessions.setdefault(job.session, []).append(job_status(job))
@@ -387,6 +388,23 @@ def patient_sessions(
         "sessions": [{"session": s, "jobs": js} for s, js in sessions.items()],
         "trend": trend,
     }
+
+
+@v1.delete("/jobs/{job_id}", status_code=204, dependencies=[needs("admin")])
+def delete_job(job_id: str, request: Request, db: DB, key: Key) -> Response:
+    """Delete a job and everything derived from it: upload, score, comparisons using it."""
+    erase_jobs(db, request.app.state.settings, [tenant_job(db, key.tenant, job_id)])
+    return Response(status_code=204)
+
+
+@v1.post("/patients/erase", dependencies=[needs("admin")])
+def erase_patient(
+    body: PatientRequest, request: Request, db: DB, key: Key
+) -> dict[str, int]:
+    """Erase a patient: every job of the pseudonym with its upload, score and comparisons."""
+    request.state.audit_resource = patient_ref(key.tenant, body.patient)
+    jobs = patient_jobs(db, key.tenant, body.patient)
+    return {"erased_jobs": erase_jobs(db, request.app.state.settings, jobs)}
 
 
 @v1.get("/model", dependencies=[needs("read")])
@@ -415,7 +433,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pool = pool
 
     async def supervise() -> None:
+        expired_at = -RETENTION_CHECK_PERIOD_S
         while True:
+            if time.monotonic() - expired_at >= RETENTION_CHECK_PERIOD_S:
+                expired_at = time.monotonic()
+                await run_in_threadpool(expire, app.state.sessionmaker, settings, utcnow())
             await asyncio.sleep(1.0)
             await run_in_threadpool(pool.check)
 
@@ -488,7 +510,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=[API_KEY_HEADER, "Content-Type"],
         )
     return app

@@ -31,6 +31,8 @@ ACTIONS = {
     "submit_comparison": "comparison.create",
     "read_comparison": "comparison.read",
     "patient_sessions": "patient.read",
+    "delete_job": "job.delete",
+    "erase_patient": "patient.erase",
 }
 """Audited routes (by endpoint name) and the action recorded for each."""
 FIELDS = ("at", "key_id", "tenant", "action", "resource", "outcome")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.settings import ApiSettings
 from posescore.cli import quiet_native_logs
-from posescore.config import load_settings
+from posescore.config import Settings, load_settings
 from posescore.errors import PosescoreError
 from posescore.model import load_model
 from posescore.pose import MediaPipePoseBackend, effective_stride
@@ -202,9 +202,19 @@ class ProgressBackend:
             self._inner.close()
 
 
+def service_score_settings(settings: ApiSettings) -> Settings:
+    """The workers' scoring settings: no pose cache and no meta index.
+
+    So nothing derived from an upload is kept outside the database (see ``api.retention``).
+    """
+    loaded = load_settings(settings.config)
+    pose = loaded.pose.model_copy(update={"use_cache": False, "meta_index": False})
+    return loaded.model_copy(update={"pose": pose})
+
+
 def run_job(sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings) -> None:
     """Score one claimed job and store its result or its error message."""
-    score_settings = load_settings(settings.config)
+    score_settings = service_score_settings(settings)
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
     backend = None

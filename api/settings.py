@@ -37,6 +37,10 @@ class ApiSettings(BaseSettings):
     retain_uploads: bool = Field(
         False, description="Keep uploaded videos after scoring (default: delete them)."
     )
+    retention_days: float = Field(
+        90.0, ge=0, description="Days a job (score, comparisons, kept video) is kept after "
+        "upload; 0 = for ever."
+    )
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty = same origin only."
     )

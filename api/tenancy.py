@@ -31,7 +31,13 @@ def tenant_comparison(db: Session, tenant: str, comparison_id: str) -> Compariso
 
 
 def patient_jobs(db: Session, tenant: str, patient: str) -> list[Job]:
-    """The jobs of the patient ``patient`` (a pseudonym) of ``tenant``, oldest first."""
+    """The jobs of the patient ``patient`` (a pseudonym) of ``tenant``, oldest first.
+
+    404 if there are none (an unknown patient, or another tenant's).
+    """
     query = select(Job).where(Job.tenant == tenant, Job.patient == patient)
-    return list(db.scalars(query.order_by(Job.created_at)))
+    jobs = list(db.scalars(query.order_by(Job.created_at)))
+    if not jobs:
+        raise HTTPException(404, "no jobs for this patient")
+    return jobs
 

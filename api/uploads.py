@@ -23,8 +23,6 @@ from api.db import Job
 from api.jobs import new_id
 from api.security import ACCEPTED_CONTAINERS, CONTAINER_HEAD_BYTES, container_of
 from api.settings import ApiSettings
-from posescore.config import load_settings
-from posescore.pose import cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +41,10 @@ def private_dir(path: Path) -> Path:
 def make_private(settings: ApiSettings) -> None:
     """Keep the service's files to its own user (umask 077, also for the workers).
 
-    The data, upload and pose cache folders become 0700, the SQLite file 0600.
+    The data and upload folders become 0700, the SQLite file 0600.
     """
     os.umask(0o077)
-    pose_cache = cache_dir(load_settings(settings.config).pose)
-    for folder in (settings.data_dir, settings.uploads, pose_cache):
+    for folder in (settings.data_dir, settings.uploads):
         private_dir(folder)
     url = make_url(settings.url)
     if url.get_backend_name() == "sqlite" and url.database:

@@ -110,9 +110,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def create_key(self, name: str = "test", tenant: str = "default") -> str:
+    def create_key(
+        self, name: str = "test", tenant: str = "default", scopes: str = "submit,read"
+    ) -> str:
         out = subprocess.run(
-            [POSESCORE, "create-key", "--name", name, "--tenant", tenant],
+            [POSESCORE, "create-key", "--name", name, "--tenant", tenant, "--scopes", scopes],
             env=self.env,
             capture_output=True,
             text=True,

@@ -13,7 +13,17 @@ from sqlalchemy import select, text
 
 from api.app import create_app
 from api.compare import N_BOOT, SEED, SessionInfo, compare_scores
-from api.db import ApiKey, Base, Job, make_engine, make_sessionmaker, migrate
+from api.db import (
+    ApiKey,
+    AuditEntry,
+    Base,
+    Comparison,
+    Job,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    utcnow,
+)
 from api.jobs import claim_next, discard_upload, enqueue, requeue_running
 from api.keys import (
     Caller,
@@ -24,6 +34,7 @@ from api.keys import (
     revoke_key,
     rotate_key,
 )
+from api.retention import expire
 from api.security import container_of
 from api.settings import ApiSettings, get_settings
 from posescore.errors import ConfigError, PosescoreError
@@ -261,3 +272,25 @@ def test_rows_made_before_tenants_join_the_default_tenant(tmp_path):
     with make_sessionmaker(engine)() as db:
         assert db.scalar(select(ApiKey)).tenant == "default"
     engine.dispose()
+
+
+def test_jobs_past_the_retention_period_are_erased(sm, tmp_path):
+    settings = ApiSettings(data_dir=tmp_path, retention_days=30, retain_uploads=True)
+    settings.uploads.mkdir(parents=True)
+    _queue(sm, 3)
+    now = utcnow()
+    with sm() as db:
+        for job, age_days, status in zip(db.scalars(select(Job).order_by(Job.id)),
+                                         (40, 10, 40), ("done", "done", "queued")):
+            job.created_at, job.status = now - timedelta(days=age_days), status
+            (settings.uploads / job.upload_name).write_bytes(b"video")
+        db.add(Comparison(id="c1", tenant="default", pre_job_id="job0", post_job_id="job1"))
+        db.commit()
+    assert expire(sm, settings.model_copy(update={"retention_days": 0}), now) == 0
+    assert expire(sm, settings, now) == 1
+    with sm() as db:
+        assert sorted(db.scalars(select(Job.id))) == ["job1", "job2"]  # queued ones wait
+        assert db.get(Comparison, "c1") is None
+        entry = db.scalar(select(AuditEntry))
+        assert (entry.action, entry.resource, entry.key_id) == ("job.expire", "job0", None)
+    assert sorted(p.name for p in settings.uploads.iterdir()) == ["u1.mp4", "u2.mp4"]
