@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from api.audit import AuditMiddleware, patient_ref
 from api.compare import ComparisonResult, compare_scores
 from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate, utcnow
+from api.headers import SecurityHeadersMiddleware, page_policy
 from api.jobs import WorkerPool, enqueue, new_id
 from api.keys import API_KEY_HEADER, Caller
 from api.limits import GuardMiddleware
@@ -459,6 +460,8 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         version=__version__,
         description="Scores focal leg dystonia from walking videos. Not clinically validated.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.docs else None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(v1)
@@ -513,6 +516,11 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=[API_KEY_HEADER, "Content-Type"],
         )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        policy=page_policy(STATIC_DIR / "index.html"),
+        docs=settings.docs,
+    )
     return app
 
 

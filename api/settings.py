@@ -44,6 +44,9 @@ class ApiSettings(BaseSettings):
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty = same origin only."
     )
+    docs: bool = Field(
+        False, description="Serve the interactive API docs at /docs (Swagger UI from its CDN)."
+    )
     workers: int = Field(2, ge=1, le=64, description="Scoring worker processes.")
     poll_interval_s: float = Field(0.5, gt=0, description="Idle worker's queue poll period, s.")
     max_attempts: int = Field(

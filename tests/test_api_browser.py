@@ -34,7 +34,8 @@ def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_pa
         page.goto(server.url + "/")
         page.fill("#key", key)
         page.click("#save-key")
-        assert page.text_content("#key-state") == "key saved in this browser"
+        assert page.text_content("#key-state") == "key kept for this tab only"
+        assert page.evaluate("localStorage.length") == 0
         page.fill("#patient", "P-browser")
         page.fill("#session", "day3")
         page.set_input_files("#pre-file", str(pre))

@@ -1,5 +1,7 @@
 """The service over real HTTP: a ``posescore serve`` process on loopback, SQLite and PostgreSQL."""
 
+import base64
+import hashlib
 import io
 
 import httpx
@@ -62,6 +64,26 @@ def test_health_and_ready_need_no_key(server):
     assert ready["status"] == "ready" and ready["workers"] == 1
     assert "/v1/jobs" in httpx.get(srv.url + "/openapi.json").json()["paths"]
     assert "<form" in httpx.get(srv.url + "/").text
+
+
+def test_security_headers_on_every_route(server):
+    srv, key = server
+    calls = [("GET", "/", {}, 200), ("GET", "/health", {}, 200), ("GET", "/openapi.json", {}, 200),
+             ("GET", "/v1/model", {"X-API-Key": key}, 200),
+             ("GET", "/v1/jobs/nope", {"X-API-Key": key}, 404),
+             ("POST", "/v1/jobs", {}, 401), ("GET", "/docs", {}, 404)]  # /docs off by default
+    for method, path, headers, status in calls:
+        r = httpx.request(method, srv.url + path, headers=headers)
+        assert r.status_code == status, path
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, path
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert (r.headers.get("cache-control") == "no-store") is path.startswith("/v1/")
+    page = httpx.get(srv.url + "/")
+    script = page.text.split("<script>")[1].split("</script>")[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
 
 
 def test_v1_refuses_missing_or_wrong_key(server):

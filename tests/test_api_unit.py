@@ -294,3 +294,16 @@ def test_jobs_past_the_retention_period_are_erased(sm, tmp_path):
         entry = db.scalar(select(AuditEntry))
         assert (entry.action, entry.resource, entry.key_id) == ("job.expire", "job0", None)
     assert sorted(p.name for p in settings.uploads.iterdir()) == ["u1.mp4", "u2.mp4"]
+
+
+def test_docs_are_served_only_when_enabled(tmp_path):
+    async def get_docs(docs):
+        app = create_app(ApiSettings(data_dir=tmp_path, docs=docs))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/docs")
+
+    assert asyncio.run(get_docs(False)).status_code == 404
+    shown = asyncio.run(get_docs(True))
+    assert shown.status_code == 200
+    assert "cdn.jsdelivr.net" in shown.headers["content-security-policy"]
