@@ -33,7 +33,9 @@ def rss_kb(pid):
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
 
 
-def test_a_large_keyless_body_is_refused_without_reading_it(server):
+@pytest.mark.parametrize("path,kind", [("/v1/jobs", "multipart/form-data; boundary=b"),
+                                       ("/v1/comparisons", "application/json")])
+def test_a_large_keyless_body_is_refused_without_reading_it(server, path, kind):
     srv, _ = server
     before = rss_kb(srv.proc.pid)
     chunk = b"\x00" * MB
@@ -44,13 +46,12 @@ def test_a_large_keyless_body_is_refused_without_reading_it(server):
 
     start = time.monotonic()
     try:
-        r = httpx.post(srv.url + "/v1/jobs", content=body(), timeout=60,
-                       headers={"Content-Type": "multipart/form-data; boundary=b"})
+        r = httpx.post(srv.url + path, content=body(), timeout=60, headers={"Content-Type": kind})
         status = r.status_code
     except httpx.TransportError as exc:  # the server closed the connection after its 401
         status = repr(exc)
     rise_mb = (rss_kb(srv.proc.pid) - before) / 1024
-    print(f"RSS rise {rise_mb:.1f} MB, {time.monotonic() - start:.1f} s, answer {status}")
+    print(f"{path}: RSS rise {rise_mb:.1f} MB, {time.monotonic() - start:.1f} s, answer {status}")
     assert status == 401
     assert rise_mb < 20
 
