@@ -9,6 +9,7 @@ SQLite (one file, WAL mode) by default, PostgreSQL through ``POSESCORE_DATABASE_
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -160,9 +161,13 @@ def migrate(url: str, revision: str = "head") -> None:
 
 @contextmanager
 def configured_session() -> Iterator[Session]:
-    """A session on the database of the service's settings, migrated first; for the CLI."""
+    """A session on the database of the service's settings, migrated first; for the CLI.
+
+    Files it creates (a new SQLite database) are its user's only, as the server's are.
+    """
     from api.settings import get_settings
 
+    os.umask(0o077)
     url = get_settings().url
     migrate(url)
     engine = make_engine(url)
