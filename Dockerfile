@@ -2,7 +2,7 @@
 # Default command: the scoring service on port 8000 (see docs/service.md).
 #   docker build -t posescore .
 #   docker run -d --name posescore -p 8000:8000 -v posescore-data:/data posescore
-#   docker exec posescore posescore create-key --name clinic-app     # prints the key once
+#   docker exec posescore posescore keys create --name clinic-app     # prints the key once
 # Batch scoring with the same image:
 #   docker run --rm -v "$PWD/videos:/videos" posescore batch /videos --out /videos/scores
 FROM python:3.11-slim

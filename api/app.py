@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -21,23 +20,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
+from api.audit import AuditMiddleware, patient_ref
 from api.compare import ComparisonResult, compare_scores
-from api.db import ApiKey, Comparison, Job, make_engine, make_sessionmaker, migrate
+from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate, utcnow
+from api.headers import SecurityHeadersMiddleware, page_policy
 from api.jobs import WorkerPool, enqueue, new_id
-from api.security import (
-    ACCEPTED_CONTAINERS,
-    API_KEY_HEADER,
-    CONTAINER_HEAD_BYTES,
-    UploadLimitMiddleware,
-    container_of,
-    find_key,
-)
+from api.keys import API_KEY_HEADER, Caller
+from api.limits import GuardMiddleware
+from api.retention import erase_jobs, expire
 from api.settings import ApiSettings, get_settings
+from api.tenancy import patient_jobs, tenant_comparison, tenant_job
+from api.uploads import make_private, receive_upload, sweep_orphans
 from posescore import __version__
 from posescore.config import load_settings
 from posescore.constants import TASKS
@@ -50,6 +47,8 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """Patient pseudonyms and session labels: letters, digits, '.', '_', '-'; up to 64."""
+RETENTION_CHECK_PERIOD_S = 3600.0
+"""How often jobs past the retention period are looked for (and once at start)."""
 
 
 # ----------------------------------------------------------------------------- models
@@ -99,6 +98,12 @@ class JobStatus(BaseModel):
     result_url: str
 
 
+class PatientRequest(BaseModel):
+    """A patient, named in the body so pseudonyms never appear in URLs or access logs."""
+
+    patient: str = Field(pattern=NAME_PATTERN, description="Patient pseudonym (never a name).")
+
+
 class ComparisonRequest(BaseModel):
     """Two jobs of one patient: before and after a treatment session."""
 
@@ -132,20 +137,23 @@ def get_db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(get_db)]
 
 
-def require_key(request: Request) -> ApiKey:
-    """Return the caller's API key from the ``X-API-Key`` header; 401 without a valid one.
+def require_key(request: Request) -> Caller:
+    """Return the caller's key, checked by ``GuardMiddleware`` before the body was read."""
+    return request.state.caller
 
-    Uses its own short session, so a long upload holds no database connection.
-    """
-    with request.app.state.sessionmaker() as db:
-        key = find_key(db, request.headers.get(API_KEY_HEADER))
-    if key is None:
-        raise HTTPException(
-            401,
-            f"missing or invalid API key: send it in the {API_KEY_HEADER} header "
-            "(create one with `posescore create-key --name NAME`)",
-        )
-    return key
+
+Key = Annotated[Caller, Depends(require_key)]
+"""The caller's key (its tenant scopes every lookup); resolved once per request."""
+
+
+def needs(scope: str) -> Any:
+    """Dependency refusing (403) a key without ``scope``."""
+
+    def check(key: Key) -> None:
+        if scope not in key.scopes:
+            raise HTTPException(403, f"this API key lacks the '{scope}' scope")
+
+    return Depends(check)
 
 
 def job_status(job: Job) -> JobStatus:
@@ -168,46 +176,13 @@ def job_status(job: Job) -> JobStatus:
     )
 
 
-def get_job(db: Session, job_id: str) -> Job:
-    """Return the job ``job_id``; 404 if unknown."""
-    job = db.get(Job, job_id)
-    if job is None:
-        raise HTTPException(404, f"no job {job_id}")
-    return job
-
-
 def _form_error(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
-def store_upload(upload: UploadFile, settings: ApiSettings) -> str:
-    """Copy the upload under a random name after checking it is a readable video.
-
-    Returns
-    -------
-    str
-        The stored file name (``<random id>.<container suffix>``); the client's file name is
-        never used.
-
-    Raises
-    ------
-    HTTPException
-        415 if it does not start like an accepted container, 422 if it cannot be read as a
-        video (``posescore.video.probe_video``'s message).
-
-    """
-    head = upload.file.read(CONTAINER_HEAD_BYTES)
-    suffix = container_of(head)
-    if suffix is None:
-        raise HTTPException(
-            415, f"not a supported video: expected an {ACCEPTED_CONTAINERS} file"
-        )
-    upload.file.seek(0)
-    name = f"{new_id()}.{suffix}"
+def probe_upload(settings: ApiSettings, name: str) -> None:
+    """422 (and the file deleted) unless the stored upload ``name`` reads as a video."""
     path = settings.uploads / name
-    settings.uploads.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
-        shutil.copyfileobj(upload.file, out, 1 << 20)
     video_cfg = load_settings(settings.config).video.model_copy(
         update={"verify_frame_count": False}
     )
@@ -216,7 +191,6 @@ def store_upload(upload: UploadFile, settings: ApiSettings) -> str:
     except VideoError as exc:
         path.unlink(missing_ok=True)
         raise HTTPException(422, str(exc).replace(name, "the upload")) from None
-    return name
 
 
 # ----------------------------------------------------------------------------- routes
@@ -245,23 +219,32 @@ UPLOAD_SCHEMA = {
 }
 
 
-@v1.post("/jobs", status_code=202, response_model=JobAccepted, openapi_extra=UPLOAD_SCHEMA)
-async def submit_job(request: Request, response: Response) -> JobAccepted:
+@v1.post(
+    "/jobs",
+    status_code=202,
+    response_model=JobAccepted,
+    openapi_extra=UPLOAD_SCHEMA,
+    dependencies=[needs("submit")],
+)
+async def submit_job(request: Request, response: Response, key: Key) -> JobAccepted:
     """Upload a video with its metadata; scoring runs in the background (poll the job)."""
     settings: ApiSettings = request.app.state.settings
-    async with request.form(max_files=1) as form:
-        upload = form.get("video")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "video: a file field named 'video' is required")
-        try:
-            meta = JobForm.model_validate({k: v for k, v in form.items() if k != "video"})
-        except ValidationError as exc:
-            raise HTTPException(422, _form_error(exc)) from None
-        upload_name = await run_in_threadpool(store_upload, upload, settings)
-    job_id = new_id()
+    fields, upload_name = await receive_upload(request, settings)
+    try:
+        meta = JobForm.model_validate(fields)
+    except ValidationError as exc:
+        (settings.uploads / upload_name).unlink()
+        raise HTTPException(422, _form_error(exc)) from None
+    await run_in_threadpool(probe_upload, settings, upload_name)
+    job_id = request.state.audit_resource = new_id()
     with request.app.state.sessionmaker() as db:
         await run_in_threadpool(
-            enqueue, db, job_id=job_id, upload_name=upload_name, **meta.model_dump()
+            enqueue,
+            db,
+            job_id=job_id,
+            tenant=key.tenant,
+            upload_name=upload_name,
+            **meta.model_dump(),
         )
     response.headers["Location"] = f"/v1/jobs/{job_id}"
     return JobAccepted(
@@ -272,16 +255,16 @@ async def submit_job(request: Request, response: Response) -> JobAccepted:
     )
 
 
-@v1.get("/jobs/{job_id}", response_model=JobStatus)
-def read_job(job_id: str, db: DB) -> JobStatus:
+@v1.get("/jobs/{job_id}", response_model=JobStatus, dependencies=[needs("read")])
+def read_job(job_id: str, db: DB, key: Key) -> JobStatus:
     """Status and progress of a job."""
-    return job_status(get_job(db, job_id))
+    return job_status(tenant_job(db, key.tenant, job_id))
 
 
-@v1.get("/jobs/{job_id}/result")
-def read_result(job_id: str, db: DB) -> dict[str, Any]:
+@v1.get("/jobs/{job_id}/result", dependencies=[needs("read")])
+def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     """Return the score (JSON contract of DESIGN.md); 409 while pending, 422 if failed."""
-    job = get_job(db, job_id)
+    job = tenant_job(db, key.tenant, job_id)
     if job.status == "failed":
         raise HTTPException(422, f"scoring failed: {job.error}")
     if job.status != "done" or job.result is None:
@@ -289,19 +272,28 @@ def read_result(job_id: str, db: DB) -> dict[str, Any]:
     return job.result
 
 
-@v1.post("/comparisons", status_code=201, response_model=ComparisonStatus)
+@v1.post(
+    "/comparisons",
+    status_code=201,
+    response_model=ComparisonStatus,
+    dependencies=[needs("submit")],
+)
 def submit_comparison(
-    body: ComparisonRequest, request: Request, response: Response, db: DB
+    body: ComparisonRequest, request: Request, response: Response, db: DB, key: Key
 ) -> ComparisonStatus:
     """Compare a pre and a post job of one patient (computed once both are scored)."""
-    pre, post = get_job(db, body.pre_job_id), get_job(db, body.post_job_id)
+    pre = tenant_job(db, key.tenant, body.pre_job_id)
+    post = tenant_job(db, key.tenant, body.post_job_id)
     if pre.patient != post.patient:
         raise HTTPException(422, "the two jobs belong to different patients")
     if (pre.phase, post.phase) != ("pre", "post"):
         raise HTTPException(422, "pre_job_id must be a 'pre' job and post_job_id a 'post' job")
-    comparison = Comparison(id=new_id(), pre_job_id=pre.id, post_job_id=post.id)
+    comparison = Comparison(
+        id=new_id(), tenant=key.tenant, pre_job_id=pre.id, post_job_id=post.id
+    )
     db.add(comparison)
     db.commit()
+    request.state.audit_resource = comparison.id
     response.headers["Location"] = f"/v1/comparisons/{comparison.id}"
     return comparison_status(request, db, comparison, pre, post)
 
@@ -346,30 +338,35 @@ def comparison_status(
     )
 
 
-@v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus)
-def read_comparison(comparison_id: str, request: Request, db: DB) -> ComparisonStatus:
+@v1.get(
+    "/comparisons/{comparison_id}", response_model=ComparisonStatus, dependencies=[needs("read")]
+)
+def read_comparison(
+    comparison_id: str, request: Request, db: DB, key: Key
+) -> ComparisonStatus:
     """Return a comparison and, once both jobs are done, its result (computed once)."""
-    comparison = db.get(Comparison, comparison_id)
-    if comparison is None:
-        raise HTTPException(404, f"no comparison {comparison_id}")
+    comparison = tenant_comparison(db, key.tenant, comparison_id)
     return comparison_status(
         request,
         db,
         comparison,
-        get_job(db, comparison.pre_job_id),
-        get_job(db, comparison.post_job_id),
+        tenant_job(db, key.tenant, comparison.pre_job_id),
+        tenant_job(db, key.tenant, comparison.post_job_id),
     )
 
 
-@v1.get("/patients/{patient}/sessions")
-def patient_sessions(patient: str, db: DB) -> dict[str, Any]:
+@v1.post("/patients/sessions", dependencies=[needs("read")])
+def patient_sessions(
+    body: PatientRequest, request: Request, db: DB, key: Key
+) -> dict[str, Any]:
     """List a patient's sessions (jobs by session, oldest first) and the severity trend.
 
-    ``trend`` lists every scored video in time order with both legs' severity.
+    The pseudonym is sent in the body, never in the URL. ``trend`` lists every scored video
+    in time order with both legs' severity.
     """
-    jobs = list(db.scalars(select(Job).where(Job.patient == patient).order_by(Job.created_at)))
-    if not jobs:
-        raise HTTPException(404, "no jobs for this patient")
+    patient = body.patient
+    request.state.audit_resource = patient_ref(key.tenant, patient)
+    jobs = patient_jobs(db, key.tenant, patient)
     sessions: dict[str, list[JobStatus]] = {}
     for job in jobs:
         sessions.setdefault(job.session, []).append(job_status(job))
@@ -394,7 +391,24 @@ def patient_sessions(patient: str, db: DB) -> dict[str, Any]:
     }
 
 
-@v1.get("/model")
+@v1.delete("/jobs/{job_id}", status_code=204, dependencies=[needs("admin")])
+def delete_job(job_id: str, request: Request, db: DB, key: Key) -> Response:
+    """Delete a job and everything derived from it: upload, score, comparisons using it."""
+    erase_jobs(db, request.app.state.settings, [tenant_job(db, key.tenant, job_id)])
+    return Response(status_code=204)
+
+
+@v1.post("/patients/erase", dependencies=[needs("admin")])
+def erase_patient(
+    body: PatientRequest, request: Request, db: DB, key: Key
+) -> dict[str, int]:
+    """Erase a patient: every job of the pseudonym with its upload, score and comparisons."""
+    request.state.audit_resource = patient_ref(key.tenant, body.patient)
+    jobs = patient_jobs(db, key.tenant, body.patient)
+    return {"erased_jobs": erase_jobs(db, request.app.state.settings, jobs)}
+
+
+@v1.get("/model", dependencies=[needs("read")])
 def model_info(request: Request) -> dict[str, Any]:
     """Return the model card of the severity model the workers use."""
     return request.app.state.model.card
@@ -410,6 +424,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(migrate, settings.url)
     engine = make_engine(settings.url)
     app.state.sessionmaker = make_sessionmaker(engine)
+    await run_in_threadpool(make_private, settings)
+    await run_in_threadpool(sweep_orphans, settings, app.state.sessionmaker)
     app.state.model = await run_in_threadpool(load_model, settings.model)
     score_settings = await run_in_threadpool(load_settings, settings.config)
     app.state.min_strides = score_settings.feature.min_strides
@@ -418,7 +434,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pool = pool
 
     async def supervise() -> None:
+        expired_at = -RETENTION_CHECK_PERIOD_S
         while True:
+            if time.monotonic() - expired_at >= RETENTION_CHECK_PERIOD_S:
+                expired_at = time.monotonic()
+                await run_in_threadpool(expire, app.state.sessionmaker, settings, utcnow())
             await asyncio.sleep(1.0)
             await run_in_threadpool(pool.check)
 
@@ -440,6 +460,8 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         version=__version__,
         description="Scores focal leg dystonia from walking videos. Not clinically validated.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.docs else None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(v1)
@@ -469,7 +491,8 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if workers else 503)
 
     # innermost, so the 413 raised while the form streams is rendered by FastAPI
-    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(GuardMiddleware, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(AuditMiddleware)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Any) -> Response:
@@ -490,9 +513,14 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=[API_KEY_HEADER, "Content-Type"],
         )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        policy=page_policy(STATIC_DIR / "index.html"),
+        docs=settings.docs,
+    )
     return app
 
 

@@ -1,4 +1,7 @@
-"""Database: SQLAlchemy 2 tables of API keys, jobs and comparisons; Alembic migrations.
+"""Database: SQLAlchemy 2 tables of API keys, jobs, comparisons and the audit log; Alembic.
+
+Every key, job and comparison belongs to a tenant (a clinic or department); a patient is a
+pseudonym within one tenant.
 
 SQLite (one file, WAL mode) by default, PostgreSQL through ``POSESCORE_DATABASE_URL``.
 """
@@ -6,6 +9,9 @@ SQLite (one file, WAL mode) by default, PostgreSQL through ``POSESCORE_DATABASE_
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -18,17 +24,20 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_TENANT = "default"
+"""Tenant of keys and jobs made before tenants existed, and of keys made without one."""
 
 
 def utcnow() -> datetime:
@@ -41,22 +50,31 @@ class Base(DeclarativeBase):
 
 
 class ApiKey(Base):
-    """An API key; only its SHA-256 is stored."""
+    """An API key of one tenant; only its SHA-256 is stored; ``scopes`` is comma-separated."""
 
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    scopes: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Job(Base):
     """One uploaded video to score; the worker pool claims it from the queue."""
 
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_tenant_patient", "tenant", "patient"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     patient: Mapped[str] = mapped_column(String(64), index=True)
     session: Mapped[str] = mapped_column(String(64))
@@ -81,6 +99,7 @@ class Comparison(Base):
     __tablename__ = "comparisons"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
     pre_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     post_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -88,11 +107,29 @@ class Comparison(Base):
     error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
 
+class AuditEntry(Base):
+    """One read or write of a patient's data: who (key, tenant), what, on which id, outcome.
+
+    Never a name, path or pseudonym: patients appear as opaque references.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    key_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    tenant: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[int] = mapped_column(Integer)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
     cursor.close()
 
 
@@ -113,10 +150,29 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest Alembic revision."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to an Alembic ``revision`` (the newest by default)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)
     logger.info("database schema up to date")
+
+
+@contextmanager
+def configured_session() -> Iterator[Session]:
+    """A session on the database of the service's settings, migrated first; for the CLI.
+
+    Files it creates (a new SQLite database) are its user's only, as the server's are.
+    """
+    from api.settings import get_settings
+
+    os.umask(0o077)
+    url = get_settings().url
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            yield db
+    finally:
+        engine.dispose()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.settings import ApiSettings
-from posescore.config import load_settings
+from posescore.config import Settings, load_settings
 from posescore.errors import PosescoreError
 from posescore.logs import quiet_native_logs
 from posescore.model import load_model
@@ -57,11 +57,20 @@ def new_id() -> str:
 
 
 def enqueue(
-    db: Session, *, job_id: str, patient: str, session: str, phase: str, task: str, upload_name: str
+    db: Session,
+    *,
+    job_id: str,
+    tenant: str,
+    patient: str,
+    session: str,
+    phase: str,
+    task: str,
+    upload_name: str,
 ) -> Job:
-    """Add a queued job for an upload already stored under ``upload_name``."""
+    """Add a queued job of ``tenant`` for an upload already stored under ``upload_name``."""
     job = Job(
         id=job_id,
+        tenant=tenant,
         status="queued",
         patient=patient,
         session=session,
@@ -193,9 +202,19 @@ class ProgressBackend:
             self._inner.close()
 
 
+def service_score_settings(settings: ApiSettings) -> Settings:
+    """The workers' scoring settings: no pose cache and no meta index.
+
+    So nothing derived from an upload is kept outside the database (see ``api.retention``).
+    """
+    loaded = load_settings(settings.config)
+    pose = loaded.pose.model_copy(update={"use_cache": False, "meta_index": False})
+    return loaded.model_copy(update={"pose": pose})
+
+
 def run_job(sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings) -> None:
     """Score one claimed job and store its result or its error message."""
-    score_settings = load_settings(settings.config)
+    score_settings = service_score_settings(settings)
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
     backend = None

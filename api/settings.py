@@ -30,11 +30,22 @@ class ApiSettings(BaseSettings):
     )
     upload_dir: Optional[Path] = Field(None, description="Uploads; None = <data_dir>/uploads.")
     max_upload_mb: float = Field(500.0, gt=0, description="Largest accepted upload, MB.")
+    min_free_disk_mb: float = Field(
+        1024.0, ge=0, description="Disk space, MB, left free: an upload that would eat into "
+        "it gets 507."
+    )
     retain_uploads: bool = Field(
         False, description="Keep uploaded videos after scoring (default: delete them)."
     )
+    retention_days: float = Field(
+        90.0, ge=0, description="Days a job (score, comparisons, kept video) is kept after "
+        "upload; 0 = for ever."
+    )
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty = same origin only."
+    )
+    docs: bool = Field(
+        False, description="Serve the interactive API docs at /docs (Swagger UI from its CDN)."
     )
     workers: int = Field(2, ge=1, le=64, description="Scoring worker processes.")
     poll_interval_s: float = Field(0.5, gt=0, description="Idle worker's queue poll period, s.")

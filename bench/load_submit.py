@@ -5,7 +5,7 @@ latency, jobs completed, failed, lost and errors. Uploads cycle over --distinct 
 (4 s each, rendered into a temp folder; the server's pose cache serves repeats).
 
 Usage:
-    posescore create-key --name bench            # prints KEY
+    posescore keys create --name bench            # prints KEY
     posescore serve --port 8000 &
     python bench/load_submit.py --url http://127.0.0.1:8000 --key KEY [--n 20]
 """

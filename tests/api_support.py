@@ -110,9 +110,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def create_key(self, name: str = "test") -> str:
+    def create_key(
+        self, name: str = "test", tenant: str = "default", scopes: str = "submit,read"
+    ) -> str:
         out = subprocess.run(
-            [POSESCORE, "create-key", "--name", name],
+            [POSESCORE, "create-key", "--name", name, "--tenant", tenant, "--scopes", scopes],
             env=self.env,
             capture_output=True,
             text=True,
@@ -176,16 +178,18 @@ def server_env(tmp: Path, model: Path, database_url: str | None = None, **extra:
     return env
 
 
-def add_done_job(server: Server, patient: str, phase: str, result: dict) -> str:
-    """Store a finished job with ``result`` straight in the server's database; its id."""
+def add_done_job(
+    server: Server, patient: str, phase: str, result: dict, tenant: str = "default"
+) -> str:
+    """Store a finished job of ``tenant`` with ``result`` straight in the server's database."""
     from api.db import Job, make_engine, make_sessionmaker, utcnow
 
     job_id = uuid.uuid4().hex
     engine = make_engine(server.env["POSESCORE_DATABASE_URL"])
     with make_sessionmaker(engine)() as db:
-        db.add(Job(id=job_id, status="done", patient=patient, session="day1", phase=phase,
-                   task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4", progress=1.0,
-                   stage="done", attempts=1, result=result, finished_at=utcnow()))
+        db.add(Job(id=job_id, tenant=tenant, status="done", patient=patient, session="day1",
+                   phase=phase, task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
+                   progress=1.0, stage="done", attempts=1, result=result, finished_at=utcnow()))
         db.commit()
     engine.dispose()
     return job_id

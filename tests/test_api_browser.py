@@ -34,7 +34,8 @@ def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_pa
         page.goto(server.url + "/")
         page.fill("#key", key)
         page.click("#save-key")
-        assert page.text_content("#key-state") == "key saved in this browser"
+        assert page.text_content("#key-state") == "key kept for this tab only"
+        assert page.evaluate("localStorage.length") == 0
         page.fill("#patient", "P-browser")
         page.fill("#session", "day3")
         page.set_input_files("#pre-file", str(pre))
@@ -46,8 +47,8 @@ def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_pa
         cols = ("pre", "post", "change", "ci", "mdc", "noise")
         shown = {f"{side}-{col}": page.text_content(f"#{side}-{col}")
                  for side in ("left", "right") for col in cols}
-        history = httpx.get(server.url + "/v1/patients/P-browser/sessions",
-                            headers={"X-API-Key": key}).json()
+        history = httpx.post(server.url + "/v1/patients/sessions", json={"patient": "P-browser"},
+                             headers={"X-API-Key": key}).json()
         by_phase = {t["phase"]: t for t in history["trend"]}
         for side in ("left", "right"):
             before = by_phase["pre"][f"{side}_severity"]

@@ -1,5 +1,7 @@
 """The service over real HTTP: a ``posescore serve`` process on loopback, SQLite and PostgreSQL."""
 
+import base64
+import hashlib
 import io
 
 import httpx
@@ -64,6 +66,26 @@ def test_health_and_ready_need_no_key(server):
     assert "<form" in httpx.get(srv.url + "/").text
 
 
+def test_security_headers_on_every_route(server):
+    srv, key = server
+    calls = [("GET", "/", {}, 200), ("GET", "/health", {}, 200), ("GET", "/openapi.json", {}, 200),
+             ("GET", "/v1/model", {"X-API-Key": key}, 200),
+             ("GET", "/v1/jobs/nope", {"X-API-Key": key}, 404),
+             ("POST", "/v1/jobs", {}, 401), ("GET", "/docs", {}, 404)]  # /docs off by default
+    for method, path, headers, status in calls:
+        r = httpx.request(method, srv.url + path, headers=headers)
+        assert r.status_code == status, path
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, path
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert (r.headers.get("cache-control") == "no-store") is path.startswith("/v1/")
+    page = httpx.get(srv.url + "/")
+    script = page.text.split("<script>")[1].split("</script>")[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
+
+
 def test_v1_refuses_missing_or_wrong_key(server):
     srv, key = server
     for headers in ({}, {"X-API-Key": "psk_wrong"}, {"X-API-Key": key[:-1]}):
@@ -88,7 +110,7 @@ def test_oversized_upload_is_refused(client, server):
     def chunks():  # no Content-Length: counted while streaming
         form = (b"--b\r\nContent-Disposition: form-data; name=\"video\"; filename=\"a.mp4\"\r\n"
                 b"Content-Type: video/mp4\r\n\r\n")
-        yield form
+        yield form + b"\x00\x00\x00\x20ftypisom"
         for _ in range(30):
             yield b"\x00" * (128 * 1024)
 
@@ -122,15 +144,16 @@ def test_non_video_is_refused_before_queueing(client, server, content, status, m
     [({"phase": "during"}, "phase"), ({"patient": "John Smith"}, "patient"),
      ({"task": "dance"}, "task")],
 )
-def test_bad_metadata_is_refused(client, fields, where):
-    r = submit(client, io.BytesIO(b"irrelevant"), **fields)
+def test_bad_metadata_is_refused(client, server, fields, where):
+    r = submit(client, io.BytesIO(b"\x00\x00\x00\x20ftypisom" + bytes(300)), **fields)
     assert r.status_code == 422 and where in r.json()["detail"]
+    assert uploads(server) == []
 
 
 def test_unknown_ids_are_404(client):
     assert client.get("/v1/jobs/nope").status_code == 404
     assert client.get("/v1/comparisons/nope").status_code == 404
-    assert client.get("/v1/patients/nobody/sessions").status_code == 404
+    assert client.post("/v1/patients/sessions", json={"patient": "nobody"}).status_code == 404
     r = client.post("/v1/comparisons", json={"pre_job_id": "a", "post_job_id": "b"})
     assert r.status_code == 404
 
@@ -241,7 +264,7 @@ def test_round_trip_pre_post(client, server, clips):
     assert comparison["comparison"]["pre"]["n_strides"]["right"] >= 2
     assert CLIENT_FILE_NAME not in str(comparison)
 
-    history = client.get(f"/v1/patients/{PATIENT}/sessions").json()
+    history = client.post("/v1/patients/sessions", json={"patient": PATIENT}).json()
     assert [s["session"] for s in history["sessions"]] == ["day1"]
     assert [t["phase"] for t in history["trend"]] == ["pre", "post"]
     assert history["trend"][0]["right_severity"] == results["pre"]["legs"]["right"]["severity"]
@@ -249,7 +272,7 @@ def test_round_trip_pre_post(client, server, clips):
     assert uploads(server) == []  # deleted after scoring
     log = (server[0].log_path).read_text()
     assert PATIENT not in log and CLIENT_FILE_NAME not in log
-    assert "GET /v1/patients/{patient}/sessions 200" in log
+    assert "POST /v1/patients/sessions 200" in log
 
 
 @pytest.mark.slow

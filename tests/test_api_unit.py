@@ -2,21 +2,42 @@
 
 import asyncio
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from api_support import DATABASES, fresh_database, score_with_strides
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.app import create_app
 from api.compare import N_BOOT, SEED, SessionInfo, compare_scores
-from api.db import Base, Job, make_engine, make_sessionmaker, migrate
+from api.db import (
+    ApiKey,
+    AuditEntry,
+    Base,
+    Comparison,
+    Job,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    utcnow,
+)
 from api.jobs import claim_next, discard_upload, enqueue, requeue_running
-from api.security import container_of, create_key, find_key, hash_key
+from api.keys import (
+    Caller,
+    authenticate,
+    create_key,
+    hash_key,
+    key_table,
+    revoke_key,
+    rotate_key,
+)
+from api.retention import expire
+from api.security import container_of
 from api.settings import ApiSettings, get_settings
-from posescore.errors import PosescoreError
+from posescore.errors import ConfigError, PosescoreError
 
 PRE_PF = [20, 22, 24, 21, 23, 22]
 POST_PF = [2, 4, 3, 1, 2, 3]
@@ -107,18 +128,47 @@ def test_migrations_match_the_models(sm):
 
 def test_keys_are_stored_hashed(sm):
     with sm() as db:
-        key = create_key(db, "clinic app")
-        stored = find_key(db, key)
-        assert stored is not None and stored.name == "clinic app"
-        assert stored.key_hash == hash_key(key) and key not in stored.key_hash
-        assert find_key(db, key + "x") is None
-        assert find_key(db, None) is None
+        row, key = create_key(db, "clinic app", "clinic-a", ["read"])
+        caller, refusal = authenticate(db, key)
+        assert caller == Caller(row.id, "clinic-a", frozenset({"read"})) and refusal == ""
+        assert row.key_hash == hash_key(key) and key not in row.key_hash
+        assert db.get(ApiKey, row.id).last_used_at is not None
+        assert authenticate(db, key + "x") == (None, "missing or invalid API key")
+        assert authenticate(db, None)[0] is None
+        assert all(key not in str(r) and row.key_hash not in str(r) for r in key_table(db))
+
+
+def test_revoked_rotated_and_expired_keys_are_refused(sm):
+    with sm() as db:
+        old, old_key = create_key(db, "app", "clinic-a", ["submit", "read"], expires_days=30)
+        new, new_key = rotate_key(db, old.id)
+        assert authenticate(db, old_key) == (None, "API key revoked")
+        caller, _ = authenticate(db, new_key)
+        assert (caller.tenant, caller.scopes) == ("clinic-a", {"submit", "read"})
+        lifetime = new.expires_at - new.created_at
+        assert abs(lifetime - timedelta(days=30)) < timedelta(minutes=1)
+        revoke_key(db, new.id)
+        assert authenticate(db, new_key) == (None, "API key revoked")
+        _, expired = create_key(db, "old", expires_days=-1)
+        assert authenticate(db, expired) == (None, "API key expired")
+        states = {r["id"]: r["state"] for r in key_table(db)}
+        assert list(states.values()) == ["revoked", "revoked", "expired"]
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [({"scopes": ["root"]}, "scopes"), ({"scopes": []}, "scopes"),
+     ({"tenant": "clinic a/../b"}, "tenant")],
+)
+def test_bad_key_settings_are_refused(sm, kwargs, message):
+    with sm() as db, pytest.raises(ConfigError, match=message):
+        create_key(db, "x", **kwargs)
 
 
 def _queue(sm, n):
     with sm() as db:
         for i in range(n):
-            enqueue(db, job_id=f"job{i}", patient="P1", session="s1", phase="pre",
+            enqueue(db, job_id=f"job{i}", tenant="default", patient="P1", session="s1", phase="pre",
                     task="walk_forward", upload_name=f"u{i}.mp4")
 
 
@@ -209,3 +259,51 @@ def test_cors_is_restricted_by_setting(tmp_path, origins, origin, allowed):
 
     r = asyncio.run(preflight())
     assert (r.headers.get("access-control-allow-origin") == origin) is allowed
+
+
+def test_rows_made_before_tenants_join_the_default_tenant(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate(url, "0002")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO api_keys (name, key_hash, created_at) "
+                          "VALUES ('old', :h, CURRENT_TIMESTAMP)"), {"h": "0" * 64})
+    migrate(url)
+    with make_sessionmaker(engine)() as db:
+        assert db.scalar(select(ApiKey)).tenant == "default"
+    engine.dispose()
+
+
+def test_jobs_past_the_retention_period_are_erased(sm, tmp_path):
+    settings = ApiSettings(data_dir=tmp_path, retention_days=30, retain_uploads=True)
+    settings.uploads.mkdir(parents=True)
+    _queue(sm, 3)
+    now = utcnow()
+    with sm() as db:
+        for job, age_days, status in zip(db.scalars(select(Job).order_by(Job.id)),
+                                         (40, 10, 40), ("done", "done", "queued")):
+            job.created_at, job.status = now - timedelta(days=age_days), status
+            (settings.uploads / job.upload_name).write_bytes(b"video")
+        db.add(Comparison(id="c1", tenant="default", pre_job_id="job0", post_job_id="job1"))
+        db.commit()
+    assert expire(sm, settings.model_copy(update={"retention_days": 0}), now) == 0
+    assert expire(sm, settings, now) == 1
+    with sm() as db:
+        assert sorted(db.scalars(select(Job.id))) == ["job1", "job2"]  # queued ones wait
+        assert db.get(Comparison, "c1") is None
+        entry = db.scalar(select(AuditEntry))
+        assert (entry.action, entry.resource, entry.key_id) == ("job.expire", "job0", None)
+    assert sorted(p.name for p in settings.uploads.iterdir()) == ["u1.mp4", "u2.mp4"]
+
+
+def test_docs_are_served_only_when_enabled(tmp_path):
+    async def get_docs(docs):
+        app = create_app(ApiSettings(data_dir=tmp_path, docs=docs))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/docs")
+
+    assert asyncio.run(get_docs(False)).status_code == 404
+    shown = asyncio.run(get_docs(True))
+    assert shown.status_code == 200
+    assert "cdn.jsdelivr.net" in shown.headers["content-security-policy"]
