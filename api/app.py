@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from api.compare import ComparisonResult, compare_scores
+from api.compare import compare_scores
 from api.db import ApiKey, Comparison, Job, make_engine, make_sessionmaker, migrate
 from api.jobs import WorkerPool, enqueue, new_id
 from api.security import (
@@ -38,7 +38,7 @@ from api.security import (
     find_key,
 )
 from api.settings import ApiSettings, get_settings
-from posescore import __version__
+from posescore import __version__, contract
 from posescore.config import load_settings
 from posescore.constants import TASKS
 from posescore.errors import PosescoreError, VideoError
@@ -113,7 +113,7 @@ class ComparisonStatus(BaseModel):
     status: Literal["pending", "done", "failed"]
     pre: JobStatus
     post: JobStatus
-    comparison: Optional[ComparisonResult]
+    comparison: Optional[contract.Comparison]
     error: Optional[str] = Field(
         None, description="Why there is no comparison: a job failed, or the scores lack "
         "per-stride values."
@@ -278,9 +278,10 @@ def read_job(job_id: str, db: DB) -> JobStatus:
     return job_status(get_job(db, job_id))
 
 
-@v1.get("/jobs/{job_id}/result")
+@v1.get("/jobs/{job_id}/result", response_model=contract.Score,
+        response_model_exclude_unset=True)
 def read_result(job_id: str, db: DB) -> dict[str, Any]:
-    """Return the score (JSON contract of DESIGN.md); 409 while pending, 422 if failed."""
+    """Return the score (:class:`posescore.contract.Score`); 409 while pending, 422 if failed."""
     job = get_job(db, job_id)
     if job.status == "failed":
         raise HTTPException(422, f"scoring failed: {job.error}")
@@ -289,7 +290,8 @@ def read_result(job_id: str, db: DB) -> dict[str, Any]:
     return job.result
 
 
-@v1.post("/comparisons", status_code=201, response_model=ComparisonStatus)
+@v1.post("/comparisons", status_code=201, response_model=ComparisonStatus,
+          response_model_exclude_unset=True)
 def submit_comparison(
     body: ComparisonRequest, request: Request, response: Response, db: DB
 ) -> ComparisonStatus:
@@ -339,14 +341,15 @@ def comparison_status(
         status=status,  # type: ignore[arg-type]
         pre=job_status(pre),
         post=job_status(post),
-        comparison=None if comparison.result is None else ComparisonResult.model_validate(
+        comparison=None if comparison.result is None else contract.Comparison.model_validate(
             comparison.result
         ),
         error=error,
     )
 
 
-@v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus)
+@v1.get("/comparisons/{comparison_id}", response_model=ComparisonStatus,
+         response_model_exclude_unset=True)
 def read_comparison(comparison_id: str, request: Request, db: DB) -> ComparisonStatus:
     """Return a comparison and, once both jobs are done, its result (computed once)."""
     comparison = db.get(Comparison, comparison_id)

@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from pydantic import ValidationError
 
@@ -18,6 +18,9 @@ from posescore import __version__
 from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS
 from posescore.errors import ConfigError, PosescoreError
+
+if TYPE_CHECKING:
+    from posescore.contract import Score
 
 logger = logging.getLogger("posescore")
 
@@ -53,32 +56,30 @@ def _fmt(value: Optional[float], digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def summary_text(result: dict[str, Any]) -> str:
-    """A readable summary of one score (the JSON contract as a dict)."""
-    q, g, legs = result["quality"], result["gait"], result["legs"]
+def summary_text(score: Score) -> str:
+    """A readable summary of one score."""
+    v, q, g = score.video, score.quality, score.gait
     lines = [
-        f"video      {Path(result['video']['path']).name}  "
-        f"({result['video']['duration_s']:.1f} s, {result['video']['fps']:.0f} fps, "
-        f"{result['video']['width']}x{result['video']['height']})",
-        f"task/view  {result['task']} / {result['view']}",
-        f"quality    scorable={q['scorable']}  pose={q['pose_detected_fraction']:.0%}  "
-        f"legs visible={q['legs_visible_fraction']:.0%}",
-        f"gait       cadence={_fmt(g.get('cadence_steps_per_min'), 1)} steps/min  "
-        f"stride={_fmt(g.get('stride_time_s'))} s  steps={g.get('step_count')}",
+        f"video      {Path(v.path).name}  ({v.duration_s:.1f} s, {v.fps:.0f} fps, "
+        f"{v.width}x{v.height})",
+        f"task/view  {score.task} / {score.view}",
+        f"quality    scorable={q.scorable}  pose={q.pose_detected_fraction:.0%}  "
+        f"legs visible={q.legs_visible_fraction:.0%}",
+        f"gait       cadence={_fmt(g.cadence_steps_per_min, 1)} steps/min  "
+        f"stride={_fmt(g.stride_time_s)} s  steps={g.step_count}",
     ]
     for side in ("left", "right"):
-        leg = legs[side]
-        interval = leg["severity_interval"]
+        leg = getattr(score.legs, side)
+        interval = leg.severity_interval
         span = f"[{interval[0]:.1f}, {interval[1]:.1f}]" if interval else ""
         lines.append(
-            f"{side:<5} leg  severity={_fmt(leg['severity'])} {span} class={leg['severity_class']}"
+            f"{side:<5} leg  severity={_fmt(leg.severity)} {span} class={leg.severity_class}"
         )
-    lines.append(f"affected   {result['affected_side']}")
-    for warning in q["warnings"]:
-        lines.append(f"warning    {warning}")
+    lines.append(f"affected   {score.affected_side}")
+    lines += [f"warning    {w.message} [{w.code.value}]" for w in q.warnings]
     from posescore.score import model_status
 
-    lines.append(f"model      {model_status(result['model'])}")
+    lines.append(f"model      {model_status(score.model.model_dump())}")
     return "\n".join(lines)
 
 
@@ -89,8 +90,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.video.strip():
         raise PosescoreError("no video path given")
     scored = score_video(args.video, _settings(args), task=args.task)
-    result = scored.to_dict()
-    print(summary_text(result))
+    score = scored.to_model()
+    result = score.to_json()
+    print(summary_text(score))
     if args.json:
         _write_json(Path(args.json), result)
     if args.report:
@@ -194,8 +196,9 @@ def cmd_course(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = load_model(settings.model.path)
 
-    def score(video: Path, task: str) -> dict[str, Any]:
-        return score_video(video, settings, model=model, task=task).to_dict()
+
+    def score(video: Path, task: str) -> Score:
+        return score_video(video, settings, model=model, task=task).to_model()
 
     course = run_course(args.manifest, args.out, score, include_paths=args.show_path)
     for t in course["trends"]:
@@ -259,7 +262,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
             raise PosescoreError("--tasks needs one task per video, in the same order")
         pairs = list(zip(args.tasks, args.videos))
     model = load_model(settings.model.path)
-    scored = [(task, score_video(video, settings, model, task).to_dict()) for task, video in pairs]
+    scored = [(task, score_video(video, settings, model, task).to_model()) for task, video in pairs]
     profile = profile_session(scored, settings)
     text = json.dumps(profile, indent=2)
     if args.json:

@@ -82,6 +82,12 @@ def _img(uri: str, alt: str) -> str:
     return f'<img src="{uri}" alt="{_esc(alt)}">'
 
 
+def notice_html(notice: Mapping[str, str], tag: str) -> str:
+    """One warning (``{code, stage, message}``) as an HTML element; the code in ``data-code``."""
+    return (f"<{tag} class='warn' data-code='{_esc(notice['code'])}'>"
+            f"{_esc(notice['message'])}</{tag}>")
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
@@ -317,7 +323,7 @@ def _meta_section(result: Mapping[str, Any], include_paths: bool, label: str = "
     rows.append(("gait", f"cadence {_num(g.get('cadence_steps_per_min'), 1)} steps/min, "
                          f"stride {_num(g.get('stride_time_s'))} s "
                          f"(CV {_num(g.get('stride_time_cv'))}), {g.get('step_count')} steps"))
-    warnings = "".join(f"<li class='warn'>{_esc(w)}</li>" for w in q.get("warnings", []))
+    warnings = "".join(notice_html(w, "li") for w in q.get("warnings", []))
     body = _table(["", label or "value"], [(k, val) for k, val in rows])
     return body + (f"<ul>{warnings}</ul>" if warnings else "")
 
@@ -456,8 +462,7 @@ def compare_report(
         "excludes zero and it exceeds the MDC95 measured on "
         f"{_esc(comparison['mdc'].get('n_pairs'))} test-retest phantom pairs.</p>"
     )
-    for w in comparison.get("warnings", []):
-        parts.append(f"<p class='warn'>{_esc(w)}</p>")
+    parts += [notice_html(w, "p") for w in comparison.get("warnings", [])]
     uri = severity_change_figure(comparison)
     if uri:
         parts.append(_img(uri, "severity change"))

@@ -152,7 +152,7 @@ def test_comparison_has_ci_mdc_and_verdict(client, server):
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "done" and r.json()["error"] is None
     comparison = r.json()["comparison"]
-    assert comparison["schema"] == "posescore-compare/1"
+    assert comparison["schema"] == "posescore-compare/2"
     for side in ("left", "right"):
         leg = comparison["legs"][side]
         assert set(leg) == LEG_CHANGE_FIELDS
@@ -167,7 +167,8 @@ def test_comparison_has_ci_mdc_and_verdict(client, server):
 
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert set(schemas["LegChange"]["properties"]) == LEG_CHANGE_FIELDS
-    assert "path" not in schemas["SessionInfo"]["properties"]
+    path = schemas["SessionInfo"]["properties"]["path"]  # shared with the CLI's --show-path
+    assert "path" not in schemas["SessionInfo"]["required"] and "never" in path["description"]
 
 
 def test_comparison_of_scores_without_strides_fails_with_a_message(client, server):
@@ -189,7 +190,7 @@ def test_comparison_that_crashes_is_stored_as_failed_not_a_500(client, server):
     ids = {}
     for phase in ("pre", "post"):
         result = score_with_strides([10, 11, 12], [10, 11, 12])
-        result["strides"]["left"]["stride_time_s"] = ["x", "y", "z"]  # corrupt stored row
+        result["strides"]["left"]["stride_time_s"] = []  # corrupt: one stride list emptied
         ids[phase] = add_done_job(srv, "P-corrupt", phase, result)
     r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
     assert r.status_code == 201
