@@ -39,6 +39,7 @@ import numpy as np
 
 from posescore.config import PoseConfig, Settings, SubjectConfig
 from posescore.constants import LEFT_ANKLE, LEFT_HIP, N_LANDMARKS, RIGHT_ANKLE, RIGHT_HIP
+from posescore.contract.notices import Notice, NoticeCode
 from posescore.errors import PoseError
 from posescore.signals import finite_runs, trunk_angle_deg
 from posescore.subject import (
@@ -65,9 +66,9 @@ from posescore.video import (
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2
-META_FORMAT = 3
+META_FORMAT = 4
 """Version of the remembered probe results (``remember_meta``; 3: the picture's luminance
-is kept): older ones are probed again."""
+is kept; 4: warnings are notices): older ones are probed again."""
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -618,7 +619,7 @@ def lookup_meta(path: str | Path, settings: Settings) -> Optional[VideoMeta]:
         return None
     try:
         data = json.loads(index.read_text())
-        data["warnings"] = tuple(data.get("warnings", ()))
+        data["warnings"] = tuple(Notice.model_validate(w) for w in data.get("warnings", ()))
         data["path"] = str(path)
         return VideoMeta(**data)
     except (OSError, ValueError, TypeError) as exc:
@@ -636,7 +637,7 @@ def remember_meta(path: str | Path, meta: VideoMeta, settings: Settings) -> None
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
         tmp = index.with_name(f".{index.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(meta)))
+        tmp.write_text(json.dumps(dataclasses.asdict(meta), default=Notice.to_json))
         os.replace(tmp, index)
     except OSError as exc:
         logger.warning("could not write meta index (%s)", type(exc).__name__)
@@ -1012,7 +1013,7 @@ def extract_pose_meta(
         )
         turn = upright_turn_deg(seq.landmarks) if cfg.turn_upright and not meta.turn_deg else 0
         if turn:
-            logger.warning("video: %s", _turn_warning(turn))
+            logger.warning("video: %s", _turn_warning(turn).message)
             if backend is not None:
                 backend.reset()
             seq, turned_from_cache, meta = _cached_or_tracked(
@@ -1095,11 +1096,13 @@ def upright_turn_deg(landmarks: np.ndarray) -> int:
     return (4 - way) % 4 * 90
 
 
-def _turn_warning(turn_deg: int) -> str:
-    return (
-        f"the person lay {'upside down' if turn_deg == 180 else 'sideways'} in the picture "
-        f"(rotation metadata missing or wrong): frames turned {turn_deg} deg clockwise "
-        "before pose estimation"
+def _turn_warning(turn_deg: int) -> Notice:
+    return Notice(
+        code=NoticeCode.PICTURE_TURNED,
+        stage="video",
+        message=f"the person lay {'upside down' if turn_deg == 180 else 'sideways'} in the "
+        f"picture (rotation metadata missing or wrong): frames turned {turn_deg} deg clockwise "
+        "before pose estimation",
     )
 
 
@@ -1151,7 +1154,7 @@ def _track(
                 meta, settings, stride, bounds, backend, samples, processes, n_expected, progress
             )
             if count_in_pass:
-                warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
+                warnings = [w for w in warnings if w.code != NoticeCode.TRUNCATED]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
                 count_in_pass = False
             if samples is not None:
@@ -1180,7 +1183,7 @@ def _track(
                     _close(frames)
                 n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
             if count_in_pass:
-                warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
+                warnings = [w for w in warnings if w.code != NoticeCode.TRUNCATED]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
             record["frames_dropped_off_track"] = n_dropped
             if n_dropped:

@@ -563,10 +563,7 @@ def score_pose(
     timings = {} if timings is None else timings
     measured = measure_pose(pose, settings, timings)
     pose = measured.timed_pose or pose
-    walk_warnings = [
-        Notice(code=NoticeCode.VIDEO_READ_PROBLEM, stage="video", message=w)
-        for w in meta.warnings
-    ]
+    walk_warnings = list(meta.warnings)
     if measured.timing_warning:
         walk_warnings.append(Notice(code=NoticeCode.POSE_RETIMED, stage="pose",
                                     message=measured.timing_warning))

@@ -75,6 +75,7 @@ import cv2
 import numpy as np
 
 from posescore.config import VideoConfig
+from posescore.contract.notices import Notice, NoticeCode
 from posescore.errors import VideoError
 from posescore.types import VideoMeta
 
@@ -300,6 +301,12 @@ def _is_short(declared: int | None, decoded: int) -> bool:
     return declared - decoded > max(1, declared // 100)
 
 
+def truncated_message(declared: int | None, decoded: int) -> str:
+    """What a ``truncated`` notice says when fewer frames decode than the container declares."""
+    return (f"truncated or corrupt: container declares {declared} frames, only {decoded} "
+            f"decodable; using {decoded}")
+
+
 def _int_at_least(value: object, name: str, minimum: int) -> int:
     """``value`` as a Python int >= ``minimum`` (numpy integers accepted), else ValueError."""
     try:
@@ -387,7 +394,7 @@ class VideoReader:
             self.path = Path(source)
         self.name = _display_name(self.path)
         self.cfg = cfg
-        self.warnings: list[str] = []
+        self.warnings: list[Notice] = []
         self.frames_grabbed = 0
         self.first_frame_luma = float("nan")
         """Mean luminance of frame 0 (0-255), set by ``_scan``."""
@@ -453,7 +460,8 @@ class VideoReader:
             return 0
         deg = int(round(value)) % 360
         if deg not in (0, 90, 180, 270):
-            self._warn(f"rotation metadata of {deg} deg is not a multiple of 90; ignored")
+            self._warn(NoticeCode.ROTATION_IGNORED,
+                       f"rotation metadata of {deg} deg is not a multiple of 90; ignored")
             return 0
         return deg
 
@@ -487,9 +495,10 @@ class VideoReader:
 
     # -- helpers
 
-    def _warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
+    def _warn(self, code: NoticeCode, message: str) -> None:
+        notice = Notice(code=code, stage="video", message=message)
+        if notice not in self.warnings:
+            self.warnings.append(notice)
             logger.warning("video: %s", message)
 
     def _require_open(self) -> cv2.VideoCapture:
@@ -504,11 +513,13 @@ class VideoReader:
                 grabbed = bool(cap.grab())
             except cv2.error as exc:
                 last = str(exc).strip().splitlines()[-1]
-                self._warn(f"decoding stopped by an OpenCV error: {last}")
+                self._warn(NoticeCode.DECODING_STOPPED,
+                           f"decoding stopped by an OpenCV error: {last}")
                 return False
             if grabbed:
                 if attempt:
-                    self._warn("damaged frames were skipped (the frames after them decode)")
+                    self._warn(NoticeCode.DAMAGED_FRAMES_SKIPPED,
+                               "damaged frames were skipped (the frames after them decode)")
                 return True
         return False
 
@@ -631,7 +642,8 @@ class VideoReader:
         use_pts = True
         while cap is self._cap:  # a newer frames() call or close() ends this pass
             if index + 1 >= limit:
-                self._warn(f"stopped after {limit} frames (longer than max_duration_s)")
+                self._warn(NoticeCode.STOPPED_AT_MAX_DURATION,
+                           f"stopped after {limit} frames (longer than max_duration_s)")
                 break
             if not self._grab(cap):
                 break
@@ -648,6 +660,7 @@ class VideoReader:
                 else:
                     use_pts = False
                     self._warn(
+                        NoticeCode.BAD_TIMESTAMPS,
                         f"time stamps missing or not increasing from frame {index}; "
                         "using 1/fps spacing from there"
                     )
@@ -668,9 +681,11 @@ class VideoReader:
         n = index + 1
         expected = self._meta.frame_count if self._meta is not None else self.declared_frame_count
         if _is_short(expected, n):
-            self._warn(f"truncated or corrupt: decoding stopped after {n} of {expected} frames")
+            self._warn(NoticeCode.TRUNCATED,
+                       f"truncated or corrupt: decoding stopped after {n} of {expected} frames")
         if failed:
-            self._warn(f"{failed} frame(s) could not be decoded and were skipped")
+            self._warn(NoticeCode.UNDECODABLE_FRAMES,
+                       f"{failed} frame(s) could not be decoded and were skipped")
 
     def _scan(self) -> tuple[int, int, int, bool]:
         """Decode frame 0 for the upright size and count frames (probe's work).
@@ -798,10 +813,7 @@ def probe_video(
                 f"(max_duration_s is {cfg.max_duration_s:g} s)"
             )
         if _is_short(declared, n):
-            reader._warn(
-                f"truncated or corrupt: container declares {declared} frames, "
-                f"only {n} decodable; using {n}"
-            )
+            reader._warn(NoticeCode.TRUNCATED, truncated_message(declared, n))
         elif declared is not None and declared != n:
             logger.debug("container declares %d frames, %d decodable", declared, n)
         luma = reader.first_frame_luma
@@ -809,6 +821,7 @@ def probe_video(
             luma = max(luma, later_luma(p, n))
         if luma < cfg.low_light_luma:
             reader._warn(
+                NoticeCode.LOW_LIGHT,
                 f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
                 f"{cfg.low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
                 "better light"
@@ -857,7 +870,8 @@ def later_luma(path: PathLike, n_frames: int) -> float:
 
 
 def counted_meta(
-    meta: VideoMeta, n_decoded: int, warnings: Iterable[str] = (), cfg: VideoConfig = _DEFAULT_CFG
+    meta: VideoMeta, n_decoded: int, warnings: Iterable[Notice] = (),
+    cfg: VideoConfig = _DEFAULT_CFG,
 ) -> VideoMeta:
     """``meta`` with the frame count of a full decoding pass, checked as ``probe_video`` does.
 
@@ -867,7 +881,7 @@ def counted_meta(
         From ``probe_video(..., count_frames=False)``.
     n_decoded : int
         Frames grabbed by a pass over the whole video (``VideoReader.frames_grabbed``).
-    warnings : iterable of str
+    warnings : iterable of Notice
         The pass's ``VideoReader.warnings``, added to ``meta.warnings``.
     cfg : VideoConfig
         ``min_frames`` and ``max_duration_s``.
@@ -892,10 +906,8 @@ def counted_meta(
         )
     extra = [w for w in warnings if w not in meta.warnings]
     if _is_short(declared, n_decoded):
-        extra.append(
-            f"truncated or corrupt: container declares {declared} frames, "
-            f"only {n_decoded} decodable; using {n_decoded}"
-        )
+        extra.append(Notice(code=NoticeCode.TRUNCATED, stage="video",
+                            message=truncated_message(declared, n_decoded)))
     return dataclasses.replace(
         meta, frame_count=int(n_decoded), warnings=(*meta.warnings, *extra)
     )

@@ -5,6 +5,7 @@ from synthetic_walker import legs_misnamed, sagittal_walker, with_perspective
 
 from posescore import constants as c
 from posescore.config import Settings
+from posescore.contract import Notice
 from posescore.features import stride_measures
 from posescore.gait import detect_gait_events, gait_summary
 from posescore.score import assess_quality
@@ -144,10 +145,11 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
     model = LoadedModel(_StubEstimator(), card, Path("stub.skops"))
     for maker, hidden in ((sagittal_walker, "foot_inversion"), (frontal_walker, "equinus")):
         pose, _ = maker()
-        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720, warnings=("low light",))
+        dark = Notice(code="low_light", stage="video", message="low light")
+        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720, warnings=(dark,))
         result = json.loads(json.dumps(score_pose(pose, meta, Settings(), model).to_dict()))
         first = result["quality"]["warnings"][0]  # the video's own warnings first
-        assert first == {"code": "video_read_problem", "stage": "video", "message": "low light"}
+        assert first == {"code": "low_light", "stage": "video", "message": "low light"}
         for side in c.SIDES:
             phen = result["legs"][side]["phenomenology"]
             assert set(phen) == set(PHENOMENOLOGY)

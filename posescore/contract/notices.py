@@ -18,7 +18,15 @@ class NoticeCode(str, Enum):
     """Stable codes of the notices; consumers branch on these, never on the message."""
 
     # video: what reading the file found (VideoMeta.warnings), and its frame rate
-    VIDEO_READ_PROBLEM = "video_read_problem"
+    ROTATION_IGNORED = "rotation_ignored"
+    DECODING_STOPPED = "decoding_stopped"
+    DAMAGED_FRAMES_SKIPPED = "damaged_frames_skipped"
+    STOPPED_AT_MAX_DURATION = "stopped_at_max_duration"
+    BAD_TIMESTAMPS = "bad_timestamps"
+    TRUNCATED = "truncated"
+    UNDECODABLE_FRAMES = "undecodable_frames"
+    LOW_LIGHT = "low_light"
+    PICTURE_TURNED = "picture_turned"
     REPEATED_FRAMES = "repeated_frames"
     LOW_FPS_TREMOR = "low_fps_tremor"
     # pose: how the pose was prepared before measuring
