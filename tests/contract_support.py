@@ -23,3 +23,13 @@ def _merge(base, override, replace=()):
 def score_dict(**parts):
     """The sample score with ``parts`` merged in (nested dicts merged, other values replaced)."""
     return _merge(copy.deepcopy(SAMPLE_SCORE), parts, REPLACED)
+
+SCHEMA_DIR = Path(__file__).parents[1] / "docs" / "schema"
+
+
+def assert_matches_schema(kind, data):
+    """Validate JSON ``data`` against the committed ``docs/schema/<kind>.json``."""
+    import jsonschema
+
+    schema = json.loads((SCHEMA_DIR / f"{kind}.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(data)))
