@@ -60,3 +60,16 @@ def test_sample_videos_compare_and_course_outputs_follow_the_schemas(tmp_path):
     assert main(["profile", *videos, "--tasks", "walk_forward", "walk_backward",
                  "--json", str(profile)]) == 0
     assert_matches_schema("profile", json.loads(profile.read_text()))
+
+
+def test_reports_and_summary_show_warnings_by_message_keyed_by_code():
+    from posescore.cli import summary_text
+    from posescore.report import score_report
+
+    html = score_report(SAMPLE_SCORE)
+    for w in SAMPLE_SCORE["quality"]["warnings"]:
+        assert f"data-code='{w['code']}'" in html
+    assert "{'code'" not in html and "knee" in html and "hyperextension_below_deg" in html
+    text = summary_text(Score.model_validate(SAMPLE_SCORE))
+    assert "warning    side view: the right leg is the far leg" in text
+    assert "[far_leg_hidden]" in text
