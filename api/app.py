@@ -40,7 +40,7 @@ from api.security import (
 from api.settings import ApiSettings, get_settings
 from posescore import __version__, contract
 from posescore.config import load_settings
-from posescore.constants import TASKS
+from posescore.constants import SCHEMA_VERSION, TASKS
 from posescore.errors import PosescoreError, VideoError
 from posescore.model import load_model
 from posescore.video import probe_video
@@ -281,12 +281,18 @@ def read_job(job_id: str, db: DB) -> JobStatus:
 @v1.get("/jobs/{job_id}/result", response_model=contract.Score,
         response_model_exclude_unset=True)
 def read_result(job_id: str, db: DB) -> dict[str, Any]:
-    """Return the score (:class:`posescore.contract.Score`); 409 while pending, 422 if failed."""
+    """Return the score (:class:`posescore.contract.Score`); 409 while pending, 422 if failed.
+
+    410 for a score stored under an older schema (submit the video again).
+    """
     job = get_job(db, job_id)
     if job.status == "failed":
         raise HTTPException(422, f"scoring failed: {job.error}")
     if job.status != "done" or job.result is None:
         raise HTTPException(409, f"job is {job.status}; poll /v1/jobs/{job_id}")
+    if job.result.get("schema_version") != SCHEMA_VERSION:
+        raise HTTPException(410, f"this score follows schema {job.result.get('schema_version')}"
+                            f", not {SCHEMA_VERSION}; submit the video again")
     return job.result
 
 
@@ -314,8 +320,11 @@ def comparison_status(
     """Public view of a comparison; computes and stores it the first time both scores exist.
 
     The comparison (``api.compare.compare_scores``, bootstrap with a fixed seed) is computed
-    once with the service's model; later reads return the stored result.
+    once with the service's model; later reads return the stored result (computed again
+    when it was stored under an older schema).
     """
+    if comparison.result is not None and comparison.result.get("schema") != contract.COMPARE_SCHEMA:
+        comparison.result = None
     failed = [job.phase for job in (pre, post) if job.status == "failed"]
     ready = pre.result is not None and post.result is not None
     if comparison.result is None and comparison.error is None and not failed and ready:

@@ -185,6 +185,17 @@ def test_comparison_of_scores_without_strides_fails_with_a_message(client, serve
     assert "per-stride values" in body["error"]
 
 
+def test_scores_of_an_older_schema_are_gone_and_not_compared(client, server):
+    srv, _ = server
+    old = {**score_with_strides([10, 11, 12], [10, 11, 12]), "schema_version": "1"}
+    ids = {phase: add_done_job(srv, "P-v1", phase, old) for phase in ("pre", "post")}
+    r = client.get(f"/v1/jobs/{ids['pre']}/result")
+    assert r.status_code == 410 and "submit the video again" in r.json()["detail"]
+    r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
+    assert r.status_code == 201 and r.json()["status"] == "failed"
+    assert "re-score" in r.json()["error"]
+
+
 def test_comparison_that_crashes_is_stored_as_failed_not_a_500(client, server):
     srv, _ = server
     ids = {}
