@@ -43,7 +43,7 @@ def compare_scores(
     Raises
     ------
     posescore.errors.PosescoreError
-        A score without per-stride values (scored by an older posescore).
+        A score without per-stride values or of another schema (an older posescore).
 
     """
     return compare_results(

@@ -299,7 +299,7 @@ def compare_results(
     mdc_table: Optional[Mapping[str, Any]] = None,
     include_paths: bool = False,
 ) -> dict[str, Any]:
-    """Compare two score dicts (the JSON contract with its ``strides`` key).
+    """Compare two scores (JSON of :class:`posescore.contract.Score`, refused otherwise).
 
     Parameters
     ----------

@@ -371,9 +371,10 @@ class VideoReader:
         Frame count from the container; None if missing or implausible.
     codec : str
         Four-character codec code, e.g. ``"FMP4"``, ``"avc1"``, ``"MJPG"``.
-    warnings : list of str
+    warnings : list of Notice
         Problems met while reading that did not stop it (truncation, undecodable frames,
-        bad time stamps). Also logged at WARNING level, without the file name.
+        bad time stamps), stage ``video``. Also logged at WARNING level, without the file
+        name.
     frames_grabbed : int
         Frames advanced over so far by the last :meth:`frames` pass.
 
