@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.audit import AuditMiddleware, patient_ref
-from api.compare import ComparisonResult, compare_scores
+from api.compare import compare_scores
 from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate, utcnow
 from api.headers import SecurityHeadersMiddleware, page_policy
 from api.jobs import WorkerPool, enqueue, new_id
@@ -35,9 +35,9 @@ from api.retention import erase_jobs, expire
 from api.settings import ApiSettings, get_settings
 from api.tenancy import patient_jobs, tenant_comparison, tenant_job
 from api.uploads import make_private, receive_upload, sweep_orphans
-from posescore import __version__
+from posescore import __version__, contract
 from posescore.config import load_settings
-from posescore.constants import TASKS
+from posescore.constants import SCHEMA_VERSION, TASKS
 from posescore.errors import PosescoreError, VideoError
 from posescore.model import load_model
 from posescore.video import probe_video
@@ -118,7 +118,7 @@ class ComparisonStatus(BaseModel):
     status: Literal["pending", "done", "failed"]
     pre: JobStatus
     post: JobStatus
-    comparison: Optional[ComparisonResult]
+    comparison: Optional[contract.Comparison]
     error: Optional[str] = Field(
         None, description="Why there is no comparison: a job failed, or the scores lack "
         "per-stride values."
@@ -261,14 +261,21 @@ def read_job(job_id: str, db: DB, key: Key) -> JobStatus:
     return job_status(tenant_job(db, key.tenant, job_id))
 
 
-@v1.get("/jobs/{job_id}/result", dependencies=[needs("read")])
+@v1.get("/jobs/{job_id}/result", response_model=contract.Score,
+        response_model_exclude_unset=True, dependencies=[needs("read")])
 def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
-    """Return the score (JSON contract of DESIGN.md); 409 while pending, 422 if failed."""
+    """Return the score (:class:`posescore.contract.Score`); 409 while pending, 422 if failed.
+
+    410 for a score stored under an older schema (submit the video again).
+    """
     job = tenant_job(db, key.tenant, job_id)
     if job.status == "failed":
         raise HTTPException(422, f"scoring failed: {job.error}")
     if job.status != "done" or job.result is None:
         raise HTTPException(409, f"job is {job.status}; poll /v1/jobs/{job_id}")
+    if job.result.get("schema_version") != SCHEMA_VERSION:
+        raise HTTPException(410, f"this score follows schema {job.result.get('schema_version')}"
+                            f", not {SCHEMA_VERSION}; submit the video again")
     return job.result
 
 
@@ -276,6 +283,7 @@ def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     "/comparisons",
     status_code=201,
     response_model=ComparisonStatus,
+    response_model_exclude_unset=True,
     dependencies=[needs("submit")],
 )
 def submit_comparison(
@@ -304,8 +312,11 @@ def comparison_status(
     """Public view of a comparison; computes and stores it the first time both scores exist.
 
     The comparison (``api.compare.compare_scores``, bootstrap with a fixed seed) is computed
-    once with the service's model; later reads return the stored result.
+    once with the service's model; later reads return the stored result (computed again
+    when it was stored under an older schema).
     """
+    if comparison.result is not None and comparison.result.get("schema") != contract.COMPARE_SCHEMA:
+        comparison.result = None
     failed = [job.phase for job in (pre, post) if job.status == "failed"]
     ready = pre.result is not None and post.result is not None
     if comparison.result is None and comparison.error is None and not failed and ready:
@@ -331,7 +342,7 @@ def comparison_status(
         status=status,  # type: ignore[arg-type]
         pre=job_status(pre),
         post=job_status(post),
-        comparison=None if comparison.result is None else ComparisonResult.model_validate(
+        comparison=None if comparison.result is None else contract.Comparison.model_validate(
             comparison.result
         ),
         error=error,
@@ -339,7 +350,8 @@ def comparison_status(
 
 
 @v1.get(
-    "/comparisons/{comparison_id}", response_model=ComparisonStatus, dependencies=[needs("read")]
+    "/comparisons/{comparison_id}", response_model=ComparisonStatus,
+    response_model_exclude_unset=True, dependencies=[needs("read")],
 )
 def read_comparison(
     comparison_id: str, request: Request, db: DB, key: Key

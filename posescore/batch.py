@@ -35,6 +35,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from posescore.config import Settings
+from posescore.constants import SCHEMA_VERSION
+from posescore.contract import Score
+from posescore.contract.score import BatchStamp
 from posescore.errors import PosescoreError
 
 logger = logging.getLogger(__name__)
@@ -53,7 +56,7 @@ BATCH_COLUMNS = (
     "cadence_steps_per_min",
     "error",
 )
-"""Columns of scores.csv required by DESIGN.md; more follow (see :func:`batch_row`)."""
+"""The leading columns of scores.csv; more follow (see :func:`batch_row`)."""
 EXTRA_COLUMNS = (
     "not_scorable_reason", "view", "task", "frame_count", "duration_s", "sha256", "model_sha256"
 )
@@ -137,25 +140,25 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def batch_row(name: str, result: Optional[dict[str, Any]], error: str = "") -> dict[str, Any]:
-    """One row of scores.csv from a score dict (or an error)."""
+    """One row of scores.csv from a score's JSON (validated) or an error."""
     row: dict[str, Any] = {c: None for c in (*BATCH_COLUMNS, *EXTRA_COLUMNS)}
     row.update(video=name, scorable=False, error=error)
     if result is None:
         return row
-    video = result.get("video", {})
+    score = Score.model_validate(result)
     row.update(
-        scorable=result["quality"]["scorable"],
-        left_severity=result["legs"]["left"]["severity"],
-        right_severity=result["legs"]["right"]["severity"],
-        affected_side=result["affected_side"],
-        cadence_steps_per_min=result["gait"].get("cadence_steps_per_min"),
-        not_scorable_reason="; ".join(result["quality"].get("not_scorable_reasons", [])),
-        view=result.get("view"),
-        task=result.get("task"),
-        frame_count=video.get("frame_count"),
-        duration_s=video.get("duration_s"),
-        sha256=video.get("sha256"),
-        model_sha256=result.get("model", {}).get("sha256"),
+        scorable=score.quality.scorable,
+        left_severity=score.legs.left.severity,
+        right_severity=score.legs.right.severity,
+        affected_side=score.affected_side,
+        cadence_steps_per_min=score.gait.cadence_steps_per_min,
+        not_scorable_reason="; ".join(r.message for r in score.quality.not_scorable_reasons),
+        view=score.view,
+        task=score.task,
+        frame_count=score.video.frame_count,
+        duration_s=score.video.duration_s,
+        sha256=score.video.sha256,
+        model_sha256=score.model.sha256,
     )
     return row
 
@@ -195,21 +198,22 @@ def _score_one(
     path, name, json_path, task, run_id = job
     settings, model = _WORKER["settings"], _WORKER["model"]
     try:
-        result = score_video(path, settings, model=model, task=task).to_dict()
+        score = score_video(path, settings, model=model, task=task).to_model()
     except PosescoreError as exc:
         return name, None, _scrub(str(exc), path, name), 0
     except Exception as exc:  # one bad file must not stop an archive run
         return name, None, _scrub(f"internal error: {type(exc).__name__}: {exc}", path, name), 0
-    result["video"]["path"] = name
-    result["batch"] = {
-        "run_id": run_id,
-        "scored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "extractor": _WORKER["extractor"],
-        "model_sha256": result["model"].get("sha256"),
-    }
+    score.video.path = name
+    score.batch = BatchStamp(
+        run_id=run_id,
+        scored_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        extractor=_WORKER["extractor"],
+        model_sha256=score.model.sha256,
+    )
+    result = score.to_json()
     if write:
         write_json_atomic(Path(json_path), result)
-    return name, result, "", int(result["video"]["frame_count"])
+    return name, result, "", score.video.frame_count
 
 
 def _score_on_dask(
@@ -235,7 +239,8 @@ def _already_scored(json_path: Path, model_sha: Optional[str], extractor: str) -
     except (OSError, ValueError):
         return None
     b = data.get("batch", {})
-    if b.get("model_sha256") == model_sha and b.get("extractor") == extractor:
+    if (data.get("schema_version") == SCHEMA_VERSION and b.get("model_sha256") == model_sha
+            and b.get("extractor") == extractor):
         return data
     return None
 

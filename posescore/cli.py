@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from pydantic import ValidationError
 
@@ -19,6 +19,9 @@ from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS, VIEWS
 from posescore.errors import ConfigError, PosescoreError
 from posescore.logs import filter_native_stderr, quiet_native_logs
+
+if TYPE_CHECKING:
+    from posescore.contract import Score
 
 logger = logging.getLogger("posescore")
 
@@ -56,32 +59,30 @@ def _fmt(value: Optional[float], digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def summary_text(result: dict[str, Any]) -> str:
-    """A readable summary of one score (the JSON contract as a dict)."""
-    q, g, legs = result["quality"], result["gait"], result["legs"]
+def summary_text(score: Score) -> str:
+    """A readable summary of one score."""
+    v, q, g = score.video, score.quality, score.gait
     lines = [
-        f"video      {Path(result['video']['path']).name}  "
-        f"({result['video']['duration_s']:.1f} s, {result['video']['fps']:.0f} fps, "
-        f"{result['video']['width']}x{result['video']['height']})",
-        f"task/view  {result['task']} / {result['view']}",
-        f"quality    scorable={q['scorable']}  pose={q['pose_detected_fraction']:.0%}  "
-        f"legs visible={q['legs_visible_fraction']:.0%}",
-        f"gait       cadence={_fmt(g.get('cadence_steps_per_min'), 1)} steps/min  "
-        f"stride={_fmt(g.get('stride_time_s'))} s  steps={g.get('step_count')}",
+        f"video      {Path(v.path).name}  ({v.duration_s:.1f} s, {v.fps:.0f} fps, "
+        f"{v.width}x{v.height})",
+        f"task/view  {score.task} / {score.view}",
+        f"quality    scorable={q.scorable}  pose={q.pose_detected_fraction:.0%}  "
+        f"legs visible={q.legs_visible_fraction:.0%}",
+        f"gait       cadence={_fmt(g.cadence_steps_per_min, 1)} steps/min  "
+        f"stride={_fmt(g.stride_time_s)} s  steps={g.step_count}",
     ]
     for side in ("left", "right"):
-        leg = legs[side]
-        interval = leg["severity_interval"]
+        leg = getattr(score.legs, side)
+        interval = leg.severity_interval
         span = f"[{interval[0]:.1f}, {interval[1]:.1f}]" if interval else ""
         lines.append(
-            f"{side:<5} leg  severity={_fmt(leg['severity'])} {span} class={leg['severity_class']}"
+            f"{side:<5} leg  severity={_fmt(leg.severity)} {span} class={leg.severity_class}"
         )
-    lines.append(f"affected   {result['affected_side']}")
-    for warning in q["warnings"]:
-        lines.append(f"warning    {warning}")
+    lines.append(f"affected   {score.affected_side}")
+    lines += [f"warning    {w.message} [{w.code.value}]" for w in q.warnings]
     from posescore.score import model_status
 
-    lines.append(f"model      {model_status(result['model'])}")
+    lines.append(f"model      {model_status(score.model.model_dump())}")
     return "\n".join(lines)
 
 
@@ -92,8 +93,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.video.strip():
         raise PosescoreError("no video path given")
     scored = score_video(args.video, _settings(args), task=args.task)
-    result = scored.to_dict()
-    print(summary_text(result))
+    score = scored.to_model()
+    result = score.to_json()
+    print(summary_text(score))
     if args.json:
         _write_json(Path(args.json), result)
     if args.report:
@@ -197,8 +199,9 @@ def cmd_course(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = load_model(settings.model.path)
 
-    def score(video: Path, task: str) -> dict[str, Any]:
-        return score_video(video, settings, model=model, task=task).to_dict()
+
+    def score(video: Path, task: str) -> Score:
+        return score_video(video, settings, model=model, task=task).to_model()
 
     course = run_course(args.manifest, args.out, score, include_paths=args.show_path)
     for t in course["trends"]:
@@ -262,7 +265,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
             raise PosescoreError("--tasks needs one task per video, in the same order")
         pairs = list(zip(args.tasks, args.videos))
     model = load_model(settings.model.path)
-    scored = [(task, score_video(video, settings, model, task).to_dict()) for task, video in pairs]
+    scored = [(task, score_video(video, settings, model, task).to_model()) for task, video in pairs]
     profile = profile_session(scored, settings)
     text = json.dumps(profile, indent=2)
     if args.json:
@@ -286,24 +289,23 @@ def cmd_visit(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = load_model(settings.model.path)
     scored = score_clips(clips, settings,
-                         lambda video, s, task: score_video(video, s, model, task).to_dict())
+                         lambda video, s, task: score_video(video, s, model, task).to_model())
     visit = build_visit(scored, settings)
     if args.json:
-        _write_text(Path(args.json), json.dumps(visit, indent=2))
-    for clip in visit["clips"]:
-        status = clip["error"] or ("scored" if clip["scorable"] else "not scorable")
-        print(f"clip   {clip['video']}  {clip['task']} / {clip['view'] or '-'}  {status}")
-    for side in ("left", "right"):
-        leg = visit["legs"][side]
-        if not leg["judged"]:
-            print(f"{side:5s} leg  not judged: {leg['reason']}")
+        _write_text(Path(args.json), json.dumps(visit.to_json(), indent=2))
+    for clip in visit.clips:
+        status = clip.error or ("scored" if clip.scorable else "not scorable")
+        print(f"clip   {clip.video}  {clip.task} / {clip.view or '-'}  {status}")
+    for side, leg in visit.legs.items():
+        if leg.severity is None or leg.severity_interval is None or leg.severity_task is None:
+            print(f"{side:5s} leg  not judged: {leg.reason}")
             continue
-        lo, hi = leg["severity_interval"]
-        weights = ", ".join(f"{c['video']} {c['weight']:.2f}"
-                            for c in leg["by_task"][leg["severity_task"]]["clips"])
-        print(f"{side:5s} leg  severity={_fmt(leg['severity'])} [{lo:.1f}, {hi:.1f}]  "
-              f"({leg['severity_task']}; weights: {weights})")
-    print(f"affected   {visit['affected_side']}")
+        lo, hi = leg.severity_interval
+        clips = leg.by_task[leg.severity_task].clips
+        weights = ", ".join(f"{c.video} {c.weight:.2f}" for c in clips)
+        print(f"{side:5s} leg  severity={_fmt(leg.severity)} [{lo:.1f}, {hi:.1f}]  "
+              f"({leg.severity_task}; weights: {weights})")
+    print(f"affected   {visit.affected_side}")
     return 0
 
 

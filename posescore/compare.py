@@ -36,8 +36,10 @@ from importlib import resources
 from typing import Any, Optional
 
 import numpy as np
+from pydantic import ValidationError
 
-from posescore.constants import SIDES
+from posescore.constants import SCHEMA_VERSION, SIDES
+from posescore.contract import COMPARE_SCHEMA, Comparison, Notice, NoticeCode, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, PER_WALK_MEASURES, STRIDE_TIME_KEYS, leg_measure_names
 from posescore.model import LoadedModel, leg_rows
@@ -46,7 +48,6 @@ from posescore.score import model_status
 
 logger = logging.getLogger(__name__)
 
-COMPARE_SCHEMA = "posescore-compare/1"
 MEDIAN_MEASURES = frozenset({"stride_time_s"})
 """Measures aggregated over strides by the median (as in ``features.aggregate_strides``)."""
 
@@ -275,6 +276,19 @@ def _session_info(result: Mapping[str, Any], include_paths: bool) -> dict[str, A
 # --------------------------------------------------------------------------- compare
 
 
+def validated_score(result: Mapping[str, Any], name: str) -> Score:
+    """``result`` as the typed contract; a result of another schema is refused in one line."""
+    try:
+        return Score.model_validate(result)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise PosescoreError(
+            f"the {name} result does not follow score schema {SCHEMA_VERSION} ({where}: "
+            f"{err['msg']}); re-score the video with this version of posescore"
+        ) from None
+
+
 def compare_results(
     pre: Mapping[str, Any],
     post: Mapping[str, Any],
@@ -285,7 +299,7 @@ def compare_results(
     mdc_table: Optional[Mapping[str, Any]] = None,
     include_paths: bool = False,
 ) -> dict[str, Any]:
-    """Compare two score dicts (the JSON contract with its ``strides`` key).
+    """Compare two scores (JSON of :class:`posescore.contract.Score`, refused otherwise).
 
     Parameters
     ----------
@@ -308,44 +322,51 @@ def compare_results(
     Returns
     -------
     dict
-        ``schema``, ``pre``/``post`` session info, ``legs`` (severity change per leg),
-        ``features`` (list of per-feature changes), ``bootstrap``, ``mdc`` and ``warnings``.
+        The JSON of :class:`posescore.contract.Comparison`: ``pre``/``post`` session info,
+        ``legs`` (severity change per leg), ``features`` (per-feature changes),
+        ``bootstrap``, ``mdc`` and ``warnings`` (notices).
     """
     if not (pre.get("strides") and post.get("strides")):
         raise PosescoreError(
             "both results need per-stride values (the 'strides' key); re-score the videos "
             "with this version of posescore"
         )
+    for name, res in (("pre", pre), ("post", post)):
+        validated_score(res, name)
     table = mdc_table if mdc_table is not None else load_mdc_table()
     rng = np.random.default_rng(seed)
     boot = {
         "pre": bootstrap_legs(pre, n_boot, rng, min_strides),
         "post": bootstrap_legs(post, n_boot, rng, min_strides),
     }
-    warn: list[str] = []
+    warn: list[Notice] = []
+
+    def note(code: NoticeCode, message: str) -> None:
+        warn.append(Notice(code=code, stage="compare", message=message))
+
     if pre.get("view") != post.get("view"):
-        warn.append(
-            f"camera views differ (pre {pre.get('view')}, post {post.get('view')}): "
-            "view-dependent measures are not comparable"
-        )
+        note(NoticeCode.VIEWS_DIFFER,
+             f"camera views differ (pre {pre.get('view')}, post {post.get('view')}): "
+             "view-dependent measures are not comparable")
     if pre.get("task") != post.get("task"):
-        warn.append(f"tasks differ (pre {pre.get('task')}, post {post.get('task')})")
+        note(NoticeCode.TASKS_DIFFER,
+             f"tasks differ (pre {pre.get('task')}, post {post.get('task')})")
     for name, res in (("pre", pre), ("post", post)):
         if not res.get("quality", {}).get("scorable", False):
-            warn.append(f"the {name} video is not scorable: its severity is not assessable")
+            note(NoticeCode.SESSION_NOT_SCORABLE,
+                 f"the {name} video is not scorable: its severity is not assessable")
         for side in SIDES:
             check = (res.get("legs", {}).get(side) or {}).get("abnormality") or {}
             if check.get("agreement") == "disagree":
-                warn.append(
-                    f"the {name} video, {side} leg: the model's severity and the leg's own "
-                    f"measures disagree ({', '.join(check.get('findings', []))}); its interval "
-                    "was widened")
+                note(NoticeCode.SESSION_DISAGREEMENT,
+                     f"the {name} video, {side} leg: the model's severity and the leg's own "
+                     f"measures disagree ({', '.join(check.get('findings', []))}); its interval "
+                     "was widened")
         used = res.get("model", {}).get("sha256")
         if model is not None and used and used != model.card.get("sha256"):
-            warn.append(
-                f"the {name} result was scored with another model; its severity is "
-                f"re-predicted with {model.card.get('name')}"
-            )
+            note(NoticeCode.OTHER_MODEL,
+                 f"the {name} result was scored with another model; its severity is "
+                 f"re-predicted with {model.card.get('name')}")
 
     same_view = pre.get("view") == post.get("view")
     features_out = []
@@ -392,19 +413,19 @@ def compare_results(
 
     n_tested = sum(r["ci95"] is not None and r["mdc95"] is not None for r in features_out)
     if n_tested:
-        warn.append(
-            f"{n_tested} feature changes were tested; at the 95% level about "
-            f"{max(1, round(0.05 * n_tested))} may be flagged beyond noise by chance alone"
-        )
+        note(NoticeCode.MULTIPLE_TESTING,
+             f"{n_tested} feature changes were tested; at the 95% level about "
+             f"{max(1, round(0.05 * n_tested))} may be flagged beyond noise by chance alone")
     legs = _severity_changes(pre, post, model, boot, table, min(n_boot, 500))
     sev_mdc = legs.pop("_mdc", {})
     for side in SIDES:
         legs[side] = require_own_evidence(legs[side], [r for r in features_out
                                                        if r["side"] == side])
-    return {
+    return Comparison.model_validate({
         "schema": COMPARE_SCHEMA,
         "pre": _session_info(pre, include_paths),
         "post": _session_info(post, include_paths),
+        "affected_side": {"pre": pre.get("affected_side"), "post": post.get("affected_side")},
         "legs": legs,
         "features": features_out,
         "model": dict(post.get("model", {})) if model is None else {
@@ -428,7 +449,7 @@ def compare_results(
             "severity": sev_mdc,
         },
         "warnings": warn,
-    }
+    }).to_json()
 
 
 OWN_EVIDENCE_REASON = (
@@ -560,6 +581,6 @@ def compare_text(comparison: Mapping[str, Any], only_beyond_noise: bool = False)
             f"{mdc:>7}  {g:<6} {row['direction']}"
         )
     for w in comparison["warnings"]:
-        lines.append(f"warning  {w}")
+        lines.append(f"warning  {w['message']}")
     lines.append(f"model    {model_status(comparison['model'])}")
     return "\n".join(lines)

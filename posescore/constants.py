@@ -56,4 +56,4 @@ VIEWS = ("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique")
 
 TASKS = ("walk_forward", "walk_backward", "run", "heel_toe_tap", "stand")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"

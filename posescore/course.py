@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from posescore.constants import SIDES, TASKS
+from posescore.contract import COURSE_SCHEMA, Course, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
 
@@ -111,7 +112,7 @@ def linear_trend(x: Sequence[float], y: Sequence[Optional[float]]) -> dict[str, 
             "n": int(n), "p_value": p}
 
 
-def session_row(entry: Mapping[str, Any], result: Optional[Mapping[str, Any]], error: str = "",
+def session_row(entry: Mapping[str, Any], result: Optional[Score], error: str = "",
                 include_paths: bool = False) -> dict[str, Any]:
     """One row of the longitudinal table: manifest fields, severities and all features."""
     row: dict[str, Any] = {k: entry[k] for k in ("patient_id", "session", "date", "phase", "task")}
@@ -121,19 +122,19 @@ def session_row(entry: Mapping[str, Any], result: Optional[Mapping[str, Any]], e
                view=None, error=error)
     if result is not None:
         row.update(
-            scorable=bool(result["quality"]["scorable"]),
-            left_severity=result["legs"]["left"]["severity"],
-            right_severity=result["legs"]["right"]["severity"],
-            affected_side=result.get("affected_side"),
-            view=result.get("view"),
+            scorable=result.quality.scorable,
+            left_severity=result.legs.left.severity,
+            right_severity=result.legs.right.severity,
+            affected_side=result.affected_side,
+            view=result.view,
         )
-        row.update({name: result["features"].get(name) for name in FEATURES})
+        row.update({name: result.features.get(name) for name in FEATURES})
     return row
 
 
 def build_course(
     entries: Sequence[Mapping[str, Any]],
-    results: Sequence[Optional[Mapping[str, Any]]],
+    results: Sequence[Optional[Score]],
     errors: Optional[Sequence[str]] = None,
     include_paths: bool = False,
 ) -> dict[str, Any]:
@@ -143,8 +144,8 @@ def build_course(
     ----------
     entries : sequence of mapping
         Manifest rows (``patient_id, session, date, phase, task[, video]``).
-    results : sequence
-        The score dict of each entry (None when it failed).
+    results : sequence of Score
+        The score of each entry (None when it failed).
     errors : sequence of str, optional
         Error message of each failed entry.
     include_paths : bool
@@ -153,8 +154,9 @@ def build_course(
     Returns
     -------
     dict
-        ``sessions`` (rows), ``trends`` (one per patient/phase/task/measure with values),
-        ``changes`` (post - pre per session), ``model``.
+        The JSON of :class:`posescore.contract.Course`: ``sessions`` (rows), ``trends`` (one
+        per patient/phase/task/measure with values), ``changes`` (post - pre per session),
+        ``model`` (of the first scored video, null when none was).
     """
     errors = errors or [""] * len(entries)
     sessions = [session_row(e, r, err, include_paths)
@@ -195,9 +197,9 @@ def build_course(
                 a, b = pair["pre"].get(m), pair["post"].get(m)
                 change[f"{m}_change"] = None if a is None or b is None else b - a
             changes.append(change)
-    model = next((dict(r["model"]) for r in results if r is not None and "model" in r), {})
-    return {"schema": "posescore-course/1", "sessions": sessions, "trends": trends,
-            "changes": changes, "model": model}
+    model = next((r.model for r in results if r is not None), None)
+    return Course.model_validate({"schema": COURSE_SCHEMA, "sessions": sessions,
+                                  "trends": trends, "changes": changes, "model": model}).to_json()
 
 
 def course_figure(course: Mapping[str, Any]) -> Optional[str]:
@@ -276,7 +278,7 @@ def write_course(course: Mapping[str, Any], out_dir: str | Path) -> dict[str, Pa
 def run_course(
     manifest: str | Path,
     out_dir: str | Path,
-    score: Callable[[Path, str], Mapping[str, Any]],
+    score: Callable[[Path, str], Score],
     include_paths: bool = False,
 ) -> dict[str, Any]:
     """Score every manifest row with ``score(video, task)`` and write the course outputs.
@@ -284,7 +286,7 @@ def run_course(
     A failing video becomes a row with its error; the course goes on.
     """
     entries = read_manifest(manifest)
-    results: list[Optional[Mapping[str, Any]]] = []
+    results: list[Optional[Score]] = []
     errors: list[str] = []
     for entry in entries:
         try:

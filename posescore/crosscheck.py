@@ -30,6 +30,7 @@ from posescore.abnormality import (
     load_reference,
 )
 from posescore.config import ModelConfig
+from posescore.contract import Notice, NoticeCode
 from posescore.model import LegSeverityModel
 
 
@@ -44,10 +45,16 @@ class LegCheck:
     findings: list[str] = field(default_factory=list)
     """Codes: ``unbacked_severity``, ``unread_abnormality``, ``outside_training_support``,
     ``far_leg``."""
-    messages: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    """One per finding, for ``quality.warnings``."""
     deviations: dict[str, dict[str, Optional[float]]] = field(default_factory=dict)
     """Per measure the signed z from healthy walking (``from_healthy_z``) and from the other
     leg (``from_other_leg_z``), rounded; None where the view cannot show the measure."""
+
+    def find(self, code: NoticeCode, message: str) -> None:
+        """Record a finding and its notice."""
+        self.findings.append(code.value)
+        self.notices.append(Notice(code=code, stage="crosscheck", message=message))
 
     def to_dict(self) -> dict[str, Any]:
         """The leg's ``abnormality`` block of the JSON."""
@@ -112,16 +119,16 @@ def crosscheck(
             for j, m in enumerate(usable)})
         leg = f"{sides[i]} leg"
         if s >= cfg.unbacked_severity and not outside:
-            check.findings.append("unbacked_severity")
-            check.messages.append(
+            check.find(
+                NoticeCode.UNBACKED_SEVERITY,
                 f"{leg}: the model reads {s:.1f} but none of the leg's measures lies outside "
                 "its normal range; the two disagree, so the interval was widened down to 0")
             lo = 0.0
         far = {m: z for m, z in outside.items() if z >= cfg.far_outside_z}
         if s < cfg.affected_threshold and far:
             name, z = max(far.items(), key=lambda kv: kv[1])
-            check.findings.append("unread_abnormality")
-            check.messages.append(
+            check.find(
+                NoticeCode.UNREAD_ABNORMALITY,
                 f"{leg}: {name} lies {z:.0f} robust SDs outside healthy walking while the "
                 f"model reads {s:.1f}; the two disagree, so the interval was widened up to "
                 f"{cfg.disagreement_upper:g}")
@@ -130,14 +137,14 @@ def crosscheck(
             edge = cfg.support_margin * (np.asarray(support) + 1.0)
             beyond = np.isfinite(inputs[i]) & np.isfinite(edge) & (inputs[i] > edge)
             if beyond.any():
-                check.findings.append("outside_training_support")
-                check.messages.append(
+                check.find(
+                    NoticeCode.OUTSIDE_TRAINING_SUPPORT,
                     f"{leg}: its measures lie beyond the training data of the model; the "
                     f"interval was widened by {cfg.support_widening:g} on each side")
                 lo, hi = lo - cfg.support_widening, hi + cfg.support_widening
         if X[i, -1] == LEG_CLASS_VALUES["far"] and hi < cfg.far_leg_upper:
-            check.findings.append("far_leg")
-            check.messages.append(
+            check.find(
+                NoticeCode.FAR_LEG,
                 f"{leg} is the far leg of a side view: partly hidden, its severity is uncertain "
                 f"(interval up to {cfg.far_leg_upper:g}); film the other side to judge it")
             hi = cfg.far_leg_upper

@@ -37,6 +37,7 @@ from scipy.signal import butter, sosfiltfilt, welch
 
 from posescore.config import FeatureConfig, PhenomenologyConfig
 from posescore.constants import LEG_LANDMARKS, SIDES, Side
+from posescore.contract import Notice, NoticeCode
 from posescore.features import FRONTAL_PLANE_VIEWS, SAGITTAL_PLANE_VIEWS
 from posescore.numbers import round_or_none
 from posescore.types import PoseSequence
@@ -165,6 +166,11 @@ def _stride_posture(
     return _measure(name, None, None, threshold, why_not or "no measurable strides")
 
 
+def tremor_resolvable(filmed_fps: float, band_hz: tuple[float, float]) -> bool:
+    """Whether distinct pictures per second resolve the tremor band (Nyquist: > 2 x its top)."""
+    return filmed_fps > 2 * band_hz[1]
+
+
 def tremor_measure(
     signal: np.ndarray,
     fps: float,
@@ -205,7 +211,7 @@ def tremor_measure(
     """
     lo, hi = band_hz
     filmed_fps = fps if filmed_fps is None else filmed_fps
-    if filmed_fps <= 2 * hi:
+    if not tremor_resolvable(filmed_fps, band_hz):
         return (
             None,
             None,
@@ -305,7 +311,7 @@ def leg_phenomenology(
     feature_cfg: FeatureConfig = FeatureConfig(),
     cfg: PhenomenologyConfig = PhenomenologyConfig(),
     visibility_threshold: float = 0.5,
-) -> tuple[dict[Side, dict[str, Any]], list[str]]:
+) -> tuple[dict[Side, dict[str, Any]], list[Notice]]:
     """Phenomenology of both legs.
 
     Parameters
@@ -327,19 +333,27 @@ def leg_phenomenology(
     -------
     legs : dict
         ``{side: {measure: {"value", "unit", "present", "threshold", ["reason"], ...}}}``.
-    warnings : list of str
-        One line per measure the view (or the video) cannot show, for ``quality.warnings``.
+    warnings : list of Notice
+        One per measure the view (or the frame rate) cannot show, for ``quality.warnings``.
     """
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     legs: dict[Side, dict[str, Any]] = {s: {} for s in SIDES}
     frac_thr = cfg.posture_present_fraction
+
+    def warn(code: NoticeCode, message: str) -> str:
+        """Record a warning once; its message is the measure's reason."""
+        notice = Notice(code=code, stage="phenomenology", message=message)
+        if notice not in warnings:
+            warnings.append(notice)
+        return message
 
     def not_in_view(name: str) -> Optional[str]:
         views = PHENOMENOLOGY[name][2]
         if view in views:
             return None
         where = "a frontal or posterior view" if views == FRONTAL_PLANE_VIEWS else "a side view"
-        return f"{name.replace('_', ' ')} is not measurable in a {view} view (needs {where})"
+        return warn(NoticeCode(f"view_cannot_show_{name}"),
+                    f"{name.replace('_', ' ')} is not measurable in a {view} view (needs {where})")
 
     posture_strides: dict[Side, list[np.ndarray]] = {s: [] for s in SIDES}
     toe_ref = {
@@ -431,6 +445,8 @@ def leg_phenomenology(
             share, flat, reason = tremor_measure(
                 sig, pose.fps, cfg.tremor_band_hz, stride_hz, pose.filmed_fps
             )
+            if reason and not tremor_resolvable(pose.filmed_fps, cfg.tremor_band_hz):
+                warn(NoticeCode.LOW_FPS_TREMOR, reason)
             out["tremor"] = _measure(
                 "tremor",
                 share,
@@ -482,13 +498,6 @@ def leg_phenomenology(
             legs[side]["overflow"] = _measure(
                 "overflow", None, None, frac_thr, "posture not measurable on both legs"
             )
-
-    for side in SIDES:
-        for m in legs[side].values():
-            reason = m.get("reason")
-            if reason and m["value"] is None and ("view" in reason or "frame rate" in reason):
-                if reason not in warnings:
-                    warnings.append(reason)
     return legs, warnings
 
 

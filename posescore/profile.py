@@ -31,19 +31,21 @@ from typing import Any, Optional
 
 from posescore.config import Settings
 from posescore.constants import SIDES, TASKS
+from posescore.contract import Profile, Score
+from posescore.contract.score import LegResult
 from posescore.errors import PosescoreError
 
 REST_TASKS: tuple[str, ...] = ("stand",)
 """Tasks recorded at rest; every other task in :data:`TASKS` is an action."""
 
 
-def posture_in_task(leg: Mapping[str, Any], affected_threshold: float) -> Optional[bool]:
+def posture_in_task(leg: LegResult, affected_threshold: float) -> Optional[bool]:
     """Whether one leg shows the dystonic posture in one scored task video.
 
     Parameters
     ----------
-    leg : mapping
-        ``result["legs"][side]`` of the JSON contract.
+    leg : LegResult
+        One leg of the score.
     affected_threshold : float
         Severity (0-4) from which the model's score counts as posture when the
         phenomenology cannot tell.
@@ -53,13 +55,11 @@ def posture_in_task(leg: Mapping[str, Any], affected_threshold: float) -> Option
     bool or None
         None when neither the phenomenology nor a severity is available.
     """
-    pattern = (leg.get("phenomenology") or {}).get("pattern") or {}
-    present = pattern.get("present")
+    present = leg.phenomenology.pattern.present
     if present is not None:
-        return bool(present)
-    severity = leg.get("severity")
-    if severity is not None:
-        return bool(severity >= affected_threshold)
+        return present
+    if leg.severity is not None:
+        return leg.severity >= affected_threshold
     return None
 
 
@@ -99,21 +99,22 @@ def provoking_factor(
 
 
 def profile_session(
-    results: Sequence[tuple[str, Mapping[str, Any]]], settings: Settings = Settings()
+    results: Sequence[tuple[str, Score]], settings: Settings = Settings()
 ) -> dict[str, Any]:
     """Task profile of a session.
 
     Parameters
     ----------
-    results : sequence of (task, result)
-        Each result is a scored video as the JSON contract dict (``ScoreResult.to_dict()``).
+    results : sequence of (task, Score)
+        The scored videos.
     settings : Settings
         ``model.affected_threshold`` and ``phenomenology.sustained_fraction``.
 
     Returns
     -------
     dict
-        ``tasks`` (task -> video path), and per leg under ``legs.<side>``:
+        The JSON of :class:`posescore.contract.Profile`: ``tasks`` (task -> video path), and
+        per leg under ``legs.<side>``:
         ``posture_by_task`` (task -> bool or None), ``provoking_factor`` (0-4 or None),
         ``provoking_tasks`` (tasks with the posture), ``severity`` (largest over tasks, or
         None), ``severity_task`` and ``leg_item`` (severity x provoking, 0-16, or None).
@@ -129,18 +130,16 @@ def profile_session(
         severity: Optional[float] = None
         severity_task: Optional[str] = None
         for task, result in results:
-            leg = result["legs"][side]
+            leg: LegResult = getattr(result.legs, side)
             p = posture_in_task(leg, thr)
             # a task filmed twice counts as present if any video shows the posture
             prev = posture.get(task)
             posture[task] = p if prev is None else (prev or bool(p))
             if task in REST_TASKS and p:
-                rest_fraction = ((leg.get("phenomenology") or {}).get("pattern") or {}).get(
-                    "value"
-                )
-            s = leg.get("severity")
+                rest_fraction = leg.phenomenology.pattern.value
+            s = leg.severity
             if s is not None and (severity is None or s > severity):
-                severity, severity_task = float(s), task
+                severity, severity_task = s, task
         factor = provoking_factor(posture, rest_fraction, settings.phenomenology.sustained_fraction)
         item = (
             round(severity * factor, 3) if severity is not None and factor is not None else None
@@ -153,11 +152,11 @@ def profile_session(
             "severity_task": severity_task,
             "leg_item": item,
         }
-    return {
-        "tasks": {task: result.get("video", {}).get("path") for task, result in results},
+    return Profile.model_validate({
+        "tasks": {task: result.video.path for task, result in results},
         "legs": legs,
         "scale": "BFMDRS-like leg item = severity (0-4) x provoking factor (0-4)",
-    }
+    }).to_json()
 
 
 def read_manifest(path: str | Path) -> list[tuple[str, Path]]:

@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 
 from posescore import __version__
 from posescore.constants import SIDES
+from posescore.contract import Score
+from posescore.contract.score import KneeThreshold, Phenomenology, PhenomenologyMeasure
 from posescore.features import (
     FEATURES,
     STRIDE_TIME_KEYS,
@@ -80,6 +82,12 @@ def figure_png(fig: Figure) -> str:
 
 def _img(uri: str, alt: str) -> str:
     return f'<img src="{uri}" alt="{_esc(alt)}">'
+
+
+def notice_html(notice: Mapping[str, str], tag: str) -> str:
+    """One warning (``{code, stage, message}``) as an HTML element; the code in ``data-code``."""
+    return (f"<{tag} class='warn' data-code='{_esc(notice['code'])}'>"
+            f"{_esc(notice['message'])}</{tag}>")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -294,90 +302,72 @@ def severity_change_figure(comparison: Mapping[str, Any]) -> Optional[str]:
 # --------------------------------------------------------------------------- sections
 
 
-def _meta_section(result: Mapping[str, Any], include_paths: bool, label: str = "") -> str:
-    v = result["video"]
-    name = _esc(v.get("path")) if include_paths else "<i>withheld (pseudonymity)</i>"
+def _meta_section(score: Score, include_paths: bool, label: str = "") -> str:
+    v, q, g = score.video, score.quality, score.gait
+    name = _esc(v.path) if include_paths else "<i>withheld (pseudonymity)</i>"
     rows = [
         ("video", name),
-        ("content SHA-256", f"<code>{_esc(str(v.get('sha256', ''))[:16])}&hellip;</code>"),
-        ("duration", f"{_num(v.get('duration_s'), 1)} s, {v.get('frame_count')} frames at "
-                     f"{_num(v.get('fps'), 1)} fps"),
-        ("frame size", f"{v.get('width')} x {v.get('height')} px"),
-        ("task / view", f"{_esc(result.get('task'))} / {_esc(result.get('view'))}"),
-    ]
-    q = result.get("quality", {})
-    rows += [
-        ("scorable", f"<span class='{'yes' if q.get('scorable') else 'warn'}'>"
-                     f"{'yes' if q.get('scorable') else 'no'}</span>"),
-        ("body found in", f"{100 * (q.get('pose_detected_fraction') or 0):.0f}% of frames"),
+        ("content SHA-256", f"<code>{_esc(v.sha256[:16])}&hellip;</code>"),
+        ("duration", f"{_num(v.duration_s, 1)} s, {v.frame_count} frames at {_num(v.fps, 1)} fps"),
+        ("frame size", f"{v.width} x {v.height} px"),
+        ("task / view", f"{_esc(score.task)} / {_esc(score.view)}"),
+        ("scorable", f"<span class='{'yes' if q.scorable else 'warn'}'>"
+                     f"{'yes' if q.scorable else 'no'}</span>"),
+        ("body found in", f"{100 * q.pose_detected_fraction:.0f}% of frames"),
         ("both legs visible in",
-         f"{100 * (q.get('legs_visible_fraction') or 0):.0f}% of the frames with a body"),
+         f"{100 * q.legs_visible_fraction:.0f}% of the frames with a body"),
+        ("gait", f"cadence {_num(g.cadence_steps_per_min, 1)} steps/min, "
+                 f"stride {_num(g.stride_time_s)} s (CV {_num(g.stride_time_cv)}), "
+                 f"{g.step_count} steps"),
     ]
-    g = result.get("gait", {})
-    rows.append(("gait", f"cadence {_num(g.get('cadence_steps_per_min'), 1)} steps/min, "
-                         f"stride {_num(g.get('stride_time_s'))} s "
-                         f"(CV {_num(g.get('stride_time_cv'))}), {g.get('step_count')} steps"))
-    warnings = "".join(f"<li class='warn'>{_esc(w)}</li>" for w in q.get("warnings", []))
-    body = _table(["", label or "value"], [(k, val) for k, val in rows])
+    warnings = "".join(notice_html(w.model_dump(mode="json"), "li") for w in q.warnings)
+    body = _table(["", label or "value"], rows)
     return body + (f"<ul>{warnings}</ul>" if warnings else "")
 
 
-def _severity_table(result: Mapping[str, Any]) -> str:
+def _severity_table(score: Score) -> str:
     rows = []
     for side in SIDES:
-        leg = result["legs"][side]
-        iv = leg.get("severity_interval")
-        probs = leg.get("probabilities")
+        leg = getattr(score.legs, side)
+        iv, probs = leg.severity_interval, leg.probabilities
         rows.append((
             f"{side}",
-            _num(leg.get("severity")),
+            _num(leg.severity),
             f"[{iv[0]:.2f}, {iv[1]:.2f}]" if iv else "&ndash;",
-            _esc(leg.get("severity_class")),
+            _esc(leg.severity_class),
             " ".join(f"{p:.2f}" for p in probs) if probs else "&ndash;",
         ))
     return _table(["leg", "severity (0-4)", "interval", "class", "P(class 0..4)"], rows) + (
-        f"<p>Affected side: <b>{_esc(result.get('affected_side'))}</b></p>"
+        f"<p>Affected side: <b>{_esc(score.affected_side)}</b></p>"
     )
 
 
-def _threshold_text(th: Any) -> str:
-    if isinstance(th, Mapping):
-        return "<br>".join(f"{_esc(k)} {_num(v, 3)}" for k, v in th.items())
-    return _num(th, 3) if th is not None else "&ndash;"
+def _threshold_text(th: float | KneeThreshold) -> str:
+    if isinstance(th, KneeThreshold):
+        return "<br>".join(f"{_esc(k)} {_num(v, 3)}" for k, v in th.model_dump().items())
+    return _num(th, 3)
 
 
-def _phenomenology_table(result: Mapping[str, Any]) -> str:
+def _measure_text(m: PhenomenologyMeasure) -> str:
+    """Value, present/absent flag, pattern kind and, when unmeasurable, why."""
+    text = _num(m.value)
+    if m.present is not None:
+        text += (f" <span class='{'inc' if m.present else 'no'}'>"
+                 f"{'present' if m.present else 'absent'}</span>")
+    if m.kind:
+        text += f" <span class='small'>({_esc(m.kind)})</span>"
+    if m.value is None and m.reason:
+        text += f"<br><span class='small'>{_esc(m.reason)}</span>"
+    return text
+
+
+def _phenomenology_table(score: Score) -> str:
     """One row per phenomenology measure: value, present/absent flag and detail per leg."""
-    names: list[str] = []
-    for side in SIDES:
-        for k in (result["legs"][side].get("phenomenology") or {}):
-            if k not in names:
-                names.append(k)
     rows = []
-    for name in names:
-        unit, threshold = "", None
-        cells = []
-        for side in SIDES:
-            entry = (result["legs"][side].get("phenomenology") or {}).get(name)
-            if not isinstance(entry, Mapping):
-                cells.append(_num(entry))
-                continue
-            unit = entry.get("unit") or unit
-            threshold = entry.get("threshold", threshold)
-            text = _num(entry.get("value"))
-            flag = entry.get("present", entry.get("flag"))
-            if flag is not None:
-                text += (f" <span class='{'inc' if flag else 'no'}'>"
-                         f"{'present' if flag else 'absent'}</span>")
-            if entry.get("kind"):
-                text += f" <span class='small'>({_esc(entry['kind'])})</span>"
-            if entry.get("value") is None and entry.get("reason"):
-                text += f"<br><span class='small'>{_esc(entry['reason'])}</span>"
-            cells.append(text)
-        rows.append([_esc(name.replace("_", " ")), _esc(unit), _threshold_text(threshold),
-                     *cells])
-    if not rows:
-        return "<p>No phenomenology measures.</p>"
+    for name in Phenomenology.model_fields:
+        left, right = (getattr(getattr(score.legs, side).phenomenology, name) for side in SIDES)
+        rows.append([_esc(name.replace("_", " ")), _esc(left.unit),
+                     _threshold_text(left.threshold), _measure_text(left), _measure_text(right)])
     return _table(["measure", "unit", "threshold", "left leg", "right leg"], rows)
 
 
@@ -420,13 +410,14 @@ def score_report(
     result: Mapping[str, Any], traces: Any = None, include_paths: bool = False
 ) -> str:
     """HTML report of one scored video (``ScoreResult.to_dict()`` and its ``traces``)."""
-    parts = [model_notice(result.get("model", {}))]
-    parts.append("<h2>Video and quality</h2>" + _meta_section(result, include_paths))
-    parts.append("<h2>Severity per leg</h2>" + _severity_table(result))
+    score = Score.model_validate(result)
+    parts = [model_notice(result["model"])]
+    parts.append("<h2>Video and quality</h2>" + _meta_section(score, include_paths))
+    parts.append("<h2>Severity per leg</h2>" + _severity_table(score))
     uri = severity_figure(result["legs"])
     if uri:
         parts.append(_img(uri, "severity per leg"))
-    parts.append("<h2>Phenomenology</h2>" + _phenomenology_table(result))
+    parts.append("<h2>Phenomenology</h2>" + _phenomenology_table(score))
     parts.append("<h2>Joint angles and gait events</h2>")
     uri = angle_traces_figure(traces) if traces is not None else None
     parts.append(_img(uri, "joint angle traces") if uri else
@@ -456,8 +447,7 @@ def compare_report(
         "excludes zero and it exceeds the MDC95 measured on "
         f"{_esc(comparison['mdc'].get('n_pairs'))} test-retest phantom pairs.</p>"
     )
-    for w in comparison.get("warnings", []):
-        parts.append(f"<p class='warn'>{_esc(w)}</p>")
+    parts += [notice_html(w, "p") for w in comparison.get("warnings", [])]
     uri = severity_change_figure(comparison)
     if uri:
         parts.append(_img(uri, "severity change"))
@@ -466,9 +456,10 @@ def compare_report(
     uri = prepost_figure(pre, post)
     parts.append(_img(uri, "pre versus post") if uri else "<p>No strides.</p>")
     for label, res, tr in (("Pre", pre, pre_traces), ("Post", post, post_traces)):
-        parts.append(f"<h2>{label} session</h2>" + _meta_section(res, include_paths, label))
-        parts.append(_severity_table(res))
-        parts.append("<h3>Phenomenology</h3>" + _phenomenology_table(res))
+        score = Score.model_validate(res)
+        parts.append(f"<h2>{label} session</h2>" + _meta_section(score, include_paths, label))
+        parts.append(_severity_table(score))
+        parts.append("<h3>Phenomenology</h3>" + _phenomenology_table(score))
         uri = angle_traces_figure(tr) if tr is not None else None
         if uri:
             parts.append(_img(uri, f"{label} joint angles"))
@@ -480,7 +471,7 @@ def compare_report(
 
 def course_report(course: Mapping[str, Any], plot_uri: Optional[str]) -> str:
     """HTML report of a treatment course (``posescore.course.run_course`` output)."""
-    parts = [model_notice(course.get("model", {}))]
+    parts = [model_notice(course["model"] or {})]
     if plot_uri:
         parts.append(_img(plot_uri, "course"))
     parts.append("<h2>Trends</h2>")

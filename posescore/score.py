@@ -32,13 +32,19 @@ from posescore.constants import (
     SIDES,
     TASKS,
 )
+from posescore.contract import Notice, NoticeCode, Score
+from posescore.contract.score import Quality
 from posescore.crosscheck import crosscheck
 from posescore.errors import PosescoreError
 from posescore.features import compute_features, stride_measures
 from posescore.gait import GaitEvents, detect_gait_events, gait_summary
 from posescore.geometry import estimate_leg_length_px
 from posescore.model import LoadedModel, leg_rows, load_model
-from posescore.phenomenology import foot_tremor_rms_leglen, leg_phenomenology
+from posescore.phenomenology import (
+    foot_tremor_rms_leglen,
+    leg_phenomenology,
+    tremor_resolvable,
+)
 from posescore.pose import PoseBackend, extract_pose_meta
 from posescore.signals import (
     Trajectories,
@@ -94,12 +100,12 @@ def strides_block(table: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str
 
 @dataclass
 class ScoreResult:
-    """Everything ``posescore score`` reports for one video (JSON contract v1)."""
+    """Everything ``posescore score`` reports for one video, in memory (see ``to_model``)."""
 
     video: VideoMeta
     task: str
     view: str
-    quality: dict[str, Any]
+    quality: Quality
     gait: dict[str, Any]
     legs: dict[str, LegScore]
     affected_side: Optional[str]
@@ -113,9 +119,13 @@ class ScoreResult:
     """Pose, trajectories and events in memory for reports; not part of the JSON."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of DESIGN.md, schema_version "1"."""
+        """The JSON of :meth:`to_model`."""
+        return self.to_model().to_json()
+
+    def to_model(self) -> Score:
+        """The typed contract (:class:`posescore.contract.Score`)."""
         v = self.video
-        return {
+        return Score.model_validate({
             "schema_version": SCHEMA_VERSION,
             "posescore_version": __version__,
             "video": {
@@ -149,7 +159,7 @@ class ScoreResult:
             "timings": {k: round(t, 4) for k, t in self.timings.items()},
             "pose_from_cache": self.pose_from_cache,
             "strides": self.strides,
-        }
+        })
 
 
 @contextmanager
@@ -205,7 +215,7 @@ def assess_quality(
     settings: Settings,
     per_stride: Optional[dict[str, dict[str, np.ndarray]]] = None,
     luma: float = float("nan"),
-) -> dict[str, Any]:
+) -> Quality:
     """Quality block of the contract: can this video support a score, and why not.
 
     Checks the share of frames with a body (or its time, ``quality.min_pose_s``) and with
@@ -222,21 +232,28 @@ def assess_quality(
     detected_s = float(pose.detected().sum()) / pose.fps if pose.fps > 0 else 0.0
     enough_pose = detected >= q.min_pose_fraction or detected_s >= q.min_pose_s
     legs_visible = legs_visible_fraction(pose, settings.signal.visibility_threshold)
-    reasons: list[str] = []  # each makes the video not scorable
-    warnings: list[str] = []
+    reasons: list[Notice] = []  # each makes the video not scorable
+    warnings: list[Notice] = []
+
+    def refuse(code: NoticeCode, message: str) -> None:
+        reasons.append(Notice(code=code, stage="quality", message=message))
+
     if not enough_pose:
-        reasons.append(
+        refuse(
+            NoticeCode.TOO_LITTLE_POSE,
             f"a body was found in only {detected:.0%} of frames, {detected_s:.1f} s (need "
             f"{q.min_pose_fraction:.0%} or {q.min_pose_s:g} s)"
         )
     if legs_visible < q.min_legs_visible_fraction:
-        reasons.append(
+        refuse(
+            NoticeCode.LEGS_NOT_VISIBLE,
             f"both legs were visible in only {legs_visible:.0%} of the frames with a body "
             f"(need {q.min_legs_visible_fraction:.0%})"
         )
     trunk_in = trunk_in_frame_fraction(pose)
     if detected and trunk_in < q.min_trunk_in_frame_fraction:
-        reasons.append(
+        refuse(
+            NoticeCode.TRUNK_OUT_OF_FRAME,
             f"the shoulders and hips were inside the picture in only {trunk_in:.0%} of the "
             f"frames with a body (need {q.min_trunk_in_frame_fraction:.0%}): without the "
             "trunk the pose estimator guesses the body's size, facing and left/right; film the "
@@ -244,23 +261,27 @@ def assess_quality(
         )
     steps = gait.get("step_count") or 0
     if steps < 2 * settings.gait.min_strides:
-        reasons.append(f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
+        refuse(NoticeCode.TOO_FEW_STEPS,
+               f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
     if luma < q.min_luma:
-        reasons.append(
+        refuse(
+            NoticeCode.TOO_DARK,
             f"too dark to score: the picture's mean luminance is {luma:.0f}/255 (need "
             f"{q.min_luma:g}); in the dark the leg landmarks drift, film in better light"
         )
     body_px = _body_height_px(pose)
     upside_down = body_px is not None and body_px < 0
     if upside_down:
-        reasons.append(
+        refuse(
+            NoticeCode.UPSIDE_DOWN,
             "the head is below the heels: the picture is upside down (it was not stood "
             "upright: pose.turn_upright is off or the body was seen too briefly); turn the "
             "video upright"
         )
     too_small = body_px is not None and 0 <= body_px < q.min_body_height_px
     if too_small:
-        reasons.append(
+        refuse(
+            NoticeCode.BODY_TOO_SMALL,
             f"the body is only {body_px:.0f} px tall in the frame (need {q.min_body_height_px:.0f}"
             " px); film closer or at a higher resolution"
         )
@@ -271,42 +292,49 @@ def assess_quality(
         }
         for side, n in strides_per_leg.items():
             if n < settings.gait.min_strides:
-                reasons.append(
+                refuse(
+                    NoticeCode.TOO_FEW_STRIDES,
                     f"only {n} complete strides of the {side} leg (need "
                     f"{settings.gait.min_strides}); record a longer walk"
                 )
     repeated = pose.repeated_fraction()
     filmed_fps = pose.filmed_fps
     if repeated >= REPEATED_FRAMES_WARN_FRACTION:
-        warnings.append(
-            f"{repeated:.0%} of frames repeat the previous picture (converted to a higher frame "
-            f"rate?): at most {filmed_fps:.1f} distinct frames per second were filmed"
-        )
+        warnings.append(Notice(
+            code=NoticeCode.REPEATED_FRAMES,
+            stage="video",
+            message=f"{repeated:.0%} of frames repeat the previous picture (converted to a "
+            f"higher frame rate?): at most {filmed_fps:.1f} distinct frames per second were filmed",
+        ))
     lo_hz, hi_hz = settings.phenomenology.tremor_band_hz
-    tremor_ok = filmed_fps > 2 * hi_hz
+    tremor_ok = tremor_resolvable(filmed_fps, (lo_hz, hi_hz))
     if not tremor_ok:
-        warnings.append(
-            f"frame rate {filmed_fps:.1f} fps is too low for the {lo_hz:g}-{hi_hz:g} Hz tremor "
-            f"band (needs more than {2 * hi_hz:g} fps); tremor is not assessed"
-        )
+        warnings.append(Notice(
+            code=NoticeCode.LOW_FPS_TREMOR,
+            stage="video",
+            message=f"frame rate {filmed_fps:.1f} fps is too low for the {lo_hz:g}-{hi_hz:g} "
+            f"Hz tremor band (needs more than {2 * hi_hz:g} fps); tremor is not assessed",
+        ))
     if traj.view.startswith("sagittal_"):
         near = traj.view.split("_", 1)[1]
         far = "right" if near == "left" else "left"
-        warnings.append(
-            f"side view: the {far} leg is the far leg, partly hidden; its score is less "
-            f"certain. Film the {far} side or add a frontal/posterior view"
-        )
-    return {
-        "scorable": not reasons,
-        "not_scorable_reasons": reasons,
-        "pose_detected_fraction": round(detected, 4),
-        "legs_visible_fraction": round(legs_visible, 4),
-        "trunk_in_frame_fraction": round(trunk_in, 4),
-        "body_height_px": body_px,
-        "strides_per_leg": strides_per_leg or None,
-        "tremor_band_resolvable": bool(tremor_ok),
-        "warnings": reasons + warnings,
-    }
+        warnings.append(Notice(
+            code=NoticeCode.FAR_LEG_HIDDEN,
+            stage="pose",
+            message=f"side view: the {far} leg is the far leg, partly hidden; its score is "
+            f"less certain. Film the {far} side or add a frontal/posterior view",
+        ))
+    return Quality(
+        scorable=not reasons,
+        not_scorable_reasons=reasons,
+        pose_detected_fraction=round(detected, 4),
+        legs_visible_fraction=round(legs_visible, 4),
+        trunk_in_frame_fraction=round(trunk_in, 4),
+        body_height_px=body_px,
+        strides_per_leg=strides_per_leg or None,
+        tremor_band_resolvable=bool(tremor_ok),
+        warnings=reasons + warnings,
+    )
 
 
 def _body_height_px(pose: PoseSequence) -> Optional[float]:
@@ -324,7 +352,7 @@ def phenomenology_for(
     settings: Settings,
     pose: Optional[PoseSequence] = None,
     stride_time_s: Optional[float] = None,
-) -> tuple[dict[str, dict[str, Any]], list[str]]:
+) -> tuple[dict[str, dict[str, Any]], list[Notice]]:
     """Per-leg phenomenology (``legs.<side>.phenomenology``) and the view/video warnings.
 
     See :func:`posescore.phenomenology.leg_phenomenology`.
@@ -464,7 +492,7 @@ def straight_walk(pose: PoseSequence, settings: Settings) -> Optional[tuple[int,
     return straight_walk_span(facing, pose.fps, settings.gait.min_walk_bout_s)
 
 
-def subject_warning(record: dict) -> Optional[str]:
+def subject_warning(record: dict) -> Optional[Notice]:
     """What ``quality.warnings`` says of the subject's choice (``PoseSequence.subject``).
 
     None with one person in view and no region given.
@@ -472,21 +500,25 @@ def subject_warning(record: dict) -> Optional[str]:
     people, method = int(record.get("people_seen", 0)), record.get("method")
     box = ", ".join(f"{v:.0f}" for v in record.get("box_median_px", []))
     if method == "roi":
-        return f"{people} people were seen; the one in the given region was scored (box {box} px)"
+        return Notice(code=NoticeCode.PERSON_IN_REGION, stage="pose", message=f"{people} people "
+                      f"were seen; the one in the given region was scored (box {box} px)")
     if method == "roi-fixed":
-        return "nobody was found in the given region; the region itself was tracked"
+        return Notice(code=NoticeCode.NOBODY_IN_REGION, stage="pose", message="nobody was "
+                      "found in the given region; the region itself was tracked")
     if people > 1:
-        return (
-            f"{people} people were seen; the most persistent, largest, most central walker was "
-            f"scored (median box x0, y0, x1, y1 = {box} px); give a region (--roi) to score "
-            "another"
+        return Notice(
+            code=NoticeCode.SEVERAL_PEOPLE,
+            stage="pose",
+            message=f"{people} people were seen; the most persistent, largest, most central "
+            f"walker was scored (median box x0, y0, x1, y1 = {box} px); give a region (--roi) "
+            "to score another",
         )
     return None
 
 
 def assess_measured(
     pose: PoseSequence, measured: Measurements, settings: Settings, luma: float = float("nan")
-) -> tuple[PoseSequence, PoseSequence, Optional[str], dict[str, Any]]:
+) -> tuple[PoseSequence, PoseSequence, Optional[Notice], Quality]:
     """Quality of a measured pose, as ``score_pose`` judges it (``assess_quality``).
 
     When the subject turned, only the longest walk counts (``Measurements.walk_span``).
@@ -497,18 +529,20 @@ def assess_measured(
         The frames of the walk measured.
     pose_scored : PoseSequence
         ``pose`` with the frames outside that walk blanked (frame indices kept).
-    turn_warning : str or None
+    turn_warning : Notice or None
         What ``quality.warnings`` says of the turn; None without one.
-    quality : dict
-        The contract's quality block (``scorable``, ``not_scorable_reasons``, ...).
+    quality : Quality
+        The contract's quality block.
     """
     pose_walked, turn_warning = pose, None
     if measured.walk_span is not None:
         start, stop = measured.walk_span
         t_s = pose.timestamps_s
-        turn_warning = (
-            f"the subject turned: only the longest walk in one direction, "
-            f"{t_s[start]:.1f}-{t_s[stop - 1]:.1f} s of {t_s[0]:.1f}-{t_s[-1]:.1f} s, is scored"
+        turn_warning = Notice(
+            code=NoticeCode.SUBJECT_TURNED,
+            stage="gait",
+            message=f"the subject turned: only the longest walk in one direction, "
+            f"{t_s[start]:.1f}-{t_s[stop - 1]:.1f} s of {t_s[0]:.1f}-{t_s[-1]:.1f} s, is scored",
         )
         pose_walked, pose = pose.frames(start, stop), pose.blanked_outside(start, stop)
     quality = assess_quality(
@@ -529,19 +563,27 @@ def score_pose(
     timings = {} if timings is None else timings
     measured = measure_pose(pose, settings, timings)
     pose = measured.timed_pose or pose
-    walk_warnings = [w for w in [measured.timing_warning, subject_warning(pose.subject)] if w]
+    walk_warnings = list(meta.warnings)
+    if measured.timing_warning:
+        walk_warnings.append(Notice(code=NoticeCode.POSE_RETIMED, stage="pose",
+                                    message=measured.timing_warning))
+    walk_warnings += [w for w in [subject_warning(pose.subject)] if w]
     if measured.traj.legs_relabelled:
-        walk_warnings.append(
-            "side view: the pose estimator had named the legs the other way round for most of "
-            "the walk (the leg it called near looked smaller than the far one); the names were "
-            "exchanged before measuring"
-        )
+        walk_warnings.append(Notice(
+            code=NoticeCode.LEGS_RELABELLED,
+            stage="pose",
+            message="side view: the pose estimator had named the legs the other way round for "
+            "most of the walk (the leg it called near looked smaller than the far one); the "
+            "names were exchanged before measuring",
+        ))
     if measured.camera_roll_deg:
-        walk_warnings.append(
-            f"the camera was tilted by about {abs(measured.camera_roll_deg):.0f} deg "
+        walk_warnings.append(Notice(
+            code=NoticeCode.CAMERA_TILTED,
+            stage="pose",
+            message=f"the camera was tilted by about {abs(measured.camera_roll_deg):.0f} deg "
             f"({'clockwise' if measured.camera_roll_deg > 0 else 'anticlockwise'}, judged from "
-            "the trunk): the body was turned level before measuring"
-        )
+            "the trunk): the body was turned level before measuring",
+        ))
     pose_walked, pose, turn_warning, quality = assess_measured(pose, measured, settings, meta.luma)
     walk_warnings += [turn_warning] if turn_warning else []
     traj, events, gait = measured.traj, measured.events, measured.gait
@@ -549,11 +591,11 @@ def score_pose(
     phenomenology, phen_warnings = phenomenology_for(
         per_stride, traj.view, settings, pose_walked, gait.get("stride_time_s")
     )
-    warnings = [*meta.warnings, *walk_warnings, *quality["warnings"], *phen_warnings]
-    quality["warnings"] = list(dict.fromkeys(warnings))  # in order, once each
+    warnings = [*walk_warnings, *quality.warnings, *phen_warnings]
+    quality.warnings = list(dict.fromkeys(warnings))  # in order, once each
     legs: dict[str, LegScore] = {}
     with _timed(timings, "model"):
-        if quality["scorable"]:
+        if quality.scorable:
             X = leg_rows(features, traj.view, model.measures)
             severity = model.estimator.predict(X)
             interval = model.estimator.predict_interval(X)
@@ -570,7 +612,7 @@ def score_pose(
                     phenomenology=phenomenology[side],
                     abnormality=checks[i].to_dict(),
                 )
-            quality["warnings"] += [m for c in checks for m in c.messages]
+            quality.warnings += [m for c in checks for m in c.notices]
         else:
             for side in SIDES:
                 legs[side] = LegScore(None, None, None, None, phenomenology[side])

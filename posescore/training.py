@@ -194,7 +194,7 @@ def _featurise_one(args: tuple[RatedVideo, Settings]) -> LabelledFeatures:
     pose, _, meta = extract_pose_meta(video.path, settings)
     measured = measure_pose(pose, settings)
     quality = assess_measured(measured.timed_pose or pose, measured, settings, meta.luma)[3]
-    return LabelledFeatures(video, measured.traj.view, measured.features, quality["scorable"])
+    return LabelledFeatures(video, measured.traj.view, measured.features, quality.scorable)
 
 
 def scorable_only(data: Sequence[LabelledFeatures], what: str) -> list[LabelledFeatures]:

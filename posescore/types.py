@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posescore.constants import N_LANDMARKS
+from posescore.contract.notices import Notice
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ class VideoMeta:
     set by ``pose.extract_pose_meta``, 0 from ``probe_video``."""
     declared_frame_count: int | None = None
     """Frame count the container declares (None if missing or implausible)."""
-    warnings: tuple[str, ...] = ()
-    """Problems found while probing that did not stop reading (e.g. truncation)."""
+    warnings: tuple[Notice, ...] = ()
+    """Problems found while reading that did not stop it (e.g. truncation), stage ``video``."""
     luma: float = float("nan")
     """Mean luminance of the picture, 0-255 (ITU-R BT.601 luma): of the first frame, or when
     that is dark of the brightest of three later ones (``video.later_luma``); NaN if unknown."""

@@ -20,12 +20,21 @@ from typing import Any, Optional
 from posescore.batch import find_videos
 from posescore.config import Settings
 from posescore.constants import SIDES, TASKS, VIEWS
+from posescore.contract.score import Score
+from posescore.contract.visit import (
+    VISIT_SCHEMA,
+    ClipContribution,
+    Fusion,
+    TaskFusion,
+    Visit,
+    VisitClipRow,
+    VisitLeg,
+)
 from posescore.errors import PosescoreError
 from posescore.fusion import ClipReading, fuse_leg
 from posescore.profile import profile_session
 from posescore.score import LegScore, affected_side_from
 
-VISIT_SCHEMA_VERSION = "1"
 DEFAULT_TASK = "walk_forward"
 
 
@@ -40,10 +49,10 @@ class VisitClip:
 
 @dataclass(frozen=True)
 class ScoredClip:
-    """A visit clip with its score (the JSON contract dict), or the error that stopped it."""
+    """A visit clip with its score, or the error that stopped it."""
 
     clip: VisitClip
-    result: Optional[Mapping[str, Any]]
+    result: Optional[Score]
     error: str = ""
 
 
@@ -93,7 +102,7 @@ def _read_manifest(path: Path) -> list[VisitClip]:
 def score_clips(
     clips: Sequence[VisitClip],
     settings: Settings,
-    score: Callable[[Path, Settings, str], Mapping[str, Any]],
+    score: Callable[[Path, Settings, str], Score],
 ) -> list[ScoredClip]:
     """Score every clip with ``score(video, settings, task)``; a failing clip keeps its error.
 
@@ -110,78 +119,73 @@ def score_clips(
     return out
 
 
-def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> dict[str, Any]:
-    """The visit JSON: per leg the fused severity, its interval and what each clip gave."""
-    usable = [s for s in scored if s.result is not None and _scorable(s.result)]
-    profile = profile_session([(s.clip.task, s.result) for s in usable], settings)  # type: ignore[misc]
+def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> Visit:
+    """The visit: per leg the fused severity, its interval and what each clip gave."""
+    usable = [s for s in scored if s.result is not None and s.result.quality.scorable]
+    results = [(s.clip.task, s.result) for s in usable]
+    profile = profile_session(results, settings)  # type: ignore[arg-type]
     legs = {side: _visit_leg(side, usable, profile["legs"][side], settings) for side in SIDES}
-    scores = {side: LegScore(leg["severity"], None, leg["severity_interval"], None)
+    scores = {side: LegScore(leg.severity, None, leg.severity_interval, None)
               for side, leg in legs.items()}
-    first = usable[0].result if usable else None
-    return {
-        "schema_version": VISIT_SCHEMA_VERSION,
-        "clips": [_clip_row(s) for s in scored],
-        "legs": legs,
-        "affected_side": affected_side_from(scores, settings.model.affected_threshold),
-        "model": first["model"] if first else None,
-        "fusion": {"error_correlation": settings.visit.error_correlation,
-                   "method": "precision-weighted mean of the clips' severities, weights from "
-                             "each clip's 90 % interval"},
-    }
+    return Visit(
+        schema=VISIT_SCHEMA,
+        clips=[_clip_row(s) for s in scored],
+        legs=legs,
+        affected_side=affected_side_from(scores, settings.model.affected_threshold),
+        model=usable[0].result.model if usable else None,  # type: ignore[union-attr]
+        fusion=Fusion(error_correlation=settings.visit.error_correlation,
+                      method="precision-weighted mean of the clips' severities, each clip "
+                             "weighted by the larger side of its 90 % interval"),
+    )
 
 
-def _scorable(result: Mapping[str, Any]) -> bool:
-    return bool(result.get("quality", {}).get("scorable"))
-
-
-def _clip_row(s: ScoredClip) -> dict[str, Any]:
-    result = s.result or {}
-    return {"video": s.clip.video.name, "task": s.clip.task, "view_stated": s.clip.view,
-            "view": result.get("view"), "scorable": bool(result) and _scorable(result),
-            "error": s.error or None}
+def _clip_row(s: ScoredClip) -> VisitClipRow:
+    return VisitClipRow(video=s.clip.video.name, task=s.clip.task, view_stated=s.clip.view,
+                        view=s.result.view if s.result else None,
+                        scorable=bool(s.result and s.result.quality.scorable),
+                        error=s.error or None)
 
 
 def _visit_leg(
     side: str, usable: Sequence[ScoredClip], profile: Mapping[str, Any], settings: Settings
-) -> dict[str, Any]:
+) -> VisitLeg:
     """One leg over the visit: fused per task, the largest task severity, the leg item."""
-    by_task: dict[str, Any] = {}
+    by_task: dict[str, TaskFusion] = {}
     for task in dict.fromkeys(s.clip.task for s in usable):
         clips = [s for s in usable if s.clip.task == task]
         fused = fuse_leg([_reading(s, side) for s in clips], settings.visit.error_correlation)
-        by_task[task] = {
-            "severity": fused.severity,
-            "severity_interval": list(fused.interval) if fused.interval else None,
-            "clips": [_contribution(s, side, fused.weights) for s in clips],
-        }
-    judged = {t: v for t, v in by_task.items() if v["severity"] is not None}
-    worst = max(judged, key=lambda t: judged[t]["severity"]) if judged else None
-    severity = judged[worst]["severity"] if worst else None
+        by_task[task] = TaskFusion(
+            severity=fused.severity,
+            severity_interval=list(fused.interval) if fused.interval else None,
+            clips=[_contribution(s, side, fused.weights) for s in clips],
+        )
+    judged = {t: v for t, v in by_task.items() if v.severity is not None}
+    worst = max(judged, key=lambda t: judged[t].severity) if judged else None  # type: ignore[arg-type, return-value]
+    severity = judged[worst].severity if worst else None
     factor = profile["provoking_factor"]
-    return {
-        "severity": severity,
-        "severity_interval": judged[worst]["severity_interval"] if worst else None,
-        "severity_task": worst,
-        "judged": worst is not None,
-        "reason": None if worst else "no clip of this visit could score this leg",
-        "provoking_factor": factor,
-        "provoking_tasks": profile["provoking_tasks"],
-        "leg_item": (round(severity * factor, 3)
-                     if severity is not None and factor is not None else None),
-        "by_task": by_task,
-    }
+    return VisitLeg(
+        severity=severity,
+        severity_interval=judged[worst].severity_interval if worst else None,
+        severity_task=worst,
+        judged=worst is not None,
+        reason=None if worst else "no clip of this visit could score this leg",
+        provoking_factor=factor,
+        provoking_tasks=profile["provoking_tasks"],
+        leg_item=(round(severity * factor, 3)
+                  if severity is not None and factor is not None else None),
+        by_task=by_task,
+    )
 
 
 def _reading(s: ScoredClip, side: str) -> ClipReading:
-    leg = s.result["legs"][side]  # type: ignore[index]
-    interval = leg.get("severity_interval")
-    return ClipReading(str(s.clip.video), leg.get("severity"),
-                       tuple(interval) if interval else None)  # type: ignore[arg-type]
+    leg = getattr(s.result.legs, side)  # type: ignore[union-attr]
+    interval = leg.severity_interval
+    return ClipReading(str(s.clip.video), leg.severity, tuple(interval) if interval else None)
 
 
-def _contribution(s: ScoredClip, side: str, weights: Mapping[str, float]) -> dict[str, Any]:
-    leg = s.result["legs"][side]  # type: ignore[index]
-    return {"video": s.clip.video.name, "view": s.result["view"],  # type: ignore[index]
-            "weight": weights.get(str(s.clip.video), 0.0), "severity": leg.get("severity"),
-            "severity_interval": leg.get("severity_interval"),
-            "phenomenology": leg.get("phenomenology")}
+def _contribution(s: ScoredClip, side: str, weights: Mapping[str, float]) -> ClipContribution:
+    leg = getattr(s.result.legs, side)  # type: ignore[union-attr]
+    return ClipContribution(video=s.clip.video.name, view=s.result.view,  # type: ignore[union-attr]
+                            weight=weights.get(str(s.clip.video), 0.0), severity=leg.severity,
+                            severity_interval=leg.severity_interval,
+                            phenomenology=leg.phenomenology)

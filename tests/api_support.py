@@ -17,6 +17,7 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+from contract_support import score_dict
 from sqlalchemy import create_engine, make_url, text
 
 from posescore.compare import features_from_legs
@@ -71,18 +72,16 @@ def score_with_strides(
         side: aggregate_strides({k: np.array(v) for k, v in strides[side].items()}, 2)
         for side in SIDES
     }
-    return {
-        "video": {"path": path, "sha256": "ab" * 32, "duration_s": 6.0},
-        "task": "walk_forward",
-        "view": view,
-        "quality": {"scorable": True, "warnings": []},
-        "legs": {side: {"severity": 1.0} for side in SIDES},
-        "affected_side": "left",
-        "features": features_from_legs(per_side, view),
-        "model": {"name": "api-test-small", "trained_on": "phantom",
-                  "clinically_validated": False},
-        "strides": strides,
-    }
+    return score_dict(
+        video={"path": path, "sha256": "ab" * 32, "duration_s": 6.0},
+        view=view,
+        quality={"scorable": True, "warnings": []},
+        legs={side: {"severity": 1.0} for side in SIDES},
+        affected_side="left",
+        features=features_from_legs(per_side, view),
+        model={"name": "api-test-small"},
+        strides=strides,
+    )
 
 
 def free_port() -> int:

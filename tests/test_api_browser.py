@@ -66,6 +66,9 @@ def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_pa
         note = " ".join(page.inner_text("#result").split())
         assert "beyond noise only when its CI excludes zero" in note
         assert page.is_visible("#features")
+        codes = page.eval_on_selector_all("#warnings li", "els => els.map(e => e.dataset.code)")
+        assert "multiple_testing" in codes  # warnings are shown by message, keyed by code
+        assert "[object Object]" not in note
         if os.environ.get("POSESCORE_TEST_SCREENSHOT"):
             page.screenshot(path=os.environ["POSESCORE_TEST_SCREENSHOT"], full_page=True)
         assert page.text_content("#pre-state") == "done"

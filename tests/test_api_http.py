@@ -175,7 +175,7 @@ def test_comparison_has_ci_mdc_and_verdict(client, server):
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "done" and r.json()["error"] is None
     comparison = r.json()["comparison"]
-    assert comparison["schema"] == "posescore-compare/1"
+    assert comparison["schema"] == "posescore-compare/2"
     for side in ("left", "right"):
         leg = comparison["legs"][side]
         assert set(leg) == LEG_CHANGE_FIELDS
@@ -190,7 +190,8 @@ def test_comparison_has_ci_mdc_and_verdict(client, server):
 
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert set(schemas["LegChange"]["properties"]) == LEG_CHANGE_FIELDS
-    assert "path" not in schemas["SessionInfo"]["properties"]
+    path = schemas["SessionInfo"]["properties"]["path"]  # shared with the CLI's --show-path
+    assert "path" not in schemas["SessionInfo"]["required"] and "never" in path["description"]
 
 
 def test_comparison_of_scores_without_strides_fails_with_a_message(client, server):
@@ -207,12 +208,23 @@ def test_comparison_of_scores_without_strides_fails_with_a_message(client, serve
     assert "per-stride values" in body["error"]
 
 
+def test_scores_of_an_older_schema_are_gone_and_not_compared(client, server):
+    srv, _ = server
+    old = {**score_with_strides([10, 11, 12], [10, 11, 12]), "schema_version": "1"}
+    ids = {phase: add_done_job(srv, "P-v1", phase, old) for phase in ("pre", "post")}
+    r = client.get(f"/v1/jobs/{ids['pre']}/result")
+    assert r.status_code == 410 and "submit the video again" in r.json()["detail"]
+    r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
+    assert r.status_code == 201 and r.json()["status"] == "failed"
+    assert "re-score" in r.json()["error"]
+
+
 def test_comparison_that_crashes_is_stored_as_failed_not_a_500(client, server):
     srv, _ = server
     ids = {}
     for phase in ("pre", "post"):
         result = score_with_strides([10, 11, 12], [10, 11, 12])
-        result["strides"]["left"]["stride_time_s"] = ["x", "y", "z"]  # corrupt stored row
+        result["strides"]["left"]["stride_time_s"] = []  # corrupt: one stride list emptied
         ids[phase] = add_done_job(srv, "P-corrupt", phase, result)
     r = client.post("/v1/comparisons", json={"pre_job_id": ids["pre"], "post_job_id": ids["post"]})
     assert r.status_code == 201

@@ -9,10 +9,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from api_support import DATABASES, fresh_database, score_with_strides
+from pydantic import ValidationError
 from sqlalchemy import select, text
 
 from api.app import create_app
-from api.compare import N_BOOT, SEED, SessionInfo, compare_scores
+from api.compare import N_BOOT, SEED, compare_scores
 from api.db import (
     ApiKey,
     AuditEntry,
@@ -37,6 +38,7 @@ from api.keys import (
 from api.retention import expire
 from api.security import container_of
 from api.settings import ApiSettings, get_settings
+from posescore.contract.compare import SessionInfo
 from posescore.errors import ConfigError, PosescoreError
 
 PRE_PF = [20, 22, 24, 21, 23, 22]
@@ -57,7 +59,7 @@ def test_service_comparison_has_ci_mdc_and_verdict(small_model):
     pre = score_with_strides(PRE_PF, STEADY_PF, path="secret_patient_name_pre.mp4")
     post = score_with_strides(POST_PF, STEADY_PF, seed=1, path="secret_patient_name_post.mp4")
     out = compare_scores(pre, post, small_model, min_strides=2)
-    assert out["schema"] == "posescore-compare/1"
+    assert out["schema"] == "posescore-compare/2"
     assert out["bootstrap"]["n_resamples"] == N_BOOT and out["bootstrap"]["seed"] == SEED
     assert out["affected_side"] == {"pre": "left", "post": "left"}
     for side in ("left", "right"):
@@ -77,10 +79,12 @@ def test_service_comparison_has_ci_mdc_and_verdict(small_model):
     assert compare_scores(pre, post, small_model, min_strides=2) == out  # seeded
 
 
-def test_service_comparison_drops_fields_it_does_not_document():
+def test_service_comparison_refuses_fields_it_does_not_document():
     session = {"sha256": None, "duration_s": 1.0, "task": "walk_forward", "view": "frontal",
-               "scorable": True, "n_strides": {"left": 2, "right": 2}, "path": "/home/x/p.mp4"}
-    assert "path" not in SessionInfo.model_validate(session).model_dump()
+               "scorable": True, "n_strides": {"left": 2, "right": 2}}
+    assert "path" not in SessionInfo.model_validate(session).to_json()
+    with pytest.raises(ValidationError, match="patient_name"):
+        SessionInfo.model_validate({**session, "patient_name": "x"})
 
 
 def test_service_comparison_needs_per_stride_values(small_model):

@@ -5,6 +5,7 @@ import os
 
 import pyarrow.parquet as pq
 import pytest
+from contract_support import score_dict
 
 from posescore.batch import (
     _already_scored,
@@ -23,17 +24,15 @@ from posescore.errors import PosescoreError
 
 
 def result(left=1.0):
-    return {
-        "video": {"path": "x", "frame_count": 90, "duration_s": 3.0, "sha256": "ab"},
-        "quality": {"scorable": True},
-        "legs": {"left": {"severity": left}, "right": {"severity": 0.1}},
-        "affected_side": "left",
-        "gait": {"cadence_steps_per_min": 100.0},
-        "view": "sagittal_left",
-        "task": "walk_forward",
-        "model": {"sha256": "m1"},
-        "batch": {"model_sha256": "m1", "extractor": "e1"},
-    }
+    return score_dict(
+        video={"path": "x", "frame_count": 90, "duration_s": 3.0, "sha256": "ab"},
+        legs={"left": {"severity": left}, "right": {"severity": 0.1}},
+        affected_side="left",
+        gait={"cadence_steps_per_min": 100.0},
+        model={"sha256": "m1"},
+        batch={"run_id": "r1", "scored_at": "2026-12-07T12:00:00Z", "model_sha256": "m1",
+               "extractor": "e1"},
+    )
 
 
 def test_find_videos_is_recursive_and_by_suffix(tmp_path):
@@ -58,6 +57,8 @@ def test_resume_check_needs_same_model_and_extractor(tmp_path):
     assert _already_scored(path, "m1", "e1") is not None
     assert _already_scored(path, "m2", "e1") is None
     assert _already_scored(path, "m1", "e2") is None
+    write_json_atomic(path, {**result(), "schema_version": "1"})  # an older contract: re-score
+    assert _already_scored(path, "m1", "e1") is None
     path.write_text("{half a file")
     assert _already_scored(path, "m1", "e1") is None
 
@@ -72,6 +73,10 @@ def test_tables_csv_and_parquet(tmp_path):
     table = pq.read_table(tmp_path / "scores.parquet").to_pylist()
     assert table[1]["left_severity"] == 2.0 and table[0]["error"] == "not a video"
     assert table[0]["left_severity"] is None
+    refused = score_dict(quality={"scorable": False, "not_scorable_reasons": [
+        {"code": "too_dark", "stage": "quality", "message": "too dark"},
+        {"code": "too_few_steps", "stage": "quality", "message": "only 2 steps"}]})
+    assert batch_row("c.mp4", refused)["not_scorable_reason"] == "too dark; only 2 steps"
 
 
 def test_batch_refuses_missing_folder_and_empty_folder(tmp_path):

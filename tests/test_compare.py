@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from contract_support import score_dict
 from session_support import phantom_model
 
 from posescore.compare import (
@@ -40,16 +41,14 @@ def fake_result(pf_left, pf_right, view="sagittal_left", severity=(1.0, 0.0), se
         strides[side] = block
     per_side = {s: aggregate_strides({k: np.array(v) for k, v in strides[s].items()}, 2)
                 for s in SIDES}
-    return {
-        "video": {"path": "/secret/patient.mp4", "sha256": "ab" * 32, "duration_s": 6.0},
-        "task": "walk_forward",
-        "view": view,
-        "quality": {"scorable": True},
-        "legs": {s: {"severity": v} for s, v in zip(SIDES, severity)},
-        "features": features_from_legs(per_side, view),
-        "model": {"name": "x", "trained_on": "phantom", "clinically_validated": False},
-        "strides": strides,
-    }
+    return score_dict(
+        video={"path": "/secret/patient.mp4", "sha256": "ab" * 32, "duration_s": 6.0},
+        view=view,
+        legs={s: {"severity": v} for s, v in zip(SIDES, severity)},
+        features=features_from_legs(per_side, view),
+        model={"name": "x"},
+        strides=strides,
+    )
 
 
 def row(comparison, name):
@@ -145,10 +144,18 @@ def test_result_without_strides_is_refused():
         compare_results(old, pre)
 
 
+def test_result_of_another_schema_is_refused():
+    pre = fake_result([20, 22, 24], [1, 2, 3])
+    old = {**pre, "schema_version": "1"}
+    with pytest.raises(PosescoreError, match="schema 2.*re-score"):
+        compare_results(old, pre)
+
+
 def test_view_mismatch_is_warned():
     pre = fake_result([20, 22, 24], [1, 2, 3])
     post = fake_result([20, 22, 24], [1, 2, 3], view="sagittal_right")
-    assert any("views differ" in w for w in compare_results(pre, post, n_boot=50)["warnings"])
+    warnings = compare_results(pre, post, n_boot=50)["warnings"]
+    assert [w["code"] for w in warnings if w["stage"] == "compare"][0] == "views_differ"
 
 
 def test_features_from_legs_matches_registry():
@@ -182,9 +189,10 @@ def test_severity_mdc_leaves_out_training_seeds(tmp_path):
 def test_a_session_whose_voices_disagree_is_warned():
     pre = fake_result(np.full(8, 20.0), np.full(8, 5.0), seed=1)
     post = fake_result(np.full(8, 5.0), np.full(8, 5.0), seed=2)
-    pre["legs"]["left"]["abnormality"] = {"agreement": "disagree",
-                                          "findings": ["unbacked_severity"]}
-    post["legs"]["left"]["abnormality"] = {"agreement": "agree", "findings": ["far_leg"]}
+    pre["legs"]["left"]["abnormality"].update(agreement="disagree",
+                                              findings=["unbacked_severity"])
+    post["legs"]["left"]["abnormality"].update(agreement="agree", findings=["far_leg"])
     warnings = compare_results(pre, post, n_boot=50)["warnings"]
-    assert any("pre video, left leg" in w and "unbacked_severity" in w for w in warnings)
-    assert not any("post video" in w and "disagree" in w for w in warnings)
+    disagree = [w["message"] for w in warnings if w["code"] == "session_disagreement"]
+    assert len(disagree) == 1 and "pre video, left leg" in disagree[0]
+    assert "unbacked_severity" in disagree[0]

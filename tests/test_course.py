@@ -5,7 +5,9 @@ import json
 
 import numpy as np
 import pytest
+from contract_support import score_dict
 
+from posescore.contract import Score
 from posescore.course import build_course, linear_trend, read_manifest, write_course
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
@@ -14,14 +16,12 @@ from posescore.features import FEATURES
 def result(left, right, pf):
     features = {name: None for name in FEATURES}
     features["left_ankle_plantarflexion_hs_deg"] = pf
-    return {
-        "quality": {"scorable": True},
-        "legs": {"left": {"severity": left}, "right": {"severity": right}},
-        "affected_side": "left",
-        "view": "sagittal_left",
-        "features": features,
-        "model": {"name": "m", "trained_on": "phantom", "clinically_validated": False},
-    }
+    return Score.model_validate(score_dict(
+        legs={"left": {"severity": left}, "right": {"severity": right}},
+        affected_side="left",
+        features=features,
+        model={"name": "m"},
+    ))
 
 
 def test_linear_trend_recovers_slope_and_interval():

@@ -42,7 +42,8 @@ def test_severity_without_any_abnormal_measure_is_a_disagreement(model):
     normal = {"left_knee_flexion_range_deg": 60.0, "right_knee_flexion_range_deg": 50.0}
     left, right = _check(model, normal, "sagittal_left", [2.5, 0.1])
     assert left.findings == ["unbacked_severity"] and left.interval[0] == 0.0
-    assert "none of the leg's measures lies outside its normal range" in left.messages[0]
+    assert left.notices[0].code == "unbacked_severity" and left.notices[0].stage == "crosscheck"
+    assert "none of the leg's measures lies outside its normal range" in left.notices[0].message
     assert left.to_dict()["agreement"] == "disagree"
     assert "unbacked_severity" not in right.findings  # it reads 0.1: no disagreement
 

@@ -70,7 +70,8 @@ def test_a_sideways_video_is_turned_tracked_again_and_cached_turned(tmp_path):
     assert meta.turn_deg == 270 and (meta.width, meta.height) == (64, 96)
     assert (pose.width, pose.height) == (64, 96)
     assert upright_turn_deg(pose.landmarks) == 0
-    assert any("frames turned 270 deg clockwise" in w for w in meta.warnings)
+    turned = [w.message for w in meta.warnings if w.code == "picture_turned"]
+    assert "frames turned 270 deg clockwise" in turned[0]
 
     again, from_cache, meta2 = extract_pose_meta(path, settings, backend=backend)
     assert from_cache and backend.calls == 60 and meta2 == meta
@@ -86,4 +87,4 @@ def test_an_upright_video_is_tracked_once(tmp_path):
     backend = LyingWhenLandscape()
     _, _, meta = extract_pose_meta(path, pose_settings(tmp_path), backend=backend)
     assert backend.calls == 30 and meta.turn_deg == 0
-    assert not any("turned" in w for w in meta.warnings)
+    assert "picture_turned" not in [w.code for w in meta.warnings]

@@ -8,6 +8,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from contract_support import assert_matches_schema
 
 from posescore.config import Settings
 from posescore.phantom import PhantomParams, render_phantom
@@ -45,6 +46,8 @@ def scores(phantoms):
 
 
 def test_contract_keys_present(scores):
+    for score in scores.values():
+        assert_matches_schema("score", score)
     result = scores["right4"]
     for block, keys in CONTRACT_KEYS.items():
         assert keys <= set(result[block]), block
@@ -122,7 +125,8 @@ def test_video_turned_sideways_without_rotation_metadata_scores_like_upright(
     assert (result["video"]["width"], result["video"]["height"]) == (
         upright["video"]["width"], upright["video"]["height"]
     )
-    assert any("sideways" in w for w in result["quality"]["warnings"])
+    turned = [w for w in result["quality"]["warnings"] if w["code"] == "picture_turned"]
+    assert turned and "sideways" in turned[0]["message"] and turned[0]["stage"] == "video"
     _assert_scores_like(result, upright)
 
 
@@ -133,7 +137,8 @@ def test_video_converted_to_twice_the_frame_rate_by_duplication_scores_like_the_
     result = score_video(doubled, Settings()).to_dict()
     original = scores["right3"]
     assert result["video"]["fps"] == pytest.approx(2 * original["video"]["fps"])
-    repeats = [w for w in result["quality"]["warnings"] if "of frames repeat" in w]
+    repeats = [w["message"] for w in result["quality"]["warnings"]
+               if w["code"] == "repeated_frames"]
     assert repeats and 40 <= int(repeats[0].split("%")[0]) <= 50, repeats
     assert result["quality"]["scorable"], result["quality"]["warnings"]
     assert result["legs"]["right"]["severity"] == pytest.approx(
@@ -153,7 +158,7 @@ def test_legs_only_picture_is_refused_with_the_reason(tmp_path, phantoms):
     result = score_video(legs, Settings()).to_dict()
     assert result["quality"]["trunk_in_frame_fraction"] < 0.5
     assert result["quality"]["scorable"] is False
-    assert any("shoulders and hips" in w for w in result["quality"]["warnings"])
+    assert "trunk_out_of_frame" in [w["code"] for w in result["quality"]["not_scorable_reasons"]]
 
 
 def test_walk_there_and_back_scores_the_longest_stretch(tmp_path, phantoms, scores):
@@ -172,7 +177,7 @@ def test_walk_there_and_back_scores_the_longest_stretch(tmp_path, phantoms, scor
         reader.release()
     writer.release()
     result = score_video(both, Settings()).to_dict()
-    assert any(w.startswith("the subject turned") for w in result["quality"]["warnings"])
+    assert "subject_turned" in [w["code"] for w in result["quality"]["warnings"]]
     _assert_scores_like(result, scores["right3"])
 
 
@@ -186,7 +191,7 @@ def test_tilted_camera_is_levelled_and_scores_close_to_upright(tmp_path, phantom
     tilted = _rewrite(phantoms["right3"][0], tmp_path / "tilted.mp4", lambda f: _rolled(f, 15))
     result = score_video(tilted, Settings()).to_dict()
     upright = scores["right3"]
-    assert any("camera was tilted by about" in w for w in result["quality"]["warnings"])
+    assert "camera_tilted" in [w["code"] for w in result["quality"]["warnings"]]
     assert result["quality"]["scorable"], result["quality"]["warnings"]
     assert result["affected_side"] == "right"
     assert result["legs"]["left"]["severity"] < 0.3

@@ -1,8 +1,11 @@
 """Task-specificity: provoking factor and leg item from scored task videos (no video)."""
 
 import pytest
+from contract_support import score_dict
 
 from posescore.cli import main
+from posescore.contract import Score
+from posescore.contract.score import LegResult
 from posescore.errors import PosescoreError
 from posescore.profile import (
     posture_in_task,
@@ -12,15 +15,14 @@ from posescore.profile import (
 )
 
 
-def _result(left_present, right_present=False, left_sev=2.5, right_sev=0.1, path="v.mp4"):
-    def leg(present, sev):
-        pattern = {"value": 1.0 if present else 0.0, "present": present}
-        return {"severity": sev, "phenomenology": {"pattern": pattern}}
+def _leg(present, sev, value=None):
+    return {"severity": sev, "phenomenology": {"pattern": {"value": value, "present": present}}}
 
-    return {
-        "video": {"path": path},
-        "legs": {"left": leg(left_present, left_sev), "right": leg(right_present, right_sev)},
-    }
+
+def _result(left_present, right_present=False, left_sev=2.5, right_sev=0.1, path="v.mp4"):
+    legs = {"left": _leg(left_present, left_sev, 1.0 if left_present else 0.0),
+            "right": _leg(right_present, right_sev, 1.0 if right_present else 0.0)}
+    return Score.model_validate(score_dict(video={"path": path}, legs=legs))
 
 
 @pytest.mark.parametrize(
@@ -46,9 +48,14 @@ def test_intermittent_rest_is_3():
 
 
 def test_posture_in_task_falls_back_to_severity():
-    assert posture_in_task({"phenomenology": {"pattern": {"present": None}}, "severity": 2}, 0.5)
-    assert not posture_in_task({"phenomenology": {}, "severity": 0.1}, 0.5)
-    assert posture_in_task({"phenomenology": {}, "severity": None}, 0.5) is None
+    def leg(present, sev):
+        left = score_dict(legs={"left": _leg(present, sev)})["legs"]["left"]
+        return LegResult.model_validate(left)
+
+    assert posture_in_task(leg(None, 2), 0.5)
+    assert not posture_in_task(leg(None, 0.1), 0.5)
+    assert posture_in_task(leg(None, None), 0.5) is None
+    assert posture_in_task(leg(False, 2), 0.5) is False
 
 
 def test_task_specific_vs_generalised_session():

@@ -5,6 +5,7 @@ from synthetic_walker import legs_misnamed, sagittal_walker, with_perspective
 
 from posescore import constants as c
 from posescore.config import Settings
+from posescore.contract import Notice
 from posescore.features import stride_measures
 from posescore.gait import detect_gait_events, gait_summary
 from posescore.score import assess_quality
@@ -16,7 +17,12 @@ def _quality(pose, settings=Settings(), luma=float("nan")):
     traj = clean_pose(pose, settings.signal)
     events = {s: detect_gait_events(traj, s, settings.gait) for s in c.SIDES}
     table = stride_measures(traj, events, settings.feature)
-    return assess_quality(pose, traj, gait_summary(events, traj.fps), settings, table, luma)
+    quality = assess_quality(pose, traj, gait_summary(events, traj.fps), settings, table, luma)
+    return quality.to_json()
+
+
+def codes(notices):
+    return [n["code"] for n in notices]
 
 
 def test_good_walk_is_scorable():
@@ -34,9 +40,10 @@ def test_small_body_is_not_scorable():
     q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
     assert q["body_height_px"] < 150
     assert q["scorable"] is False
-    assert any("px tall" in w for w in q["warnings"])
-    assert [r for r in q["not_scorable_reasons"] if "px tall" in r]
-    assert not [r for r in q["not_scorable_reasons"] if "side view" in r]  # a warning only
+    assert "body_too_small" in codes(q["not_scorable_reasons"])
+    assert "body_too_small" in codes(q["warnings"])
+    assert "far_leg_hidden" not in codes(q["not_scorable_reasons"])  # a warning only
+    assert "far_leg_hidden" in codes(q["warnings"])
 
 
 def test_legs_only_picture_is_not_scorable():
@@ -49,7 +56,7 @@ def test_legs_only_picture_is_not_scorable():
     q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, height))
     assert q["trunk_in_frame_fraction"] == 0.0
     assert q["scorable"] is False
-    assert any("shoulders and hips" in w for w in q["warnings"])
+    assert "trunk_out_of_frame" in codes(q["warnings"])
     whole = _quality(pose)["trunk_in_frame_fraction"]
     assert whole > Settings().quality.min_trunk_in_frame_fraction
 
@@ -66,7 +73,7 @@ def test_legs_visible_is_judged_on_the_frames_with_a_body():
     lm[:, c.LEG_LANDMARKS["left"]["ankle"], 3] = 0.1  # a hidden ankle hides the legs
     q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
     assert q["legs_visible_fraction"] == 0.0 and q["scorable"] is False
-    assert any("of the frames with a body" in w for w in q["warnings"])
+    assert "legs_not_visible" in codes(q["warnings"])
 
 
 def test_a_walker_seen_briefly_in_a_long_clip_is_scored_on_the_time_seen():
@@ -78,7 +85,7 @@ def test_a_walker_seen_briefly_in_a_long_clip_is_scored_on_the_time_seen():
         q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
         assert q["pose_detected_fraction"] == 0.4
         assert q["scorable"] is scorable, q["warnings"]
-        found = [w for w in q["warnings"] if w.startswith("a body was found in only 40%")]
+        found = [w["message"] for w in q["warnings"] if w["code"] == "too_little_pose"]
         assert bool(found) is not scorable
     assert "3.2 s (need 60% or 4 s)" in found[0]
 
@@ -89,20 +96,20 @@ def test_upside_down_picture_is_not_scorable_with_the_reason():
     lm[:, :, 1] = pose.height - lm[:, :, 1]
     q = _quality(PoseSequence(lm, pose.timestamps_s, pose.fps, pose.width, pose.height))
     assert q["body_height_px"] < 0 and q["scorable"] is False
-    assert any("upside down" in w for w in q["warnings"])
-    assert not any("px tall" in w for w in q["warnings"])
+    assert "upside_down" in codes(q["warnings"])
+    assert "body_too_small" not in codes(q["warnings"])
 
 
 def test_low_fps_warns_about_tremor_band():
     q = _quality(sagittal_walker(fps=12.0)[0])
     assert q["tremor_band_resolvable"] is False
-    assert any("tremor" in w for w in q["warnings"])
+    assert "low_fps_tremor" in codes(q["warnings"])
 
 
 def test_too_few_strides():
     q = _quality(sagittal_walker(duration_s=1.6)[0])
     assert q["scorable"] is False
-    assert any("strides" in w or "steps" in w for w in q["warnings"])
+    assert {"too_few_strides", "too_few_steps"} & set(codes(q["warnings"]))
 
 
 def test_no_body():
@@ -136,17 +143,19 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
 
     card = {"measures": leg_measure_names(), "trained_on": "phantom", "version": "test"}
     model = LoadedModel(_StubEstimator(), card, Path("stub.skops"))
-    for maker, hidden in ((sagittal_walker, "foot inversion"), (frontal_walker, "equinus")):
+    for maker, hidden in ((sagittal_walker, "foot_inversion"), (frontal_walker, "equinus")):
         pose, _ = maker()
-        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720, warnings=("low light",))
+        dark = Notice(code="low_light", stage="video", message="low light")
+        meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720, warnings=(dark,))
         result = json.loads(json.dumps(score_pose(pose, meta, Settings(), model).to_dict()))
-        assert result["quality"]["warnings"][0] == "low light"  # the video's own warnings first
+        first = result["quality"]["warnings"][0]  # the video's own warnings first
+        assert first == {"code": "low_light", "stage": "video", "message": "low light"}
         for side in c.SIDES:
             phen = result["legs"][side]["phenomenology"]
             assert set(phen) == set(PHENOMENOLOGY)
             assert all({"value", "unit", "present", "threshold"} <= set(m) for m in phen.values())
-        assert any(w.startswith(hidden) for w in result["quality"]["warnings"])
-        assert not any("other way round" in w for w in result["quality"]["warnings"])
+        assert f"view_cannot_show_{hidden}" in codes(result["quality"]["warnings"])
+        assert "legs_relabelled" not in codes(result["quality"]["warnings"])
         # the interval given is the model's own after the cross-check against the leg's
         # measures, as `posescore evaluate` measures it
         own = _StubEstimator().predict_interval(None).tolist()
@@ -158,7 +167,8 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
             if "far_leg" in findings:  # the far leg of a side view: never a confident 0
                 assert maker is sagittal_walker and leg["severity_interval"][1] >= 3.0
             for finding in findings:
-                assert any(side in w for w in result["quality"]["warnings"]), finding
+                assert any(w["code"] == finding and w["stage"] == "crosscheck"
+                           and side in w["message"] for w in result["quality"]["warnings"])
     pose, _ = sagittal_walker()
     pose = PoseSequence(
         legs_misnamed(with_perspective(pose.landmarks, "left", 1.05)), pose.timestamps_s,
@@ -166,7 +176,7 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
     )
     meta = VideoMeta("x.mp4", "0", 30.0, pose.n_frames, 1280, 720)
     warnings = score_pose(pose, meta, Settings(), model).to_dict()["quality"]["warnings"]
-    assert any("named the legs the other way round" in w for w in warnings)
+    assert "legs_relabelled" in codes(warnings)
 
 
 def test_a_dark_picture_is_not_scorable():
@@ -174,7 +184,9 @@ def test_a_dark_picture_is_not_scorable():
     assert _quality(pose, luma=120.0)["scorable"] is True
     dark = _quality(pose, luma=21.0)
     assert dark["scorable"] is False
-    assert dark["not_scorable_reasons"] == [
-        "too dark to score: the picture's mean luminance is 21/255 (need 40); in the dark the "
-        "leg landmarks drift, film in better light"
-    ]
+    assert dark["not_scorable_reasons"] == [{
+        "code": "too_dark",
+        "stage": "quality",
+        "message": "too dark to score: the picture's mean luminance is 21/255 (need 40); in the "
+        "dark the leg landmarks drift, film in better light",
+    }]

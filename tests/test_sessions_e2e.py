@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from contract_support import assert_matches_schema
 from session_support import BROWSER_ARGS, phantom_model
 
 from posescore.compare import compare_results
@@ -79,6 +80,9 @@ def test_prepost_drop_of_two_is_a_decrease_beyond_noise(scored, model):
     assert left["beyond_noise"] and left["direction"] == "decrease", left
     assert not cmp_["legs"]["right"]["beyond_noise"], cmp_["legs"]["right"]
     json.dumps(cmp_, allow_nan=False)
+    for result in (pre, post):
+        assert_matches_schema("score", result)
+    assert_matches_schema("comparison", cmp_)
 
 
 def test_test_retest_pair_is_no_change_beyond_noise(scored, model):
@@ -90,7 +94,8 @@ def test_test_retest_pair_is_no_change_beyond_noise(scored, model):
     tested = [r for r in cmp_["features"] if r["ci95"] is not None and r["mdc95"] is not None]
     # each feature is tested at the 95% level: allow false alarms in up to 10% of them
     assert len(flagged) <= max(1, len(tested) // 10), flagged
-    assert any("by chance" in w for w in cmp_["warnings"])
+    chance = [w["message"] for w in cmp_["warnings"] if w["code"] == "multiple_testing"]
+    assert chance and "by chance" in chance[0]
 
 
 def test_ten_session_course_with_gradual_decrease_has_negative_trend(scored, model):
@@ -116,12 +121,12 @@ def test_ten_session_course_with_gradual_decrease_has_negative_trend(scored, mod
         sev = model.estimator.predict(leg_rows(feats, "sagittal_left", model.measures))
         entries.append({"patient_id": "P01", "session": session, "date": "", "phase": "pre",
                         "task": "walk_forward"})
-        results.append({
-            "quality": {"scorable": True}, "view": "sagittal_left", "features": feats,
-            "legs": {s: {"severity": float(sev[i])} for i, s in enumerate(SIDES)},
-            "affected_side": "left", "model": scored["pre"].to_dict()["model"],
-        })
+        results.append(scored["pre"].to_model().model_copy(update={"features": feats}))
+        for i, side in enumerate(SIDES):
+            leg = getattr(results[-1].legs, side)
+            setattr(results[-1].legs, side, leg.model_copy(update={"severity": float(sev[i])}))
     course = build_course(entries, results)
+    assert_matches_schema("course", course)
     trend = next(t for t in course["trends"] if t["measure"] == "left_severity")
     assert trend["slope_per_session"] < 0 and trend["ci95"][1] < 0, trend
     assert trend["direction"] == "decreasing"
@@ -146,6 +151,7 @@ def test_course_cli_on_a_manifest(videos, model_path, tmp_path, scored):
     rows = list(csv.DictReader(open(out / "longitudinal.csv")))
     assert len(rows) == 4 and all(not r["error"] for r in rows)
     assert str(videos["pre"].parent) not in (out / "course.json").read_text()
+    assert_matches_schema("course", json.loads((out / "course.json").read_text()))
 
 
 # --------------------------------------------------------------------------- report
@@ -266,6 +272,8 @@ def test_batch_interrupted_and_resumed_scores_every_good_video_once(videos, mode
     jsons = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
     good = {"site_a__day1__pre.mp4.json", "site_a__post.mp4.json", "retest.mp4.json"}
     assert set(jsons) == good  # one JSON per good video, none for the broken one
+    for result in jsons.values():
+        assert_matches_schema("score", result)
     for name, run_id in first.items():  # nothing scored twice
         assert jsons[name]["batch"]["run_id"] == run_id
     rows = list(csv.DictReader(open(out / "scores.csv")))

@@ -468,11 +468,12 @@ def test_the_choice_of_subject_is_reported():
     assert subject_warning({}) is None
     assert subject_warning({"method": "detected", "people_seen": 1, "box_median_px": box}) is None
     several = subject_warning({"method": "detected", "people_seen": 3, "box_median_px": box})
-    assert several.startswith("3 people were seen") and "10, 20, 110, 320 px" in several
-    assert "--roi" in several
-    assert "given region" in subject_warning({"method": "roi", "people_seen": 2,
-                                              "box_median_px": box})
-    assert "nobody" in subject_warning({"method": "roi-fixed", "people_seen": 0})
+    assert several.code == "several_people" and several.stage == "pose"
+    assert several.message.startswith("3 people were seen") and "--roi" in several.message
+    assert "10, 20, 110, 320 px" in several.message
+    chosen = subject_warning({"method": "roi", "people_seen": 2, "box_median_px": box})
+    assert chosen.code == "person_in_region" and "given region" in chosen.message
+    assert subject_warning({"method": "roi-fixed", "people_seen": 0}).code == "nobody_in_region"
 
 
 def test_a_pause_in_the_recording_does_not_split_a_person_in_two():

@@ -88,7 +88,7 @@ def test_score_pose_scores_the_longest_walk_and_says_so():
     meta = VideoMeta("x.mp4", "0", FPS, pose.n_frames, 640, 480)
     model = load_model(None)
     result = score_pose(pose, meta, Settings(), model).to_dict()
-    turned = [w for w in result["quality"]["warnings"] if w.startswith("the subject turned")]
+    turned = [w["message"] for w in result["quality"]["warnings"] if w["code"] == "subject_turned"]
     assert turned and "0.0-" in turned[0]
     assert result["quality"]["scorable"], result["quality"]["warnings"]
     assert result["view"] == "sagittal_left"  # the outward walk, left side to the camera
@@ -97,4 +97,4 @@ def test_score_pose_scores_the_longest_walk_and_says_so():
 
     whole = Settings(gait=GaitConfig(longest_straight_walk=False))
     kept = score_pose(pose, meta, whole, model).to_dict()
-    assert not any(w.startswith("the subject turned") for w in kept["quality"]["warnings"])
+    assert "subject_turned" not in [w["code"] for w in kept["quality"]["warnings"]]

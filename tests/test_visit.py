@@ -3,8 +3,10 @@
 from pathlib import Path
 
 import pytest
+from contract_support import assert_matches_schema, score_dict
 
 from posescore.config import Settings
+from posescore.contract import Score
 from posescore.errors import PosescoreError
 from posescore.visit import ScoredClip, VisitClip, build_visit, read_visit, score_clips
 
@@ -12,11 +14,11 @@ from posescore.visit import ScoredClip, VisitClip, build_visit, read_visit, scor
 def _result(view, left, right, scorable=True):
     def leg(reading):
         severity, interval = reading
+        present = severity is not None and severity >= 1
         return {"severity": severity, "severity_interval": interval,
-                "phenomenology": {"pattern": {"present": severity is not None and severity >= 1}}}
-    return {"view": view, "quality": {"scorable": scorable}, "video": {"path": f"{view}.mp4"},
-            "model": {"trained_on": "phantom"},
-            "legs": {"left": leg(left), "right": leg(right)}}
+                "phenomenology": {"pattern": {"present": present}}}
+    return Score.model_validate(score_dict(
+        view=view, quality={"scorable": scorable}, legs={"left": leg(left), "right": leg(right)}))
 
 
 def _clip(name, result, task="walk_forward"):
@@ -30,14 +32,15 @@ def test_the_near_leg_of_a_side_view_outweighs_the_far_leg_of_the_other():
         _clip("front.mp4", _result("frontal", (2.0, [0.8, 3.2]), (0.2, [0.0, 1.2]))),
     ]
     visit = build_visit(scored, Settings())
-    left, right = visit["legs"]["left"], visit["legs"]["right"]
-    weights = {c["video"]: c["weight"] for c in left["by_task"]["walk_forward"]["clips"]}
+    left, right = visit.legs["left"], visit.legs["right"]
+    weights = {c.video: c.weight for c in left.by_task["walk_forward"].clips}
     assert weights["left_side.mp4"] > weights["front.mp4"] > weights["right_side.mp4"]
-    assert 2.3 < left["severity"] < 3.0
-    assert left["severity_interval"][0] < left["severity"] < left["severity_interval"][1]
-    assert right["severity"] < 0.3
-    assert visit["affected_side"] == "left"
-    assert left["provoking_factor"] == 1 and left["leg_item"] == pytest.approx(left["severity"])
+    assert 2.3 < left.severity < 3.0
+    assert left.severity_interval[0] < left.severity < left.severity_interval[1]
+    assert right.severity < 0.3
+    assert visit.affected_side == "left"
+    assert left.provoking_factor == 1 and left.leg_item == pytest.approx(left.severity)
+    assert_matches_schema("visit", visit.to_json())
 
 
 def test_a_leg_no_clip_could_score_has_no_number():
@@ -45,21 +48,22 @@ def test_a_leg_no_clip_could_score_has_no_number():
               _clip("b.mp4", _result("frontal", (2.0, [1.0, 3.0]), (0.5, [0.0, 1.5]), False)),
               ScoredClip(VisitClip(Path("c.mp4")), None, "video file not found: c.mp4")]
     visit = build_visit(scored, Settings())
-    left = visit["legs"]["left"]
-    assert left["severity"] is None and not left["judged"] and "no clip" in left["reason"]
-    assert visit["legs"]["right"]["severity"] == pytest.approx(0.5)
-    assert [c["scorable"] for c in visit["clips"]] == [True, False, False]
-    assert visit["clips"][2]["error"] == "video file not found: c.mp4"
+    left = visit.legs["left"]
+    assert left.severity is None and not left.judged and "no clip" in left.reason
+    assert visit.legs["right"].severity == pytest.approx(0.5)
+    assert [c.scorable for c in visit.clips] == [True, False, False]
+    assert visit.clips[2].error == "video file not found: c.mp4"
+    assert_matches_schema("visit", visit.to_json())
 
 
 def test_the_worst_task_gives_the_visit_severity():
     scored = [_clip("fwd.mp4", _result("frontal", (2.5, [1.5, 3.5]), (0.0, [0.0, 1.0]))),
               _clip("back.mp4", _result("frontal", (0.2, [0.0, 1.2]), (0.0, [0.0, 1.0])),
                     task="walk_backward")]
-    left = build_visit(scored, Settings())["legs"]["left"]
-    assert left["severity_task"] == "walk_forward"
-    assert left["provoking_tasks"] == ["walk_forward"]
-    assert set(left["by_task"]) == {"walk_forward", "walk_backward"}
+    left = build_visit(scored, Settings()).legs["left"]
+    assert left.severity_task == "walk_forward"
+    assert left.provoking_tasks == ["walk_forward"]
+    assert set(left.by_task) == {"walk_forward", "walk_backward"}
 
 
 def test_a_failing_clip_is_recorded_and_the_visit_goes_on():

@@ -2,7 +2,7 @@
 
 The backend is MediaPipe Pose through the legacy solutions API with ``model_complexity=1``:
 the only configuration of mediapipe 0.10.21 whose model ships inside the wheel, so it runs
-offline (see DESIGN.md). Everything MediaPipe-specific stays in ``MediaPipePoseBackend``;
+offline. Everything MediaPipe-specific stays in ``MediaPipePoseBackend``;
 another estimator only has to implement ``PoseBackend``.
 """
 

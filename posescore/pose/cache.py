@@ -20,6 +20,7 @@ from typing import Optional
 import numpy as np
 
 from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.contract.notices import Notice
 from posescore.pose.backend import import_mediapipe
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import READER_VERSION
@@ -27,9 +28,9 @@ from posescore.video import READER_VERSION
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2
-META_FORMAT = 3
+META_FORMAT = 4
 """Version of the remembered probe results (``remember_meta``; 3: the picture's luminance
-is kept): older ones are probed again."""
+is kept; 4: warnings are notices): older ones are probed again."""
 
 
 def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfig()) -> str:
@@ -158,7 +159,7 @@ def lookup_meta(path: str | Path, settings: Settings) -> Optional[VideoMeta]:
         return None
     try:
         data = json.loads(index.read_text())
-        data["warnings"] = tuple(data.get("warnings", ()))
+        data["warnings"] = tuple(Notice.model_validate(w) for w in data.get("warnings", ()))
         data["path"] = str(path)
         return VideoMeta(**data)
     except (OSError, ValueError, TypeError) as exc:
@@ -176,7 +177,7 @@ def remember_meta(path: str | Path, meta: VideoMeta, settings: Settings) -> None
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
         tmp = index.with_name(f".{index.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(meta)))
+        tmp.write_text(json.dumps(dataclasses.asdict(meta), default=Notice.to_json))
         os.replace(tmp, index)
     except OSError as exc:
         logger.warning("could not write meta index (%s)", type(exc).__name__)

@@ -28,6 +28,7 @@ from typing import Optional
 import numpy as np
 
 from posescore.config import Settings
+from posescore.contract.notices import NoticeCode
 from posescore.errors import PoseError
 from posescore.pose.backend import MediaPipePoseBackend, PoseBackend
 from posescore.pose.backfill import backfill_video
@@ -117,7 +118,7 @@ def extract_pose_meta(
         )
         turn = upright_turn_deg(seq.landmarks) if cfg.turn_upright and not meta.turn_deg else 0
         if turn:
-            logger.warning("video: %s", turn_warning(turn))
+            logger.warning("video: %s", turn_warning(turn).message)
             if backend is not None:
                 backend.reset()
             seq, turned_from_cache, meta = _cached_or_tracked(
@@ -194,7 +195,7 @@ def _track(
                 meta, settings, stride, bounds, backend, samples, processes, n_expected, progress
             )
             if count_in_pass:
-                warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
+                warnings = [w for w in warnings if w.code != NoticeCode.TRUNCATED]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
                 count_in_pass = False
             if samples is not None:
@@ -223,7 +224,7 @@ def _track(
                     close_frames(frames)
                 n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
             if count_in_pass:
-                warnings = [w for w in warnings if not w.startswith("truncated or corrupt")]
+                warnings = [w for w in warnings if w.code != NoticeCode.TRUNCATED]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
             record["frames_dropped_off_track"] = n_dropped
             if n_dropped:

@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from posescore.constants import N_LANDMARKS
+from posescore.contract.notices import Notice, NoticeCode
 from posescore.geometry import trunk_angle_deg
 from posescore.types import VideoMeta
 
@@ -56,12 +57,14 @@ def upright_turn_deg(landmarks: np.ndarray) -> int:
     return (4 - way) % 4 * 90
 
 
-def turn_warning(turn_deg: int) -> str:
-    """The video warning for frames turned ``turn_deg`` clockwise (deg) to stand upright."""
-    return (
-        f"the person lay {'upside down' if turn_deg == 180 else 'sideways'} in the picture "
-        f"(rotation metadata missing or wrong): frames turned {turn_deg} deg clockwise "
-        "before pose estimation"
+def turn_warning(turn_deg: int) -> Notice:
+    """The video notice for frames turned ``turn_deg`` clockwise (deg) to stand upright."""
+    return Notice(
+        code=NoticeCode.PICTURE_TURNED,
+        stage="video",
+        message=f"the person lay {'upside down' if turn_deg == 180 else 'sideways'} in the "
+        f"picture (rotation metadata missing or wrong): frames turned {turn_deg} deg clockwise "
+        "before pose estimation",
     )
 
 

@@ -69,6 +69,12 @@ def is_short(declared: int | None, decoded: int) -> bool:
     return declared - decoded > max(1, declared // 100)
 
 
+def truncated_message(declared: int | None, decoded: int) -> str:
+    """What a ``truncated`` notice says when fewer frames decode than the container declares."""
+    return (f"truncated or corrupt: container declares {declared} frames, only {decoded} "
+            f"decodable; using {decoded}")
+
+
 def _int_at_least(value: object, name: str, minimum: int) -> int:
     """``value`` as a Python int >= ``minimum`` (numpy integers accepted), else ValueError."""
     try:

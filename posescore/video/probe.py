@@ -13,9 +13,10 @@ from pathlib import Path
 import cv2
 
 from posescore.config import VideoConfig
+from posescore.contract.notices import Notice, NoticeCode
 from posescore.errors import VideoError
 from posescore.types import VideoMeta
-from posescore.video.capture import is_short
+from posescore.video.capture import is_short, truncated_message
 from posescore.video.files import PathLike, display_name, sha256_file
 from posescore.video.reader import DEFAULT_CFG, VideoReader, mean_luma
 
@@ -84,10 +85,7 @@ def probe_video(
                 f"(max_duration_s is {cfg.max_duration_s:g} s)"
             )
         if is_short(declared, n):
-            reader._warn(
-                f"truncated or corrupt: container declares {declared} frames, "
-                f"only {n} decodable; using {n}"
-            )
+            reader._warn(NoticeCode.TRUNCATED, truncated_message(declared, n))
         elif declared is not None and declared != n:
             logger.debug("container declares %d frames, %d decodable", declared, n)
         luma = reader.first_frame_luma
@@ -95,6 +93,7 @@ def probe_video(
             luma = max(luma, later_luma(p, n))
         if luma < cfg.low_light_luma:
             reader._warn(
+                NoticeCode.LOW_LIGHT,
                 f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
                 f"{cfg.low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
                 "better light"
@@ -143,7 +142,8 @@ def later_luma(path: PathLike, n_frames: int) -> float:
 
 
 def counted_meta(
-    meta: VideoMeta, n_decoded: int, warnings: Iterable[str] = (), cfg: VideoConfig = DEFAULT_CFG
+    meta: VideoMeta, n_decoded: int, warnings: Iterable[Notice] = (),
+    cfg: VideoConfig = DEFAULT_CFG,
 ) -> VideoMeta:
     """``meta`` with the frame count of a full decoding pass, checked as ``probe_video`` does.
 
@@ -153,7 +153,7 @@ def counted_meta(
         From ``probe_video(..., count_frames=False)``.
     n_decoded : int
         Frames grabbed by a pass over the whole video (``VideoReader.frames_grabbed``).
-    warnings : iterable of str
+    warnings : iterable of Notice
         The pass's ``VideoReader.warnings``, added to ``meta.warnings``.
     cfg : VideoConfig
         ``min_frames`` and ``max_duration_s``.
@@ -178,10 +178,8 @@ def counted_meta(
         )
     extra = [w for w in warnings if w not in meta.warnings]
     if is_short(declared, n_decoded):
-        extra.append(
-            f"truncated or corrupt: container declares {declared} frames, "
-            f"only {n_decoded} decodable; using {n_decoded}"
-        )
+        extra.append(Notice(code=NoticeCode.TRUNCATED, stage="video",
+                            message=truncated_message(declared, n_decoded)))
     return dataclasses.replace(
         meta, frame_count=int(n_decoded), warnings=(*meta.warnings, *extra)
     )

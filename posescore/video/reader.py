@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from posescore.config import VideoConfig
+from posescore.contract.notices import Notice, NoticeCode
 from posescore.errors import VideoError
 from posescore.types import VideoMeta
 from posescore.video.capture import (
@@ -83,9 +84,10 @@ class VideoReader:
         Frame count from the container; None if missing or implausible.
     codec : str
         Four-character codec code, e.g. ``"FMP4"``, ``"avc1"``, ``"MJPG"``.
-    warnings : list of str
+    warnings : list of Notice
         Problems met while reading that did not stop it (truncation, undecodable frames,
-        bad time stamps). Also logged at WARNING level, without the file name.
+        bad time stamps), stage ``video``. Also logged at WARNING level, without the file
+        name.
     frames_grabbed : int
         Frames advanced over so far by the last :meth:`frames` pass.
 
@@ -106,7 +108,7 @@ class VideoReader:
             self.path = Path(source)
         self.name = display_name(self.path)
         self.cfg = cfg
-        self.warnings: list[str] = []
+        self.warnings: list[Notice] = []
         self.frames_grabbed = 0
         self.first_frame_luma = float("nan")
         """Mean luminance of frame 0 (0-255), set by ``_scan``."""
@@ -172,7 +174,8 @@ class VideoReader:
             return 0
         deg = int(round(value)) % 360
         if deg not in (0, 90, 180, 270):
-            self._warn(f"rotation metadata of {deg} deg is not a multiple of 90; ignored")
+            self._warn(NoticeCode.ROTATION_IGNORED,
+                       f"rotation metadata of {deg} deg is not a multiple of 90; ignored")
             return 0
         return deg
 
@@ -206,9 +209,10 @@ class VideoReader:
 
     # -- helpers
 
-    def _warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
+    def _warn(self, code: NoticeCode, message: str) -> None:
+        notice = Notice(code=code, stage="video", message=message)
+        if notice not in self.warnings:
+            self.warnings.append(notice)
             logger.warning("video: %s", message)
 
     def _require_open(self) -> cv2.VideoCapture:
@@ -223,11 +227,13 @@ class VideoReader:
                 grabbed = bool(cap.grab())
             except cv2.error as exc:
                 last = str(exc).strip().splitlines()[-1]
-                self._warn(f"decoding stopped by an OpenCV error: {last}")
+                self._warn(NoticeCode.DECODING_STOPPED,
+                           f"decoding stopped by an OpenCV error: {last}")
                 return False
             if grabbed:
                 if attempt:
-                    self._warn("damaged frames were skipped (the frames after them decode)")
+                    self._warn(NoticeCode.DAMAGED_FRAMES_SKIPPED,
+                               "damaged frames were skipped (the frames after them decode)")
                 return True
         return False
 
@@ -350,7 +356,8 @@ class VideoReader:
         use_pts = True
         while cap is self._cap:  # a newer frames() call or close() ends this pass
             if index + 1 >= limit:
-                self._warn(f"stopped after {limit} frames (longer than max_duration_s)")
+                self._warn(NoticeCode.STOPPED_AT_MAX_DURATION,
+                           f"stopped after {limit} frames (longer than max_duration_s)")
                 break
             if not self._grab(cap):
                 break
@@ -367,6 +374,7 @@ class VideoReader:
                 else:
                     use_pts = False
                     self._warn(
+                        NoticeCode.BAD_TIMESTAMPS,
                         f"time stamps missing or not increasing from frame {index}; "
                         "using 1/fps spacing from there"
                     )
@@ -387,9 +395,11 @@ class VideoReader:
         n = index + 1
         expected = self._meta.frame_count if self._meta is not None else self.declared_frame_count
         if is_short(expected, n):
-            self._warn(f"truncated or corrupt: decoding stopped after {n} of {expected} frames")
+            self._warn(NoticeCode.TRUNCATED,
+                       f"truncated or corrupt: decoding stopped after {n} of {expected} frames")
         if failed:
-            self._warn(f"{failed} frame(s) could not be decoded and were skipped")
+            self._warn(NoticeCode.UNDECODABLE_FRAMES,
+                       f"{failed} frame(s) could not be decoded and were skipped")
 
     def _scan(self) -> tuple[int, int, int, bool]:
         """Decode frame 0 for the upright size and count frames (probe's work).

@@ -1,0 +1,35 @@
+"""A valid score of the contract (a sample video's) to build test results from."""
+
+import copy
+import json
+from pathlib import Path
+
+SAMPLE_SCORE = json.loads((Path(__file__).parent / "data" / "score.json").read_text())
+"""``posescore score sample_videos/left_s1_sagittal_left.mp4 --json`` (schema 2)."""
+
+REPLACED = {"features", "strides"}
+"""Top-level parts an override replaces whole (their keys belong together)."""
+
+
+def _merge(base, override, replace=()):
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and key not in replace:
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def score_dict(**parts):
+    """The sample score with ``parts`` merged in (nested dicts merged, other values replaced)."""
+    return _merge(copy.deepcopy(SAMPLE_SCORE), parts, REPLACED)
+
+SCHEMA_DIR = Path(__file__).parents[1] / "docs" / "schema"
+
+
+def assert_matches_schema(kind, data):
+    """Validate JSON ``data`` against the committed ``docs/schema/<kind>.json``."""
+    import jsonschema
+
+    schema = json.loads((SCHEMA_DIR / f"{kind}.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(data)))
