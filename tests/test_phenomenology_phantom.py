@@ -153,3 +153,25 @@ def test_provoking_factor_task_specific_vs_generalised(clips):
     many = profile_session([fwd, ("walk_backward", clips["backward"]["contract"])])
     assert many["legs"]["left"]["provoking_factor"] == 2
     assert many["legs"]["right"]["provoking_factor"] == 0
+
+
+def test_a_back_view_names_the_legs_by_the_body_when_stated(tmp_path):
+    """Filmed from behind, MediaPipe names the phantom as if it faced the camera; stated as
+    posterior, each leg's landmarks follow the leg the phantom moved (hip positions)."""
+    params = PhantomParams(affected_side="left", severity=3.0, view="posterior", seed=3,
+                           duration_s=4.0, width=640, height=480)
+    path = tmp_path / "back.mp4"
+    truth = render_phantom(params, path)
+    settings = Settings()
+    pose, _ = extract_pose(path, settings)
+    stated = settings.signal.model_copy(update={"view": "posterior"})
+    true_hip = {s: np.asarray(truth["joints_px"][s]["hip"])[:, 0] for s in SIDES}
+    for cfg, expect_right in ((stated, True), (settings.signal, False)):
+        traj = clean_pose(pose, cfg)
+        left_x = traj.point("left", "hip")[:, 0]
+        n = min(len(left_x), len(true_hip["left"]))
+        near_true_left = np.abs(left_x[:n] - true_hip["left"][:n]) < np.abs(
+            left_x[:n] - true_hip["right"][:n])
+        seen = np.isfinite(left_x[:n])
+        share = near_true_left[seen].mean()
+        assert (share > 0.9) if expect_right else (share < 0.1), (cfg.view, share)

@@ -1,0 +1,52 @@
+"""Back views: the default model on posterior clips, view stated vs detected.
+
+Usage:
+    python bench/featurise_set.py POSTERIOR_SET stated.json --stated-view
+    python bench/featurise_set.py POSTERIOR_SET detected.json
+    python bench/posterior_check.py stated.json detected.json
+
+POSTERIOR_SET is a phantom folder of clips filmed from behind (``generate_dataset(...,
+views=("posterior",))``). For each featurised file it prints the affected leg's Spearman
+correlation, the share of clips whose worse leg (severity >= 2, legs differing by >= 1) reads
+higher, and the healthy legs' median reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from posescore.model import leg_rows, load_model  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("featurised", nargs="+", type=Path)
+    args = ap.parse_args()
+    model = load_model(None)
+    for path in args.featurised:
+        rows = [r for r in json.loads(path.read_text())["rows"] if r["scorable"]]
+        X = np.vstack([leg_rows(r["features"], r["view"], model.measures) for r in rows])
+        pred = model.estimator.predict(X).reshape(-1, 2)
+        true = np.array([[float(r["manifest"][f"{s}_severity"]) for s in ("left", "right")]
+                         for r in rows])
+        worse = true.argmax(axis=1)
+        at = np.arange(len(true))
+        lateral = (true.max(axis=1) >= 2) & (np.abs(true[:, 0] - true[:, 1]) >= 1)
+        side = np.mean(pred[lateral].argmax(axis=1) == worse[lateral])
+        views = sorted({r["view"] for r in rows})
+        print(f"{path.name}: {len(rows)} clips read as {', '.join(views)}; affected leg "
+              f"Spearman {spearmanr(pred[at, worse], true[at, worse]).statistic:.2f}; "
+              f"affected side right {side:.2f} of {lateral.sum()}; healthy legs' median "
+              f"{np.median(pred[true == 0]):.2f}")
+
+
+if __name__ == "__main__":
+    main()
