@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from posescore.errors import PoseError
-from posescore.subject import suppress_nested
+from posescore.pose.boxes import suppress_nested
 
 FACE_MARGIN = 0.5
 """A detected face box is grown by this share of its larger side on the left, right and below."""
