@@ -12,7 +12,7 @@ detector flicker never shows a face); the second pass blurs those boxes and the 
 Blurring is pixelation (blocks of ``1/8`` of the box) followed by a strong Gaussian blur,
 before anything is drawn. Residual risk: a bystander's face the detector never finds (e.g. a
 face a few pixels high, or turned away for long) stays sharp. The pose screening's people
-(``posescore.subject``) are not a second net: they are sampled at 3 Hz at most, are not kept
+(``posescore.pose.subject``) are not a second net: they are sampled at 3 Hz at most, are not kept
 after the pose stage, and MediaPipe Pose missed the phantom's bystanders in most samples.
 """
 
