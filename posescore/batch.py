@@ -10,7 +10,8 @@
   extractor version; the CSV and Parquet tables are rebuilt from all JSONs at the end and on
   interrupt.
 - ``workers > 1`` runs that many processes; each loads the model once and gets an equal
-  share of the cores for OpenCV's threads (``threads_per_worker``). Workers ignore
+  share of the cores for its OpenMP, BLAS and OpenCV threads (:mod:`posescore.threads`;
+  Dask tasks likewise get their share of their host's cores). Workers ignore
   SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
   Ctrl-C abandons them) and writes the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
@@ -36,6 +37,12 @@ from typing import Any, Optional
 
 from posescore.config import Settings
 from posescore.errors import PosescoreError
+from posescore.threads import (
+    dask_task_slots,
+    limit_dask_task,
+    limit_native_threads,
+    threads_per_worker,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -166,18 +173,16 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(
-    settings: Settings, ignore_sigint: bool, cv_threads: Optional[int] = None
+    settings: Settings, ignore_sigint: bool, threads: Optional[int] = None
 ) -> None:
-    """Load the model once per process; ``cv_threads`` caps OpenCV's thread pool."""
+    """Load the model once per process; ``threads`` caps its native thread pools."""
+    if threads is not None:  # first: libraries loaded from here on read the limit
+        limit_native_threads(threads)
     from posescore.model import load_model
     from posescore.pose import extractor_version
 
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if cv_threads is not None:
-        import cv2
-
-        cv2.setNumThreads(cv_threads)
     _WORKER["settings"] = settings
     _WORKER["model"] = load_model(settings.model.path)
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
@@ -213,9 +218,13 @@ def _score_one(
 
 
 def _score_on_dask(
-    job: tuple[str, str, str, str, str], settings: Settings
+    job: tuple[str, str, str, str, str], settings: Settings, slots: dict[str, int]
 ) -> tuple[str, Optional[dict], str, int]:
-    """Dask task: score one video in a worker process; the model is loaded once per process."""
+    """Dask task: score one video in a worker process; the model is loaded once per process.
+
+    ``slots`` (tasks at once per host) sizes the task's native thread pools.
+    """
+    limit_dask_task(slots)
     if _WORKER.get("settings") != settings:
         _init_worker(settings, ignore_sigint=False)
     return _score_one(job, write=False)
@@ -378,26 +387,22 @@ def one_process_per_video(settings: Settings) -> Settings:
     return settings.model_copy(update={"pose": pose})
 
 
-def threads_per_worker(workers: int) -> int:
-    """OpenCV threads of each of ``workers`` processes: the usable cores shared out, >= 1.
-
-    OpenCV sizes its pool to every core in each process; with several workers on few cores
-    their resize, colour conversion and HOG threads would compete (and spin) for them.
-    """
-    return max(1, len(os.sched_getaffinity(0)) // workers)
+def worker_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned batch worker processes, each with its share of the cores."""
+    # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
+    # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker,
+        initargs=(settings, True, threads_per_worker(workers)),
+        mp_context=multiprocessing.get_context("spawn"),
+    )
 
 
 def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
     """Run jobs in ``workers`` processes, handing out one video at a time."""
     pending: dict[Future, tuple] = {}
     queue = list(jobs)
-    # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
-    # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
-    pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker,
-        initargs=(settings, True, threads_per_worker(workers)),
-        mp_context=multiprocessing.get_context("spawn"),
-    )
+    pool = worker_pool(settings, workers)
     try:
         while queue or pending:
             while queue and len(pending) < workers:
@@ -441,8 +446,9 @@ def _run_dask(jobs, settings, scheduler, record, summary) -> None:  # noqa: ANN0
     futures: dict[Any, tuple] = {}
     try:
         settings_ref = client.scatter(settings, broadcast=True)
+        slots = dask_task_slots(client)
         for job in jobs:
-            fut = client.submit(_score_on_dask, job, settings_ref, pure=False)
+            fut = client.submit(_score_on_dask, job, settings_ref, slots, pure=False)
             futures[fut] = job
         for fut in as_completed(list(futures)):
             job = futures[fut]
