@@ -9,10 +9,11 @@
 - ``resume=True`` skips a video whose JSON exists and names the same model SHA-256 and pose
   extractor version; the CSV and Parquet tables are rebuilt from all JSONs at the end and on
   interrupt.
-- ``workers > 1`` runs that many processes; each loads the model once and gets an equal
-  share of the cores for its OpenMP, BLAS and OpenCV threads (:mod:`posescore.threads`;
-  Dask tasks likewise get their share of their host's cores). Workers ignore
-  SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
+- ``workers > 1`` runs that many processes, largest files first; each loads the model and
+  starts a MediaPipe graph once (reset between videos: the pose is a fresh graph's), and
+  gets an equal share of the cores for its OpenMP, BLAS and OpenCV threads
+  (:mod:`posescore.threads`; Dask tasks get their share of their host's cores). Workers
+  ignore SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
   Ctrl-C abandons them) and writes the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
   in ``out/.anonymize_salt`` (keep it private: with it, names can be checked by brute force).
@@ -173,9 +174,13 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(
-    settings: Settings, ignore_sigint: bool, threads: Optional[int] = None
+    settings: Settings, ignore_sigint: bool, threads: Optional[int] = None,
+    own_graph: bool = False,
 ) -> None:
-    """Load the model once per process; ``threads`` caps its native thread pools."""
+    """Load the model once per process; ``threads`` caps its native thread pools.
+
+    With ``own_graph`` the process keeps one MediaPipe graph for all its videos.
+    """
     if threads is not None:  # first: libraries loaded from here on read the limit
         limit_native_threads(threads)
     from posescore.model import load_model
@@ -186,6 +191,10 @@ def _init_worker(
     _WORKER["settings"] = settings
     _WORKER["model"] = load_model(settings.model.path)
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
+    if own_graph:
+        from posescore.pose import MediaPipePoseBackend
+
+        _WORKER["backend"] = MediaPipePoseBackend(settings.pose)
 
 
 def _score_one(
@@ -198,9 +207,11 @@ def _score_one(
     from posescore.score import score_video
 
     path, name, json_path, task, run_id = job
-    settings, model = _WORKER["settings"], _WORKER["model"]
+    settings, model, backend = _WORKER["settings"], _WORKER["model"], _WORKER.get("backend")
     try:
-        result = score_video(path, settings, model=model, task=task).to_dict()
+        if backend is not None:
+            backend.reset()  # tracking and smoothing start afresh, as in a new graph
+        result = score_video(path, settings, model=model, task=task, backend=backend).to_dict()
     except PosescoreError as exc:
         return name, None, _scrub(str(exc), path, name), 0
     except Exception as exc:  # one bad file must not stop an archive run
@@ -393,15 +404,18 @@ def worker_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
     # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
     return ProcessPoolExecutor(
         max_workers=workers, initializer=_init_worker,
-        initargs=(settings, True, threads_per_worker(workers)),
+        initargs=(settings, True, threads_per_worker(workers), True),
         mp_context=multiprocessing.get_context("spawn"),
     )
 
 
 def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
-    """Run jobs in ``workers`` processes, handing out one video at a time."""
+    """Run jobs in ``workers`` processes, handing out one video at a time, largest first.
+
+    The largest files go first so that no long video starts last while a worker idles.
+    """
     pending: dict[Future, tuple] = {}
-    queue = list(jobs)
+    queue = sorted(jobs, key=lambda job: _file_size(job[0]), reverse=True)
     pool = worker_pool(settings, workers)
     try:
         while queue or pending:
@@ -429,6 +443,14 @@ def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _file_size(path: str) -> int:
+    """Size of a file in bytes, 0 if it cannot be read (it then fails as a row error)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _run_dask(jobs, settings, scheduler, record, summary) -> None:  # noqa: ANN001
