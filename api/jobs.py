@@ -33,6 +33,7 @@ from posescore.logs import quiet_native_logs
 from posescore.model import load_model
 from posescore.pose import MediaPipePoseBackend, effective_stride
 from posescore.score import score_video
+from posescore.threads import init_worker_threads, native_thread_counts
 from posescore.video import probe_video
 
 logger = logging.getLogger(__name__)
@@ -284,10 +285,11 @@ def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[%(process)d]: %(message)s"
     )
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    init_worker_threads(settings.workers)
     sm = make_sessionmaker(make_engine(settings.url))
     model = load_model(settings.model)
     pid = os.getpid()
-    logger.info("worker %d ready", pid)
+    logger.info("worker %d ready (native threads %s)", pid, native_thread_counts())
     while not stop.is_set():
         try:
             claim = claim_next(sm, pid)

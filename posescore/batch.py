@@ -9,9 +9,11 @@
 - ``resume=True`` skips a video whose JSON exists and names the same model SHA-256 and pose
   extractor version; the CSV and Parquet tables are rebuilt from all JSONs at the end and on
   interrupt.
-- ``workers > 1`` runs that many processes; each loads the model once and gets an equal
-  share of the cores for OpenCV's threads (``threads_per_worker``). Workers ignore
-  SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
+- ``workers > 1`` runs that many processes, largest files first; each loads the model and
+  starts a MediaPipe graph once (reset between videos: the pose is a fresh graph's), and
+  gets an equal share of the cores for its OpenMP, BLAS and OpenCV threads
+  (:mod:`posescore.threads`; Dask tasks get their share of their host's cores). Workers
+  ignore SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
   Ctrl-C abandons them) and writes the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
   in ``out/.anonymize_salt`` (keep it private: with it, names can be checked by brute force).
@@ -39,6 +41,12 @@ from posescore.constants import SCHEMA_VERSION
 from posescore.contract import Score
 from posescore.contract.score import BatchStamp
 from posescore.errors import PosescoreError
+from posescore.threads import (
+    dask_task_slots,
+    limit_dask_task,
+    limit_native_threads,
+    threads_per_worker,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -169,21 +177,27 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(
-    settings: Settings, ignore_sigint: bool, cv_threads: Optional[int] = None
+    settings: Settings, ignore_sigint: bool, threads: Optional[int] = None,
+    own_graph: bool = False,
 ) -> None:
-    """Load the model once per process; ``cv_threads`` caps OpenCV's thread pool."""
+    """Load the model once per process; ``threads`` caps its native thread pools.
+
+    With ``own_graph`` the process keeps one MediaPipe graph for all its videos.
+    """
+    if threads is not None:  # first: libraries loaded from here on read the limit
+        limit_native_threads(threads)
     from posescore.model import load_model
     from posescore.pose import extractor_version
 
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if cv_threads is not None:
-        import cv2
-
-        cv2.setNumThreads(cv_threads)
     _WORKER["settings"] = settings
     _WORKER["model"] = load_model(settings.model.path)
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
+    if own_graph:
+        from posescore.pose import MediaPipePoseBackend
+
+        _WORKER["backend"] = MediaPipePoseBackend(settings.pose)
 
 
 def _score_one(
@@ -196,9 +210,11 @@ def _score_one(
     from posescore.score import score_video
 
     path, name, json_path, task, run_id = job
-    settings, model = _WORKER["settings"], _WORKER["model"]
+    settings, model, backend = _WORKER["settings"], _WORKER["model"], _WORKER.get("backend")
     try:
-        score = score_video(path, settings, model=model, task=task).to_model()
+        if backend is not None:
+            backend.reset()  # tracking and smoothing start afresh, as in a new graph
+        score = score_video(path, settings, model=model, task=task, backend=backend).to_model()
     except PosescoreError as exc:
         return name, None, _scrub(str(exc), path, name), 0
     except Exception as exc:  # one bad file must not stop an archive run
@@ -217,9 +233,13 @@ def _score_one(
 
 
 def _score_on_dask(
-    job: tuple[str, str, str, str, str], settings: Settings
+    job: tuple[str, str, str, str, str], settings: Settings, slots: dict[str, int]
 ) -> tuple[str, Optional[dict], str, int]:
-    """Dask task: score one video in a worker process; the model is loaded once per process."""
+    """Dask task: score one video in a worker process; the model is loaded once per process.
+
+    ``slots`` (tasks at once per host) sizes the task's native thread pools.
+    """
+    limit_dask_task(slots)
     if _WORKER.get("settings") != settings:
         _init_worker(settings, ignore_sigint=False)
     return _score_one(job, write=False)
@@ -383,26 +403,25 @@ def one_process_per_video(settings: Settings) -> Settings:
     return settings.model_copy(update={"pose": pose})
 
 
-def threads_per_worker(workers: int) -> int:
-    """OpenCV threads of each of ``workers`` processes: the usable cores shared out, >= 1.
-
-    OpenCV sizes its pool to every core in each process; with several workers on few cores
-    their resize, colour conversion and HOG threads would compete (and spin) for them.
-    """
-    return max(1, len(os.sched_getaffinity(0)) // workers)
+def worker_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned batch worker processes, each with its share of the cores."""
+    # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
+    # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker,
+        initargs=(settings, True, threads_per_worker(workers), True),
+        mp_context=multiprocessing.get_context("spawn"),
+    )
 
 
 def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
-    """Run jobs in ``workers`` processes, handing out one video at a time."""
+    """Run jobs in ``workers`` processes, handing out one video at a time, largest first.
+
+    The largest files go first so that no long video starts last while a worker idles.
+    """
     pending: dict[Future, tuple] = {}
-    queue = list(jobs)
-    # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
-    # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
-    pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker,
-        initargs=(settings, True, threads_per_worker(workers)),
-        mp_context=multiprocessing.get_context("spawn"),
-    )
+    queue = sorted(jobs, key=lambda job: _file_size(job[0]), reverse=True)
+    pool = worker_pool(settings, workers)
     try:
         while queue or pending:
             while queue and len(pending) < workers:
@@ -431,6 +450,14 @@ def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _file_size(path: str) -> int:
+    """Size of a file in bytes, 0 if it cannot be read (it then fails as a row error)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def _run_dask(jobs, settings, scheduler, record, summary) -> None:  # noqa: ANN001
     """Run jobs as tasks on an existing Dask distributed cluster; write JSONs here."""
     try:
@@ -446,8 +473,9 @@ def _run_dask(jobs, settings, scheduler, record, summary) -> None:  # noqa: ANN0
     futures: dict[Any, tuple] = {}
     try:
         settings_ref = client.scatter(settings, broadcast=True)
+        slots = dask_task_slots(client)
         for job in jobs:
-            fut = client.submit(_score_on_dask, job, settings_ref, pure=False)
+            fut = client.submit(_score_on_dask, job, settings_ref, slots, pure=False)
             futures[fut] = job
         for fut in as_completed(list(futures)):
             job = futures[fut]

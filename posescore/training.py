@@ -50,6 +50,7 @@ from posescore.model import (
 )
 from posescore.pose import extract_pose_meta
 from posescore.score import assess_measured, measure_pose
+from posescore.threads import init_worker_threads
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +224,10 @@ def featurise(
         outcomes = [_try_featurise(job) for job in jobs]
     else:
         # spawn, not fork: a forked copy of a process that ran MediaPipe can crash
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"),
+            initializer=init_worker_threads, initargs=(workers,),
+        ) as pool:
             outcomes = list(pool.map(_try_featurise, jobs))
     for outcome in outcomes:
         if isinstance(outcome, str):

@@ -14,7 +14,6 @@ from posescore.batch import (
     find_videos,
     json_name,
     run_batch,
-    threads_per_worker,
     unreadable_entries,
     write_json_atomic,
     write_tables,
@@ -86,15 +85,6 @@ def test_batch_refuses_missing_folder_and_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(PosescoreError, match="no video files"):
         run_batch(tmp_path / "empty", tmp_path / "out", settings)
-
-
-def test_threads_per_worker_share_the_cores():
-    import os
-
-    cores = len(os.sched_getaffinity(0))
-    assert threads_per_worker(1) == cores
-    assert threads_per_worker(cores) == 1
-    assert threads_per_worker(4 * cores) == 1
 
 
 def test_broken_links_and_pipes_get_error_rows(tmp_path):

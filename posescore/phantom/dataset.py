@@ -45,6 +45,7 @@ from posescore.phantom.families import (
 )
 from posescore.phantom.params import PhantomParams, PhantomView
 from posescore.phantom.writer import ffmpeg_path
+from posescore.threads import init_worker_threads
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +252,9 @@ def generate_dataset(
     if workers <= 1:
         rows = [_render(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=init_worker_threads, initargs=(workers,)
+        ) as pool:
             rows = list(pool.map(_render, jobs))
     manifest = out / MANIFEST_NAME
     with manifest.open("w", newline="", encoding="utf-8") as fh:

@@ -22,6 +22,7 @@ from posescore.pose.backend import MediaPipePoseBackend, PoseBackend
 from posescore.pose.frames import Samples, close_frames, inference_frames, maybe_prefetch
 from posescore.pose.people import PeopleDetector, landmark_detections, screen_frames, screens
 from posescore.pose.tracking import ProgressCallback, track_frames
+from posescore.threads import init_worker_threads
 from posescore.types import VideoMeta
 from posescore.video import VideoReader
 
@@ -185,7 +186,9 @@ def _start_chunks(
     args = [(meta, settings, stride, b, _fresh_samples(samples)) for b in bounds]
     try:
         pool = ProcessPoolExecutor(
-            max_workers=processes, mp_context=multiprocessing.get_context("spawn")
+            max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+            # the caller's process tracks chunks too: it counts as one more worker
+            initializer=init_worker_threads, initargs=(processes + 1,),
         )
         return pool, [pool.submit(_chunk_worker, *a) for a in args]
     except (AssertionError, OSError, RuntimeError) as exc:

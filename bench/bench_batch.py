@@ -1,0 +1,202 @@
+"""Folder throughput (issue 23): ``posescore batch`` against a plain floor, paired runs.
+
+The floor is decode + RGB conversion + MediaPipe Pose full (posescore's graph settings) on
+every frame of every clip, in ``--workers`` spawned processes, one graph per process (reset
+between clips), nothing else. Each pair runs the floor and then
+``posescore batch DIR --out TMP --no-cache --workers N``; the table gives wall time
+(median, min-max), CPU time (user, all processes) and the model stage (``timings.model`` of
+every result JSON, median and max) per set:
+
+- ``8``: the 8 clips of 6 s in ``sample_videos/``;
+- ``40``: 5 copies of them (40 clips of 6 s);
+- ``mixed``: phantom clips of 5 to 60 s (``posescore phantom --duration``);
+- ``scaling``: batch with 1 worker against 2 workers on the 40-clip folder.
+
+Usage: python bench/bench_batch.py [--repeat 3] [--sets 8,40,mixed,scaling] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_videos"
+POSESCORE = str(Path(sys.executable).with_name("posescore"))
+MIXED_DURATIONS_S = (5, 8, 12, 20, 30, 45, 60)
+"""Clip lengths of the mixed folder, seconds (one phantom clip each)."""
+COPIES = 5
+"""Copies of the sample folder in the 40-clip set."""
+
+
+# --------------------------------------------------------------------------- the floor
+
+_FLOOR: dict = {}
+
+
+def _floor_init() -> None:
+    from posescore.config import Settings
+    from posescore.pose import MediaPipePoseBackend
+
+    _FLOOR["backend"] = MediaPipePoseBackend(Settings().pose)
+
+
+def _floor_clip(path: str) -> int:
+    """Decode, convert and infer every frame of one clip; returns frames."""
+    import cv2
+
+    backend = _FLOOR["backend"]
+    backend.reset()
+    cap = cv2.VideoCapture(path)
+    frames = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        backend.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        frames += 1
+    cap.release()
+    return frames
+
+
+def run_floor(folder: Path, workers: int) -> int:
+    """The floor over every clip below ``folder``, longest first; returns frames."""
+    clips = sorted(folder.rglob("*.mp4"), key=lambda p: p.stat().st_size, reverse=True)
+    with ProcessPoolExecutor(workers, get_context("spawn"), initializer=_floor_init) as pool:
+        return sum(pool.map(_floor_clip, map(str, clips)))
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; its wall time and CPU user time (with its children's), seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+
+
+def floor_run(folder: Path, workers: int) -> tuple[float, float, list[float]]:
+    """Wall, user seconds of the floor (in a subprocess) and no model times."""
+    wall, user = _timed([sys.executable, __file__, "--floor", str(folder),
+                         "--workers", str(workers)])
+    return wall, user, []
+
+
+def batch_run(folder: Path, workers: int) -> tuple[float, float, list[float]]:
+    """Wall, user seconds of ``posescore batch`` and each clip's model stage (s)."""
+    with tempfile.TemporaryDirectory(prefix="bench_batch_") as out:
+        wall, user = _timed([POSESCORE, "batch", str(folder), "--out", out, "--no-cache",
+                             "--workers", str(workers), "--no-progress"])
+        model = [json.loads(p.read_text())["timings"]["model"] for p in Path(out).glob("*.json")]
+    return wall, user, model
+
+
+Run = Callable[[], tuple[float, float, list[float]]]
+
+
+def paired(runs: dict[str, Run], repeat: int) -> dict[str, list[tuple]]:
+    """``repeat`` rounds of every run in turn; the results per run name."""
+    results: dict[str, list[tuple]] = {name: [] for name in runs}
+    for i in range(repeat):
+        for name, run in runs.items():
+            results[name].append(run())
+            wall = results[name][-1][0]
+            print(f"  round {i + 1}: {name} {wall:.1f} s", file=sys.stderr, flush=True)
+    return results
+
+
+def _spread(values: list[float], unit: str = " s", digits: int = 1) -> str:
+    med = statistics.median(values)
+    return f"{med:.{digits}f}{unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def print_table(title: str, results: dict[str, list[tuple]], base: str, other: str) -> None:
+    """A Markdown table: wall, user CPU, model stage per run, and the ratio other / base."""
+    print(f"\n{title}\n")
+    print("| | wall, median (min-max) | CPU user, median | model stage per clip, median / max |")
+    print("|---|---|---|---|")
+    for name, rows in results.items():
+        model = [m for row in rows for m in row[2]]
+        stage = f"{statistics.median(model):.2f} / {max(model):.2f} s" if model else "-"
+        user = statistics.median(r[1] for r in rows)
+        print(f"| {name} | {_spread([r[0] for r in rows])} | {user:.0f} s | {stage} |")
+    ratios = [o[0] / b[0] for o, b in zip(results[other], results[base])]
+    print(f"| ratio {other} / {base} | {_spread(ratios, 'x', 2)} | | |")
+
+
+# --------------------------------------------------------------------------- sets
+
+
+def make_sets(root: Path, names: set[str]) -> dict[str, Path]:
+    """The folders of the sets asked for, made under ``root`` unless already there."""
+    folders: dict[str, Path] = {"8": SAMPLES}
+    if names & {"40", "scaling"}:
+        folders["40"] = root / "clips40"
+        if not folders["40"].is_dir():
+            for i in range(COPIES):
+                shutil.copytree(SAMPLES, folders["40"] / f"copy{i}",
+                                ignore=shutil.ignore_patterns("*.json", "*.sh"))
+    if "mixed" in names:
+        folders["mixed"] = root / "mixed"
+        for i, seconds in enumerate(MIXED_DURATIONS_S):
+            stem = f"clip{seconds:02d}s"
+            if not (folders["mixed"] / f"{stem}.mp4").exists():
+                subprocess.run([POSESCORE, "phantom", "--out", str(folders["mixed"]), "--name",
+                                stem, "--duration", str(seconds), "--seed", str(i)],
+                               check=True, stdout=subprocess.DEVNULL)
+    return folders
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=3, help="paired runs per set")
+    p.add_argument("--sets", default="8,40,mixed,scaling",
+                   help="comma-separated: 8, 40, mixed, scaling")
+    p.add_argument("--workers", type=int, default=2, help="processes of floor and batch")
+    p.add_argument("--keep", type=Path, help="folder for the rendered sets (reused)")
+    p.add_argument("--floor", type=Path, help=argparse.SUPPRESS)  # one floor run (internal)
+    args = p.parse_args()
+    if args.floor:
+        run_floor(args.floor, args.workers)
+        return
+    names = set(args.sets.split(","))
+    with tempfile.TemporaryDirectory(prefix="bench_batch_sets_") as tmp:
+        folders = make_sets(args.keep or Path(tmp), names)
+        load = os.getloadavg()
+        print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+              f"{len(os.sched_getaffinity(0))} cores, load average at start "
+              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, {args.repeat} paired runs")
+        w = args.workers
+        for name in ("8", "40", "mixed"):
+            if name in names:
+                folder = folders[name]
+                results = paired({"floor": lambda f=folder: floor_run(f, w),
+                                  "batch": lambda f=folder: batch_run(f, w)}, args.repeat)
+                clips = len(list(folder.rglob("*.mp4")))
+                print_table(f"set {name} ({clips} clips), {w} processes", results,
+                            "floor", "batch")
+        if "scaling" in names:
+            folder = folders["40"]
+            results = paired({"1 worker": lambda: batch_run(folder, 1),
+                              f"{w} workers": lambda: batch_run(folder, w)}, args.repeat)
+            print_table("batch on the 40-clip set: 1 worker against "
+                        f"{w} (ratio = speed-up)", results, f"{w} workers", "1 worker")
+
+
+if __name__ == "__main__":
+    main()

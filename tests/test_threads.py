@@ -1,0 +1,73 @@
+"""Worker processes (batch, Dask, service) run with native thread pools sized to their share."""
+
+import re
+import time
+
+import pytest
+
+from posescore.batch import worker_pool
+from posescore.config import Settings
+from posescore.threads import (
+    dask_task_slots,
+    limit_dask_task,
+    native_thread_counts,
+    threads_per_worker,
+    usable_cores,
+)
+
+WORKERS = 2
+
+
+def _assert_shared_out(counts: dict, workers: int) -> None:
+    """Every pool read inside a worker holds at most that worker's share of the cores."""
+    assert "opencv" in counts and "openmp" in counts, counts  # the model's OpenMP is loaded
+    share = max(1, usable_cores() // workers)
+    assert all(n <= share for n in counts.values()), counts
+
+
+def _dask_task_counts(slots: dict) -> dict:
+    import sklearn.ensemble  # noqa: F401 - loads OpenMP, as the model does
+
+    limit_dask_task(slots)
+    return native_thread_counts()
+
+
+def test_threads_per_worker_share_the_cores():
+    cores = usable_cores()
+    assert threads_per_worker(1) == cores
+    assert threads_per_worker(cores) == 1
+    assert threads_per_worker(4 * cores) == 1
+
+
+def test_batch_worker_limits():
+    with worker_pool(Settings(), WORKERS) as pool:
+        counts = [pool.submit(native_thread_counts).result(timeout=120) for _ in range(WORKERS)]
+    for c in counts:
+        _assert_shared_out(c, WORKERS)
+
+
+def test_dask_task_limits():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster) as client:
+        slots = dask_task_slots(client)
+        assert slots == {"127.0.0.1": WORKERS}
+        futures = [client.submit(_dask_task_counts, slots, pure=False) for _ in range(WORKERS)]
+        for c in client.gather(futures):
+            _assert_shared_out(c, WORKERS)
+
+
+@pytest.mark.slow
+def test_service_worker_limits(tmp_path):
+    from api_support import running_server
+
+    with running_server(tmp_path, "sqlite", POSESCORE_WORKERS=str(WORKERS)) as (server, _):
+        deadline = time.monotonic() + 60
+        while len(ready := re.findall(r"worker \d+ ready \(native threads (\{.*\})\)",
+                                      server.log_path.read_text())) < WORKERS:
+            assert time.monotonic() < deadline, server.log_path.read_text()[-2000:]
+            time.sleep(0.2)
+    for c in ready:
+        _assert_shared_out(eval(c), WORKERS)  # noqa: S307 - a dict repr the worker logged
