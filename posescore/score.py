@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from posescore import __version__
 from posescore.config import Settings
@@ -594,7 +595,7 @@ def score_pose(
     warnings = [*walk_warnings, *quality.warnings, *phen_warnings]
     quality.warnings = list(dict.fromkeys(warnings))  # in order, once each
     legs: dict[str, LegScore] = {}
-    with _timed(timings, "model"):
+    with _timed(timings, "model"), threadpool_limits(1):  # 2 rows: threads only cost
         if quality.scorable:
             X = leg_rows(features, traj.view, model.measures)
             severity = model.estimator.predict(X)
