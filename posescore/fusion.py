@@ -68,8 +68,9 @@ def fuse_leg(readings: Sequence[ClipReading], rho: float) -> FusedLeg:
     Returns
     -------
     FusedLeg
-        Severity clipped to 0-4; the interval's lower and upper sides are fused separately
-        (the model's intervals are not symmetric near 0 and 4).
+        Severity and interval clipped to 0-4. Each clip's standard error is the larger side
+        of its interval over z90 (a clip's interval is cut at 0 and 4, so its shorter side
+        says nothing of its error), and the fused interval is symmetric before clipping.
     """
     if not 0.0 <= rho <= 1.0:
         raise ValueError(f"rho must lie in [0, 1], got {rho}")
@@ -80,12 +81,11 @@ def fuse_leg(readings: Sequence[ClipReading], rho: float) -> FusedLeg:
     lo = np.array([r.interval[0] for r in usable], dtype=float)  # type: ignore[index]
     hi = np.array([r.interval[1] for r in usable], dtype=float)  # type: ignore[index]
     sigma = np.maximum(np.maximum(sev - lo, hi - sev) / Z90, MIN_SIGMA)
-    w = 1.0 / sigma**2
-    share = w / w.sum()
+    precision = 1.0 / sigma**2
+    share = precision / precision.sum()
     fused = _severity(float(share @ sev))
-    below = fused - Z90 * _weighted_sigma(share, np.maximum((sev - lo) / Z90, 0.0), rho)
-    above = fused + Z90 * _weighted_sigma(share, np.maximum((hi - sev) / Z90, 0.0), rho)
-    interval = (_severity(below), _severity(above))
+    half = Z90 * _weighted_sigma(share, sigma, rho)
+    interval = (_severity(fused - half), _severity(fused + half))
     weights = {r.clip: round(float(s), 4) for r, s in zip(usable, share)}
     return FusedLeg(_severity(fused), interval, weights)
 

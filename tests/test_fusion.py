@@ -52,3 +52,9 @@ def test_a_far_leg_read_near_zero_with_a_high_upper_bound_weighs_little():
     fused = fuse_leg([near, far], rho=0.56)
     assert fused.weights["near"] > 0.75
     assert fused.severity > 2.2
+
+
+def test_a_healthy_leg_read_near_zero_keeps_zero_in_its_interval():
+    # each clip's interval is cut at 0, so its short lower side says nothing of its error
+    fused = fuse_leg([ClipReading("a", 0.1, (0.0, 0.7)), ClipReading("b", 0.2, (0.0, 1.0))], 0.56)
+    assert fused.interval[0] == 0.0 < fused.severity < fused.interval[1]
