@@ -437,8 +437,8 @@ class VisitConfig(_Section):
     """Fusing the clips of one visit (``posescore.fusion``)."""
 
     error_correlation: float = Field(
-        0.56, ge=0, le=1, description="Assumed correlation of two clips' severity errors for "
-        "the same walker; 0.56 measured between two views of phantom subjects (default model, "
+        0.7, ge=0, le=1, description="Assumed correlation of two clips' severity errors for "
+        "the same walker; 0.70 measured between two views of phantom subjects (default recipe, "
         "one expression family left out at a time).")
 
 

@@ -9,7 +9,8 @@ near 0 with an interval up to 3 (it cannot be seen well) weighs little.
 
 The errors of two clips of one walker are not independent: the same model reads the same
 walker. On phantom visits (two clips of a subject in different views, the default model left
-out one expression family at a time) the residuals of the two clips correlated at 0.56, so
+out one expression family at a time, ``bench/visit_fusion.py``) the residuals of the two
+clips correlated at 0.70, so
 the fused interval assumes a correlation ``rho`` between clips (``VisitConfig``) rather than
 shrinking as if every clip were new information.
 
