@@ -19,10 +19,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from posescore.constants import SIDES  # noqa: E402
+from posescore.evaluation import severity_metrics  # noqa: E402
 from posescore.model import leg_rows, load_model  # noqa: E402
 
 
@@ -34,19 +35,14 @@ def main() -> None:
     for path in args.featurised:
         rows = [r for r in json.loads(path.read_text())["rows"] if r["scorable"]]
         X = np.vstack([leg_rows(r["features"], r["view"], model.measures) for r in rows])
-        pred = model.estimator.predict(X).reshape(-1, 2)
-        true = np.array([[float(r["manifest"][f"{s}_severity"]) for s in ("left", "right")]
-                         for r in rows])
-        worse = true.argmax(axis=1)
-        at = np.arange(len(true))
-        lateral = (true.max(axis=1) >= 2) & (np.abs(true[:, 0] - true[:, 1]) >= 1)
-        side = np.mean(pred[lateral].argmax(axis=1) == worse[lateral])
+        true = np.array([float(r["manifest"][f"{s}_severity"]) for r in rows for s in SIDES])
+        subjects = np.repeat([r["manifest"]["subject_id"] for r in rows], len(SIDES))
+        m = severity_metrics(true, model.estimator.predict(X), subjects)
         views = sorted({r["view"] for r in rows})
         print(f"{path.name}: {len(rows)} clips read as {', '.join(views)}; affected leg "
-              f"Spearman {spearmanr(pred[at, worse], true[at, worse]).statistic:.2f}; "
-              f"affected side right {side:.2f} of {lateral.sum()}; healthy legs' median "
-              f"{np.median(pred[true == 0]):.2f}")
-
+              f"Spearman {m['spearman_affected_leg']:.2f}; affected side right "
+              f"{m['affected_side_accuracy_sev_ge_2']:.2f} of {m['n_affected_side_videos']}; "
+              f"healthy legs' median {m['healthy_leg_median']:.2f}")
 
 if __name__ == "__main__":
     main()
