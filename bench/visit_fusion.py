@@ -23,13 +23,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from posescore.abnormality import load_reference  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
+from posescore.evaluation import severity_metrics  # noqa: E402
 from posescore.features import leg_measure_names  # noqa: E402
 from posescore.fusion import ClipReading, fuse_leg  # noqa: E402
 from posescore.model import LegSeverityModel  # noqa: E402
@@ -72,18 +72,13 @@ def main() -> None:
         covered = fused.interval[0] <= truth <= fused.interval[1]
         rows.append((subject, truth, pred[idx[0]], pred[idx[1]], fused.severity, covered))
     table = np.array([r[1:] for r in rows], dtype=float)
-    worst: dict[str, int] = {}
-    for k, row in enumerate(rows):
-        if row[0] not in worst or table[k, 0] > table[worst[row[0]], 0]:
-            worst[row[0]] = k
-    affected = table[list(worst.values())]
-    healthy = table[:, 0] == 0
-    print(f"{len(rows)} legs of {len(worst)} subjects filmed in two different views")
+    pair_subjects = np.array([r[0] for r in rows])  # both legs of a subject, left then right
+    print(f"{len(rows)} legs of {len(set(pair_subjects))} subjects filmed in two different views")
     print(f"{'reading':10s} {'Spearman affected':>18s} {'healthy median':>15s} {'MAE':>6s}")
     for name, j in (("clip a", 1), ("clip b", 2), ("fused", 3)):
-        rho = spearmanr(affected[:, j], affected[:, 0]).statistic
-        print(f"{name:10s} {rho:18.3f} {np.median(table[healthy, j]):15.2f} "
-              f"{np.mean(np.abs(table[:, j] - table[:, 0])):6.2f}")
+        m = severity_metrics(table[:, 0], table[:, j], pair_subjects)
+        print(f"{name:10s} {m['spearman_affected_leg']:18.3f} {m['healthy_leg_median']:15.2f} "
+              f"{m['mae']:6.2f}")
     errors = np.corrcoef(table[:, 1] - table[:, 0], table[:, 2] - table[:, 0])[0, 1]
     print(f"fused 90 % interval coverage {table[:, 4].mean():.3f}; "
           f"correlation of the two clips' errors {errors:.2f}")
