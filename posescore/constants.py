@@ -57,3 +57,8 @@ VIEWS = ("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique")
 TASKS = ("walk_forward", "walk_backward", "run", "heel_toe_tap", "stand")
 
 SCHEMA_VERSION = "2"
+
+
+def other_side(side: Side) -> Side:
+    """The subject's other leg: ``"right"`` for ``"left"`` and ``"left"`` for ``"right"``."""
+    return "right" if side == "left" else "left"

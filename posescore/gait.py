@@ -42,7 +42,7 @@ from scipy.signal import find_peaks
 from posescore.config import GaitConfig
 from posescore.constants import SIDES, Side
 from posescore.geometry import finite_runs
-from posescore.signals import Trajectories
+from posescore.signals.trajectories import Trajectories
 
 logger = logging.getLogger(__name__)
 
