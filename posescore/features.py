@@ -23,7 +23,7 @@ import numpy as np
 
 from posescore.config import FeatureConfig
 from posescore.constants import LEG_LANDMARKS, SIDES, VIEWS, Side
-from posescore.gait import GaitEvents
+from posescore.gait.events import GaitEvents
 from posescore.signals.trajectories import Trajectories
 
 logger = logging.getLogger(__name__)
