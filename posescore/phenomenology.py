@@ -36,9 +36,14 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt, welch
 
 from posescore.config import FeatureConfig, PhenomenologyConfig
-from posescore.constants import LEG_LANDMARKS, SIDES, Side
+from posescore.constants import (
+    FRONTAL_PLANE_VIEWS,
+    LEG_LANDMARKS,
+    SAGITTAL_PLANE_VIEWS,
+    SIDES,
+    Side,
+)
 from posescore.contract import Notice, NoticeCode
-from posescore.features import FRONTAL_PLANE_VIEWS, SAGITTAL_PLANE_VIEWS
 from posescore.numbers import round_or_none
 from posescore.types import PoseSequence
 

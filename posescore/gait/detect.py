@@ -39,7 +39,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from posescore.config import GaitConfig
-from posescore.constants import Side
+from posescore.constants import FRONTAL_PLANE_VIEWS, Side
 from posescore.gait.events import GaitEvents
 from posescore.geometry import finite_runs
 from posescore.signals.trajectories import Trajectories
@@ -55,9 +55,6 @@ PERIOD_DISTANCE_FRACTION = 0.6
 LANDING_SNAP_FRACTION = 0.3
 """Side views: a foot landing within this fraction of the stride period of a Zeni heel strike
 replaces it (see ``snap_to_landings``)."""
-
-VERTICAL_VIEWS: tuple[str, ...] = ("frontal", "posterior")
-"""Views whose gait events come from the feet's vertical motion, not Zeni's method."""
 
 
 def dominant_period_frames(signal: np.ndarray, min_lag: int, max_lag: int) -> int | None:
@@ -153,7 +150,7 @@ def detect_gait_events(
     pelvis = traj.pelvis_px
     heel = traj.point(side, "heel")
     toe = traj.point(side, "toe")
-    if traj.view in VERTICAL_VIEWS:
+    if traj.view in FRONTAL_PLANE_VIEWS:
         # Absolute image height, not relative to the pelvis: the pelvis bobs by several
         # centimetres over a stride, which shifted the detected plateaus by 2-4 frames
         # (phantom check). The stance foot is still in the image whether the subject

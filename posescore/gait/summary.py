@@ -11,8 +11,8 @@ import logging
 import numpy as np
 
 from posescore.config import GaitConfig
-from posescore.constants import SIDES, Side
-from posescore.gait.detect import VERTICAL_VIEWS, dominant_period_frames
+from posescore.constants import FRONTAL_PLANE_VIEWS, SIDES, Side
+from posescore.gait.detect import dominant_period_frames
 from posescore.gait.events import GaitEvents
 from posescore.signals.trajectories import Trajectories
 
@@ -47,7 +47,7 @@ def step_rhythm_cadence(traj: Trajectories, cfg: GaitConfig = GaitConfig()) -> f
     leg = traj.leg_length_px
     if not (np.isfinite(leg) and leg > 0) or traj.n_frames < 3:
         return None
-    axis = 1 if traj.view in VERTICAL_VIEWS else 0
+    axis = 1 if traj.view in FRONTAL_PLANE_VIEWS else 0
     gap = np.abs(traj.point("left", "ankle")[:, axis] - traj.point("right", "ankle")[:, axis])
     gap = gap / leg
     finite = gap[np.isfinite(gap)]
