@@ -7,6 +7,7 @@ acts on hip and knee flexion through the numerical sensitivity of the foot's hei
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -43,6 +44,33 @@ def _sole_height_and_gain(
     low_bumped = lowest_sole_m(build_skeleton(phases, bumped, dims), dims)
     gain = {side: np.clip(low_bumped[side] - low[side], 2e-3, None) for side in SIDES}
     return low, gain
+
+
+LegCorrection = Callable[[Side, np.ndarray, np.ndarray, np.ndarray, LegAngles], LegAngles]
+"""``(side, phase u, sole height above the other foot's m, gain m/deg, angles) -> angles``."""
+
+
+def _correct_against_floor(
+    phases: dict[Side, np.ndarray],
+    angles: dict[Side, LegAngles],
+    dims: BodyDims,
+    iterations: int,
+    knee_too: bool,
+    correct: LegCorrection,
+) -> dict[Side, LegAngles]:
+    """Apply ``correct`` to both legs ``iterations`` times, measuring the soles before each pass.
+
+    ``correct`` gets the phase within the stride, the height of the leg's lowest sole point
+    above the other foot's (T,), m, and its gain (``_sole_height_and_gain``), m/deg.
+    """
+    for _ in range(iterations):
+        low, gain = _sole_height_and_gain(phases, angles, dims, knee_too=knee_too)
+        angles = {
+            side: correct(side, np.mod(phases[side], 1.0), low[side] - low[other_side(side)],
+                          gain[side], angles[side])
+            for side in SIDES
+        }
+    return angles
 
 
 def add_swing_clearance(
@@ -85,25 +113,22 @@ def add_swing_clearance(
 
     """
     sigma = max(1.0, 0.04 * samples_per_stride)
-    for _ in range(iterations):
-        low, gain = _sole_height_and_gain(phases, angles, dims, knee_too=True)
-        new = {}
-        for side in SIDES:
-            other = other_side(side)
-            u = np.mod(phases[side], 1.0)
-            swing = (u > TOE_OFF_PHASE) & (u < _CLEARANCE_END_PHASE)
-            target = SWING_CLEARANCE_M * np.sin(
-                np.pi * (u - TOE_OFF_PHASE) / (_CLEARANCE_END_PHASE - TOE_OFF_PHASE))
-            deficit = np.where(swing, np.clip(target - (low[side] - low[other]), 0.0, None), 0.0)
-            extra = np.clip(gaussian_filter1d(deficit / gain[side], sigma), 0.0, 10.0)
-            extra = extra * np.sin(np.pi * np.clip((u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE),
-                                                   0.0, 1.0)) ** 0.5
-            a = angles[side]
-            share = 1.0 if knee_share is None else knee_share[side]
-            new[side] = replace(a, hip_flexion_deg=a.hip_flexion_deg + extra,
-                                knee_flexion_deg=a.knee_flexion_deg + share * extra)
-        angles = new
-    return angles
+
+    def lift(
+        side: Side, u: np.ndarray, above_m: np.ndarray, gain: np.ndarray, a: LegAngles
+    ) -> LegAngles:
+        swing = (u > TOE_OFF_PHASE) & (u < _CLEARANCE_END_PHASE)
+        target = SWING_CLEARANCE_M * np.sin(
+            np.pi * (u - TOE_OFF_PHASE) / (_CLEARANCE_END_PHASE - TOE_OFF_PHASE))
+        deficit = np.where(swing, np.clip(target - above_m, 0.0, None), 0.0)
+        extra = np.clip(gaussian_filter1d(deficit / gain, sigma), 0.0, 10.0)
+        extra = extra * np.sin(np.pi * np.clip((u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE),
+                                               0.0, 1.0)) ** 0.5
+        share = 1.0 if knee_share is None else knee_share[side]
+        return replace(a, hip_flexion_deg=a.hip_flexion_deg + extra,
+                       knee_flexion_deg=a.knee_flexion_deg + share * extra)
+
+    return _correct_against_floor(phases, angles, dims, iterations, True, lift)
 
 
 def lower_for_landing(
@@ -125,23 +150,19 @@ def lower_for_landing(
     contact so that the angle stays smooth, and the correction is iterated.
     """
     sigma = max(1.0, 0.04 * samples_per_stride)
-    for _ in range(iterations):
-        low, gain = _sole_height_and_gain(phases, angles, dims, knee_too=False)
-        new = {}
-        for side in SIDES:
-            other = other_side(side)
-            u = np.mod(phases[side], 1.0)
-            late = u >= LANDING_START_PHASE
-            double_support = u < _DOUBLE_SUPPORT_END_PHASE
-            target = np.where(late, SWING_CLEARANCE_M * np.sin(
-                np.pi * (u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE)), 0.0)
-            excess = np.where(late | double_support,
-                              np.clip(low[side] - low[other] - target, 0.0, None), 0.0)
-            lower = np.clip(gaussian_filter1d(excess / gain[side], sigma), 0.0, 8.0)
-            ramp_in = smoothstep((u - LANDING_START_PHASE + 0.1) / 0.1)
-            ramp_out = 1.0 - smoothstep((u - _DOUBLE_SUPPORT_END_PHASE) / 0.2)
-            taper = np.where(u >= 0.5, ramp_in, ramp_out)
-            a = angles[side]
-            new[side] = replace(a, hip_flexion_deg=a.hip_flexion_deg - lower * taper)
-        angles = new
-    return angles
+
+    def lower(
+        side: Side, u: np.ndarray, above_m: np.ndarray, gain: np.ndarray, a: LegAngles
+    ) -> LegAngles:
+        late = u >= LANDING_START_PHASE
+        double_support = u < _DOUBLE_SUPPORT_END_PHASE
+        target = np.where(late, SWING_CLEARANCE_M * np.sin(
+            np.pi * (u - TOE_OFF_PHASE) / (1 - TOE_OFF_PHASE)), 0.0)
+        excess = np.where(late | double_support, np.clip(above_m - target, 0.0, None), 0.0)
+        drop_deg = np.clip(gaussian_filter1d(excess / gain, sigma), 0.0, 8.0)
+        ramp_in = smoothstep((u - LANDING_START_PHASE + 0.1) / 0.1)
+        ramp_out = 1.0 - smoothstep((u - _DOUBLE_SUPPORT_END_PHASE) / 0.2)
+        taper = np.where(u >= 0.5, ramp_in, ramp_out)
+        return replace(a, hip_flexion_deg=a.hip_flexion_deg - drop_deg * taper)
+
+    return _correct_against_floor(phases, angles, dims, iterations, False, lower)
