@@ -1,0 +1,89 @@
+"""Schemathesis fuzzes every operation of the service's OpenAPI schema in-process (ASGI).
+
+The schema comes from the app object, so the fuzz also runs when ``/docs`` is off. Each
+example is sent with a key holding every scope, then again without a key: no answer may be
+a 5xx, and the keyed answers must match their documented response schemas.
+"""
+
+import time
+from collections import Counter
+
+import pytest
+import schemathesis
+from anyio.from_thread import start_blocking_portal
+from api_support import make_small_model
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from api.app import create_app
+from api.db import make_engine, make_sessionmaker, migrate
+from api.keys import API_KEY_HEADER, SCOPES, create_key
+from api.settings import ApiSettings
+
+EXAMPLES_PER_OPERATION = 40
+"""Hypothesis examples per operation; schemathesis adds its explicit and coverage cases."""
+EXAMPLES: Counter = Counter()
+"""Examples run per operation, for the figures printed at the end (and docs/service.md)."""
+
+# The schema does not depend on the settings: it comes from an app that is never started.
+# (A lazy schema, schemathesis.pytest.from_fixture, fails on pytest 9: no Function._nodeid.)
+schema = schemathesis.openapi.from_dict(create_app(ApiSettings(data_dir="unused")).openapi())
+
+
+def without_lifespan(app):
+    """``app`` for schemathesis, whose client would start and stop its lifespan per operation.
+
+    An ASGI app that raises on the lifespan scope has no lifespan for the server (ASGI spec);
+    the ``service`` fixture runs the real one once for the module.
+    """
+
+    async def serve(scope, receive, send):
+        if scope["type"] == "lifespan":
+            raise RuntimeError("the lifespan is run by the test fixture")
+        await app(scope, receive, send)
+
+    return serve
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """The started app on a fresh SQLite database and data dir, and a key with every scope."""
+    tmp = tmp_path_factory.mktemp("fuzz")
+    api_settings = ApiSettings(data_dir=tmp / "data", model=make_small_model(tmp), workers=1)
+    migrate(api_settings.url)
+    engine = make_engine(api_settings.url)
+    with make_sessionmaker(engine)() as db:
+        _, key = create_key(db, "fuzz", "clinic-fuzz", SCOPES)
+    engine.dispose()
+    app = create_app(api_settings)
+    start = time.perf_counter()
+    with start_blocking_portal() as portal, portal.wrap_async_context_manager(
+        app.router.lifespan_context(app)  # database, model, worker pool
+    ):
+        yield without_lifespan(app), key
+    if EXAMPLES:
+        print(f"\nfuzz: {len(EXAMPLES)} operations, {sum(EXAMPLES.values())} examples, "
+              f"{2 * sum(EXAMPLES.values())} requests, {time.perf_counter() - start:.1f} s; "
+              f"examples per operation: {dict(EXAMPLES)}")
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,  # writes nothing into the repository
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_server_error(case, service):
+    app, key = service
+    case.call_and_validate(
+        app=app,
+        headers={API_KEY_HEADER: key},
+        checks=[not_a_server_error, response_schema_conformance],
+    )
+    keyless = case.call(app=app)
+    case.validate_response(keyless, checks=[not_a_server_error])
+    if case.path.startswith("/v1/") and case.method != "OPTIONS":  # OPTIONS: CORS preflight
+        assert keyless.status_code == 401, case.method
+    EXAMPLES[case.operation.label] += 1
