@@ -14,12 +14,13 @@ import httpx
 import pytest
 import schemathesis
 from anyio.from_thread import start_blocking_portal
-from api_support import make_small_model
+from api_support import DATABASES, fresh_database, make_small_model
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
+from sqlalchemy import func, select
 
 from api.app import create_app
-from api.db import make_engine, make_sessionmaker, migrate
+from api.db import AuditEntry, make_engine, make_sessionmaker, migrate
 from api.keys import API_KEY_HEADER, SCOPES, create_key
 from api.settings import ApiSettings
 
@@ -48,26 +49,30 @@ def without_lifespan(app):
     return serve
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    """The started app on a fresh SQLite database and data dir, and a key with every scope."""
-    tmp = tmp_path_factory.mktemp("fuzz")
-    api_settings = ApiSettings(data_dir=tmp / "data", model=make_small_model(tmp), workers=1)
-    migrate(api_settings.url)
-    engine = make_engine(api_settings.url)
-    with make_sessionmaker(engine)() as db:
-        _, key = create_key(db, "fuzz", "clinic-fuzz", SCOPES)
-    engine.dispose()
-    app = create_app(api_settings)
-    start = time.perf_counter()
-    with start_blocking_portal() as portal, portal.wrap_async_context_manager(
-        app.router.lifespan_context(app)  # database, model, worker pool
-    ):
-        yield without_lifespan(app), key
-    if EXAMPLES:
-        print(f"\nfuzz: {len(EXAMPLES)} operations, {sum(EXAMPLES.values())} examples, "
-              f"{2 * sum(EXAMPLES.values())} requests, {time.perf_counter() - start:.1f} s; "
-              f"examples per operation: {dict(EXAMPLES)}")
+@pytest.fixture(scope="module", params=DATABASES)
+def service(request, tmp_path_factory):
+    """The started app on a fresh database and data dir, and a key with every scope."""
+    tmp = tmp_path_factory.mktemp(f"fuzz_{request.param}")
+    with fresh_database(request.param, tmp) as url:
+        api_settings = ApiSettings(data_dir=tmp / "data", database_url=url,
+                                   model=make_small_model(tmp), workers=1)
+        migrate(api_settings.url)
+        engine = make_engine(api_settings.url)
+        with make_sessionmaker(engine)() as db:
+            _, key = create_key(db, "fuzz", "clinic-fuzz", SCOPES)
+        app = create_app(api_settings)
+        EXAMPLES.clear()
+        start = time.perf_counter()
+        with start_blocking_portal() as portal, portal.wrap_async_context_manager(
+            app.router.lifespan_context(app)  # database, model, worker pool
+        ):
+            yield without_lifespan(app), key, make_sessionmaker(engine)
+        if EXAMPLES:
+            print(f"\nfuzz on {request.param}: {len(EXAMPLES)} operations, "
+                  f"{sum(EXAMPLES.values())} examples, {2 * sum(EXAMPLES.values())} requests, "
+                  f"{time.perf_counter() - start:.1f} s; examples per operation: "
+                  f"{dict(EXAMPLES)}")
+        engine.dispose()
 
 
 @pytest.mark.slow
@@ -79,7 +84,7 @@ def service(tmp_path_factory):
     suppress_health_check=list(HealthCheck),
 )
 def test_no_server_error(case, service):
-    app, key = service
+    app, key, _ = service
     case.call_and_validate(
         app=app,
         headers={API_KEY_HEADER: key},
@@ -92,16 +97,16 @@ def test_no_server_error(case, service):
     EXAMPLES[case.operation.label] += 1
 
 
-def post_json(service, path, body):
-    app, key = service
+def call(service, method, path, body=None):
+    app, key, _ = service
 
-    async def post():
+    async def send():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://test") as client:
-            return await client.post(path, content=body, headers={
+            return await client.request(method, path, content=body, headers={
                 API_KEY_HEADER: key, "Content-Type": "application/json"})
 
-    return asyncio.run(post())
+    return asyncio.run(send())
 
 
 @pytest.mark.parametrize(
@@ -116,6 +121,20 @@ def post_json(service, path, body):
     ],
 )
 def test_json_a_parser_takes_but_utf8_cannot_carry_is_a_422(service, path, body, field):
-    r = post_json(service, path, body)
+    r = call(service, "POST", path, body)
     assert r.status_code == 422
     assert field in {error["loc"][-1] for error in r.json()["detail"]}
+
+
+def test_ids_with_a_nul_are_unknown_and_audited(service):
+    # PostgreSQL text cannot hold a NUL: the lookup was a 500 and the audit entry was lost
+    calls = [("GET", "/v1/jobs/a%00b", None), ("GET", "/v1/jobs/a%00b/result", None),
+             ("DELETE", "/v1/jobs/a%00b", None), ("GET", "/v1/comparisons/a%00b", None),
+             ("POST", "/v1/comparisons", b'{"pre_job_id": "a\\u0000", "post_job_id": "b"}')]
+    logged = select(func.count()).where(AuditEntry.resource == "a\\x00b")
+    with service[2]() as db:
+        before = db.scalar(logged)
+    for method, path, body in calls:
+        assert call(service, method, path, body).status_code == 404, path
+    with service[2]() as db:
+        assert db.scalar(logged) == before + 4  # the four ids in a path
