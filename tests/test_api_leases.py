@@ -5,20 +5,25 @@ import signal
 import time
 from functools import partial
 
+import httpx
 import pytest
 from api_support import (
     DATABASES,
     PG_URL,
+    Server,
+    fresh_database,
     make_small_model,
     migrated_database,
     queue_jobs,
+    server_env,
+    wait_for_job,
     write_blank_video,
 )
-from lease_support import attempts_logged, stub_score
+from lease_support import STUB_SERVE, attempts_logged, stub_env, stub_score
 from sqlalchemy import create_engine, select, text
 
 from api import leases
-from api.db import Job, make_sessionmaker
+from api.db import Job, make_engine, make_sessionmaker
 from api.jobs import WorkerPool, requeue_interrupted
 from api.settings import ApiSettings
 
@@ -228,3 +233,100 @@ def test_a_crashed_workers_job_counts_as_an_attempt(service, tmp_path):
     job = _jobs(sm)["job0"]
     assert job.attempts == 2
     assert [pid for _, pid in attempts_logged(log)] == [first.pid, job.result["scored_by"]]
+
+
+# ----------------------------------------------------------------- real servers
+
+
+def _submit(client, video, phase="pre"):
+    with open(video, "rb") as fh:
+        r = client.post("/v1/jobs", data={"patient": "P-lease", "session": "s1", "phase": phase},
+                        files={"video": ("a.mp4", fh, "video/mp4")})
+    assert r.status_code == 202, r.text
+    return r.json()["job_id"]
+
+
+def _client(server, key):
+    return httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=30)
+
+
+def _db_jobs(url):
+    engine = make_engine(url)
+    try:
+        return _jobs(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+
+
+def _wait(done, timeout_s=60.0):
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_sigterm_gives_the_running_job_back_and_a_restart_scores_it_once(tmp_path):
+    log = tmp_path / "attempts.log"
+    video = write_blank_video(tmp_path / "blank.mp4")
+    env = server_env(tmp_path, make_small_model(tmp_path), POSESCORE_SHUTDOWN_GRACE_S="0.5")
+    server = Server(stub_env(env, 3600, log), tmp_path / "server.log", STUB_SERVE)
+    key = server.create_key()
+    url = f"sqlite:///{tmp_path / 'data' / 'posescore.db'}"
+    try:
+        with _client(server.start(), key) as client:
+            job_id = _submit(client, video)
+            _wait(lambda: attempts_logged(log))
+            server.stop()  # SIGTERM while the job runs (it would run for an hour)
+            job = _db_jobs(url)[job_id]
+            assert (job.status, job.attempts, job.lease_owner) == ("queued", 0, None)
+            logged = server.log_path.read_text()
+            assert "given back to the queue" in logged
+            assert "Application shutdown complete" in logged  # uvicorn's graceful path
+
+            server.env = stub_env(env, 0, log)
+            server.start()
+            assert wait_for_job(client, job_id, timeout_s=60)["status"] == "done"
+    finally:
+        server.stop()
+    job = _db_jobs(url)[job_id]
+    assert job.attempts == 1 and len(attempts_logged(log)) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_URL, reason="POSESCORE_TEST_PG_URL is not set")
+def test_two_servers_share_a_database_and_a_killed_ones_job_finishes_once(tmp_path):
+    log = tmp_path / "attempts.log"
+    video = write_blank_video(tmp_path / "blank.mp4")
+    with fresh_database("postgresql", tmp_path) as url:
+        env = server_env(tmp_path, make_small_model(tmp_path), url, POSESCORE_LEASE_S="2")
+        # a's jobs run for a minute (it is killed in the middle of one), b's for 1 s
+        a = Server(stub_env(env, 60, log), tmp_path / "a.log", STUB_SERVE)
+        b = Server(stub_env(env, 1, log), tmp_path / "b.log", STUB_SERVE)
+        key = a.create_key()
+        try:
+            with _client(a.start(), key) as client_a:
+                first = _submit(client_a, video)
+                _wait(lambda: attempts_logged(log))
+                with _client(b.start(), key) as client_b:
+                    job = _db_jobs(url)[first]  # b's start left a's live job alone
+                    assert (job.status, job.attempts) == ("running", 1)
+                    a_pid = job.worker_pid
+                    ids = [first] + [
+                        _submit(client, video) for client in (client_a, client_b) * 2
+                    ]
+                    a.kill()  # SIGKILL, in the middle of the first job
+                    for job_id in ids:
+                        assert wait_for_job(client_b, job_id, timeout_s=60)["status"] == "done"
+        finally:
+            a.stop()
+            b.stop()
+        jobs = _db_jobs(url)
+    assert sorted(jobs) == sorted(ids)  # one row per accepted job, each done with a result
+    assert all(job.status == "done" and job.result for job in jobs.values())
+    logged = attempts_logged(log)
+    for job_id, job in jobs.items():
+        attempts = [pid for name, pid in logged if name == job.upload_name]
+        assert job.attempts == len(attempts) == (2 if job_id == first else 1)
+        assert job.result["scored_by"] == attempts[-1] != a_pid  # scored by b's worker
+    assert logged[0][1] == a_pid
