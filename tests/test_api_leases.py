@@ -26,6 +26,7 @@ from api import leases
 from api.db import Job, make_engine, make_sessionmaker
 from api.jobs import WorkerPool, requeue_interrupted
 from api.settings import ApiSettings
+from api.uploads import sweep_orphans
 
 LONG_S = 60.0
 SHORT_S = 0.001
@@ -40,6 +41,10 @@ def sm(request, tmp_path):
 def _jobs(sm):
     with sm() as db:
         return {job.id: job for job in db.scalars(select(Job))}
+
+
+def _url(sm):
+    return sm.kw["bind"].url.render_as_string(hide_password=False)
 
 
 def _expired():
@@ -135,6 +140,18 @@ def test_overdue_lists_the_owners_long_jobs(sm):
     assert leases.overdue(sm, "server-b", 0.01) == []
 
 
+def test_a_start_on_a_shared_database_keeps_young_upload_files(sm, tmp_path):
+    settings = ApiSettings(data_dir=tmp_path, database_url=_url(sm))
+    settings.uploads.mkdir(parents=True)
+    for name in ("receiving.part", "old.part"):
+        (settings.uploads / name).write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(settings.uploads / "old.part", (two_hours_ago, two_hours_ago))
+    shared = sm.kw["bind"].dialect.name == "postgresql"  # another server may be receiving it
+    assert sweep_orphans(settings, sm) == (1 if shared else 2)
+    assert (settings.uploads / "receiving.part").exists() is shared
+
+
 # ----------------------------------------------------------------- a pool of real workers
 
 
@@ -145,7 +162,7 @@ def service(tmp_path):
     with migrated_database("sqlite", tmp_path) as sm:
         settings = ApiSettings(
             data_dir=tmp_path,
-            database_url=sm.kw["bind"].url.render_as_string(hide_password=False),
+            database_url=_url(sm),
             model=make_small_model(tmp_path),
             workers=1,
             poll_interval_s=0.1,
