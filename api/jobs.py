@@ -313,12 +313,18 @@ class WorkerPool:
         self.processes = [self._spawn() for _ in range(self.settings.workers)]
 
     def _heartbeat(self) -> None:
-        """Renew this server's leases every third of a lease; re-queue expired leases."""
+        """Renew this server's leases every third of a lease; re-queue expired leases.
+
+        A database error is logged: the leases last a while, the next beat may get through.
+        """
         if time.monotonic() - self._renewed_at < self.settings.lease_s / 3:
             return
         self._renewed_at = time.monotonic()
-        leases.renew(self.sm, self.owner, self.settings.lease_s)
-        requeue_interrupted(self.sm, self.settings)
+        try:
+            leases.renew(self.sm, self.owner, self.settings.lease_s)
+            requeue_interrupted(self.sm, self.settings)
+        except SQLAlchemyError:
+            logger.exception("database error while renewing the leases")
 
     def _recycle_overdue(self) -> None:
         """Kill and replace the worker of each job past ``job_timeout_s``; fail the job."""
@@ -356,9 +362,9 @@ class WorkerPool:
                     requeue_interrupted(self.sm, self.settings, self.owner, proc.pid)
                     self.processes[i] = self._spawn()
             self._recycle_overdue()
-            self._heartbeat()
-        except SQLAlchemyError:  # the database may come back; the leases last meanwhile
+        except SQLAlchemyError:  # the database may come back
             logger.exception("database error while supervising the workers")
+        self._heartbeat()
 
     @property
     def alive(self) -> int:
