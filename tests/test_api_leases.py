@@ -228,7 +228,8 @@ def test_a_graceful_stop_is_not_an_attempt(
     _supervise(pool, _started(log))
     start = time.monotonic()
     pool.stop()
-    assert time.monotonic() - start < min(grace_s, score_s) + 5
+    # a job that finishes ends the wait early; one that does not gets the whole grace period
+    assert (time.monotonic() - start < grace_s) == (status == "done")
     assert pool.processes[0].exitcode == exitcode
     job = _jobs(sm)["job0"]
     assert (job.status, job.attempts) == (status, attempts)
