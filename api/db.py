@@ -68,7 +68,11 @@ class ApiKey(Base):
 
 
 class Job(Base):
-    """One uploaded video to score; the worker pool claims it from the queue."""
+    """One uploaded video to score; a server's worker claims it from the queue (``api.leases``).
+
+    While it runs, ``lease_owner`` (the server), ``worker_pid`` and ``claim_token`` (this
+    attempt) say who holds it, until ``lease_expires_at`` unless the server renews the lease.
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_tenant_patient", "tenant", "patient"),)
@@ -86,6 +90,10 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
     worker_pid: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    lease_owner: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    lease_expires_at: Mapped[Optional[datetime]] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
     error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,10 +1,12 @@
 """Job queue in the database and the pool of scoring worker processes.
 
-A worker claims the oldest queued job with one atomic UPDATE (safe with several workers on
-SQLite and PostgreSQL), scores it with ``posescore.score.score_video`` and writes the result.
-Each claim gets a fresh token: a worker that lost its claim (server killed, job re-queued)
-cannot overwrite the new attempt. Jobs left running by a dead worker or a killed server are
-re-queued, and marked failed after ``max_attempts`` starts.
+A worker claims the oldest queued job under a lease (``api.leases``: several servers may share
+one database), scores it with ``posescore.score.score_video`` and writes the result. Each claim
+gets a fresh token: a worker that lost its claim (lease expired, job re-queued) cannot
+overwrite the new attempt. The pool renews its leases, re-queues the jobs of a dead worker and
+any server's expired leases (marked failed after ``max_attempts`` starts), recycles a worker
+whose job runs past ``job_timeout_s`` (the job fails), and on shutdown lets running jobs
+finish for ``shutdown_grace_s`` before giving them back to the queue uncounted.
 """
 
 from __future__ import annotations
@@ -12,27 +14,30 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from multiprocessing.connection import wait
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from typing import Any, Callable, Optional
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import leases
 from api.db import Job, make_engine, make_sessionmaker, utcnow
+from api.leases import Claim
 from api.settings import ApiSettings
 from posescore.config import Settings, load_settings
 from posescore.errors import PosescoreError
 from posescore.logs import quiet_native_logs
 from posescore.model import load_model
 from posescore.pose import MediaPipePoseBackend, effective_stride
-from posescore.score import score_video
+from posescore.score import ScoreResult, score_video
 from posescore.threads import init_worker_threads, native_thread_counts
 from posescore.video import probe_video
 
@@ -41,15 +46,8 @@ logger = logging.getLogger(__name__)
 PROGRESS_WRITE_PERIOD_S = 0.5
 """Shortest time between two progress writes of one job."""
 
-
-@dataclass(frozen=True)
-class Claim:
-    """A job a worker holds: its id, claim token, task and stored upload name."""
-
-    job_id: str
-    token: str
-    task: str
-    upload_name: str
+Scorer = Callable[..., ScoreResult]
+"""``score_video``'s signature: what a worker calls to score a job."""
 
 
 def new_id() -> str:
@@ -88,34 +86,6 @@ def enqueue(
     return job
 
 
-def claim_next(sm: sessionmaker, worker_pid: int) -> Optional[Claim]:
-    """Atomically mark the oldest queued job running for this worker; None if none is queued."""
-    token = new_id()
-    oldest = (
-        select(Job.id).where(Job.status == "queued").order_by(Job.created_at).limit(1)
-    ).scalar_subquery()
-    with sm.begin() as db:
-        claimed = db.execute(
-            update(Job)
-            .where(Job.id == oldest, Job.status == "queued")
-            .values(
-                status="running",
-                claim_token=token,
-                worker_pid=worker_pid,
-                attempts=Job.attempts + 1,
-                started_at=utcnow(),
-                stage="starting",
-                progress=0.0,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if not claimed:
-        return None
-    with sm() as db:
-        job = db.scalars(select(Job).where(Job.claim_token == token)).one()
-        return Claim(job.id, token, job.task, job.upload_name)
-
-
 def _update_claimed(sm: sessionmaker, claim: Claim, **values: Any) -> bool:
     with sm.begin() as db:
         return bool(
@@ -128,32 +98,20 @@ def _update_claimed(sm: sessionmaker, claim: Claim, **values: Any) -> bool:
         )
 
 
-def requeue_running(
-    sm: sessionmaker, settings: ApiSettings, worker_pid: Optional[int] = None
+def requeue_interrupted(
+    sm: sessionmaker,
+    settings: ApiSettings,
+    owner: Optional[str] = None,
+    worker_pid: Optional[int] = None,
 ) -> int:
-    """Re-queue jobs left running (by one dead worker, or all after a restart).
+    """Re-queue expired leases, or one dead worker's jobs (``leases.requeue``); their number.
 
-    Jobs already started ``max_attempts`` times are marked failed instead and their upload
-    is discarded. Returns the number of jobs re-queued.
+    The uploads of the jobs given up after ``max_attempts`` starts are discarded.
     """
-    query = select(Job).where(Job.status == "running")
-    if worker_pid is not None:
-        query = query.where(Job.worker_pid == worker_pid)
-    requeued = 0
-    with sm.begin() as db:
-        for job in db.scalars(query):
-            job.claim_token = None
-            job.worker_pid = None
-            if job.attempts >= settings.max_attempts:
-                job.status, job.stage, job.finished_at = "failed", "failed", utcnow()
-                job.error = f"scoring stopped unexpectedly {job.attempts} times; giving up"
-                discard_upload(settings, job.upload_name)
-                logger.warning("job %s failed after %d attempts", job.id, job.attempts)
-            else:
-                job.status, job.stage, job.progress = "queued", "queued", 0.0
-                requeued += 1
-                logger.warning("job %s re-queued (attempt %d interrupted)", job.id, job.attempts)
-    return requeued
+    done = leases.requeue(sm, settings.max_attempts, owner, worker_pid)
+    for name in done.given_up_uploads:
+        discard_upload(settings, name)
+    return done.requeued
 
 
 def discard_upload(settings: ApiSettings, upload_name: str) -> None:
@@ -213,8 +171,14 @@ def service_score_settings(settings: ApiSettings) -> Settings:
     return loaded.model_copy(update={"pose": pose})
 
 
-def run_job(sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings) -> None:
-    """Score one claimed job and store its result or its error message."""
+def run_job(
+    sm: sessionmaker,
+    claim: Claim,
+    model: Any,
+    settings: ApiSettings,
+    scorer: Scorer = score_video,
+) -> None:
+    """Score one claimed job with ``scorer`` and store its result or its error message."""
     score_settings = service_score_settings(settings)
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
@@ -231,7 +195,7 @@ def run_job(sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings) -
 
         backend = ProgressBackend(lambda: MediaPipePoseBackend(score_settings.pose), report)
         _update_claimed(sm, claim, stage="pose", progress=0.05)
-        result = score_video(
+        result = scorer(
             path, score_settings, model=model, task=claim.task, backend=backend
         ).to_dict()
     except PosescoreError as exc:
@@ -278,8 +242,16 @@ def _exit_when_orphaned(parent_pid: int) -> None:
         time.sleep(1.0)
 
 
-def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
-    """Worker process: claim and score jobs until ``stop`` is set or the server dies."""
+def worker_main(
+    settings: ApiSettings, parent_pid: int, stop: Event, owner: str, scorer: Scorer
+) -> None:
+    """Worker process: claim and score jobs until ``stop`` is set or the server dies.
+
+    It ignores SIGINT and SIGTERM (sent to a whole process group by a terminal or a service
+    manager): the server decides when a running job is given up (``WorkerPool.stop``).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     quiet_native_logs()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[%(process)d]: %(message)s"
@@ -292,30 +264,38 @@ def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
     logger.info("worker %d ready (native threads %s)", pid, native_thread_counts())
     while not stop.is_set():
         try:
-            claim = claim_next(sm, pid)
+            claim = leases.claim(sm, owner, pid, settings.lease_s)
             if claim is None:
                 stop.wait(settings.poll_interval_s)
                 continue
-            run_job(sm, claim, model, settings)
+            run_job(sm, claim, model, settings, scorer)
         except SQLAlchemyError:
             logger.exception("database error in worker %d; retrying", pid)
             stop.wait(5.0)
 
 
 class WorkerPool:
-    """The scoring worker processes of one server; restarts a worker that died."""
+    """The scoring worker processes of one server: it holds their jobs' leases.
 
-    def __init__(self, settings: ApiSettings, sm: sessionmaker) -> None:
+    ``scorer`` is what the workers score with (``score_video``; tests pass a stub).
+    """
+
+    def __init__(
+        self, settings: ApiSettings, sm: sessionmaker, scorer: Scorer = score_video
+    ) -> None:
         self.settings = settings
         self.sm = sm
+        self.scorer = scorer
+        self.owner = new_id()
         self._ctx = multiprocessing.get_context("spawn")
         self._stop: Event = self._ctx.Event()
+        self._renewed_at = -float("inf")
         self.processes: list[SpawnProcess] = []
 
     def _spawn(self) -> SpawnProcess:
         proc = self._ctx.Process(
             target=worker_main,
-            args=(self.settings, os.getpid(), self._stop),
+            args=(self.settings, os.getpid(), self._stop, self.owner, self.scorer),
             name="posescore-worker",
             daemon=True,
         )
@@ -323,32 +303,90 @@ class WorkerPool:
         return proc
 
     def start(self) -> None:
-        """Re-queue jobs a previous server left running, then start the workers."""
-        n = requeue_running(self.sm, self.settings)
+        """Re-queue jobs whose lease expired (a server died), then start the workers.
+
+        Jobs of other live servers keep running: their leases are renewed.
+        """
+        n = requeue_interrupted(self.sm, self.settings)
         if n:
             logger.warning("%d interrupted job(s) re-queued", n)
         self.processes = [self._spawn() for _ in range(self.settings.workers)]
 
+    def _heartbeat(self) -> None:
+        """Renew this server's leases every third of a lease; re-queue expired leases.
+
+        A database error is logged: the leases last a while, the next beat may get through.
+        """
+        if time.monotonic() - self._renewed_at < self.settings.lease_s / 3:
+            return
+        self._renewed_at = time.monotonic()
+        try:
+            leases.renew(self.sm, self.owner, self.settings.lease_s)
+            requeue_interrupted(self.sm, self.settings)
+        except SQLAlchemyError:
+            logger.exception("database error while renewing the leases")
+
+    def _recycle_overdue(self) -> None:
+        """Kill and replace the worker of each job past ``job_timeout_s``; fail the job."""
+        timeout_s = self.settings.job_timeout_s
+        if not timeout_s:
+            return
+        for claim, pid in leases.overdue(self.sm, self.owner, timeout_s):
+            for i, proc in enumerate(self.processes):
+                if proc.pid == pid:
+                    proc.kill()
+                    proc.join(5.0)
+                    self.processes[i] = self._spawn()
+            reason = f"timed out after {timeout_s:g} s"
+            if _update_claimed(
+                self.sm, claim, status="failed", stage="failed", error=reason,
+                finished_at=utcnow(),
+            ):
+                discard_upload(self.settings, claim.upload_name)
+            # a job the killed worker claimed after the overdue one finished is not its fault
+            leases.release(self.sm, self.owner, pid)
+            logger.warning("job %s %s; worker %s recycled", claim.job_id, reason, pid)
+
     def check(self) -> None:
-        """Replace dead workers, re-queueing the job each was running."""
-        for i, proc in enumerate(self.processes):
-            if not proc.is_alive() and not self._stop.is_set():
-                logger.error("worker %s exited (code %s); restarting it", proc.pid, proc.exitcode)
-                requeue_running(self.sm, self.settings, worker_pid=proc.pid)
-                self.processes[i] = self._spawn()
+        """Supervise the workers (about once a second).
+
+        Replace dead workers, re-queueing their jobs; recycle the workers of overdue jobs;
+        renew the leases.
+        """
+        try:
+            for i, proc in enumerate(self.processes):
+                if not proc.is_alive() and not self._stop.is_set():
+                    logger.error(
+                        "worker %s exited (code %s); restarting it", proc.pid, proc.exitcode
+                    )
+                    requeue_interrupted(self.sm, self.settings, self.owner, proc.pid)
+                    self.processes[i] = self._spawn()
+            self._recycle_overdue()
+        except SQLAlchemyError:  # the database may come back
+            logger.exception("database error while supervising the workers")
+        self._heartbeat()
 
     @property
     def alive(self) -> int:
         """Number of live workers."""
         return sum(p.is_alive() for p in self.processes)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the workers; a job still running is re-queued at the next start."""
+    def stop(self) -> None:
+        """Stop claiming and let running jobs finish, or give them back to the queue.
+
+        Running jobs get ``shutdown_grace_s`` (their leases renewed meanwhile); then their
+        workers are killed and the jobs go back to the queue, the attempt not counted.
+        """
         self._stop.set()
-        deadline = time.monotonic() + timeout_s
-        for proc in self.processes:
-            proc.join(max(0.0, deadline - time.monotonic()))
-        for proc in self.processes:
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(2.0)
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        while (running := [p for p in self.processes if p.is_alive()]) and (
+            left := deadline - time.monotonic()
+        ) > 0:
+            wait([p.sentinel for p in running], timeout=min(left, 1.0))
+            self._heartbeat()
+        for proc in running:
+            proc.kill()
+            proc.join(5.0)
+        n = leases.release(self.sm, self.owner)
+        if n:
+            logger.warning("%d running job(s) given back to the queue at shutdown", n)

@@ -52,6 +52,18 @@ class ApiSettings(BaseSettings):
     max_attempts: int = Field(
         3, ge=1, description="Times a job is started before a crashing job is marked failed."
     )
+    lease_s: float = Field(
+        30.0, gt=0, description="Lease of a running job, s: its server renews it every third "
+        "of this; a job whose lease expired (its server died) is re-queued by any server."
+    )
+    job_timeout_s: float = Field(
+        1800.0, ge=0, description="Longest a job may run, s: then its worker is killed and "
+        "replaced and the job fails; 0 = no limit."
+    )
+    shutdown_grace_s: float = Field(
+        8.0, ge=0, description="On shutdown, time running jobs get to finish, s; then they "
+        "go back to the queue (not counted as an attempt)."
+    )
     model: Optional[Path] = Field(
         None, description="Severity model (.skops); None = the shipped default."
     )

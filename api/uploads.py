@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import BinaryIO, Optional
 
@@ -27,6 +28,9 @@ from api.settings import ApiSettings
 logger = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = ".part"
+SHARED_ORPHAN_MIN_AGE_S = 3600.0
+"""With a shared database, upload files younger than this are kept at start: another server
+may be receiving one, or about to queue it."""
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 1024
 
@@ -192,7 +196,8 @@ async def receive_upload(request: Request, settings: ApiSettings) -> tuple[dict[
 def sweep_orphans(settings: ApiSettings, sm: sessionmaker) -> int:
     """Delete upload files no waiting job needs (partial ones, left by a crash); their count.
 
-    With ``retain_uploads`` the files of every job are kept.
+    With ``retain_uploads`` the files of every job are kept. On PostgreSQL, where several
+    servers may share the upload folder, files younger than ``SHARED_ORPHAN_MIN_AGE_S`` too.
     """
     folder = private_dir(settings.uploads)
     query = select(Job.upload_name)
@@ -200,7 +205,12 @@ def sweep_orphans(settings: ApiSettings, sm: sessionmaker) -> int:
         query = query.where(Job.status.in_(("queued", "running")))
     with sm() as db:
         needed = set(db.scalars(query))
-    orphans = [p for p in folder.iterdir() if p.is_file() and p.name not in needed]
+    shared = make_url(settings.url).get_backend_name() != "sqlite"
+    young = time.time() - SHARED_ORPHAN_MIN_AGE_S
+    orphans = [
+        p for p in folder.iterdir()
+        if p.is_file() and p.name not in needed and not (shared and p.stat().st_mtime > young)
+    ]
     for path in orphans:
         path.unlink(missing_ok=True)
     if orphans:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from contract_support import score_dict
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import sessionmaker
 
 from posescore.compare import features_from_legs
 from posescore.constants import SIDES
@@ -100,11 +101,15 @@ def write_blank_video(path: Path, seconds: float = 1.0, fps: float = 30.0) -> Pa
 
 
 class Server:
-    """``posescore serve`` in its own process on 127.0.0.1 and a free port."""
+    """``posescore serve`` (or another ``serve`` command taking --host and --port) in its own
+    process on 127.0.0.1 and a free port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, serve: Sequence[str] = (POSESCORE, "serve")
+    ) -> None:
         self.env = env
         self.log_path = log_path
+        self.serve = list(serve)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -124,7 +129,7 @@ class Server:
     def start(self, timeout_s: float = 60.0) -> Server:
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [POSESCORE, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [*self.serve, "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -232,6 +237,29 @@ def fresh_database(kind: str, tmp: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def migrated_database(kind: str, tmp: Path) -> Iterator[sessionmaker]:
+    """A session factory on a fresh database (``fresh_database``) at the newest schema."""
+    from api.db import make_engine, make_sessionmaker, migrate
+
+    with fresh_database(kind, tmp) as url:
+        migrate(url)
+        engine = make_engine(url)
+        yield make_sessionmaker(engine)
+        engine.dispose()
+
+
+def queue_jobs(sm: sessionmaker, n: int) -> list[str]:
+    """Queue ``n`` jobs ``job0``, ``job1``, ... (uploads ``u0.mp4``, ... not stored); their ids."""
+    from api.jobs import enqueue
+
+    with sm() as db:
+        for i in range(n):
+            enqueue(db, job_id=f"job{i}", tenant="default", patient="P1", session="s1",
+                    phase="pre", task="walk_forward", upload_name=f"u{i}.mp4")
+    return [f"job{i}" for i in range(n)]
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""A server killed with SIGKILL while scoring finishes the job after a restart."""
+"""A server killed with SIGKILL while scoring finishes the job after a restart, as attempt 2."""
 
 import os
 import re
@@ -22,7 +22,8 @@ def _alive(pid):
 @pytest.mark.parametrize("kind", DATABASES)
 def test_sigkilled_server_completes_the_job_after_restart(kind, tmp_path, tmp_path_factory):
     clip = phantom_clip(tmp_path_factory.getbasetemp() / "api_phantoms", "pre", "right", 3.0, 41)
-    with running_server(tmp_path, kind) as (server, key):
+    # the restarted server re-queues the job once the killed one's lease (3 s) has expired
+    with running_server(tmp_path, kind, POSESCORE_LEASE_S="3") as (server, key):
         client = httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=30)
         with open(clip, "rb") as fh:
             r = client.post("/v1/jobs", data={"patient": "P-kill", "session": "s1", "phase": "pre"},

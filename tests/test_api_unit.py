@@ -8,7 +8,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from api_support import DATABASES, fresh_database, score_with_strides
+from api_support import DATABASES, migrated_database, queue_jobs, score_with_strides
 from pydantic import ValidationError
 from sqlalchemy import select, text
 
@@ -25,7 +25,7 @@ from api.db import (
     migrate,
     utcnow,
 )
-from api.jobs import claim_next, discard_upload, enqueue, requeue_running
+from api.jobs import discard_upload
 from api.keys import (
     Caller,
     authenticate,
@@ -35,6 +35,7 @@ from api.keys import (
     revoke_key,
     rotate_key,
 )
+from api.leases import claim
 from api.retention import expire
 from api.security import container_of
 from api.settings import ApiSettings, get_settings
@@ -118,11 +119,8 @@ def test_container_of(head, expected):
 
 @pytest.fixture(params=DATABASES)
 def sm(request, tmp_path):
-    with fresh_database(request.param, tmp_path) as url:
-        migrate(url)
-        engine = make_engine(url)
-        yield make_sessionmaker(engine)
-        engine.dispose()
+    with migrated_database(request.param, tmp_path) as factory:
+        yield factory
 
 
 def test_migrations_match_the_models(sm):
@@ -169,38 +167,6 @@ def test_bad_key_settings_are_refused(sm, kwargs, message):
         create_key(db, "x", **kwargs)
 
 
-def _queue(sm, n):
-    with sm() as db:
-        for i in range(n):
-            enqueue(db, job_id=f"job{i}", tenant="default", patient="P1", session="s1", phase="pre",
-                    task="walk_forward", upload_name=f"u{i}.mp4")
-
-
-def test_each_job_is_claimed_once(sm):
-    _queue(sm, 2)
-    claims = [claim_next(sm, worker_pid=100 + i) for i in range(3)]
-    assert claims[2] is None
-    assert {c.job_id for c in claims[:2]} == {"job0", "job1"}
-    assert claims[0].token != claims[1].token
-
-
-def test_interrupted_jobs_are_requeued_then_failed(sm, tmp_path):
-    settings = ApiSettings(data_dir=tmp_path, max_attempts=2)
-    _queue(sm, 1)
-    (settings.uploads).mkdir(parents=True)
-    (settings.uploads / "u0.mp4").write_bytes(b"x")
-    first = claim_next(sm, 1)
-    assert requeue_running(sm, settings) == 1
-    second = claim_next(sm, 2)
-    assert second.job_id == first.job_id and second.token != first.token
-    assert requeue_running(sm, settings, worker_pid=999) == 0  # another worker's job
-    assert requeue_running(sm, settings) == 0  # second start: gives up
-    with sm() as db:
-        job = db.scalar(select(Job))
-        assert job.status == "failed" and "2 times" in job.error
-    assert not (settings.uploads / "u0.mp4").exists()
-
-
 def test_retain_uploads_keeps_the_file(tmp_path):
     kept = ApiSettings(data_dir=tmp_path, retain_uploads=True)
     kept.uploads.mkdir(parents=True)
@@ -236,11 +202,11 @@ def test_a_scoring_error_fails_the_job_with_a_message(sm, tmp_path):
     from posescore.model import load_model
 
     settings = ApiSettings(data_dir=tmp_path)
-    _queue(sm, 1)  # its upload u0.mp4 was never stored
-    claim = claim_next(sm, 1)
-    run_job(sm, claim, load_model(make_small_model(tmp_path)), settings)
+    queue_jobs(sm, 1)  # its upload u0.mp4 was never stored
+    held = claim(sm, "server", 1, 30.0)
+    run_job(sm, held, load_model(make_small_model(tmp_path)), settings)
     with sm() as db:
-        job = db.get(Job, claim.job_id)
+        job = db.get(Job, held.job_id)
     assert job.status == "failed" and job.finished_at is not None
     assert job.error == "video file not found: the upload"
 
@@ -281,7 +247,7 @@ def test_rows_made_before_tenants_join_the_default_tenant(tmp_path):
 def test_jobs_past_the_retention_period_are_erased(sm, tmp_path):
     settings = ApiSettings(data_dir=tmp_path, retention_days=30, retain_uploads=True)
     settings.uploads.mkdir(parents=True)
-    _queue(sm, 3)
+    queue_jobs(sm, 3)
     now = utcnow()
     with sm() as db:
         for job, age_days, status in zip(db.scalars(select(Job).order_by(Job.id)),
