@@ -252,7 +252,7 @@ def batch_table(rows: Sequence[dict[str, Any]]) -> str:
 def cmd_profile(args: argparse.Namespace) -> int:
     """``posescore profile``: task-specificity (provoking factor, leg item) of a session."""
     from posescore.model import load_model
-    from posescore.profile import profile_session, read_manifest
+    from posescore.profile import profile_session, read_manifest, score_tasks
     from posescore.score import score_video
 
     settings = _settings(args)
@@ -265,7 +265,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
             raise PosescoreError("--tasks needs one task per video, in the same order")
         pairs = list(zip(args.tasks, args.videos))
     model = load_model(settings.model.path)
-    scored = [(task, score_video(video, settings, model, task).to_model()) for task, video in pairs]
+    scored = score_tasks(pairs, lambda video, task: score_video(video, settings, model,
+                                                                 task).to_model())
     profile = profile_session(scored, settings)
     text = json.dumps(profile, indent=2)
     if args.json:

@@ -97,12 +97,14 @@ def test_cv_groups_fall_back_to_subjects(looks):
     "body,message",
     [
         ("video,subject_id,left_severity\na.mp4,s1,1\n", "missing column(s) right_severity"),
-        ("video,subject_id,left_severity,right_severity\nzz.mp4,s1,1,0\n", "ratings.csv, line 2: video 'zz.mp4' not found"),
+        ("video,subject_id,left_severity,right_severity\nzz.mp4,s1,1,0\n",
+         "ratings.csv, line 2: video 'zz.mp4' not found"),
         ("video,subject_id,left_severity,right_severity\na.mp4,s1,1,0\nb.mp4,s2,x,0\n",
          "ratings.csv, line 3: left_severity 'x' is not a number"),
         ("video,subject_id,left_severity,right_severity\na.mp4,s1,1,5\n",
          "ratings.csv, line 2: right_severity 5 is outside 0-4"),
-        ("video,subject_id,left_severity,right_severity\na.mp4,,1,0\n", "ratings.csv, line 2: empty subject_id"),
+        ("video,subject_id,left_severity,right_severity\na.mp4,,1,0\n",
+         "ratings.csv, line 2: empty subject_id"),
         ("video,subject_id,left_severity,right_severity\n", "ratings.csv lists no rows"),
     ],
 )
