@@ -183,7 +183,6 @@ def _init_worker(settings: Settings) -> None:
     _WORKER["settings"] = settings
     _WORKER["model"] = load_model(settings.model.path)
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
-    _WORKER.pop("backend", None)
     if where() == "process":
         from posescore.pose import MediaPipePoseBackend
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -65,11 +66,13 @@ ProgressCallback = Callable[[Outcome, int, int], None]
 """Called in the caller's process as each item ends: (its outcome, items ended, items)."""
 
 _PLACE: dict[str, Any] = {"place": "caller", "initialised": {}}
+_TASK = threading.local()
+"""``place`` of a Dask task's thread (a worker may share its process with the caller)."""
 
 
 def where() -> Place:
     """Where this code runs: the caller's process, a local worker process or a Dask task."""
-    return _PLACE["place"]
+    return getattr(_TASK, "place", _PLACE["place"])
 
 
 def error_text(exc: BaseException) -> str:
@@ -236,7 +239,7 @@ def _dask_task(
 ) -> tuple[Any, str]:
     """Dask task: threads capped at the task's share of its host, ``init`` once per process."""
     limit_dask_task(slots)
-    _PLACE["place"] = "dask"
+    _TASK.place = "dask"
     initialise(init, init_args)
     return _attempt(fn, item, catch)
 
