@@ -39,16 +39,14 @@ from posescore.cli import evaluation_text, transfer_text  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.evaluation import per_group_metrics, severity_metrics  # noqa: E402
 from posescore.features import leg_measure_names  # noqa: E402
-from posescore.model import FAMILIES, LegSeverityModel  # noqa: E402
-from posescore.training import (  # noqa: E402
-    cv_groups,
-    cv_splits,
+from posescore.labelled import (  # noqa: E402
     design_matrix,
     featurise,
     labelled_folder,
-    out_of_fold,
     scorable_only,
 )
+from posescore.model import FAMILIES, LegSeverityModel  # noqa: E402
+from posescore.training import cv_groups, cv_splits, out_of_fold  # noqa: E402
 
 
 def exact_reference(normal_set: Path, measures: list[str], settings: Settings) -> dict:

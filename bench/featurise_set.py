@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from posescore.config import Settings, SignalConfig
-from posescore.training import featurise, labelled_folder
+from posescore.labelled import featurise, labelled_folder
 
 
 def pipeline_view(phantom_view: str) -> str:

@@ -15,7 +15,7 @@ with the look-grouped folds of ``posescore train``) and scored on the held-out s
 
 The gap between the rows is what better landmarks could gain; the ``exact`` row is the
 ceiling of these features and this model on the phantom. Both rows use the same clips: those
-``posescore score`` scores through MediaPipe (``training.scorable_only``), as ``posescore
+``posescore score`` scores through MediaPipe (``labelled.scorable_only``), as ``posescore
 evaluate`` and training do.
 """
 
@@ -34,19 +34,18 @@ from events_check import exact_pose  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.evaluation import severity_metrics  # noqa: E402
 from posescore.features import leg_measure_names  # noqa: E402
-from posescore.model import LegSeverityModel  # noqa: E402
-from posescore.score import measure_pose  # noqa: E402
-from posescore.training import (  # noqa: E402
+from posescore.labelled import (  # noqa: E402
     LabelledFeatures,
     RatedVideo,
-    cv_groups,
     design_matrix,
     featurise,
     labelled_folder,
-    out_of_fold,
     read_ratings,
     scorable_only,
 )
+from posescore.model import LegSeverityModel  # noqa: E402
+from posescore.score import measure_pose  # noqa: E402
+from posescore.training import cv_groups, out_of_fold  # noqa: E402
 
 KEYS = (
     "spearman_affected_leg",

@@ -32,16 +32,14 @@ from posescore.constants import SIDES  # noqa: E402
 from posescore.evaluation import severity_metrics  # noqa: E402
 from posescore.features import leg_measure_names  # noqa: E402
 from posescore.fusion import ClipReading, fuse_leg  # noqa: E402
-from posescore.model import LegSeverityModel  # noqa: E402
-from posescore.training import (  # noqa: E402
-    cv_groups,
-    cv_splits,
+from posescore.labelled import (  # noqa: E402
     design_matrix,
     featurise,
     labelled_folder,
-    out_of_fold,
     scorable_only,
 )
+from posescore.model import LegSeverityModel  # noqa: E402
+from posescore.training import cv_groups, cv_splits, out_of_fold  # noqa: E402
 
 
 def main() -> None:

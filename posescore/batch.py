@@ -9,12 +9,12 @@
 - ``resume=True`` skips a video whose JSON exists and names the same model SHA-256 and pose
   extractor version; the CSV and Parquet tables are rebuilt from all JSONs at the end and on
   interrupt.
-- ``workers > 1`` runs that many processes, largest files first; each loads the model and
-  starts a MediaPipe graph once (reset between videos: the pose is a fresh graph's), and
-  gets an equal share of the cores for its OpenMP, BLAS and OpenCV threads
-  (:mod:`posescore.threads`; Dask tasks get their share of their host's cores). Workers
-  ignore SIGINT; the parent stops handing out videos on Ctrl-C, lets running ones finish (a second
-  Ctrl-C abandons them) and writes the tables.
+- ``workers > 1`` runs that many processes, largest files first (:mod:`posescore.runner`);
+  each loads the model and starts a MediaPipe graph once (reset between videos: the pose is
+  a fresh graph's), and gets an equal share of the cores for its OpenMP, BLAS and OpenCV
+  threads (Dask tasks get their share of their host's cores). On Ctrl-C the parent stops
+  handing out videos, lets running ones finish (a second Ctrl-C abandons them) and writes
+  the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
   in ``out/.anonymize_salt`` (keep it private: with it, names can be checked by brute force).
 """
@@ -25,13 +25,10 @@ import csv
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import secrets
-import signal
 import time
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -41,12 +38,7 @@ from posescore.constants import SCHEMA_VERSION
 from posescore.contract import Score
 from posescore.contract.score import BatchStamp
 from posescore.errors import PosescoreError
-from posescore.threads import (
-    dask_task_slots,
-    limit_dask_task,
-    limit_native_threads,
-    threads_per_worker,
-)
+from posescore.runner import Outcome, initialise, run_items, where
 
 logger = logging.getLogger(__name__)
 
@@ -176,49 +168,40 @@ def batch_row(name: str, result: Optional[dict[str, Any]], error: str = "") -> d
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(
-    settings: Settings, ignore_sigint: bool, threads: Optional[int] = None,
-    own_graph: bool = False,
-) -> None:
-    """Load the model once per process; ``threads`` caps its native thread pools.
+def _init_worker(settings: Settings) -> None:
+    """Load the model once per process (``runner.initialise``).
 
-    With ``own_graph`` the process keeps one MediaPipe graph for all its videos.
+    In a worker (local or Dask) each video's chunks are tracked one after the other
+    (:func:`one_process_per_video`); a local worker process keeps one MediaPipe graph for
+    all its videos.
     """
-    if threads is not None:  # first: libraries loaded from here on read the limit
-        limit_native_threads(threads)
     from posescore.model import load_model
     from posescore.pose import extractor_version
 
-    if ignore_sigint:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if where() != "caller":
+        settings = one_process_per_video(settings)
     _WORKER["settings"] = settings
     _WORKER["model"] = load_model(settings.model.path)
     _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
-    if own_graph:
+    if where() == "process":
         from posescore.pose import MediaPipePoseBackend
 
         _WORKER["backend"] = MediaPipePoseBackend(settings.pose)
 
 
-def _score_one(
-    job: tuple[str, str, str, str, str], write: bool = True
-) -> tuple[str, Optional[dict], str, int]:
-    """Score one video and write its JSON; returns (name, row-ready result, error, frames).
+def _score_one(job: tuple[str, str, str, str, str]) -> tuple[dict, int]:
+    """Score one video; returns (its JSON, frames). Raises what ``score_video`` raises.
 
-    With ``write=False`` the caller writes the JSON (a Dask worker may not see ``out``).
+    The JSON is written here, the moment it is done, except in a Dask task (the caller
+    writes it: a Dask worker may not see ``out``).
     """
     from posescore.score import score_video
 
     path, name, json_path, task, run_id = job
     settings, model, backend = _WORKER["settings"], _WORKER["model"], _WORKER.get("backend")
-    try:
-        if backend is not None:
-            backend.reset()  # tracking and smoothing start afresh, as in a new graph
-        score = score_video(path, settings, model=model, task=task, backend=backend).to_model()
-    except PosescoreError as exc:
-        return name, None, _scrub(str(exc), path, name), 0
-    except Exception as exc:  # one bad file must not stop an archive run
-        return name, None, _scrub(f"internal error: {type(exc).__name__}: {exc}", path, name), 0
+    if backend is not None:
+        backend.reset()  # tracking and smoothing start afresh, as in a new graph
+    score = score_video(path, settings, model=model, task=task, backend=backend).to_model()
     score.video.path = name
     score.batch = BatchStamp(
         run_id=run_id,
@@ -227,22 +210,9 @@ def _score_one(
         model_sha256=score.model.sha256,
     )
     result = score.to_json()
-    if write:
+    if where() != "dask":
         write_json_atomic(Path(json_path), result)
-    return name, result, "", score.video.frame_count
-
-
-def _score_on_dask(
-    job: tuple[str, str, str, str, str], settings: Settings, slots: dict[str, int]
-) -> tuple[str, Optional[dict], str, int]:
-    """Dask task: score one video in a worker process; the model is loaded once per process.
-
-    ``slots`` (tasks at once per host) sizes the task's native thread pools.
-    """
-    limit_dask_task(slots)
-    if _WORKER.get("settings") != settings:
-        _init_worker(settings, ignore_sigint=False)
-    return _score_one(job, write=False)
+    return result, score.video.frame_count
 
 
 def _scrub(message: str, path: str, name: str) -> str:
@@ -319,18 +289,14 @@ def run_batch(
     KeyboardInterrupt
         Never: an interrupt ends the run early with ``summary.interrupted`` set.
     """
-    from posescore.model import load_model
-    from posescore.pose import extractor_version
-
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
         raise PosescoreError(f"not a folder: {folder}")
     videos, unreadable = find_videos(folder), unreadable_entries(folder)
     if not videos and not unreadable:
         raise PosescoreError(f"no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in {folder}")
-    model = load_model(settings.model.path)  # fail early, and for the resume check
-    model_sha = model.card.get("sha256")
-    extractor = extractor_version(settings.pose, settings.subject)
+    initialise(_init_worker, (settings,), fresh=True)  # fail early; for the resume check
+    model_sha, extractor = _WORKER["model"].card.get("sha256"), _WORKER["extractor"]
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.tmp"):
         stale.unlink(missing_ok=True)
@@ -361,7 +327,10 @@ def run_batch(
     bar = _progress_bar(len(jobs), progress)
     start = time.perf_counter()
 
-    def record(name: str, result: Optional[dict], error: str, frames: int) -> None:
+    def record(outcome: Outcome, n_ended: int, n_jobs: int) -> None:
+        path, name, json_path = outcome.item[:3]
+        result, frames = outcome.value or (None, 0)
+        error = _scrub(outcome.error, path, name)
         rows[name] = batch_row(name, result, error)
         if error:
             summary.failed += 1
@@ -369,20 +338,16 @@ def run_batch(
         else:
             summary.scored += 1
             summary.frames += frames
+            if scheduler is not None:  # a Dask worker may not see ``out``
+                write_json_atomic(Path(json_path), result)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(scored=summary.scored, failed=summary.failed)
 
     try:
-        if scheduler is not None:
-            _run_dask(jobs, one_process_per_video(settings), scheduler, record, summary)
-        elif workers <= 1 or len(jobs) <= 1:
-            _init_worker(settings, ignore_sigint=False)
-            _WORKER["model"] = model
-            for job in jobs:
-                record(*_score_one(job))
-        else:
-            _run_pool(jobs, one_process_per_video(settings), workers, record, summary)
+        run_items(_score_one, jobs, workers=workers, scheduler=scheduler, init=_init_worker,
+                  init_args=(settings,), sizes=[_file_size(job[0]) for job in jobs],
+                  progress=record)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
@@ -403,97 +368,12 @@ def one_process_per_video(settings: Settings) -> Settings:
     return settings.model_copy(update={"pose": pose})
 
 
-def worker_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
-    """``workers`` spawned batch worker processes, each with its share of the cores."""
-    # spawn, not fork: a parent that already ran MediaPipe (graph and decoding threads) must
-    # not be forked (heap corruption seen: "malloc(): unaligned tcache chunk detected")
-    return ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker,
-        initargs=(settings, True, threads_per_worker(workers), True),
-        mp_context=multiprocessing.get_context("spawn"),
-    )
-
-
-def _run_pool(jobs, settings, workers, record, summary) -> None:  # noqa: ANN001
-    """Run jobs in ``workers`` processes, handing out one video at a time, largest first.
-
-    The largest files go first so that no long video starts last while a worker idles.
-    """
-    pending: dict[Future, tuple] = {}
-    queue = sorted(jobs, key=lambda job: _file_size(job[0]), reverse=True)
-    pool = worker_pool(settings, workers)
-    try:
-        while queue or pending:
-            while queue and len(pending) < workers:
-                job = queue.pop(0)
-                pending[pool.submit(_score_one, job)] = job
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = pending.pop(fut)
-                try:
-                    record(*fut.result())
-                except Exception as exc:  # a worker died (e.g. killed): record and go on
-                    record(job[1], None, f"internal error: {type(exc).__name__}: {exc}", 0)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        logger.warning("interrupted: finishing %d running video(s)", len(pending))
-        try:
-            for fut in list(pending):
-                try:
-                    record(*fut.result())
-                except Exception:  # noqa: BLE001 - nothing to record for a failed worker
-                    pass
-        except KeyboardInterrupt:
-            logger.warning("abandoning running videos")
-        raise
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
 def _file_size(path: str) -> int:
     """Size of a file in bytes, 0 if it cannot be read (it then fails as a row error)."""
     try:
         return os.stat(path).st_size
     except OSError:
         return 0
-
-
-def _run_dask(jobs, settings, scheduler, record, summary) -> None:  # noqa: ANN001
-    """Run jobs as tasks on an existing Dask distributed cluster; write JSONs here."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError as exc:
-        raise PosescoreError(
-            "--scheduler needs Dask: pip install 'posescore[dask]' (dask, distributed)"
-        ) from exc
-    try:
-        client = Client(scheduler, timeout="20s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise PosescoreError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from exc
-    futures: dict[Any, tuple] = {}
-    try:
-        settings_ref = client.scatter(settings, broadcast=True)
-        slots = dask_task_slots(client)
-        for job in jobs:
-            fut = client.submit(_score_on_dask, job, settings_ref, slots, pure=False)
-            futures[fut] = job
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            try:
-                name, result, error, frames = fut.result()
-            except Exception as exc:  # a worker died or the task was lost: record, go on
-                record(job[1], None, f"internal error: {type(exc).__name__}: {exc}", 0)
-                continue
-            if result is not None:
-                write_json_atomic(Path(job[2]), result)
-            record(name, result, error, frames)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        logger.warning("interrupted: cancelling %d Dask task(s)", len(futures))
-        client.cancel(list(futures))
-        raise
-    finally:
-        client.close()
 
 
 def _progress_bar(total: int, enabled: bool):  # noqa: ANN202

@@ -252,7 +252,7 @@ def batch_table(rows: Sequence[dict[str, Any]]) -> str:
 def cmd_profile(args: argparse.Namespace) -> int:
     """``posescore profile``: task-specificity (provoking factor, leg item) of a session."""
     from posescore.model import load_model
-    from posescore.profile import profile_session, read_manifest
+    from posescore.profile import profile_session, read_manifest, score_tasks
     from posescore.score import score_video
 
     settings = _settings(args)
@@ -265,7 +265,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
             raise PosescoreError("--tasks needs one task per video, in the same order")
         pairs = list(zip(args.tasks, args.videos))
     model = load_model(settings.model.path)
-    scored = [(task, score_video(video, settings, model, task).to_model()) for task, video in pairs]
+    scored = score_tasks(pairs, lambda video, task: score_video(video, settings, model,
+                                                                 task).to_model())
     profile = profile_session(scored, settings)
     text = json.dumps(profile, indent=2)
     if args.json:
@@ -471,7 +472,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model from a clinic's ratings CSV."""
-    from posescore.training import read_ratings, train_model
+    from posescore.labelled import read_ratings
+    from posescore.training import train_model
 
     videos = read_ratings(args.ratings)
     card = train_model(videos, Path(args.out), _settings(args), workers=args.workers)
@@ -483,8 +485,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a model on a labelled folder (ratings.csv or phantom truth sidecars)."""
+    from posescore.labelled import labelled_folder
     from posescore.model import load_model
-    from posescore.training import evaluate_model, hold_out_group_figures, labelled_folder
+    from posescore.training import evaluate_model, hold_out_group_figures
 
     settings = _settings(args)
     model = load_model(settings.model.path)
@@ -527,7 +530,7 @@ def cmd_normative(args: argparse.Namespace) -> int:
     """Build a normative reference of healthy walking from a labelled folder's healthy walks."""
     from posescore.abnormality import fit_reference
     from posescore.features import leg_measure_names
-    from posescore.training import featurise, labelled_folder, scorable_only
+    from posescore.labelled import featurise, labelled_folder, scorable_only
 
     videos = [v for v in labelled_folder(args.folder) if not any(v.severity.values())]
     if not videos:

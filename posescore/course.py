@@ -29,12 +29,23 @@ from posescore.constants import SIDES, TASKS
 from posescore.contract import COURSE_SCHEMA, Course, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
+from posescore.manifest import Column
+from posescore.manifest import read_manifest as read_csv_manifest
+from posescore.runner import run_items
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_COLUMNS = ("patient_id", "session", "date", "phase", "task", "video")
 PHASES = ("pre", "post")
 SEVERITY_MEASURES = ("left_severity", "right_severity")
+MANIFEST_COLUMNS = (
+    Column("patient_id", default=""),
+    Column("session", "number"),
+    Column("date", default=""),
+    Column("phase", "choice", choices=PHASES, lower=True),
+    Column("task", "choice", choices=TASKS, default="walk_forward"),
+    Column("video", "path", must_exist=True),
+)
+"""Columns of a course manifest (all required in the header)."""
 
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
@@ -42,49 +53,17 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
 
     Raises
     ------
-    PosescoreError
+    ManifestError
         Missing columns, an unknown phase or task, a non-numeric session or a missing video,
-        naming the row.
+        naming the line and column.
     """
-    path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise PosescoreError(f"manifest {path.name}: missing column(s) {missing}")
-            rows = list(reader)
-    except FileNotFoundError as exc:
-        raise PosescoreError(f"manifest not found: {path.name}") from exc
-    out = []
-    for i, row in enumerate(rows, start=2):
-        where = f"manifest {path.name}, line {i}"
-        phase = (row["phase"] or "").strip().lower()
-        if phase not in PHASES:
-            raise PosescoreError(f"{where}: phase must be pre or post, got {row['phase']!r}")
-        task = (row["task"] or "walk_forward").strip()
-        if task not in TASKS:
-            raise PosescoreError(f"{where}: unknown task {task!r} ({', '.join(TASKS)})")
-        try:
-            session = float(row["session"])
-        except (TypeError, ValueError) as exc:
-            raise PosescoreError(f"{where}: session must be a number, got {row['session']!r}") \
-                from exc
-        video = Path(row["video"].strip())
-        video = video if video.is_absolute() else path.parent / video
-        if not video.is_file():
-            raise PosescoreError(f"{where}: video not found: {Path(row['video']).name}")
-        out.append({
-            "patient_id": row["patient_id"].strip(),
-            "session": int(session) if session.is_integer() else session,
-            "date": (row["date"] or "").strip(),
-            "phase": phase,
-            "task": task,
-            "video": video,
-        })
-    if not out:
-        raise PosescoreError(f"manifest {path.name} lists no videos")
-    return out
+    rows = []
+    for row in read_csv_manifest(path, MANIFEST_COLUMNS).rows:
+        entry = dict(row.values)
+        session = entry["session"]
+        entry["session"] = int(session) if session.is_integer() else session
+        rows.append(entry)
+    return rows
 
 
 def linear_trend(x: Sequence[float], y: Sequence[Optional[float]]) -> dict[str, Any]:
@@ -286,15 +265,9 @@ def run_course(
     A failing video becomes a row with its error; the course goes on.
     """
     entries = read_manifest(manifest)
-    results: list[Optional[Score]] = []
-    errors: list[str] = []
-    for entry in entries:
-        try:
-            results.append(score(entry["video"], entry["task"]))
-            errors.append("")
-        except PosescoreError as exc:
-            results.append(None)
-            errors.append(str(exc))
-    course = build_course(entries, results, errors, include_paths)
+    outcomes = run_items(lambda entry: score(entry["video"], entry["task"]), entries,
+                         catch=(PosescoreError,))
+    course = build_course(entries, [o.value for o in outcomes], [o.error for o in outcomes],
+                          include_paths)
     write_course(course, out_dir)
     return course

@@ -24,16 +24,20 @@ primary torsion dystonias. Neurology 1985;35:73-77.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from posescore.config import Settings
 from posescore.constants import SIDES, TASKS
 from posescore.contract import Profile, Score
 from posescore.contract.score import LegResult
 from posescore.errors import PosescoreError
+from posescore.manifest import Column
+from posescore.manifest import read_manifest as read_csv_manifest
+from posescore.runner import run_items
+
+T = TypeVar("T")
 
 REST_TASKS: tuple[str, ...] = ("stand",)
 """Tasks recorded at rest; every other task in :data:`TASKS` is an action."""
@@ -159,6 +163,10 @@ def profile_session(
     }).to_json()
 
 
+MANIFEST_COLUMNS = (Column("video", "path"), Column("task", "choice", choices=TASKS))
+"""Columns of a session manifest."""
+
+
 def read_manifest(path: str | Path) -> list[tuple[str, Path]]:
     """Read a session manifest CSV with columns ``video`` and ``task``.
 
@@ -166,22 +174,18 @@ def read_manifest(path: str | Path) -> list[tuple[str, Path]]:
 
     Raises
     ------
-    PosescoreError
-        Missing file or columns, unknown task.
+    ManifestError
+        Missing file or columns, empty video, unknown task, naming the line and column.
     """
-    p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except FileNotFoundError as exc:
-        raise PosescoreError(f"manifest not found: {p.name}") from exc
-    if not rows or not {"video", "task"} <= set(rows[0]):
-        raise PosescoreError(f"manifest {p.name} needs the columns 'video' and 'task'")
-    out = []
-    for row in rows:
-        task = (row["task"] or "").strip()
-        if task not in TASKS:
-            raise PosescoreError(f"manifest {p.name}: unknown task {task!r}")
-        video = Path((row["video"] or "").strip())
-        out.append((task, video if video.is_absolute() else p.parent / video))
-    return out
+    return [(row["task"], row["video"]) for row in read_csv_manifest(path, MANIFEST_COLUMNS).rows]
+
+
+def score_tasks(
+    pairs: Sequence[tuple[str, T]], score: Callable[[T, str], Score]
+) -> list[tuple[str, Score]]:
+    """Score each ``(task, video)`` of a session with ``score(video, task)``, in order.
+
+    A failing video ends the profile (its error is raised): a session needs every task.
+    """
+    outcomes = run_items(lambda pair: score(pair[1], pair[0]), pairs, catch=())
+    return [(task, outcome.value) for (task, _), outcome in zip(pairs, outcomes)]

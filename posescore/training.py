@@ -13,17 +13,12 @@ falls back to 5 folds grouped by subject. A subject's videos always stay in one 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
-import math
 import platform
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Optional
 
@@ -38,6 +33,17 @@ from posescore.crosscheck import crosscheck
 from posescore.errors import PosescoreError
 from posescore.evaluation import per_group_metrics, rater_agreement, severity_metrics
 from posescore.features import leg_measure_names
+from posescore.labelled import (
+    LOOK_COLUMNS,
+    LabelledFeatures,
+    RatedVideo,
+    RatingsError,
+    design_matrix,
+    featurise,
+    read_ratings,
+    scorable_only,
+)
+from posescore.manifest import Column, read_manifest
 from posescore.model import (
     FAMILIES,
     MONOTONE_FAMILIES,
@@ -45,214 +51,13 @@ from posescore.model import (
     LoadedModel,
     design_column_names,
     file_sha256,
-    leg_rows,
     save_model,
 )
-from posescore.pose import extract_pose_meta
-from posescore.score import assess_measured, measure_pose
-from posescore.threads import init_worker_threads
 
 logger = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("video", "subject_id", "left_severity", "right_severity")
-
-LOOK_COLUMNS = ("site", "expression_family", "family")
-"""Optional ratings columns naming a video's cross-validation group (first present wins): a
-clinic's site or camera set-up; in a phantom data set's manifest, the expression family of
-the disease (``phantom.expression``; held out whole to measure transfer to unseen
-expressions), else the look family."""
-
 MIN_LOOK_GROUPS = 3
 """Fewest look groups for leave-one-look-group-out cross-validation."""
-
-
-class RatingsError(PosescoreError):
-    """A ratings CSV is malformed; the message names the row."""
-
-
-@dataclass(frozen=True)
-class RatedVideo:
-    """A video with its severity per leg (mean over raters) and each rater's scores."""
-
-    path: Path
-    subject_id: str
-    severity: dict[str, float]
-    task: str = "walk_forward"
-    raters: dict[str, dict[str, float]] = field(default_factory=dict)
-    look: str = ""
-    """Look group (site, camera set-up, phantom look family); empty when unknown."""
-
-
-@dataclass(frozen=True)
-class LabelledFeatures:
-    """Features of one rated video."""
-
-    video: RatedVideo
-    view: str
-    features: dict[str, Optional[float]]
-    scorable: bool = True
-    """Whether ``posescore score`` gives this video a score (``quality.scorable``)."""
-
-
-def _severity(row: dict[str, str], column: str, line: int) -> float:
-    text = (row.get(column) or "").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        raise RatingsError(f"row {line}: {column} {text!r} is not a number") from None
-    if not (math.isfinite(value) and 0.0 <= value <= 4.0):
-        raise RatingsError(f"row {line}: {column} {value:g} is outside the 0-4 scale")
-    return value
-
-
-def read_ratings(csv_path: str | Path) -> list[RatedVideo]:
-    """Read ``video, subject_id, left_severity, right_severity[, task, rater, site]``.
-
-    Video paths are relative to the CSV's folder. Several rows for one video (several
-    raters) are averaged; each rater's scores are kept for agreement statistics. The
-    optional ``site`` column (or a phantom manifest's ``family``, see ``LOOK_COLUMNS``)
-    names the video's look group for cross-validation.
-
-    Raises
-    ------
-    RatingsError
-        Missing columns, empty subject, unknown video, non-numeric or out-of-range rating,
-        naming the row (the header is row 1).
-    """
-    csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise RatingsError(f"ratings file not found: {csv_path}")
-    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        columns = [c.strip() for c in (reader.fieldnames or [])]
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            raise RatingsError(f"{csv_path.name}: missing column(s) {', '.join(missing)}")
-        rows = [({k.strip(): v for k, v in r.items() if k}, i) for i, r in enumerate(reader, 2)]
-    if not rows:
-        raise RatingsError(f"{csv_path.name}: no rating rows")
-    grouped: dict[Path, list[tuple[dict[str, str], int]]] = defaultdict(list)
-    for row, line in rows:
-        name = (row.get("video") or "").strip()
-        if not name:
-            raise RatingsError(f"row {line}: empty video")
-        path = (csv_path.parent / name).resolve()
-        if not path.is_file():
-            raise RatingsError(f"row {line}: video {name!r} not found next to {csv_path.name}")
-        if not (row.get("subject_id") or "").strip():
-            raise RatingsError(f"row {line}: empty subject_id")
-        grouped[path].append((row, line))
-    videos = []
-    for path, entries in grouped.items():
-        subjects = {r["subject_id"].strip() for r, _ in entries}
-        if len(subjects) > 1:
-            raise RatingsError(f"row {entries[1][1]}: {path.name} has several subject_ids")
-        raters = {}
-        for k, (row, line) in enumerate(entries):
-            rater = (row.get("rater") or "").strip() or f"rater{k + 1}"
-            raters[rater] = {side: _severity(row, f"{side}_severity", line) for side in SIDES}
-        mean = {side: float(np.mean([r[side] for r in raters.values()])) for side in SIDES}
-        task = (entries[0][0].get("task") or "").strip() or "walk_forward"
-        look_column = next((c for c in LOOK_COLUMNS if c in columns), None)
-        look = (entries[0][0].get(look_column) or "").strip() if look_column else ""
-        videos.append(RatedVideo(path, subjects.pop(), mean, task, raters, look))
-    return videos
-
-
-def phantom_rated_videos(folder: str | Path) -> list[RatedVideo]:
-    """Videos of a folder with phantom ``*.truth.json`` sidecars, rated by their truth."""
-    out = []
-    for truth_path in sorted(Path(folder).rglob("*.truth.json")):
-        video = truth_path.with_name(truth_path.name[: -len(".truth.json")] + ".mp4")
-        if not video.is_file():
-            continue
-        truth = json.loads(truth_path.read_text())
-        severity = {side: float(truth["severity"][side]) for side in SIDES}
-        seed = truth.get("params", {}).get("seed", video.stem)
-        family = truth.get("family")
-        look = "" if family is None else str(family)
-        out.append(RatedVideo(video, f"phantom-seed-{seed}", severity,
-                              raters={"truth": severity}, look=look))
-    return out
-
-
-def labelled_folder(folder: str | Path) -> list[RatedVideo]:
-    """A folder's ``ratings.csv`` or data set ``manifest.csv``, else its truth sidecars."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise PosescoreError(f"not a folder: {folder}")
-    for name in ("ratings.csv", "manifest.csv"):
-        if (folder / name).is_file():
-            return read_ratings(folder / name)
-    videos = phantom_rated_videos(folder)
-    if not videos:
-        raise PosescoreError(f"{folder} has neither ratings.csv nor phantom *.truth.json files")
-    return videos
-
-
-def _featurise_one(args: tuple[RatedVideo, Settings]) -> LabelledFeatures:
-    video, settings = args
-    pose, _, meta = extract_pose_meta(video.path, settings)
-    measured = measure_pose(pose, settings)
-    quality = assess_measured(measured.timed_pose or pose, measured, settings, meta.luma)[3]
-    return LabelledFeatures(video, measured.traj.view, measured.features, quality.scorable)
-
-
-def scorable_only(data: Sequence[LabelledFeatures], what: str) -> list[LabelledFeatures]:
-    """The videos ``posescore score`` would score; the rest are left out, with a log line.
-
-    A video the product refuses to score (``quality.scorable`` false) neither trains a model
-    nor counts in its evaluation: its features are mostly missing, and the product gives no
-    number for it. Raises when there were videos and none is left.
-    """
-    kept = [d for d in data if d.scorable]
-    if len(kept) < len(data):
-        logger.warning("%d of %d %s videos are not scorable and are left out",
-                       len(data) - len(kept), len(data), what)
-    if data and not kept:
-        raise PosescoreError(f"none of the {len(data)} {what} videos is scorable")
-    return kept
-
-
-def featurise(
-    videos: Sequence[RatedVideo], settings: Settings, workers: int = 2
-) -> list[LabelledFeatures]:
-    """Features of every video, in ``workers`` processes; a video that fails is skipped."""
-    jobs = [(v, settings) for v in videos]
-    results: list[LabelledFeatures] = []
-    if workers <= 1:
-        outcomes = [_try_featurise(job) for job in jobs]
-    else:
-        # spawn, not fork: a forked copy of a process that ran MediaPipe can crash
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn"),
-            initializer=init_worker_threads, initargs=(workers,),
-        ) as pool:
-            outcomes = list(pool.map(_try_featurise, jobs))
-    for outcome in outcomes:
-        if isinstance(outcome, str):
-            logger.warning("skipping a training video: %s", outcome)
-        else:
-            results.append(outcome)
-    return results
-
-
-def _try_featurise(job: tuple[RatedVideo, Settings]) -> LabelledFeatures | str:
-    """Features of one video, or the one-line error that stopped them."""
-    try:
-        return _featurise_one(job)
-    except PosescoreError as exc:
-        return str(exc)
-
-
-def design_matrix(
-    data: Sequence[LabelledFeatures], measures: list[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leg rows X (2n, p), severities y (2n,) and subject groups (2n,)."""
-    X = np.vstack([leg_rows(d.features, d.view, measures) for d in data])
-    y = np.array([d.video.severity[side] for d in data for side in SIDES])
-    groups = np.array([d.video.subject_id for d in data for _ in SIDES])
-    return X, y, groups
 
 
 def cv_groups(data: Sequence[LabelledFeatures]) -> tuple[np.ndarray, str]:
@@ -570,10 +375,9 @@ def train_on_phantom(
         manifest = generate_dataset(
             work_dir, n_videos, seed, families, workers=workers, duration_s=duration_s
         )
-    with open(manifest, newline="", encoding="utf-8") as fh:
-        names = sorted(Path(row["video"]).stem for row in csv.DictReader(fh))
-        fh.seek(0)
-        seeds = sorted({int(row["seed"]) for row in csv.DictReader(fh)})
+    rows = read_manifest(manifest, (Column("video", "path"), Column("seed", "number"))).rows
+    names = sorted(row["video"].stem for row in rows)
+    seeds = sorted({int(row["seed"]) for row in rows})
     planned = sorted(clip.name for clip in plan_dataset(n_videos, seed, families,
                                                          duration_s=duration_s))
     if names != planned:

@@ -11,7 +11,6 @@ A leg that no clip could score is reported with no number and the reason.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +31,18 @@ from posescore.contract.visit import (
 )
 from posescore.errors import PosescoreError
 from posescore.fusion import ClipReading, fuse_leg
+from posescore.manifest import Column, read_manifest
 from posescore.profile import profile_session
+from posescore.runner import run_items
 from posescore.score import LegScore, affected_side_from
 
 DEFAULT_TASK = "walk_forward"
+MANIFEST_COLUMNS = (
+    Column("video", "path"),
+    Column("task", "choice", required=False, choices=TASKS, default=DEFAULT_TASK),
+    Column("view", "choice", required=False, choices=VIEWS, default=None),
+)
+"""Columns of a visit manifest: the filmer's view when stated, else detected."""
 
 
 @dataclass(frozen=True)
@@ -65,37 +72,19 @@ def read_visit(path: str | Path) -> list[VisitClip]:
     Raises
     ------
     PosescoreError
-        Missing path, a manifest without ``video``, an unknown task or view, no clip.
+        Missing path, a manifest without ``video``, an unknown task or view (naming the
+        line), no clip.
     """
     p = Path(path)
     if p.is_dir():
         clips = [VisitClip(video) for video in find_videos(p)]
     elif p.is_file():
-        clips = _read_manifest(p)
+        clips = [VisitClip(row["video"], row["task"], row["view"])
+                 for row in read_manifest(p, MANIFEST_COLUMNS, "visit").rows]
     else:
         raise PosescoreError(f"visit not found: {p.name} (give a manifest CSV or a folder)")
     if not clips:
         raise PosescoreError(f"visit {p.name} holds no video")
-    return clips
-
-
-def _read_manifest(path: Path) -> list[VisitClip]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows or "video" not in rows[0]:
-        raise PosescoreError(f"visit manifest {path.name} needs a 'video' column")
-    clips = []
-    for line, row in enumerate(rows, start=2):
-        task = (row.get("task") or "").strip() or DEFAULT_TASK
-        view = (row.get("view") or "").strip() or None
-        if task not in TASKS:
-            raise PosescoreError(f"visit manifest {path.name}, line {line}: unknown task "
-                                 f"{task!r}; choose one of {', '.join(TASKS)}")
-        if view is not None and view not in VIEWS:
-            raise PosescoreError(f"visit manifest {path.name}, line {line}: unknown view "
-                                 f"{view!r}; choose one of {', '.join(VIEWS)}")
-        video = Path((row["video"] or "").strip())
-        clips.append(VisitClip(video if video.is_absolute() else path.parent / video, task, view))
     return clips
 
 
@@ -108,15 +97,14 @@ def score_clips(
 
     A stated view goes into ``settings.signal.view`` for that clip.
     """
-    out = []
-    for clip in clips:
+
+    def score_clip(clip: VisitClip) -> Score:
         clip_settings = settings if clip.view is None else settings.model_copy(update={
             "signal": settings.signal.model_copy(update={"view": clip.view})})
-        try:
-            out.append(ScoredClip(clip, score(clip.video, clip_settings, clip.task)))
-        except PosescoreError as exc:
-            out.append(ScoredClip(clip, None, str(exc)))
-    return out
+        return score(clip.video, clip_settings, clip.task)
+
+    outcomes = run_items(score_clip, clips, catch=(PosescoreError,))
+    return [ScoredClip(o.item, o.value, o.error) for o in outcomes]
 
 
 def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> Visit:

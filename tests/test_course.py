@@ -74,15 +74,18 @@ def test_manifest_is_validated_naming_the_line(tmp_path):
     rows = read_manifest(ok)
     assert rows[0]["video"] == tmp_path / "v.mp4" and rows[0]["session"] == 1
     bad = {
-        "phase must be pre or post": "P1,1,2026-01-01,during,walk_forward,v.mp4",
-        "unknown task": "P1,1,2026-01-01,pre,swim,v.mp4",
-        "session must be a number": "P1,one,2026-01-01,pre,walk_forward,v.mp4",
-        "video not found": "P1,1,2026-01-01,pre,walk_forward,missing.mp4",
+        "unknown phase 'during'; choose one of pre, post":
+            "P1,1,2026-01-01,during,walk_forward,v.mp4",
+        "unknown task 'swim'": "P1,1,2026-01-01,pre,swim,v.mp4",
+        "session 'one' is not a number": "P1,one,2026-01-01,pre,walk_forward,v.mp4",
+        "empty session": "P1,,2026-01-01,pre,walk_forward,v.mp4",
+        "video 'missing.mp4' not found": "P1,1,2026-01-01,pre,walk_forward,missing.mp4",
+        "empty video": "P1,1,2026-01-01,pre,walk_forward,",
     }
     for message, line in bad.items():
         path = write_manifest(tmp_path / "bad.csv", ["P1,1,2026-01-01,pre,walk_forward,v.mp4",
                                                      line])
-        with pytest.raises(PosescoreError, match=f"line 3: {message}"):
+        with pytest.raises(PosescoreError, match=f"^bad.csv, line 3: {message}"):
             read_manifest(path)
     with pytest.raises(PosescoreError, match="missing column"):
         read_manifest(write_manifest(tmp_path / "c.csv", ["P1,1,pre,v.mp4"],

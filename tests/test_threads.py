@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from posescore.batch import worker_pool
+from posescore.batch import _init_worker
 from posescore.config import Settings
+from posescore.runner import run_items
 from posescore.threads import (
     dask_task_slots,
     limit_dask_task,
@@ -39,10 +40,14 @@ def test_threads_per_worker_share_the_cores():
     assert threads_per_worker(4 * cores) == 1
 
 
+def _counts(_: int) -> dict:
+    return native_thread_counts()
+
+
 def test_batch_worker_limits():
-    with worker_pool(Settings(), WORKERS) as pool:
-        counts = [pool.submit(native_thread_counts).result(timeout=120) for _ in range(WORKERS)]
-    for c in counts:
+    outcomes = run_items(_counts, range(WORKERS), workers=WORKERS, init=_init_worker,
+                         init_args=(Settings(),))
+    for c in (o.value for o in outcomes):
         _assert_shared_out(c, WORKERS)
 
 

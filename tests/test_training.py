@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 from posescore.evaluation import rater_agreement, severity_metrics
-from posescore.model import FAMILIES
-from posescore.training import (
+from posescore.labelled import (
     LabelledFeatures,
     RatedVideo,
     RatingsError,
-    cv_groups,
     read_ratings,
     scorable_only,
 )
+from posescore.model import FAMILIES
+from posescore.training import cv_groups
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_cv_groups_leave_out_looks_and_keep_subjects_whole():
 
 
 def test_phantom_truth_gives_the_look_family(tmp_path):
-    from posescore.training import labelled_folder
+    from posescore.labelled import labelled_folder
 
     for name, family in (("a", 2), ("b", None)):
         (tmp_path / f"{name}.mp4").write_bytes(b"placeholder")
@@ -97,13 +97,15 @@ def test_cv_groups_fall_back_to_subjects(looks):
     "body,message",
     [
         ("video,subject_id,left_severity\na.mp4,s1,1\n", "missing column(s) right_severity"),
-        ("video,subject_id,left_severity,right_severity\nzz.mp4,s1,1,0\n", "row 2: video 'zz.mp4'"),
+        ("video,subject_id,left_severity,right_severity\nzz.mp4,s1,1,0\n",
+         "ratings.csv, line 2: video 'zz.mp4' not found"),
         ("video,subject_id,left_severity,right_severity\na.mp4,s1,1,0\nb.mp4,s2,x,0\n",
-         "row 3: left_severity 'x' is not a number"),
+         "ratings.csv, line 3: left_severity 'x' is not a number"),
         ("video,subject_id,left_severity,right_severity\na.mp4,s1,1,5\n",
-         "row 2: right_severity 5 is outside the 0-4 scale"),
-        ("video,subject_id,left_severity,right_severity\na.mp4,,1,0\n", "row 2: empty subject_id"),
-        ("video,subject_id,left_severity,right_severity\n", "no rating rows"),
+         "ratings.csv, line 2: right_severity 5 is outside 0-4"),
+        ("video,subject_id,left_severity,right_severity\na.mp4,,1,0\n",
+         "ratings.csv, line 2: empty subject_id"),
+        ("video,subject_id,left_severity,right_severity\n", "ratings.csv lists no rows"),
     ],
 )
 def test_bad_ratings_name_the_row(rated_dir, body, message):
@@ -119,7 +121,7 @@ def test_bad_ratings_cli_one_line(rated_dir, tmp_path):
         capture_output=True, text=True,
     )
     assert proc.returncode == 1
-    expected = "posescore: error: row 2: left_severity -1 is outside the 0-4 scale"
+    expected = "posescore: error: ratings.csv, line 2: left_severity -1 is outside 0-4"
     assert proc.stderr.strip() == expected
 
 

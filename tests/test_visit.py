@@ -93,9 +93,11 @@ def test_manifest_and_folder(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("video,view\na.mp4,behind\n", "line 2: unknown view 'behind'"),
-    ("video,task\na.mp4,dance\n", "line 2: unknown task 'dance'"),
-    ("clip\na.mp4\n", "needs a 'video' column"),
+    ("video,view\na.mp4,behind\n", "visit.csv, line 2: unknown view 'behind'"),
+    ("video,task\na.mp4,dance\n", "visit.csv, line 2: unknown task 'dance'"),
+    ("clip\na.mp4\n", r"visit.csv: missing column\(s\) video"),
+    ("video,task\n,walk_forward\n", "visit.csv, line 2: empty video"),
+    ("video,task\n", "visit.csv lists no rows"),
 ])
 def test_bad_manifests_name_the_problem(tmp_path, text, message):
     manifest = tmp_path / "visit.csv"

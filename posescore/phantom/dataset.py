@@ -28,7 +28,6 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +44,7 @@ from posescore.phantom.families import (
 )
 from posescore.phantom.params import PhantomParams, PhantomView
 from posescore.phantom.writer import ffmpeg_path
-from posescore.threads import init_worker_threads
+from posescore.runner import run_items
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +232,7 @@ def generate_dataset(
     n, seed, families, hold_out_families
         See ``plan_dataset``.
     workers : int
-        Rendering processes.
+        Rendering processes (``runner.run_items``); a clip that fails ends the run.
     **plan
         More ``plan_dataset`` arguments (``clips_per_subject``, ``duration_s``, ``views``,
         ``healthy_fraction``, ``across_fraction``).
@@ -249,13 +248,7 @@ def generate_dataset(
     out.mkdir(parents=True, exist_ok=True)
     clips = plan_dataset(n, seed, families, hold_out_families, **plan)  # type: ignore[arg-type]
     jobs = [(clip, out) for clip in clips]
-    if workers <= 1:
-        rows = [_render(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=init_worker_threads, initargs=(workers,)
-        ) as pool:
-            rows = list(pool.map(_render, jobs))
+    rows = [outcome.value for outcome in run_items(_render, jobs, workers=workers, catch=())]
     manifest = out / MANIFEST_NAME
     with manifest.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(MANIFEST_COLUMNS))

@@ -22,7 +22,7 @@ from posescore.pose.backend import MediaPipePoseBackend, PoseBackend
 from posescore.pose.frames import Samples, close_frames, inference_frames, maybe_prefetch
 from posescore.pose.people import PeopleDetector, landmark_detections, screen_frames, screens
 from posescore.pose.tracking import ProgressCallback, track_frames
-from posescore.threads import init_worker_threads
+from posescore.runner import process_pool
 from posescore.types import VideoMeta
 from posescore.video import VideoReader
 
@@ -176,20 +176,17 @@ def _start_chunks(
     samples: Optional[Samples],
     processes: int,
 ) -> tuple:
-    """Start chunks in ``processes`` spawned processes (MediaPipe graphs must not be forked).
+    """Start chunks in ``processes`` spawned processes (``runner.process_pool``).
 
     Each chunk samples like ``samples`` (None = no sampling) into its own ``Samples``.
+    Not ``runner.run_items``: the chunks of one video are started while this process
+    tracks its own share, collected in order, and a chunk's failure fails the video.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     args = [(meta, settings, stride, b, _fresh_samples(samples)) for b in bounds]
     try:
-        pool = ProcessPoolExecutor(
-            max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-            # the caller's process tracks chunks too: it counts as one more worker
-            initializer=init_worker_threads, initargs=(processes + 1,),
-        )
+        # the caller's process tracks chunks too: it counts as one more worker; Ctrl-C
+        # stops a video's chunks with it
+        pool = process_pool(processes, share=processes + 1, ignore_sigint=False)
         return pool, [pool.submit(_chunk_worker, *a) for a in args]
     except (AssertionError, OSError, RuntimeError) as exc:
         # e.g. inside a daemonic worker (Dask): same chunks, one after the other, here
