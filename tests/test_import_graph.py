@@ -26,7 +26,8 @@ their modules stay short and import each other directly, never through the ``__i
 MAX_MODULE_LINES = 500
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("posescore.constants", "posescore.errors", "posescore.numbers", "posescore.threads"),
+    ("posescore.constants", "posescore.errors", "posescore.numbers", "posescore.threads",
+     "posescore.runner"),
     ("posescore.config", "posescore.contract", "posescore.geometry"),
     ("posescore.types",),
     ("posescore.video",),
