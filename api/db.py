@@ -94,7 +94,11 @@ class Job(Base):
 
 
 class Comparison(Base):
-    """A pre/post pair of jobs of one patient; computed once both are done, then stored."""
+    """A pre/post pair of jobs of one patient; a worker computes it once both are done.
+
+    ``status``: ``pending`` (waiting for its jobs or a worker), ``running`` (claimed at
+    ``claimed_at`` with ``claim_token``), ``done`` (``result``) or ``failed`` (``error``).
+    """
 
     __tablename__ = "comparisons"
 
@@ -103,6 +107,11 @@ class Comparison(Base):
     pre_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     post_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
     error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 

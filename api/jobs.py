@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.compare import compare_next
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.settings import ApiSettings
 from posescore.config import Settings, load_settings
@@ -279,7 +280,11 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 
 
 def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
-    """Worker process: claim and score jobs until ``stop`` is set or the server dies."""
+    """Worker process: compute comparisons and score jobs until ``stop`` is set or the server dies.
+
+    A waiting comparison goes first: it takes seconds, and a backlog of uploads would
+    otherwise hold back every comparison.
+    """
     quiet_native_logs()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[%(process)d]: %(message)s"
@@ -292,6 +297,8 @@ def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
     logger.info("worker %d ready (native threads %s)", pid, native_thread_counts())
     while not stop.is_set():
         try:
+            if compare_next(sm, settings, model):
+                continue
             claim = claim_next(sm, pid)
             if claim is None:
                 stop.wait(settings.poll_interval_s)
