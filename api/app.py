@@ -115,7 +115,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if workers else 503)
 
     # innermost, so the 413 raised while the form streams is rendered by FastAPI
-    app.add_middleware(GuardMiddleware, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(GuardMiddleware, settings=settings)
     app.add_middleware(AuditMiddleware)
 
     @app.middleware("http")

@@ -1,4 +1,4 @@
-"""Database: SQLAlchemy 2 tables of API keys, jobs, comparisons and the audit log; Alembic.
+"""Database: SQLAlchemy 2 tables of keys, jobs, comparisons, audit log, rate counters; Alembic.
 
 Every key, job and comparison belongs to a tenant (a clinic or department); a patient is a
 pseudonym within one tenant.
@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Engine,
     Float,
@@ -131,6 +132,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     resource: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
     outcome: Mapped[int] = mapped_column(Integer)
+
+
+class RateCounter(Base):
+    """Calls of one tenant in one fixed rate window (``api.quotas``); old windows are deleted."""
+
+    __tablename__ = "rate_counters"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """Start of the window, s since the Unix epoch."""
+    calls: Mapped[int] = mapped_column(Integer)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

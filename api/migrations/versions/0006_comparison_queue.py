@@ -1,4 +1,4 @@
-"""Comparisons computed by the workers: their status and claim.
+"""Comparisons computed by the workers (status, claim) and per-tenant rate counters.
 
 Revision ID: 0006
 Revises: 0005
@@ -31,10 +31,17 @@ def upgrade() -> None:
     op.create_index("ix_comparisons_status", "comparisons", ["status"])
     op.execute("UPDATE comparisons SET status = 'done' WHERE result IS NOT NULL")
     op.execute("UPDATE comparisons SET status = 'failed' WHERE error IS NOT NULL")
+    op.create_table(
+        "rate_counters",
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("window_start", sa.BigInteger(), primary_key=True),
+        sa.Column("calls", sa.Integer(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    """Drop the index and the columns."""
+    """Drop the table, the index and the columns."""
+    op.drop_table("rate_counters")
     op.drop_index("ix_comparisons_status", table_name="comparisons")
     with op.batch_alter_table("comparisons") as batch:
         for column in ("status", *CLAIM_COLUMNS):
