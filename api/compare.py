@@ -119,6 +119,8 @@ def compare_next(sm: sessionmaker, settings: ApiSettings, model: LoadedModel) ->
         return False
     with sm() as db:
         jobs = (db.get(Job, comparison.pre_job_id), db.get(Job, comparison.post_job_id))
+    if None in jobs:  # erased meanwhile, and the comparison with it
+        return True
     failed = [job.phase for job in jobs if job.status == "failed"]
     result, error = None, None
     if comparison.attempts > settings.max_attempts:

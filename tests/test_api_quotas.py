@@ -4,6 +4,9 @@ The worker pool is not started, so queued jobs stay queued and nothing is probed
 unless a test runs the worker's code itself.
 """
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from api_support import (
     DATABASES,
@@ -15,8 +18,9 @@ from api_support import (
 )
 from sqlalchemy import select
 
-from api.db import RateCounter
+from api.db import RateCounter, make_engine, make_sessionmaker, migrate
 from api.quotas import count_call
+from api.settings import ApiSettings
 
 BIG_WINDOW_S = 10**6
 """A rate window no test run straddles."""
@@ -41,6 +45,25 @@ def test_rate_limit_is_per_tenant_and_shared_by_every_process(kind, tmp_path, mo
         assert "POSESCORE_RATE_LIMIT" in refused.json()["detail"]
         assert one.get("/v1/jobs/nope", headers=a).status_code == 429  # every /v1 call counts
         assert two.get("/v1/model", headers=b).status_code == 200  # another tenant is unaffected
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_concurrent_calls_are_counted_exactly(kind, tmp_path):
+    settings = ApiSettings(data_dir=tmp_path, rate_limit=20, rate_window_s=BIG_WINDOW_S)
+    now_s = time.time()
+    with fresh_database(kind, tmp_path) as url:
+        migrate(url)
+        engine = make_engine(url)
+        sm = make_sessionmaker(engine)
+
+        def call(_):
+            with sm() as db:
+                return count_call(db, "clinic-a", settings, now_s)
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(call, range(40)))
+        engine.dispose()
+    assert sum(answer is None for answer in answers) == 20  # none lost, none let through twice
 
 
 def test_a_new_window_lets_the_tenant_in_again(tmp_path, model):

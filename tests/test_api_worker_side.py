@@ -20,7 +20,7 @@ from api_support import (
 from sqlalchemy import create_engine, select, text, update
 
 from api.compare import COMPARISON_LEASE, claim_comparison, compare_next
-from api.db import AuditEntry, Comparison, migrate, utcnow
+from api.db import AuditEntry, Comparison, Job, migrate, utcnow
 from api.jobs import claim_next, run_job
 
 CORRUPT_MP4 = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40
@@ -144,3 +144,26 @@ def test_comparisons_stored_before_workers_computed_them_keep_their_state(tmp_pa
         states = dict(conn.execute(text("SELECT id, status FROM comparisons")).all())
     engine.dispose()
     assert states == {"c-done": "done", "c-failed": "failed", "c-waiting": "pending"}
+
+
+def test_a_comparison_erased_while_claimed_is_dropped(tmp_path, model, monkeypatch):
+    import api.compare
+    from api.retention import erase_jobs
+
+    with apps_without_workers(tmp_path, model) as (app,):
+        state = app.app.state
+        key = key_for(app, "clinic-a")
+        pre, post = _pair(state.sessionmaker)
+        app.post("/v1/comparisons", headers=key, json={"pre_job_id": pre, "post_job_id": post})
+        claim = api.compare.claim_comparison
+
+        def claim_then_erase(sm):
+            claimed = claim(sm)
+            with sm() as db:
+                erase_jobs(db, state.settings, [db.get(Job, pre), db.get(Job, post)])
+            return claimed
+
+        monkeypatch.setattr(api.compare, "claim_comparison", claim_then_erase)
+        assert compare_next(state.sessionmaker, state.settings, state.model)  # no crash
+        with state.sessionmaker() as db:
+            assert db.scalars(select(Comparison)).all() == []
