@@ -164,8 +164,9 @@ def test_bad_metadata_is_refused(client, server, fields, where):
     assert uploads(server) == []
 
 
-def test_unknown_ids_are_404(client):
+def test_unknown_ids_are_404(client, server):
     assert client.get("/v1/jobs/nope").status_code == 404
+    assert "GET /v1/jobs/{job_id} 404" in server[0].log_path.read_text()  # route, not the id
     assert client.get("/v1/comparisons/nope").status_code == 404
     assert client.post("/v1/patients/sessions", json={"patient": "nobody"}).status_code == 404
     r = client.post("/v1/comparisons", json={"pre_job_id": "a", "post_job_id": "b"})

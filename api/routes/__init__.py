@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 
-from api.routes import comparisons, jobs, patients
-from api.routes.deps import needs, require_key
-
-v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
-for module in (jobs, comparisons, patients):
-    v1.include_router(module.router)
+from api.routes import comparisons, jobs, patients  # noqa: F401 (importing adds their routes)
+from api.routes.deps import needs, v1
 
 
 @v1.get("/model", dependencies=[needs("read")])

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.db import Comparison
 from api.jobs import new_id
-from api.routes.deps import DB, Key, needs
+from api.routes.deps import DB, Key, needs, v1
 from api.routes.jobs import JobStatus, job_status
 from api.tenancy import tenant_comparison, tenant_job
 from posescore import contract
-
-router = APIRouter()
 
 
 class ComparisonRequest(BaseModel):
@@ -58,7 +56,7 @@ def comparison_status(db: Session, tenant: str, comparison: Comparison) -> Compa
     )
 
 
-@router.post(
+@v1.post(
     "/comparisons",
     status_code=202,
     response_model=ComparisonStatus,
@@ -86,7 +84,7 @@ def submit_comparison(
     return comparison_status(db, key.tenant, comparison)
 
 
-@router.get(
+@v1.get(
     "/comparisons/{comparison_id}", response_model=ComparisonStatus,
     response_model_exclude_unset=True, dependencies=[needs("read")],
 )

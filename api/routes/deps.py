@@ -1,11 +1,15 @@
-"""What every ``/v1`` route depends on: a database session, the caller's key, its scopes."""
+"""The ``/v1`` router and what its routes depend on: a database session, the key, its scopes.
+
+Every resource module adds its routes to ``v1`` itself, so each route's path is the full
+``/v1/...`` template (the access log and the audit name routes by it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from api.keys import Caller
@@ -40,3 +44,6 @@ def needs(scope: str) -> Any:
             raise HTTPException(403, f"this API key lacks the '{scope}' scope")
 
     return Depends(check)
+
+
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])

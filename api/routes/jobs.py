@@ -10,21 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Optional
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from api.db import Job
 from api.jobs import enqueue, new_id
 from api.retention import erase_jobs
-from api.routes.deps import DB, NAME_PATTERN, Key, needs
+from api.routes.deps import DB, NAME_PATTERN, Key, needs, v1
 from api.settings import ApiSettings
 from api.tenancy import tenant_job
 from api.uploads import receive_upload
 from posescore import contract
 from posescore.constants import SCHEMA_VERSION, TASKS
-
-router = APIRouter()
 
 
 class JobForm(BaseModel):
@@ -117,7 +115,7 @@ UPLOAD_SCHEMA = {
 }
 
 
-@router.post(
+@v1.post(
     "/jobs",
     status_code=202,
     response_model=JobAccepted,
@@ -152,13 +150,13 @@ async def submit_job(request: Request, response: Response, key: Key) -> JobAccep
     )
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus, dependencies=[needs("read")])
+@v1.get("/jobs/{job_id}", response_model=JobStatus, dependencies=[needs("read")])
 def read_job(job_id: str, db: DB, key: Key) -> JobStatus:
     """Status and progress of a job."""
     return job_status(tenant_job(db, key.tenant, job_id))
 
 
-@router.get("/jobs/{job_id}/result", response_model=contract.Score,
+@v1.get("/jobs/{job_id}/result", response_model=contract.Score,
             response_model_exclude_unset=True, dependencies=[needs("read")])
 def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     """Return the score (:class:`posescore.contract.Score`); 409 while pending, 422 if failed.
@@ -176,7 +174,7 @@ def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
     return job.result
 
 
-@router.delete("/jobs/{job_id}", status_code=204, dependencies=[needs("admin")])
+@v1.delete("/jobs/{job_id}", status_code=204, dependencies=[needs("admin")])
 def delete_job(job_id: str, request: Request, db: DB, key: Key) -> Response:
     """Delete a job and everything derived from it: upload, score, comparisons using it."""
     erase_jobs(db, request.app.state.settings, [tenant_job(db, key.tenant, job_id)])

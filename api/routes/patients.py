@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from api.audit import patient_ref
 from api.retention import erase_jobs
-from api.routes.deps import DB, NAME_PATTERN, Key, needs
+from api.routes.deps import DB, NAME_PATTERN, Key, needs, v1
 from api.routes.jobs import JobStatus, job_status
 from api.tenancy import patient_jobs
-
-router = APIRouter()
 
 
 class PatientRequest(BaseModel):
@@ -25,7 +23,7 @@ class PatientRequest(BaseModel):
     patient: str = Field(pattern=NAME_PATTERN, description="Patient pseudonym (never a name).")
 
 
-@router.post("/patients/sessions", dependencies=[needs("read")])
+@v1.post("/patients/sessions", dependencies=[needs("read")])
 def patient_sessions(
     body: PatientRequest, request: Request, db: DB, key: Key
 ) -> dict[str, Any]:
@@ -60,7 +58,7 @@ def patient_sessions(
     }
 
 
-@router.post("/patients/erase", dependencies=[needs("admin")])
+@v1.post("/patients/erase", dependencies=[needs("admin")])
 def erase_patient(
     body: PatientRequest, request: Request, db: DB, key: Key
 ) -> dict[str, int]:
