@@ -1,4 +1,4 @@
-"""Database: SQLAlchemy 2 tables of API keys, jobs, comparisons and the audit log; Alembic.
+"""Database: SQLAlchemy 2 tables of keys, jobs, comparisons, audit log, rate counters; Alembic.
 
 Every key, job and comparison belongs to a tenant (a clinic or department); a patient is a
 pseudonym within one tenant.
@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Engine,
     Float,
@@ -102,7 +103,11 @@ class Job(Base):
 
 
 class Comparison(Base):
-    """A pre/post pair of jobs of one patient; computed once both are done, then stored."""
+    """A pre/post pair of jobs of one patient; a worker computes it once both are done.
+
+    ``status``: ``pending`` (waiting for its jobs or a worker), ``running`` (claimed at
+    ``claimed_at`` with ``claim_token``), ``done`` (``result``) or ``failed`` (``error``).
+    """
 
     __tablename__ = "comparisons"
 
@@ -111,6 +116,11 @@ class Comparison(Base):
     pre_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     post_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
     error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
@@ -130,6 +140,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     resource: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
     outcome: Mapped[int] = mapped_column(Integer)
+
+
+class RateCounter(Base):
+    """Calls of one tenant in one fixed rate window (``api.quotas``); old windows are deleted."""
+
+    __tablename__ = "rate_counters"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """Start of the window, s since the Unix epoch."""
+    calls: Mapped[int] = mapped_column(Integer)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import leases
+from api.compare import compare_next
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.leases import Claim
 from api.settings import ApiSettings
@@ -245,7 +246,10 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 def worker_main(
     settings: ApiSettings, parent_pid: int, stop: Event, owner: str, scorer: Scorer
 ) -> None:
-    """Worker process: claim and score jobs until ``stop`` is set or the server dies.
+    """Worker process: compute comparisons and score jobs until ``stop`` is set or the server dies.
+
+    A waiting comparison goes first: it takes seconds, and a backlog of uploads would
+    otherwise hold back every comparison.
 
     It ignores SIGINT and SIGTERM (sent to a whole process group by a terminal or a service
     manager): the server decides when a running job is given up (``WorkerPool.stop``).
@@ -264,6 +268,8 @@ def worker_main(
     logger.info("worker %d ready (native threads %s)", pid, native_thread_counts())
     while not stop.is_set():
         try:
+            if compare_next(sm, settings, model):
+                continue
             claim = leases.claim(sm, owner, pid, settings.lease_s)
             if claim is None:
                 stop.wait(settings.poll_interval_s)

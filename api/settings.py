@@ -49,6 +49,18 @@ class ApiSettings(BaseSettings):
     )
     workers: int = Field(2, ge=1, le=64, description="Scoring worker processes.")
     poll_interval_s: float = Field(0.5, gt=0, description="Idle worker's queue poll period, s.")
+    tenant_queue_limit: int = Field(
+        50, ge=1, description="Jobs and comparisons one tenant may have waiting or running; "
+        "more get 429."
+    )
+    queue_limit: int = Field(
+        200, ge=1, description="Jobs and comparisons waiting or running over all tenants; "
+        "more get 503."
+    )
+    rate_limit: int = Field(
+        600, ge=1, description="/v1 calls one tenant may make per rate window; more get 429."
+    )
+    rate_window_s: int = Field(60, ge=1, description="Length of the rate window, s.")
     max_attempts: int = Field(
         3, ge=1, description="Times a job is started before a crashing job is marked failed."
     )

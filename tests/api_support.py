@@ -10,14 +10,16 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from unittest import mock
 
 import cv2
 import httpx
 import numpy as np
 import pytest
 from contract_support import score_dict
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 
@@ -27,6 +29,8 @@ from posescore.features import aggregate_strides, leg_measure_names
 from posescore.model import LegSeverityModel, design_column_names, save_model
 
 POSESCORE = str(Path(sys.executable).with_name("posescore"))
+SIGNATURE_ONLY = b"\x00\x00\x00\x20ftypisom" + bytes(300)
+"""An MP4 signature followed by nothing playable."""
 
 
 def make_small_model(folder: Path) -> Path:
@@ -182,31 +186,51 @@ def server_env(tmp: Path, model: Path, database_url: str | None = None, **extra:
     return env
 
 
+def store_done_job(
+    sm, patient: str, phase: str, result: dict | None, tenant: str = "default",
+    status: str = "done",
+) -> str:
+    """Store a finished job of ``tenant`` with ``result`` through the sessionmaker ``sm``."""
+    from api.db import Job, utcnow
+
+    job_id = uuid.uuid4().hex
+    with sm() as db:
+        db.add(Job(id=job_id, tenant=tenant, status=status, patient=patient, session="day1",
+                   phase=phase, task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
+                   progress=1.0, stage=status, attempts=1, result=result, finished_at=utcnow()))
+        db.commit()
+    return job_id
+
+
 def add_done_job(
     server: Server, patient: str, phase: str, result: dict, tenant: str = "default"
 ) -> str:
     """Store a finished job of ``tenant`` with ``result`` straight in the server's database."""
-    from api.db import Job, make_engine, make_sessionmaker, utcnow
+    from api.db import make_engine, make_sessionmaker
 
-    job_id = uuid.uuid4().hex
     engine = make_engine(server.env["POSESCORE_DATABASE_URL"])
-    with make_sessionmaker(engine)() as db:
-        db.add(Job(id=job_id, tenant=tenant, status="done", patient=patient, session="day1",
-                   phase=phase, task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
-                   progress=1.0, stage="done", attempts=1, result=result, finished_at=utcnow()))
-        db.commit()
+    job_id = store_done_job(make_sessionmaker(engine), patient, phase, result, tenant)
     engine.dispose()
     return job_id
 
 
-def wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 120.0) -> dict:
+def wait_for(client: httpx.Client, path: str, timeout_s: float = 120.0) -> dict:
+    """Poll a job or comparison at ``path`` until it is done or failed; its last state."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = client.get(f"/v1/jobs/{job_id}").json()
+        status = client.get(path).json()
         if status["status"] in ("done", "failed"):
             return status
         time.sleep(0.3)
-    raise TimeoutError(f"job {job_id} still {status['status']}")
+    raise TimeoutError(f"{path} still {status['status']}")
+
+
+def wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 120.0) -> dict:
+    return wait_for(client, f"/v1/jobs/{job_id}", timeout_s)
+
+
+def wait_for_comparison(client: httpx.Client, comparison_id: str) -> dict:
+    return wait_for(client, f"/v1/comparisons/{comparison_id}", 60.0)
 
 
 PG_URL = os.environ.get("POSESCORE_TEST_PG_URL")
@@ -288,3 +312,43 @@ def phantom_clip(folder: Path, name: str, side: str, severity: float, seed: int)
         )
         render_phantom(params, path)
     return path
+
+
+@contextmanager
+def apps_without_workers(
+    tmp: Path, model: Path, url: str | None = None, n_apps: int = 1, **settings: object
+) -> Iterator[list[TestClient]]:
+    """``n_apps`` started in-process apps on one database (as separate servers would be).
+
+    No worker process is started, so queued jobs and comparisons stay queued. The server's
+    umask 077 is undone afterwards.
+    """
+    from api.app import create_app
+    from api.jobs import WorkerPool
+    from api.settings import ApiSettings
+
+    api_settings = ApiSettings(data_dir=tmp, database_url=url, model=model, **settings)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(mock.patch.object(WorkerPool, "start", lambda self: None))
+            yield [stack.enter_context(TestClient(create_app(api_settings)))
+                   for _ in range(n_apps)]
+    finally:
+        os.umask(umask)
+
+
+def key_for(app: TestClient, tenant: str, scopes: tuple[str, ...] = ("submit", "read")) -> dict:
+    """Headers with a new key of ``tenant`` made in ``app``'s database."""
+    from api.keys import create_key
+
+    with app.app.state.sessionmaker() as db:
+        return {"X-API-Key": create_key(db, "t", tenant=tenant, scopes=scopes)[1]}
+
+
+def upload(app: TestClient, key: dict, content: bytes = SIGNATURE_ONLY, phase: str = "pre"):
+    """POST ``content`` as the video of a job of patient P1."""
+    return app.post("/v1/jobs", headers=key,
+                    data={"patient": "P1", "session": "s1", "phase": phase},
+                    files={"video": ("v.mp4", content, "video/mp4")})

@@ -52,7 +52,7 @@ def test_every_patient_data_call_is_logged(audited):
         (a, "default", "job.read", jobs[0], 200),
         (a, "default", "job.result", jobs[0], 200),
         (a, "default", "patient.read", patient, 200),
-        (a, "default", "comparison.create", comparison, 201),
+        (a, "default", "comparison.create", comparison, 202),
         (a, "default", "comparison.read", comparison, 200),
         (b, "clinic-b", "job.read", jobs[1], 404),
         (None, None, "auth.refused", None, 401),

@@ -37,7 +37,7 @@ def test_another_tenants_job_and_comparison_read_as_unknown(tenants):
     srv, c = tenants
     pre, post = _pair(srv, "P-read", "clinic-a")
     comparison = c["a"].post("/v1/comparisons", json={"pre_job_id": pre, "post_job_id": post})
-    assert comparison.status_code == 201
+    assert comparison.status_code == 202
     comparison_id = comparison.json()["comparison_id"]
     assert c["a"].get(f"/v1/jobs/{pre}/result").status_code == 200
     for path, unknown in [(f"/v1/jobs/{pre}", "/v1/jobs/0123"),
