@@ -28,7 +28,7 @@ from api.audit import AuditMiddleware, patient_ref
 from api.compare import compare_scores
 from api.db import Comparison, Job, make_engine, make_sessionmaker, migrate, utcnow
 from api.headers import SecurityHeadersMiddleware, page_policy
-from api.jobs import WorkerPool, enqueue, new_id
+from api.jobs import WorkerPool, enqueue, new_id, service_score_settings
 from api.keys import API_KEY_HEADER, Caller
 from api.limits import GuardMiddleware
 from api.retention import erase_jobs, expire
@@ -36,7 +36,7 @@ from api.settings import ApiSettings, get_settings
 from api.tenancy import patient_jobs, tenant_comparison, tenant_job
 from api.uploads import make_private, receive_upload, sweep_orphans
 from posescore import __version__, contract
-from posescore.config import load_settings
+from posescore.config import Settings
 from posescore.constants import SCHEMA_VERSION, TASKS
 from posescore.errors import PosescoreError, VideoError
 from posescore.model import load_model
@@ -180,12 +180,10 @@ def _form_error(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
-def probe_upload(settings: ApiSettings, name: str) -> None:
+def probe_upload(settings: ApiSettings, score_settings: Settings, name: str) -> None:
     """422 (and the file deleted) unless the stored upload ``name`` reads as a video."""
     path = settings.uploads / name
-    video_cfg = load_settings(settings.config).video.model_copy(
-        update={"verify_frame_count": False}
-    )
+    video_cfg = score_settings.video.model_copy(update={"verify_frame_count": False})
     try:
         probe_video(path, video_cfg)
     except VideoError as exc:
@@ -235,7 +233,9 @@ async def submit_job(request: Request, response: Response, key: Key) -> JobAccep
     except ValidationError as exc:
         (settings.uploads / upload_name).unlink()
         raise HTTPException(422, _form_error(exc)) from None
-    await run_in_threadpool(probe_upload, settings, upload_name)
+    await run_in_threadpool(
+        probe_upload, settings, request.app.state.score_settings, upload_name
+    )
     job_id = request.state.audit_resource = new_id()
     with request.app.state.sessionmaker() as db:
         await run_in_threadpool(
@@ -439,9 +439,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(make_private, settings)
     await run_in_threadpool(sweep_orphans, settings, app.state.sessionmaker)
     app.state.model = await run_in_threadpool(load_model, settings.model)
-    score_settings = await run_in_threadpool(load_settings, settings.config)
-    app.state.min_strides = score_settings.feature.min_strides
-    pool = WorkerPool(settings, app.state.sessionmaker)
+    # read once, here: the workers score with these, whatever happens to the file later
+    score_settings = await run_in_threadpool(service_score_settings, settings)
+    app.state.score_settings = score_settings
+    app.state.min_strides = score_settings.quality.min_strides_per_measure
+    pool = WorkerPool(settings, score_settings, app.state.sessionmaker)
     await run_in_threadpool(pool.start)
     app.state.pool = pool
 

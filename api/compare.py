@@ -33,7 +33,7 @@ def compare_scores(
     model : LoadedModel
         The service's severity model (needed for the severity CI and MDC95).
     min_strides : int
-        Fewest finite strides for a measure (``settings.feature.min_strides``).
+        Fewest finite strides for a measure (``settings.quality.min_strides_per_measure``).
 
     Returns
     -------

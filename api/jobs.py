@@ -209,13 +209,14 @@ def service_score_settings(settings: ApiSettings) -> Settings:
     So nothing derived from an upload is kept outside the database (see ``api.retention``).
     """
     loaded = load_settings(settings.config)
-    pose = loaded.pose.model_copy(update={"use_cache": False, "meta_index": False})
-    return loaded.model_copy(update={"pose": pose})
+    execution = loaded.execution.model_copy(update={"use_cache": False, "meta_index": False})
+    return loaded.model_copy(update={"execution": execution})
 
 
-def run_job(sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings) -> None:
-    """Score one claimed job and store its result or its error message."""
-    score_settings = service_score_settings(settings)
+def run_job(
+    sm: sessionmaker, claim: Claim, model: Any, settings: ApiSettings, score_settings: Settings
+) -> None:
+    """Score one claimed job with ``score_settings`` and store its result or its error."""
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
     backend = None
@@ -278,8 +279,13 @@ def _exit_when_orphaned(parent_pid: int) -> None:
         time.sleep(1.0)
 
 
-def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
-    """Worker process: claim and score jobs until ``stop`` is set or the server dies."""
+def worker_main(
+    settings: ApiSettings, score_settings: Settings, parent_pid: int, stop: Event
+) -> None:
+    """Worker process: claim and score jobs until ``stop`` is set or the server dies.
+
+    ``score_settings`` are the server's, read once at its start (``service_score_settings``).
+    """
     quiet_native_logs()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[%(process)d]: %(message)s"
@@ -296,7 +302,7 @@ def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
             if claim is None:
                 stop.wait(settings.poll_interval_s)
                 continue
-            run_job(sm, claim, model, settings)
+            run_job(sm, claim, model, settings, score_settings)
         except SQLAlchemyError:
             logger.exception("database error in worker %d; retrying", pid)
             stop.wait(5.0)
@@ -305,8 +311,9 @@ def worker_main(settings: ApiSettings, parent_pid: int, stop: Event) -> None:
 class WorkerPool:
     """The scoring worker processes of one server; restarts a worker that died."""
 
-    def __init__(self, settings: ApiSettings, sm: sessionmaker) -> None:
+    def __init__(self, settings: ApiSettings, score_settings: Settings, sm: sessionmaker) -> None:
         self.settings = settings
+        self.score_settings = score_settings
         self.sm = sm
         self._ctx = multiprocessing.get_context("spawn")
         self._stop: Event = self._ctx.Event()
@@ -315,7 +322,7 @@ class WorkerPool:
     def _spawn(self) -> SpawnProcess:
         proc = self._ctx.Process(
             target=worker_main,
-            args=(self.settings, os.getpid(), self._stop),
+            args=(self.settings, self.score_settings, os.getpid(), self._stop),
             name="posescore-worker",
             daemon=True,
         )

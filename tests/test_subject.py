@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.config import ExecutionConfig, PoseConfig, Settings, SubjectConfig
 from posescore.pose import extract_pose, extractor_version
 from posescore.pose.boxes import box_iou, merge_detections
 from posescore.pose.linking import (
@@ -434,7 +434,9 @@ def test_hog_runs_only_when_mediapipe_is_not_sure(clips):
 
 
 def _settings(cache_dir, enabled=True):
-    return Settings(pose=PoseConfig(cache_dir=cache_dir), subject=SubjectConfig(enabled=enabled))
+    return Settings(
+        execution=ExecutionConfig(cache_dir=cache_dir), subject=SubjectConfig(enabled=enabled)
+    )
 
 
 @pytest.mark.slow

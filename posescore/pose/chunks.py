@@ -77,7 +77,7 @@ def _run_chunk(
             reader, stride, cfg.max_inference_side_px, samples,
             cfg.downscale_whole_factor, warm_start, start, stop,
         )
-        fetched = maybe_prefetch(frames, cfg)
+        fetched = maybe_prefetch(frames, settings.execution)
         indexed = _with_index(fetched)
         try:
             landmarks, times = track_frames(

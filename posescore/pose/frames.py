@@ -16,7 +16,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from posescore.config import PoseConfig
+from posescore.config import ExecutionConfig
 from posescore.video import VideoReader, prefetch
 
 REPEAT_SIDE_PX = 160
@@ -143,6 +143,6 @@ def close_frames(items: Iterator) -> None:
         close()
 
 
-def maybe_prefetch(items: Iterator, cfg: PoseConfig) -> Iterator:
+def maybe_prefetch(items: Iterator, cfg: ExecutionConfig) -> Iterator:
     """``items`` decoded ahead in a thread (``video.prefetch``) when ``cfg.decode_thread``."""
     return prefetch(items, cfg.decode_queue_frames) if cfg.decode_thread else items
