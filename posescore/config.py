@@ -171,7 +171,8 @@ class SubjectConfig(_Section):
         description="MediaPipe screens the samples first (the person tracked in the frame, "
         "then a static search with each found person masked); the other detectors run only "
         "when it sees two people in a sample, or boxes that do not link into one track. "
-        "Off = every detector on every sample.",
+        "After a tracking pass that stayed on one walker at every sample nothing is screened "
+        "(people.tracked_one_walker). Off = every detector on every sample.",
     )
     max_people_per_frame: int = Field(
         4, ge=1, description="Most people MediaPipe looks for in one sampled frame."

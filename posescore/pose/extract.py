@@ -6,12 +6,13 @@ this package: probe (``video``), cache (``cache``), subject selection (``subject
 
 Speed (``extract_pose_meta``): each frame is decoded once. The probe reads the header and
 frame 0 only; the tracking pass counts the frames (``video.counted_meta``) and keeps the
-subject-selection samples, downscaled (``ExecutionConfig.subject_single_pass``); as it goes,
-MediaPipe screens them in a thread of its own with the tracked person as the first one found,
+subject-selection samples, downscaled (``ExecutionConfig.subject_single_pass``), with the
+person tracked at each. When that person is one walker at every sample nobody else is looked
+for; otherwise MediaPipe screens the samples, the tracked person taken as the first one found,
 and the other detectors run only when that does not show one consistent person
-(``SubjectConfig.screen_first``); a second pass with crops runs only when several people
-call for one. Decoding, the whole-factor downscale and the one colour conversion run in a
-background thread (``video.prefetch``) while MediaPipe infers;
+(``SubjectConfig.screen_first``, ``people.detect_frames``); a second pass with crops runs only
+when several people call for one. Decoding, the whole-factor downscale and the one colour
+conversion run in a background thread (``video.prefetch``) while MediaPipe infers;
 ``PoseConfig.chunks`` splits a long video into chunks tracked from fresh graphs, in
 ``ExecutionConfig.chunk_processes`` processes at once (the same pose either way). A cached
 re-score reads the pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
@@ -208,7 +209,7 @@ def _track(
             if samples is not None:
                 found = detect_frames(
                     np.asarray(samples.times_s, dtype=float), samples.frames, meta.width,
-                    meta.height, subject_cfg, samples.mediapipe,
+                    meta.height, subject_cfg, samples.tracked,
                 )
                 samples = None  # the sampled frames are no longer needed
                 subject = select_subject(meta, subject_cfg, detections=found)
