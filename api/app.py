@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -110,6 +113,13 @@ class ComparisonRequest(BaseModel):
     pre_job_id: str
     post_job_id: str
 
+    @field_validator("pre_job_id", "post_job_id")
+    @classmethod
+    def _unicode(cls, value: str) -> str:
+        if unicode_text(value) != value:  # echoed in the 404, which could not be rendered
+            raise ValueError("not Unicode text (a lone surrogate)")
+        return value
+
 
 class ComparisonStatus(BaseModel):
     """A comparison; ``comparison`` is set once both jobs are done, ``error`` if it failed."""
@@ -178,6 +188,28 @@ def job_status(job: Job) -> JobStatus:
 
 def _form_error(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def unicode_text(value: str) -> str:
+    r"""``value`` if it encodes as UTF-8, else with each lone surrogate written as its escape.
+
+    A JSON body may carry a lone surrogate (the escape ``\ud800``); UTF-8 cannot.
+    """
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+JSON_SAFE = {
+    float: lambda value: value if math.isfinite(value) else str(value),
+    str: unicode_text,
+}
+"""Encoders of client input echoed in a 422: NaN and Infinity (Python's JSON parser accepts
+them) and lone surrogates cannot be rendered as JSON; each made the answer a 500."""
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with the validation errors and their inputs, as FastAPI answers (``JSON_SAFE``)."""
+    detail = jsonable_encoder(exc.errors(), custom_encoder=JSON_SAFE)
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def probe_upload(settings: ApiSettings, score_settings: Settings, name: str) -> None:
@@ -479,6 +511,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(v1)
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

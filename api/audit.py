@@ -53,12 +53,13 @@ def _entry(scope: Scope, status: int) -> Optional[AuditEntry]:
     state = scope.get("state", {})
     caller = state.get("caller")
     path_id = next(iter(scope.get("path_params", {}).values()), None)
+    # a path id may hold a NUL (sent as %00), which PostgreSQL text cannot: written escaped
     resource = state.get("audit_resource") or path_id
     return AuditEntry(
         key_id=getattr(caller, "key_id", None),
         tenant=getattr(caller, "tenant", None),
         action=action,
-        resource=None if resource is None else str(resource)[:64],
+        resource=None if resource is None else str(resource).replace("\x00", "\\x00")[:64],
         outcome=status,
     )
 

@@ -7,16 +7,22 @@ same pseudonym in two tenants is two patients.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import Comparison, Job
 
+ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+"""Job and comparison ids (``api.jobs.new_id``). Any other text is unknown without a query:
+a NUL or a lone surrogate in it would make the database driver fail (a 500, not a 404)."""
+
 
 def tenant_job(db: Session, tenant: str, job_id: str) -> Job:
     """Return the job ``job_id`` of ``tenant``; 404 if unknown or another tenant's."""
-    job = db.get(Job, job_id)
+    job = db.get(Job, job_id) if ID_PATTERN.fullmatch(job_id) else None
     if job is None or job.tenant != tenant:
         raise HTTPException(404, f"no job {job_id}")
     return job
@@ -24,7 +30,7 @@ def tenant_job(db: Session, tenant: str, job_id: str) -> Job:
 
 def tenant_comparison(db: Session, tenant: str, comparison_id: str) -> Comparison:
     """Return the comparison ``comparison_id`` of ``tenant``; 404 if unknown or another's."""
-    comparison = db.get(Comparison, comparison_id)
+    comparison = db.get(Comparison, comparison_id) if ID_PATTERN.fullmatch(comparison_id) else None
     if comparison is None or comparison.tenant != tenant:
         raise HTTPException(404, f"no comparison {comparison_id}")
     return comparison

@@ -54,6 +54,17 @@ FACE_LANDMARKS = tuple(range(0, 11))
 VIEWS = ("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique")
 """Camera views of the JSON contract. sagittal_left: the subject's left side faces the camera."""
 
+SAGITTAL_PLANE_VIEWS: tuple[str, ...] = ("sagittal_left", "sagittal_right")
+"""Views in which sagittal-plane angles and fore-aft distances are measurable."""
+
+FRONTAL_PLANE_VIEWS: tuple[str, ...] = ("frontal", "posterior")
+"""Views in which frontal-plane angles (foot inversion) and vertical foot motion are seen."""
+
 TASKS = ("walk_forward", "walk_backward", "run", "heel_toe_tap", "stand")
 
 SCHEMA_VERSION = "2"
+
+
+def other_side(side: Side) -> Side:
+    """The subject's other leg: ``"right"`` for ``"left"`` and ``"left"`` for ``"right"``."""
+    return "right" if side == "left" else "left"

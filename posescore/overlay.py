@@ -38,7 +38,7 @@ from posescore.constants import (
 )
 from posescore.errors import VideoError
 from posescore.faces import HOLD_GROW_PER_S, find_faces, held_boxes, hold_frames
-from posescore.signals import swap_legs
+from posescore.signals.labels import swap_legs
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import iter_frames, probe_video
 

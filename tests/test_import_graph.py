@@ -1,4 +1,4 @@
-"""The import graph of posescore/ and api/ has no cycles; the pose package's modules are short.
+"""The import graph of posescore/ and api/: no cycles, no upward imports, short modules.
 
 Every module is parsed with ``ast`` (nothing is imported); imports inside functions count as
 edges too, so a lazy import does not hide a cycle. ``from pkg import name`` is an edge to
@@ -13,8 +13,32 @@ from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("posescore", "api")
-POSE_PACKAGE = ROOT / "posescore" / "pose"
-MAX_POSE_MODULE_LINES = 500
+SPLIT_PACKAGES = (
+    "posescore.pose",
+    "posescore.signals",
+    "posescore.gait",
+    "posescore.features",
+    "posescore.phenomenology",
+    "posescore.phantom.kinematics",
+)
+"""Stages split into one module per job, each ``__init__`` re-exporting the public names:
+their modules stay short and import each other directly, never through the ``__init__``."""
+MAX_MODULE_LINES = 500
+
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("posescore.constants", "posescore.errors", "posescore.numbers", "posescore.threads"),
+    ("posescore.config", "posescore.contract", "posescore.geometry"),
+    ("posescore.types",),
+    ("posescore.video",),
+    ("posescore.pose",),
+    ("posescore.signals",),
+    ("posescore.gait",),
+    ("posescore.features",),
+    ("posescore.phenomenology",),
+)
+"""The pipeline's floors, ground first (video -> pose -> signals -> gait -> features ->
+phenomenology): a module (or package) imports only from its own floor or below, never from a
+later stage nor from anything not listed (scoring, model, CLI, service)."""
 
 
 def module_files(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
@@ -82,6 +106,46 @@ def find_cycle(graph: dict[str, set[str]]) -> Optional[list[str]]:
     return None
 
 
+def layer_of(module: str, layers: tuple[tuple[str, ...], ...] = LAYERS) -> Optional[int]:
+    """Index of the floor of ``layers`` that holds ``module`` (itself or a parent package)."""
+    for index, floor in enumerate(layers):
+        if any(module == name or module.startswith(name + ".") for name in floor):
+            return index
+    return None
+
+
+def upward_imports(
+    graph: dict[str, set[str]], layers: tuple[tuple[str, ...], ...] = LAYERS
+) -> list[tuple[str, str]]:
+    """``(module, imported)`` pairs where a layered module imports a higher or unlisted one."""
+    found = []
+    for module in sorted(graph):
+        own = layer_of(module, layers)
+        if own is None:
+            continue
+        for dep in sorted(graph[module]):
+            level = layer_of(dep, layers)
+            if level is None or level > own:
+                found.append((module, dep))
+    return found
+
+
+def imports_of_own_package(
+    graph: dict[str, set[str]], packages: tuple[str, ...] = SPLIT_PACKAGES
+) -> list[tuple[str, str]]:
+    """``(module, package)`` pairs where a module imports the ``__init__`` of its own package.
+
+    Only ``packages`` (whose ``__init__`` re-exports their modules) count: a module that
+    imported one would import its siblings through it, an import cycle in waiting.
+    """
+    return [
+        (module, dep)
+        for module in sorted(graph)
+        for dep in sorted(graph[module])
+        if dep in packages and module.startswith(dep + ".")
+    ]
+
+
 # --- the finder itself ---------------------------------------------------------------------
 
 
@@ -105,6 +169,15 @@ def test_imports_inside_functions_and_relative_imports_count():
     assert imported_modules("from .a import x", "p", True, known) == {"p.a"}
 
 
+def test_upward_and_own_package_imports_are_found():
+    layers = (("g",), ("s",), ("f",))
+    graph = {"g": set(), "s": {"g"}, "s.a": {"s.b", "g"}, "s.b": {"f"}, "f": {"s", "top"}}
+    assert layer_of("s.a", layers) == 1 and layer_of("top", layers) is None
+    assert upward_imports(graph, layers) == [("f", "top"), ("s.b", "f")]
+    inits = {"s.a": {"s", "s.b"}, "s": {"s.a"}, "t": {"s"}, "u.a": {"u"}}
+    assert imports_of_own_package(inits, ("s",)) == [("s.a", "s")]
+
+
 # --- the project -------------------------------------------------------------------------
 
 
@@ -115,11 +188,22 @@ def test_no_import_cycles():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-def test_pose_modules_are_short():
+def test_no_upward_imports_between_pipeline_stages():
+    graph = import_graph()
+    assert {"posescore.signals.clean", "posescore.features.strides"} <= set(graph)
+    assert upward_imports(graph) == []
+
+
+def test_no_module_imports_its_own_package():
+    assert imports_of_own_package(import_graph()) == []
+
+
+def test_split_stage_modules_are_short():
     lengths = {
-        path.name: len(path.read_text(encoding="utf-8").splitlines())
-        for path in POSE_PACKAGE.glob("*.py")
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for package in SPLIT_PACKAGES
+        for path in ROOT.joinpath(*package.split(".")).glob("*.py")
     }
-    assert "extract.py" in lengths
-    too_long = {name: n for name, n in lengths.items() if n > MAX_POSE_MODULE_LINES}
-    assert not too_long, f"modules over {MAX_POSE_MODULE_LINES} lines: {too_long}"
+    assert "posescore/pose/extract.py" in lengths and "posescore/signals/clean.py" in lengths
+    too_long = {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES}
+    assert not too_long, f"modules over {MAX_MODULE_LINES} lines: {too_long}"

@@ -28,75 +28,18 @@ Mov Disord 2013;28:863-873 (task-specificity, tremor, overflow).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any, Optional
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt, welch
 
 from posescore.config import FeatureConfig, PhenomenologyConfig
-from posescore.constants import LEG_LANDMARKS, SIDES, Side
+from posescore.constants import FRONTAL_PLANE_VIEWS, SIDES, Side, other_side
 from posescore.contract import Notice, NoticeCode
-from posescore.features import FRONTAL_PLANE_VIEWS, SAGITTAL_PLANE_VIEWS
 from posescore.numbers import round_or_none
+from posescore.phenomenology.registry import PHENOMENOLOGY
+from posescore.phenomenology.tremor import raw_foot_signal, tremor_measure, tremor_resolvable
 from posescore.types import PoseSequence
-
-logger = logging.getLogger(__name__)
-
-PHENOMENOLOGY: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "equinus": (
-        "deg",
-        "Ankle plantarflexion at heel strike, median over strides; present when at least "
-        "phenomenology.posture_present_fraction of strides exceed "
-        "feature.plantarflexion_posture_threshold_deg.",
-        SAGITTAL_PLANE_VIEWS,
-    ),
-    "foot_inversion": (
-        "deg",
-        "Stance foot inversion, median over strides; present when enough strides exceed "
-        "phenomenology.inversion_threshold_deg.",
-        FRONTAL_PLANE_VIEWS,
-    ),
-    "striatal_toe": (
-        "deg",
-        "Toe-tip elevation proxy in swing minus the other leg's median (no great-toe "
-        "landmark in MediaPipe); present when enough strides exceed "
-        "phenomenology.toe_extension_threshold_deg.",
-        SAGITTAL_PLANE_VIEWS,
-    ),
-    "knee": (
-        "deg",
-        "Knee flexion at heel strike (hyperextension below "
-        "phenomenology.knee_hyperextension_deg) and mean stance flexion (excessive above "
-        "phenomenology.knee_excess_flexion_deg); value = stance flexion.",
-        SAGITTAL_PLANE_VIEWS,
-    ),
-    "hip_circumduction": (
-        "leglen",
-        "Largest lateral ankle offset in swing minus stance median, median over strides; "
-        "present above phenomenology.circumduction_threshold_leglen.",
-        FRONTAL_PLANE_VIEWS,
-    ),
-    "tremor": (
-        "fraction",
-        "Share of foot (toe relative to ankle) motion power in the tremor band, above the "
-        "stride harmonics below it; needs fps > 2 x the band's upper edge.",
-        ("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique"),
-    ),
-    "pattern": (
-        "fraction",
-        "Fraction of strides with any flagged posture (equinus, inversion, striatal toe); "
-        "sustained at or above phenomenology.sustained_fraction, else intermittent.",
-        ("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique"),
-    ),
-    "overflow": (
-        "fraction",
-        "Posture fraction of this leg when the other leg is the more affected one.",
-        ("sagittal_left", "sagittal_right", "frontal", "posterior", "oblique"),
-    ),
-}
-"""Phenomenology measures: name -> (unit, definition, views in which measurable)."""
 
 
 def _measure(
@@ -166,142 +109,6 @@ def _stride_posture(
     return _measure(name, None, None, threshold, why_not or "no measurable strides")
 
 
-def tremor_resolvable(filmed_fps: float, band_hz: tuple[float, float]) -> bool:
-    """Whether distinct pictures per second resolve the tremor band (Nyquist: > 2 x its top)."""
-    return filmed_fps > 2 * band_hz[1]
-
-
-def tremor_measure(
-    signal: np.ndarray,
-    fps: float,
-    band_hz: tuple[float, float],
-    stride_hz: Optional[float] = None,
-    filmed_fps: Optional[float] = None,
-) -> tuple[Optional[float], Optional[float], Optional[str]]:
-    """Tremor-band power share and irregularity of a (T,) signal.
-
-    The power spectrum (Welch, 2 s segments) of the detrended signal is summed over the
-    band and over everything from just below the band (``band_lo / 2``, or 1.5 x the stride
-    frequency if larger, so that the stride's own slow rhythm does not dominate) up to the
-    Nyquist frequency.
-
-    Parameters
-    ----------
-    signal : ndarray, shape (T,)
-        E.g. toe-minus-ankle position in leg lengths; NaN gaps are interpolated over.
-    fps : float
-        Sampling rate, Hz.
-    band_hz : (float, float)
-        Tremor band, Hz.
-    stride_hz : float, optional
-        Stride frequency, Hz.
-    filmed_fps : float, optional
-        Distinct pictures per second when frames repeat (``PoseSequence.filmed_fps``); the
-        Nyquist check uses it. Default ``fps``.
-
-    Returns
-    -------
-    share : float or None
-        Band power / power above the low edge, 0-1.
-    irregularity : float or None
-        Spectral flatness within the band (geometric / arithmetic mean of the PSD), 0-1;
-        near 1 = broadband, irregular; near 0 = one sharp (regular) peak.
-    reason : str or None
-        Why the measure is None (frame rate below Nyquist, too few samples, no motion).
-    """
-    lo, hi = band_hz
-    filmed_fps = fps if filmed_fps is None else filmed_fps
-    if not tremor_resolvable(filmed_fps, band_hz):
-        return (
-            None,
-            None,
-            (
-                f"frame rate {filmed_fps:.1f} fps cannot resolve the {lo:g}-{hi:g} Hz tremor band "
-                f"(needs more than {2 * hi:g} fps)"
-            ),
-        )
-    x = np.asarray(signal, dtype=float)
-    ok = np.isfinite(x)
-    if ok.sum() < max(16, int(2 * fps / lo)):
-        return None, None, "too few frames with visible feet to measure tremor"
-    t = np.arange(x.size)
-    x = np.interp(t, t[ok], x[ok])
-    x = x - np.polyval(np.polyfit(t, x, 1), t)
-    if not np.any(np.abs(x) > 1e-12):
-        return 0.0, None, None
-    nper = int(min(x.size, round(2 * fps)))
-    f, pxx = welch(x, fs=fps, nperseg=nper)
-    low_edge = lo / 2
-    if stride_hz is not None and np.isfinite(stride_hz):
-        low_edge = max(low_edge, 1.5 * stride_hz)
-    total = pxx[f >= low_edge].sum()
-    in_band = (f >= lo) & (f <= hi)
-    if not total > 0 or not in_band.any():
-        return 0.0, None, None
-    band = pxx[in_band]
-    share = float(band.sum() / total)
-    flat = float(np.exp(np.mean(np.log(band + 1e-30))) / np.mean(band)) if band.mean() > 0 else None
-    return min(share, 1.0), flat, None
-
-
-def _raw_foot_signal(pose: PoseSequence, side: Side, visibility_threshold: float) -> np.ndarray:
-    """Toe minus ankle (x and y summed in quadrature of their detrended parts) per frame, px."""
-    lm = pose.landmarks
-    idx = LEG_LANDMARKS[side]
-    toe, ankle = lm[:, idx["toe"], :], lm[:, idx["ankle"], :]
-    seen = (np.nan_to_num(toe[:, 3]) >= visibility_threshold) & (
-        np.nan_to_num(ankle[:, 3]) >= visibility_threshold
-    )
-    d = toe[:, :2] - ankle[:, :2]
-    d[~seen] = np.nan
-    # the vertical component carries tremor of the foot; x adds the foot's fore-aft wobble
-    return d[:, 1] + 0.5 * d[:, 0]
-
-
-def tremor_band_rms(
-    signal: np.ndarray, fps: float, band_hz: tuple[float, float], filmed_fps: Optional[float] = None
-) -> float:
-    """RMS of a (T,) signal in the tremor band (4th-order Butterworth, zero phase).
-
-    NaN when the distinct-picture rate cannot resolve the band or too few samples are finite.
-    """
-    lo, hi = band_hz
-    if (fps if filmed_fps is None else filmed_fps) <= 2 * hi or fps <= 2 * hi:
-        return float("nan")
-    x = np.asarray(signal, dtype=float)
-    ok = np.isfinite(x)
-    if ok.sum() < max(16, int(2 * fps / lo)):
-        return float("nan")
-    t = np.arange(x.size)
-    x = np.interp(t, t[ok], x[ok])
-    sos = butter(4, [lo, hi], btype="bandpass", fs=fps, output="sos")
-    band = sosfiltfilt(sos, x - x.mean())
-    return float(np.sqrt(np.mean(band[ok] ** 2)))
-
-
-def foot_tremor_rms_leglen(
-    pose: PoseSequence,
-    legs_exchanged: Optional[np.ndarray],
-    leg_length_px: float,
-    band_hz: tuple[float, float],
-    visibility_threshold: float,
-) -> dict[Side, float]:
-    """Per leg: tremor-band RMS of the raw foot signal (``_raw_foot_signal``), leg lengths.
-
-    ``legs_exchanged`` (T,) marks frames whose leg names the cleaning exchanged
-    (``Trajectories.legs_exchanged``): there each leg takes the other name's landmarks.
-    """
-    raw = {side: _raw_foot_signal(pose, side, visibility_threshold) for side in SIDES}
-    swap = (np.zeros(len(pose.landmarks), dtype=bool) if legs_exchanged is None
-            or len(legs_exchanged) != len(pose.landmarks) else np.asarray(legs_exchanged))
-    out: dict[Side, float] = {}
-    for side, other in (SIDES, SIDES[::-1]):
-        signal = np.where(swap, raw[other], raw[side])
-        rms = tremor_band_rms(signal, pose.fps, band_hz, pose.filmed_fps)
-        out[side] = rms / leg_length_px if leg_length_px > 0 else float("nan")
-    return out
-
-
 def leg_phenomenology(
     strides: Mapping[Side, Mapping[str, np.ndarray]],
     view: str,
@@ -361,7 +168,7 @@ def leg_phenomenology(
     }
     for side in SIDES:
         t = strides.get(side, {})
-        other: Side = "right" if side == "left" else "left"
+        other = other_side(side)
         out = legs[side]
 
         # equinus
@@ -441,7 +248,7 @@ def leg_phenomenology(
         if pose is None:
             out["tremor"] = _measure("tremor", None, None, thr, "no raw landmarks given")
         else:
-            sig = _raw_foot_signal(pose, side, visibility_threshold)
+            sig = raw_foot_signal(pose, side, visibility_threshold)
             share, flat, reason = tremor_measure(
                 sig, pose.fps, cfg.tremor_band_hz, stride_hz, pose.filmed_fps
             )
@@ -487,8 +294,7 @@ def leg_phenomenology(
                 "pattern", None, None, cfg.sustained_fraction, "no posture measurable"
             )
     for side in SIDES:
-        other = "right" if side == "left" else "left"
-        mine, theirs = fractions[side], fractions[other]
+        mine, theirs = fractions[side], fractions[other_side(side)]
         if np.isfinite(mine) and np.isfinite(theirs):
             primary_other = theirs >= frac_thr and theirs > mine
             legs[side]["overflow"] = _measure(
