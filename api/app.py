@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.audit import AuditMiddleware
 from api.db import make_engine, make_sessionmaker, migrate, utcnow
 from api.headers import SecurityHeadersMiddleware, page_policy
-from api.jobs import WorkerPool
+from api.jobs import WorkerPool, service_score_settings
 from api.keys import API_KEY_HEADER
 from api.limits import GuardMiddleware
 from api.retention import expire
@@ -55,7 +55,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(make_private, settings)
     await run_in_threadpool(sweep_orphans, settings, app.state.sessionmaker)
     app.state.model = await run_in_threadpool(load_model, settings.model)
-    pool = WorkerPool(settings, app.state.sessionmaker)
+    # read once, here: the workers score with these, whatever happens to the file later
+    score_settings = await run_in_threadpool(service_score_settings, settings)
+    app.state.score_settings = score_settings
+    pool = WorkerPool(settings, score_settings, app.state.sessionmaker)
     await run_in_threadpool(pool.start)
     app.state.pool = pool
 

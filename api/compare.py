@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased, sessionmaker
 from api.db import Comparison, Job, utcnow
 from api.settings import ApiSettings
 from posescore.compare import compare_results
-from posescore.config import load_settings
+from posescore.config import Settings
 from posescore.errors import PosescoreError
 from posescore.model import LoadedModel
 
@@ -55,7 +55,7 @@ def compare_scores(
     model : LoadedModel
         The service's severity model (needed for the severity CI and MDC95).
     min_strides : int
-        Fewest finite strides for a measure (``settings.feature.min_strides``).
+        Fewest finite strides for a measure (``settings.quality.min_strides_per_measure``).
 
     Returns
     -------
@@ -108,7 +108,9 @@ def claim_comparison(sm: sessionmaker) -> Optional[Comparison]:
         return db.scalars(select(Comparison).where(Comparison.claim_token == token)).one()
 
 
-def compare_next(sm: sessionmaker, settings: ApiSettings, model: LoadedModel) -> bool:
+def compare_next(
+    sm: sessionmaker, settings: ApiSettings, score_settings: Settings, model: LoadedModel
+) -> bool:
     """Claim one comparison, compute it and store its result or error; False if none waited.
 
     A comparison whose job failed, whose scores cannot be compared or that was claimed more
@@ -129,8 +131,10 @@ def compare_next(sm: sessionmaker, settings: ApiSettings, model: LoadedModel) ->
         error = f"the {' and '.join(failed)} video could not be scored"
     else:
         try:
-            min_strides = load_settings(settings.config).feature.min_strides
-            result = compare_scores(jobs[0].result, jobs[1].result, model, min_strides)
+            result = compare_scores(
+                jobs[0].result, jobs[1].result, model,
+                score_settings.quality.min_strides_per_measure,
+            )
         except PosescoreError as exc:
             error = str(exc)
             logger.info("comparison %s not computed: %s", comparison.id, type(exc).__name__)

@@ -168,8 +168,8 @@ def service_score_settings(settings: ApiSettings) -> Settings:
     So nothing derived from an upload is kept outside the database (see ``api.retention``).
     """
     loaded = load_settings(settings.config)
-    pose = loaded.pose.model_copy(update={"use_cache": False, "meta_index": False})
-    return loaded.model_copy(update={"pose": pose})
+    execution = loaded.execution.model_copy(update={"use_cache": False, "meta_index": False})
+    return loaded.model_copy(update={"execution": execution})
 
 
 def run_job(
@@ -177,10 +177,10 @@ def run_job(
     claim: Claim,
     model: Any,
     settings: ApiSettings,
+    score_settings: Settings,
     scorer: Scorer = score_video,
 ) -> None:
-    """Score one claimed job with ``scorer`` and store its result or its error message."""
-    score_settings = service_score_settings(settings)
+    """Score one claimed job with ``scorer`` and ``score_settings``; store its result or error."""
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
     backend = None
@@ -244,10 +244,16 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 
 
 def worker_main(
-    settings: ApiSettings, parent_pid: int, stop: Event, owner: str, scorer: Scorer
+    settings: ApiSettings,
+    score_settings: Settings,
+    parent_pid: int,
+    stop: Event,
+    owner: str,
+    scorer: Scorer,
 ) -> None:
     """Worker process: compute comparisons and score jobs until ``stop`` is set or the server dies.
 
+    ``score_settings`` are the server's, read once at its start (``service_score_settings``).
     A waiting comparison goes first: it takes seconds, and a backlog of uploads would
     otherwise hold back every comparison.
 
@@ -268,13 +274,13 @@ def worker_main(
     logger.info("worker %d ready (native threads %s)", pid, native_thread_counts())
     while not stop.is_set():
         try:
-            if compare_next(sm, settings, model):
+            if compare_next(sm, settings, score_settings, model):
                 continue
             claim = leases.claim(sm, owner, pid, settings.lease_s)
             if claim is None:
                 stop.wait(settings.poll_interval_s)
                 continue
-            run_job(sm, claim, model, settings, scorer)
+            run_job(sm, claim, model, settings, score_settings, scorer)
         except SQLAlchemyError:
             logger.exception("database error in worker %d; retrying", pid)
             stop.wait(5.0)
@@ -283,13 +289,19 @@ def worker_main(
 class WorkerPool:
     """The scoring worker processes of one server: it holds their jobs' leases.
 
-    ``scorer`` is what the workers score with (``score_video``; tests pass a stub).
+    ``score_settings`` are the server's, read once at its start; ``scorer`` is what the
+    workers score with (``score_video``; tests pass a stub).
     """
 
     def __init__(
-        self, settings: ApiSettings, sm: sessionmaker, scorer: Scorer = score_video
+        self,
+        settings: ApiSettings,
+        score_settings: Settings,
+        sm: sessionmaker,
+        scorer: Scorer = score_video,
     ) -> None:
         self.settings = settings
+        self.score_settings = score_settings
         self.sm = sm
         self.scorer = scorer
         self.owner = new_id()
@@ -301,7 +313,8 @@ class WorkerPool:
     def _spawn(self) -> SpawnProcess:
         proc = self._ctx.Process(
             target=worker_main,
-            args=(self.settings, os.getpid(), self._stop, self.owner, self.scorer),
+            args=(self.settings, self.score_settings, os.getpid(), self._stop, self.owner,
+                  self.scorer),
             name="posescore-worker",
             daemon=True,
         )

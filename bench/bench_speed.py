@@ -50,9 +50,11 @@ CACHED_REPEAT = 7
 """Cached re-scores per end-to-end run (their median is reported)."""
 
 
-def _settings(cache: Path, **pose) -> Settings:
-    s = Settings()
-    return s.model_copy(update={"pose": s.pose.model_copy(update={"cache_dir": cache, **pose})})
+def _cached_in(settings: Settings, cache: Path) -> Settings:
+    """``settings`` with the pose cache in ``cache``."""
+    return settings.model_copy(
+        update={"execution": settings.execution.model_copy(update={"cache_dir": cache})}
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -133,8 +135,7 @@ def stage_pass(video: Path, settings: Settings) -> dict[str, float]:
 
 def end_to_end(video: Path, settings: Settings, model) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as cache:
-        s = _settings(Path(cache), **settings.pose.model_dump(exclude={"cache_dir"}))
-        s = s.model_copy(update={"video": settings.video, "subject": settings.subject})
+        s = _cached_in(settings, Path(cache))
         t0 = time.perf_counter()
         result = score_video(video, s, model=model)
         wall = time.perf_counter() - t0
@@ -160,7 +161,7 @@ def end_to_end(video: Path, settings: Settings, model) -> dict[str, float]:
 def cli_settings() -> Settings:
     """The settings ``posescore score`` runs with here: chunks on both cores."""
     s = Settings()
-    return s.model_copy(update={"pose": s.pose.model_copy(update={"chunk_processes": 2})})
+    return s.model_copy(update={"execution": s.execution.model_copy(update={"chunk_processes": 2})})
 
 
 def bench_stages(inputs: dict[str, Path], repeat: int, model) -> None:
@@ -195,16 +196,16 @@ def bench_stages(inputs: dict[str, Path], repeat: int, model) -> None:
     print(f"\n{name} end to end by setting (median of {repeat}):")
     for label, upd in (
         ("posescore score: 2 chunks, 2 processes", {}),
-        ("2 chunks in 1 process (library)", {"chunk_processes": 1}),
-        ("one chunk (chunks 1)", {"chunks": 1}),
-        ("one chunk, serial decode", {"chunks": 1, "decode_thread": False}),
-        ("score, subject selection off", {"subject": False}),
+        ("2 chunks in 1 process (library)", {"execution": {"chunk_processes": 1}}),
+        ("one chunk (chunks 1)", {"pose": {"chunks": 1}}),
+        ("one chunk, serial decode",
+         {"pose": {"chunks": 1}, "execution": {"decode_thread": False}}),
+        ("score, subject selection off", {"subject": {"enabled": False}}),
     ):
-        upd = dict(upd)
-        subject = settings.subject.model_copy(update={"enabled": upd.pop("subject", True)})
-        s = settings.model_copy(
-            update={"pose": settings.pose.model_copy(update=upd), "subject": subject}
-        )
+        s = settings.model_copy(update={
+            section: getattr(settings, section).model_copy(update=values)
+            for section, values in upd.items()
+        })
         ends = [end_to_end(inputs[name], s, model) for _ in range(repeat)]
         e = {k: statistics.median(x[k] for x in ends) for k in ends[0]}
         print(f"  {label:<36} {e['fps']:6.1f} frames/s  wall/duration {e['wall_over_duration']:.3f}"
@@ -218,10 +219,7 @@ def landmark_error_px(video: Path, settings: Settings) -> float:
     """Median distance (px) of leg landmarks to the phantom's joints_px, frames with a body."""
     truth = json.loads(video.with_suffix(".truth.json").read_text())
     with tempfile.TemporaryDirectory() as cache:
-        s = settings.model_copy(
-            update={"pose": settings.pose.model_copy(update={"cache_dir": Path(cache)})}
-        )
-        pose, _ = extract_pose(video, s)
+        pose, _ = extract_pose(video, _cached_in(settings, Path(cache)))
     times = np.asarray(truth["timestamps_s"])
     idx = np.clip(np.searchsorted(times, pose.timestamps_s - 1e-6), 0, len(times) - 1)
     errors = []
@@ -273,8 +271,10 @@ def bench_batch(folder: Path, src: Path, repeat: int) -> None:
         ("2 workers", 2, 1),
         ("1 worker, chunks in 2 processes", 1, 2),
     ):
-        pose = base.pose.model_copy(update={"use_cache": False, "chunk_processes": processes})
-        s = base.model_copy(update={"pose": pose})
+        execution = base.execution.model_copy(
+            update={"use_cache": False, "chunk_processes": processes}
+        )
+        s = base.model_copy(update={"execution": execution})
         times, cpu = [], []
         for r in range(repeat):
             before = os.times()
@@ -327,8 +327,8 @@ from posescore.config import Settings
 from posescore.score import score_video
 s = Settings()
 with tempfile.TemporaryDirectory() as c:  # as posescore score runs: chunks in 2 processes
-    pose = s.pose.model_copy(update={"cache_dir": Path(c), "chunk_processes": 2})
-    s = s.model_copy(update={"pose": pose})
+    execution = s.execution.model_copy(update={"cache_dir": Path(c), "chunk_processes": 2})
+    s = s.model_copy(update={"execution": execution})
     t = time.perf_counter()
     r = score_video(sys.argv[1], s)
     wall = time.perf_counter() - t

@@ -32,7 +32,7 @@ def run_once(video: Path, settings: Settings, model) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as cache:
         fresh = settings.model_copy(
-            update={"pose": settings.pose.model_copy(update={"cache_dir": Path(cache)})}
+            update={"execution": settings.execution.model_copy(update={"cache_dir": Path(cache)})}
         )
         t0 = time.perf_counter()
         pose, _ = extract_pose(video, fresh, meta)

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from posescore.config import PoseConfig, Settings  # noqa: E402
+from posescore.config import ExecutionConfig, Settings  # noqa: E402
 from posescore.constants import LEG_LANDMARKS, NOSE, SIDES  # noqa: E402
 from posescore.features import (  # noqa: E402
     ankle_plantarflexion_deg,
@@ -118,7 +118,7 @@ def main() -> None:
     ap.add_argument("--exact", action="store_true", help="exact joints instead of MediaPipe")
     args = ap.parse_args()
     out = Path(args.out)
-    settings = Settings(pose=PoseConfig(cache_dir=out / "cache"))
+    settings = Settings(execution=ExecutionConfig(cache_dir=out / "cache"))
     groups: dict[str, list[float]] = {}
     for seed in args.seeds:
         for name, params in grid(seed, args.duration).items():

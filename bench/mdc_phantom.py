@@ -92,7 +92,9 @@ def features_of_video(path: Path, settings: Settings) -> tuple[str, dict]:
     pose, _ = extract_pose(path, settings)
     traj = clean_pose(pose, settings.signal)
     events = {side: detect_gait_events(traj, side, settings.gait) for side in SIDES}
-    return traj.view, compute_features(traj, events, settings.feature)
+    return traj.view, compute_features(
+        traj, events, settings.feature, min_strides=settings.quality.min_strides_per_measure
+    )
 
 
 def _one(job: tuple[int, PhantomParams, Path]) -> dict:

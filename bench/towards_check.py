@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from posescore.config import PoseConfig, Settings  # noqa: E402
+from posescore.config import ExecutionConfig, Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
 from posescore.model import load_model  # noqa: E402
 from posescore.phantom import PhantomParams, render_phantom  # noqa: E402
@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     args = ap.parse_args()
     out = Path(args.out)
-    settings = Settings(pose=PoseConfig(cache_dir=out / "cache"))
+    settings = Settings(execution=ExecutionConfig(cache_dir=out / "cache"))
     model = load_model(args.model)
     errors: dict[str, list[float]] = {walk: [] for walk in WALKS}
     for seed in args.seeds:

@@ -364,8 +364,8 @@ def one_process_per_video(settings: Settings) -> Settings:
 
     The videos already run in parallel; the pose is the same (``PoseConfig.chunks``).
     """
-    pose = settings.pose.model_copy(update={"chunk_processes": 1})
-    return settings.model_copy(update={"pose": pose})
+    execution = settings.execution.model_copy(update={"chunk_processes": 1})
+    return settings.model_copy(update={"execution": execution})
 
 
 def _file_size(path: str) -> int:

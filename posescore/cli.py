@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from pydantic import ValidationError
 
 from posescore import __version__
-from posescore.config import PoseConfig, Settings, SubjectConfig, load_settings
+from posescore.config import ExecutionConfig, PoseConfig, Settings, SubjectConfig, load_settings
 from posescore.constants import TASKS, VIEWS
 from posescore.errors import ConfigError, PosescoreError
 from posescore.logs import filter_native_stderr, quiet_native_logs
@@ -31,19 +31,27 @@ def _settings(args: argparse.Namespace) -> Settings:
     updates: dict[str, Any] = {}
     if getattr(args, "model", None):
         updates["model"] = settings.model.model_copy(update={"path": Path(args.model)})
-    pose: dict[str, Any] = {}
+    execution: dict[str, Any] = {}
     if getattr(args, "no_cache", False):
-        pose["use_cache"] = False
-    if "chunk_processes" not in settings.pose.model_fields_set:
+        execution["use_cache"] = False
+    if "chunk_processes" not in settings.execution.model_fields_set:
         # the command line owns its process: track a long video's chunks on every usable core
-        pose["chunk_processes"] = max(1, min(settings.pose.chunks, len(os.sched_getaffinity(0))))
+        execution["chunk_processes"] = max(
+            1, min(settings.pose.chunks, len(os.sched_getaffinity(0)))
+        )
     if getattr(args, "chunks", None):
-        pose["chunks"] = pose["chunk_processes"] = args.chunks
-    if pose:
+        execution["chunk_processes"] = args.chunks
         try:
-            updates["pose"] = PoseConfig.model_validate({**settings.pose.model_dump(), **pose})
+            updates["pose"] = PoseConfig.model_validate(
+                {**settings.pose.model_dump(), "chunks": args.chunks}
+            )
+            updates["execution"] = ExecutionConfig.model_validate(
+                {**settings.execution.model_dump(), **execution}
+            )
         except ValidationError as exc:
             raise ConfigError(f"--chunks: {exc.errors()[0]['msg']}") from exc
+    elif execution:
+        updates["execution"] = settings.execution.model_copy(update=execution)
     if getattr(args, "roi", None):
         try:
             roi = SubjectConfig.model_validate({"roi": args.roi}).roi
@@ -175,7 +183,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     post, post_tr = _load_or_score(args.post, args, settings, model)
     comparison = compare_results(
         pre, post, model=model, n_boot=args.n_boot, seed=args.seed,
-        min_strides=settings.feature.min_strides, include_paths=args.show_path,
+        min_strides=settings.quality.min_strides_per_measure, include_paths=args.show_path,
     )
     print(compare_text(comparison, only_beyond_noise=args.only_changes))
     if args.json:
@@ -606,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="track N consecutive chunks of the video in N processes (pose.chunks and "
-        "pose.chunk_processes; default 2 for videos of at least 2 x pose.chunk_min_s)",
+        "execution.chunk_processes; default 2 for videos of at least 2 x pose.chunk_min_s)",
     )
     p.add_argument(
         "--show-path", action="store_true", help="put the video path in the report (off: withheld)"

@@ -313,7 +313,7 @@ def compare_results(
     seed : int
         Seed of the bootstrap (results are reproducible).
     min_strides : int
-        Fewest finite strides for a measure (``settings.feature.min_strides``).
+        Fewest finite strides for a measure (``settings.quality.min_strides_per_measure``).
     mdc_table : mapping, optional
         Test-retest table; the packaged one by default.
     include_paths : bool

@@ -6,11 +6,19 @@ overrides replace them. Objects are immutable: build a new one with ``model_copy
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from posescore.errors import ConfigError
 
@@ -21,6 +29,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+logger = logging.getLogger(__name__)
 
 
 class _Section(BaseModel):
@@ -38,12 +48,6 @@ class VideoConfig(_Section):
         64, ge=1,
         description="Shortest frame side accepted, pixels: a smaller frame cannot hold a body "
         "whose joints can be located (and is smaller than the people detector's window).",
-    )
-    low_light_luma: float = Field(
-        40.0, ge=0, le=255,
-        description="Mean luminance (0-255, ITU-R BT.601 luma) of the first frame below which "
-        "the video is flagged as dark in quality.warnings: MediaPipe still finds the body, "
-        "but its leg landmarks drift (a sample darkened to 30 read 2.19 instead of 2.95).",
     )
     verify_frame_count: bool = Field(
         True,
@@ -86,7 +90,9 @@ class PoseConfig(_Section):
         "chunk_overlap_s before its start (MediaPipe's tracking and smoothing; the warm-up "
         "is dropped) and stitched; fewer when a chunk would be shorter than chunk_min_s. "
         "The split depends only on the video, so the pose is the same whether the chunks run "
-        "one after another or at once (chunk_processes). Full-frame tracking only.",
+        "one after another or at once (execution.chunk_processes); it differs slightly from "
+        "one chunk's (fresh tracking at each chunk), so the split is part of the pose cache "
+        "key. Full-frame tracking only.",
     )
     chunk_min_s: float = Field(
         10.0,
@@ -104,23 +110,6 @@ class PoseConfig(_Section):
         "once, while the other chunks' processes start, load MediaPipe and decode up to their "
         "warm-up (about 2.5 s, some 120 frames of inference, on the 2-core machine of "
         "bench/bench_speed.py). Part of the split, so of the pose.",
-    )
-    chunk_processes: int = Field(
-        1,
-        ge=1,
-        le=16,
-        description="Processes tracking the chunks of one video at once (1 = one after the "
-        "other in this process: the library spawns no processes behind a caller's back). "
-        "Does not change the result. The command line uses min(chunks, usable cores) unless "
-        "this is set; batch workers use 1, the videos already run in parallel.",
-    )
-    decode_thread: bool = Field(
-        True,
-        description="Decode, downscale and colour-convert frames in a background thread "
-        "that overlaps MediaPipe inference (same results, faster).",
-    )
-    decode_queue_frames: int = Field(
-        8, ge=1, description="Frames the decoding thread may run ahead of inference."
     )
     hold_repeated_frames: bool = Field(
         True,
@@ -148,17 +137,6 @@ class PoseConfig(_Section):
         "estimate the pose again (pose.upright_turn_deg); the turn is recorded in "
         "quality.warnings and video.rotation_deg.",
     )
-    meta_index: bool = Field(
-        True,
-        description="Remember each file's probe result and SHA-256 under the pose cache, "
-        "keyed by (path, size, mtime_ns, ctime_ns, inode), so a cached re-score neither "
-        "hashes nor decodes the file. A file rewritten in place with identical size and "
-        "both time stamps restored would be missed; off = hash on every run.",
-    )
-    cache_dir: Optional[Path] = Field(
-        None, description="Pose cache folder; None = $POSESCORE_CACHE or ~/.cache/posescore."
-    )
-    use_cache: bool = True
 
 
 class SubjectConfig(_Section):
@@ -173,12 +151,6 @@ class SubjectConfig(_Section):
     """
 
     enabled: bool = Field(True, description="Off = track whoever MediaPipe finds (no choice).")
-    single_pass: bool = Field(
-        True,
-        description="Detect people on the sampled frames during the full-frame tracking pass "
-        "instead of in a decoding pass of its own; when several people (or none but a "
-        "region) call for crops, the clip is tracked again inside them. Same results.",
-    )
     roi: Optional[tuple[int, int, int, int]] = Field(
         None,
         description="Region (x0, y0, x1, y1) in upright full-frame pixels holding the subject; "
@@ -199,7 +171,8 @@ class SubjectConfig(_Section):
         description="MediaPipe screens the samples first (the person tracked in the frame, "
         "then a static search with each found person masked); the other detectors run only "
         "when it sees two people in a sample, or boxes that do not link into one track. "
-        "Off = every detector on every sample.",
+        "After a tracking pass that stayed on one walker at every sample nothing is screened "
+        "(people.tracked_one_walker). Off = every detector on every sample.",
     )
     max_people_per_frame: int = Field(
         4, ge=1, description="Most people MediaPipe looks for in one sampled frame."
@@ -286,7 +259,6 @@ class GaitConfig(_Section):
 
     min_step_time_s: float = Field(0.25, gt=0, description="Shortest plausible step, s.")
     max_step_time_s: float = Field(2.0, gt=0, description="Longest plausible step, s.")
-    min_strides: int = Field(2, ge=1, description="Fewest strides per leg for a score.")
     level_tilted_camera: bool = Field(
         True,
         description="When the trunk leans more than level_min_roll_deg from image up "
@@ -318,13 +290,34 @@ class FeatureConfig(_Section):
         description="Ankle plantarflexion at heel strike above which a stride shows the "
         "plantarflexed (equinus) posture, deg.",
     )
-    min_strides: int = Field(
-        2, ge=1, description="Fewest valid strides of a leg for its stride-based features."
-    )
 
 
 class QualityConfig(_Section):
-    """When a video can support a score."""
+    """When a readable video can support a score, and what it warns about: every gate.
+
+    (Whether a file is a readable video at all, ``VideoConfig``, is the reader's refusal
+    policy: ``posescore.video``.)
+    """
+
+    min_strides_per_leg: int = Field(
+        2, ge=1, description="Fewest complete strides per leg for a score (and twice as many "
+        "steps)."
+    )
+    min_strides_per_measure: int = Field(
+        2, ge=1, description="Fewest valid strides of a leg for a stride-based measure "
+        "(feature, comparison); fewer leave the measure unmeasured."
+    )
+    low_light_luma: float = Field(
+        40.0, ge=0, le=255,
+        description="Mean luminance (0-255, ITU-R BT.601 luma) of the first frame below which "
+        "the video is flagged as dark in quality.warnings (and later frames are looked at): "
+        "MediaPipe still finds the body, but its leg landmarks drift (a sample darkened to 30 "
+        "read 2.19 instead of 2.95).",
+    )
+    repeated_frames_warn_fraction: float = Field(
+        0.2, ge=0, le=1, description="Share of frames repeating the previous picture above "
+        "which quality.warnings says so."
+    )
 
     min_body_height_px: float = Field(
         150.0, ge=0, description="Smallest median body height (nose to heel) in the frame, px."
@@ -356,6 +349,66 @@ class QualityConfig(_Section):
         "of the samples it still placed legs, but read cadence 160 for 92 and severity "
         "0.86-1.54 for 3-4. Every phantom clip and sample has at least 0.87.",
     )
+
+
+class ExecutionConfig(_Section):
+    """How the work runs: processes, threads, decoding and the cache.
+
+    None of these changes a result, so none enters the pose cache key
+    (``pose.cache.extractor_version``); worker counts are command-line options
+    (``batch --workers``) and service settings (``POSESCORE_WORKERS``).
+    """
+
+    chunk_processes: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Processes tracking the chunks (pose.chunks) of one video at once (1 = one "
+        "after the other in this process: the library spawns no processes behind a caller's "
+        "back). The command line uses min(pose.chunks, usable cores) unless this is set; "
+        "batch workers use 1, the videos already run in parallel.",
+    )
+    decode_thread: bool = Field(
+        True,
+        description="Decode, downscale and colour-convert frames in a background thread "
+        "that overlaps MediaPipe inference.",
+    )
+    decode_queue_frames: int = Field(
+        8, ge=1, description="Frames the decoding thread may run ahead of inference."
+    )
+    subject_single_pass: bool = Field(
+        True,
+        description="Detect people on the sampled frames during the full-frame tracking pass "
+        "instead of in a decoding pass of its own; when several people (or none but a "
+        "region) call for crops, the clip is tracked again inside them.",
+    )
+    meta_index: bool = Field(
+        True,
+        description="Remember each file's probe result and SHA-256 under the pose cache, "
+        "keyed by (path, size, mtime_ns, ctime_ns, inode), so a cached re-score neither "
+        "hashes nor decodes the file. A file rewritten in place with identical size and "
+        "both time stamps restored would be missed; off = hash on every run.",
+    )
+    cache_dir: Optional[Path] = Field(
+        None, description="Pose cache folder; None = $POSESCORE_CACHE or ~/.cache/posescore."
+    )
+    use_cache: bool = Field(True, description="Read and write the pose cache.")
+
+
+MOVED_SETTINGS: dict[tuple[str, str], tuple[str, str]] = {
+    ("pose", "chunk_processes"): ("execution", "chunk_processes"),
+    ("pose", "decode_thread"): ("execution", "decode_thread"),
+    ("pose", "decode_queue_frames"): ("execution", "decode_queue_frames"),
+    ("pose", "meta_index"): ("execution", "meta_index"),
+    ("pose", "cache_dir"): ("execution", "cache_dir"),
+    ("pose", "use_cache"): ("execution", "use_cache"),
+    ("subject", "single_pass"): ("execution", "subject_single_pass"),
+    ("video", "low_light_luma"): ("quality", "low_light_luma"),
+    ("gait", "min_strides"): ("quality", "min_strides_per_leg"),
+    ("feature", "min_strides"): ("quality", "min_strides_per_measure"),
+}
+"""Settings moved to another section (old place -> new place), still read from the old one
+with a warning (``Settings`` moves them)."""
 
 
 class PhenomenologyConfig(_Section):
@@ -455,6 +508,34 @@ class Settings(_Section):
     phenomenology: PhenomenologyConfig = PhenomenologyConfig()
     model: ModelConfig = ModelConfig()
     visit: VisitConfig = VisitConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_old_keys(cls, data: Any) -> Any:
+        """Read a setting named in its old section (``MOVED_SETTINGS``) into its new one."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for (old_section, old_key), (new_section, new_key) in MOVED_SETTINGS.items():
+            old = data.get(old_section)
+            if not isinstance(old, dict) or old_key not in old:
+                continue
+            new = data.get(new_section, {})
+            if not isinstance(new, dict):
+                raise ValueError(f"[{old_section}] {old_key} moved to [{new_section}] {new_key}")
+            if new_key in new:
+                raise ValueError(
+                    f"[{old_section}] {old_key} moved to [{new_section}] {new_key}, which is "
+                    "set too: remove the old one"
+                )
+            logger.warning(
+                "setting [%s] %s has moved to [%s] %s; read from its old place for now",
+                old_section, old_key, new_section, new_key,
+            )
+            data[old_section] = {k: v for k, v in old.items() if k != old_key}
+            data[new_section] = {**new, new_key: old[old_key]}
+        return data
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -478,5 +559,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
         return Settings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"config file {p}: {where}: {first['msg']}") from exc
+        where = "".join(f"{x}: " for x in [".".join(str(x) for x in first["loc"])] if x)
+        raise ConfigError(f"config file {p}: {where}{first['msg']}") from exc

@@ -205,10 +205,6 @@ def trunk_in_frame_fraction(pose: PoseSequence) -> float:
     return float(inside.all(axis=1).mean())
 
 
-REPEATED_FRAMES_WARN_FRACTION = 0.2
-"""Share of frames repeating the previous picture above which quality.warnings says so."""
-
-
 def assess_quality(
     pose: PoseSequence,
     traj: Trajectories,
@@ -222,7 +218,7 @@ def assess_quality(
     Checks the share of frames with a body (or its time, ``quality.min_pose_s``) and with
     both legs visible, the body height in pixels (``quality.min_body_height_px``; negative:
     upside down), the step count, the strides per leg
-    (``gait.min_strides``, from ``per_stride`` when given) and whether the frame rate
+    (``quality.min_strides_per_leg``, from ``per_stride`` when given) and whether the frame rate
     resolves the tremor band (Nyquist: distinct pictures per second > 2 x its upper edge,
     repeated frames not counted; a warning, not a reason to refuse the score). Each failed
     check is listed in ``not_scorable_reasons`` (empty when scorable) and leads ``warnings``.
@@ -261,9 +257,9 @@ def assess_quality(
             "whole body"
         )
     steps = gait.get("step_count") or 0
-    if steps < 2 * settings.gait.min_strides:
+    if steps < 2 * q.min_strides_per_leg:
         refuse(NoticeCode.TOO_FEW_STEPS,
-               f"only {steps} steps detected (need {2 * settings.gait.min_strides})")
+               f"only {steps} steps detected (need {2 * q.min_strides_per_leg})")
     if luma < q.min_luma:
         refuse(
             NoticeCode.TOO_DARK,
@@ -292,15 +288,15 @@ def assess_quality(
             side: int(len(per_stride.get(side, {}).get("stride_time_s", []))) for side in SIDES
         }
         for side, n in strides_per_leg.items():
-            if n < settings.gait.min_strides:
+            if n < q.min_strides_per_leg:
                 refuse(
                     NoticeCode.TOO_FEW_STRIDES,
                     f"only {n} complete strides of the {side} leg (need "
-                    f"{settings.gait.min_strides}); record a longer walk"
+                    f"{q.min_strides_per_leg}); record a longer walk"
                 )
     repeated = pose.repeated_fraction()
     filmed_fps = pose.filmed_fps
-    if repeated >= REPEATED_FRAMES_WARN_FRACTION:
+    if repeated >= q.repeated_frames_warn_fraction:
         warnings.append(Notice(
             code=NoticeCode.REPEATED_FRAMES,
             stage="video",
@@ -465,6 +461,7 @@ def measure_pose(
             settings.phenomenology.tremor_band_hz, settings.signal.visibility_threshold)
         per_walk = {side: {"foot_tremor_rms_leglen": tremor[side]} for side in SIDES}
         features = compute_features(traj, events, settings.feature, strides=per_stride,
+                                    min_strides=settings.quality.min_strides_per_measure,
                                     per_walk=per_walk)
     return Measurements(
         traj, events, gait, per_stride, features, span, roll_deg,

@@ -43,7 +43,8 @@ def pose_settings(tmp_path, **pose):
     s = Settings()
     return s.model_copy(
         update={
-            "pose": s.pose.model_copy(update={"cache_dir": tmp_path / "cache", **pose}),
+            "pose": s.pose.model_copy(update=pose),
+            "execution": s.execution.model_copy(update={"cache_dir": tmp_path / "cache"}),
             "subject": SubjectConfig(enabled=False),
         }
     )

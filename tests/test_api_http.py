@@ -315,3 +315,19 @@ def test_video_without_a_person_is_done_but_not_scorable(client, tmp_path):
     result = client.get(f"/v1/jobs/{job_id}/result").json()
     assert result["quality"]["scorable"] is False and result["quality"]["warnings"]
     assert result["legs"]["left"]["severity"] is None
+
+
+@pytest.mark.slow
+def test_scoring_settings_are_read_once_at_start(tmp_path):
+    """The upload check and the workers keep the settings the server started with."""
+    config = tmp_path / "posescore.toml"
+    config.write_text("[quality]\nmin_pose_fraction = 0.5\n")
+    with running_server(tmp_path, "sqlite", POSESCORE_CONFIG=str(config)) as (srv, key):
+        config.write_text("not toml ===")  # read again, it would fail every request
+        with httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=60) as c:
+            corrupt = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40
+            assert submit(c, corrupt).status_code == 422
+            video = write_blank_video(tmp_path / "blank.mp4", seconds=1.0)
+            with open(video, "rb") as fh:
+                job_id = submit(c, fh, patient="P-once").json()["job_id"]
+            assert wait_for_job(c, job_id)["status"] == "done"

@@ -27,6 +27,7 @@ from api.db import Job, make_engine, make_sessionmaker
 from api.jobs import WorkerPool, requeue_interrupted
 from api.settings import ApiSettings
 from api.uploads import sweep_orphans
+from posescore.config import Settings
 
 LONG_S = 60.0
 SHORT_S = 0.001
@@ -176,7 +177,8 @@ def service(tmp_path):
 def _pool(service, log, seconds, **settings):
     base, sm = service
     pool = WorkerPool(
-        base.model_copy(update=settings), sm, scorer=partial(stub_score, seconds=seconds, log=log)
+        base.model_copy(update=settings), Settings(), sm,
+        scorer=partial(stub_score, seconds=seconds, log=log),
     )
     pool.start()
     return pool

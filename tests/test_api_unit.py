@@ -198,13 +198,16 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
 def test_a_scoring_error_fails_the_job_with_a_message(sm, tmp_path):
     from api_support import make_small_model
 
-    from api.jobs import run_job
+    from api.jobs import run_job, service_score_settings
     from posescore.model import load_model
 
     settings = ApiSettings(data_dir=tmp_path)
     queue_jobs(sm, 1)  # its upload u0.mp4 was never stored
     held = claim(sm, "server", 1, 30.0)
-    run_job(sm, held, load_model(make_small_model(tmp_path)), settings)
+    run_job(
+        sm, held, load_model(make_small_model(tmp_path)), settings,
+        service_score_settings(settings),
+    )
     with sm() as db:
         job = db.get(Job, held.job_id)
     assert job.status == "failed" and job.finished_at is not None

@@ -37,6 +37,11 @@ def _opened_a_video(*args, **kwargs):
     raise AssertionError("the API process opened a video with OpenCV")
 
 
+def compare_once(state, sm=None):
+    """One comparison step of a worker, with the app's settings and model."""
+    return compare_next(sm or state.sessionmaker, state.settings, state.score_settings, state.model)
+
+
 def test_the_api_never_decodes_an_upload_and_the_worker_fails_a_corrupt_one(tmp_path, model):
     with apps_without_workers(tmp_path, model) as (app,):
         key = key_for(app, "clinic-a")
@@ -47,7 +52,8 @@ def test_the_api_never_decodes_an_upload_and_the_worker_fails_a_corrupt_one(tmp_
             assert app.get(f"/v1/jobs/{job_id}", headers=key).json()["status"] == "queued"
         state = app.app.state
         claim = leases.claim(state.sessionmaker, "server-a", 1, state.settings.lease_s)
-        run_job(state.sessionmaker, claim, state.model, state.settings)  # the worker's step
+        run_job(state.sessionmaker, claim, state.model, state.settings,
+                state.score_settings)  # the worker's step
         job = app.get(f"/v1/jobs/{job_id}", headers=key).json()
         assert job["status"] == "failed"
         assert job["error"].startswith("truncated or corrupt video: the upload cannot be opened")
@@ -75,8 +81,8 @@ def test_a_comparison_is_queued_then_computed_by_a_worker(tmp_path, model):
         assert theirs.status_code == missing.status_code == 404
         assert theirs.json()["detail"] == f"no comparison {comparison_id}"
 
-        assert compare_next(state.sessionmaker, state.settings, state.model)
-        assert not compare_next(state.sessionmaker, state.settings, state.model)  # none left
+        assert compare_once(state)
+        assert not compare_once(state)  # none left
         done = app.get(path, headers=a).json()
         assert done["status"] == "done" and done["error"] is None
         assert done["comparison"]["model"]["name"] == "api-test-small"
@@ -99,11 +105,11 @@ def test_a_comparison_waits_for_its_jobs_and_fails_with_a_failed_one(tmp_path, m
                               "clinic-a")
         waiting = app.post("/v1/comparisons", headers=key,
                            json={"pre_job_id": queued, "post_job_id": post}).json()
-        assert not compare_next(state.sessionmaker, state.settings, state.model)  # pre not done
+        assert not compare_once(state)  # pre not done
         pre, post = _pair(state.sessionmaker, pre_status="failed")
         failed = app.post("/v1/comparisons", headers=key,
                           json={"pre_job_id": pre, "post_job_id": post}).json()
-        assert compare_next(state.sessionmaker, state.settings, state.model)
+        assert compare_once(state)
         body = app.get(f"/v1/comparisons/{failed['comparison_id']}", headers=key).json()
         assert body["status"] == "failed" and body["error"] == "the pre video could not be scored"
         still = app.get(f"/v1/comparisons/{waiting['comparison_id']}", headers=key).json()
@@ -124,7 +130,7 @@ def test_a_dead_workers_comparison_is_claimed_again_when_its_lease_ends(tmp_path
         with sm.begin() as db:
             db.execute(update(Comparison).values(
                 claimed_at=utcnow() - COMPARISON_LEASE - timedelta(seconds=1)))
-        assert compare_next(sm, state.settings, state.model)  # claimed a 2nd time: gives up
+        assert compare_once(state, sm)  # claimed a 2nd time: gives up
         body = app.get(f"/v1/comparisons/{comparison_id}", headers=key).json()
         assert body["status"] == "failed" and "stopped unexpectedly 1 times" in body["error"]
 
@@ -165,6 +171,6 @@ def test_a_comparison_erased_while_claimed_is_dropped(tmp_path, model, monkeypat
             return claimed
 
         monkeypatch.setattr(api.compare, "claim_comparison", claim_then_erase)
-        assert compare_next(state.sessionmaker, state.settings, state.model)  # no crash
+        assert compare_once(state)  # no crash
         with state.sessionmaker() as db:
             assert db.scalars(select(Comparison)).all() == []

@@ -14,7 +14,7 @@ distributed = pytest.importorskip("distributed")
 
 def _settings(cache):
     s = Settings()
-    return s.model_copy(update={"pose": s.pose.model_copy(update={"cache_dir": cache})})
+    return s.model_copy(update={"execution": s.execution.model_copy(update={"cache_dir": cache})})
 
 
 def _comparable(path):

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 def _settings(cache):
     s = Settings()
-    return s.model_copy(update={"pose": s.pose.model_copy(update={"cache_dir": cache})})
+    return s.model_copy(update={"execution": s.execution.model_copy(update={"cache_dir": cache})})
 
 
 def test_two_worker_batch_equals_single_scores(tmp_path):

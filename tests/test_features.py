@@ -5,7 +5,7 @@ import pytest
 from synthetic_walker import _leg_angles, frontal_walker, sagittal_walker
 
 from posescore import constants as c
-from posescore.config import FeatureConfig, GaitConfig, Settings, SignalConfig
+from posescore.config import FeatureConfig, GaitConfig, QualityConfig, Settings, SignalConfig
 from posescore.features import (
     FEATURES,
     STRIDE_TIME_KEYS,
@@ -378,7 +378,7 @@ def test_compute_features_aggregates_stride_measures(maker):
     f = compute_features(traj, events)
     assert compute_features(traj, events, strides=table) == f
     for side in c.SIDES:
-        agg = aggregate_strides(table[side], FeatureConfig().min_strides)
+        agg = aggregate_strides(table[side], QualityConfig().min_strides_per_measure)
         for name in leg_measure_names():
             got = f[f"{side}_{name}"]
             if got is None:

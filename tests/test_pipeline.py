@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from contract_support import assert_matches_schema
 
-from posescore.config import Settings
+from posescore.config import ExecutionConfig, Settings
 from posescore.phantom import PhantomParams, render_phantom
 from posescore.score import score_video
 
@@ -242,12 +242,12 @@ def test_chunked_pose_does_not_depend_on_how_many_processes_track_it(tmp_path, p
     poses, metas = {}, {}
     for processes in (1, 2):
         base = Settings()
-        pose_cfg = base.pose.model_copy(update={
-            "chunks": 2, "chunk_min_s": 3.0, "chunk_processes": processes,
-            "cache_dir": tmp_path / f"cache{processes}",
-        })
+        pose_cfg = base.pose.model_copy(update={"chunks": 2, "chunk_min_s": 3.0})
+        execution = ExecutionConfig(
+            chunk_processes=processes, cache_dir=tmp_path / f"cache{processes}"
+        )
         poses[processes], _, metas[processes] = extract_pose_meta(
-            path, base.model_copy(update={"pose": pose_cfg})
+            path, base.model_copy(update={"pose": pose_cfg, "execution": execution})
         )
     assert len(chunk_bounds(metas[1], pose_cfg, 1)) == 2
     one, two = poses[1], poses[2]

@@ -10,7 +10,7 @@ from pose_support import FakeBackend, pose_settings, write_grey_video
 from pydantic import ValidationError
 
 import posescore.pose.extract as extract_mod
-from posescore.config import PoseConfig, SubjectConfig
+from posescore.config import PoseConfig
 from posescore.errors import VideoError
 from posescore.phantom.writer import ffmpeg_path
 from posescore.pose import effective_stride, extract_pose_meta, extractor_version
@@ -121,13 +121,7 @@ def test_stride_and_whole_factor_enter_the_cache_key():
     assert extractor_version(PoseConfig(max_pose_fps=30)) != base
     assert extractor_version(PoseConfig(chunks=3)) != base
     assert extractor_version(PoseConfig(chunk_min_s=20)) != base
-    # how many processes run the chunks does not change the pose
-    assert extractor_version(PoseConfig(chunk_processes=1)) == base
-    assert extractor_version(PoseConfig(decode_thread=False)) == base
-    on = SubjectConfig()
-    assert extractor_version(PoseConfig(), on) == extractor_version(
-        PoseConfig(), on.model_copy(update={"single_pass": False})
-    )
+
 
 
 def test_backend_error_stops_the_decoding_thread(tmp_path):

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.config import ExecutionConfig, PoseConfig, Settings, SubjectConfig
 from posescore.pose import extract_pose, extractor_version
 from posescore.pose.boxes import box_iou, merge_detections
 from posescore.pose.linking import (
@@ -228,6 +228,33 @@ def test_one_person_needs_one_linked_track_and_never_two_at_once():
     assert not one_person(t, [np.empty((0, 4))] * 12, cfg)
 
 
+def test_a_tracked_walker_is_taken_as_found_and_anything_else_is_screened(monkeypatch):
+    import posescore.pose.people as people
+
+    t = np.arange(12) / 3.0
+    frames = [np.zeros((H, W, 3), np.uint8)] * len(t)
+    walker = as6(_walker(t, 100, 30, 300))
+    walker[0, :2] = -5.0  # joints predicted off the picture: clipped as when screened
+    screened = []
+
+    def screen(frames, detector, width, height, priors):
+        screened.append(priors)
+        return [np.empty((0, 6)) if p is None else p[None] for p in priors]
+
+    monkeypatch.setattr(people, "screen_frames", screen)
+    found = people.detect_frames(t, frames, W, H, SubjectConfig(), list(walker))
+    assert screened == [] and found.detectors == ("mediapipe",)
+    assert found.boxes[0][0, 0] == 0.0 and found.boxes[0][0, 2] == walker[0, 2]
+    np.testing.assert_array_equal(found.boxes[5][0, :4], walker[5, :4])
+    jump = walker.copy()
+    jump[6:, [0, 2]] += 400  # the tracker moved to someone else
+    standing = as6(_walker(t, 300, 0, 300))  # the tracker held a bystander standing still
+    lost = [*walker[:11], None]  # nobody tracked at the last sample
+    for tracked in (list(jump), list(standing), lost):
+        people.detect_frames(t, frames, W, H, SubjectConfig(), tracked)
+        assert screened.pop() is tracked
+
+
 def test_landmark_detections_box_and_ankle_gap_none_where_no_body():
     lm = np.zeros((3, 33, 4))
     lm[:, :, 0] = np.linspace(100, 140, 33)
@@ -354,7 +381,8 @@ def clips(tmp_path_factory):
         "overlap": composite(subject, small, out / "overlap.mp4", int(hip_x.max()) + 200, 450),
         # a larger passer-by at the frame edge in the last 40 %
         "partial": composite(subject, big, out / "partial.mp4", W + 40, H - 5, visible=(0.6, 1.0)),
-        # a larger bystander beside the subject in the first 45 %: MediaPipe alone tracks them
+        # a larger bystander beside the subject in the first 45 % (static detection alone
+        # finds both)
         "early": composite(subject, big, out / "early.mp4", 250, H - 5, visible=(0.0, 0.45)),
     }
 
@@ -434,13 +462,17 @@ def test_hog_runs_only_when_mediapipe_is_not_sure(clips):
 
 
 def _settings(cache_dir, enabled=True):
-    return Settings(pose=PoseConfig(cache_dir=cache_dir), subject=SubjectConfig(enabled=enabled))
+    return Settings(
+        execution=ExecutionConfig(cache_dir=cache_dir), subject=SubjectConfig(enabled=enabled)
+    )
 
 
 @pytest.mark.slow
 def test_pose_on_two_person_clip_stays_on_subject(clips, tmp_path):
+    """Whether the tracker stays on the subject (no search for others, no crop pass) or the
+    samples are screened and the clip tracked again in crops, the pose is the subject's."""
     pose, _ = extract_pose(clips["early"], _settings(tmp_path))
-    assert pose.subject["people_seen"] == 2 and pose.subject["cropped"]
+    assert pose.subject["method"] == "detected"
     detected = pose.detected()
     assert detected.mean() > 0.8
     hips = pose.landmarks[detected][:, [23, 24], :2].mean(axis=1)

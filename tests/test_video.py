@@ -152,6 +152,7 @@ def test_dark_video_is_flagged_once_bright_one_is_not(tmp_path: Path) -> None:
     writer.release()
     warnings = probe_video(dark).warnings
     assert [w.code for w in warnings] == ["low_light"] and "20/255" in warnings[0].message
+    assert probe_video(dark, low_light_luma=10.0).warnings == ()  # quality.low_light_luma
     bright = probe_video(write_video(tmp_path / "ok.avi", fourcc="MJPG"))
     assert "low_light" not in [w.code for w in bright.warnings]
     assert mean_luma(np.full((4, 4), 7, np.uint8)) == 7.0  # grey frames too

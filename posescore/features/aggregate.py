@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from posescore.config import FeatureConfig
+from posescore.config import FeatureConfig, QualityConfig
 from posescore.constants import SIDES, Side
 from posescore.features.registry import FEATURES, PER_WALK_MEASURES, leg_measure_names
 from posescore.features.strides import stride_measures
@@ -54,6 +54,7 @@ def compute_features(
     cfg: FeatureConfig | None = None,
     strides: Mapping[Side, Mapping[str, np.ndarray]] | None = None,
     per_walk: Mapping[Side, Mapping[str, float]] | None = None,
+    min_strides: int = QualityConfig().min_strides_per_measure,
 ) -> dict[str, float | None]:
     """Compute every feature of :data:`FEATURES` for both legs.
 
@@ -64,11 +65,14 @@ def compute_features(
     events : mapping
         ``{"left": GaitEvents, "right": GaitEvents}``; a missing side gives None features.
     cfg : FeatureConfig, optional
-        Posture threshold and minimum stride count; defaults when omitted.
+        Posture threshold; defaults when omitted.
     strides : mapping, optional
         A precomputed :func:`stride_measures` table of the same inputs (saves recomputing).
     per_walk : mapping, optional
         ``{side: {measure: value}}`` of the ``PER_WALK_MEASURES`` (NaN when absent).
+    min_strides : int
+        Fewest valid strides of a leg for a stride-based feature
+        (``QualityConfig.min_strides_per_measure``).
 
     Returns
     -------
@@ -78,7 +82,7 @@ def compute_features(
     """
     cfg = cfg if cfg is not None else FeatureConfig()
     table = strides if strides is not None else stride_measures(traj, events, cfg)
-    per_side = {side: aggregate_strides(table.get(side, {}), cfg.min_strides) for side in SIDES}
+    per_side = {side: aggregate_strides(table.get(side, {}), min_strides) for side in SIDES}
     for side in SIDES:
         walk = (per_walk or {}).get(side, {})
         per_side[side].update({m: float(walk.get(m, np.nan)) for m in PER_WALK_MEASURES})

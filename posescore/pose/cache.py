@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.config import ExecutionConfig, PoseConfig, Settings, SubjectConfig
 from posescore.contract.notices import Notice
 from posescore.pose.backend import import_mediapipe
 from posescore.types import PoseSequence, VideoMeta
@@ -36,7 +36,8 @@ is kept; 4: warnings are notices): older ones are probed again."""
 def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfig()) -> str:
     """Identify everything that changes the pose output, for the cache key.
 
-    Subject selection settings enter as a short hash (``subject=off`` when disabled).
+    Only algorithm settings enter (``ExecutionConfig`` never does); subject selection
+    settings as a short hash (``subject=off`` when disabled).
     """
     mp = import_mediapipe()
     # only when set, so that keys made before the setting existed stay valid
@@ -54,9 +55,7 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
             f"+{cfg.chunk_lead_frames}f"
         )
     if subject_cfg.enabled:
-        # single_pass changes the work, not the result: kept out of the key
-        dumped = subject_cfg.model_dump_json(exclude={"single_pass"})
-        digest = hashlib.sha256(dumped.encode()).hexdigest()[:10]
+        digest = hashlib.sha256(subject_cfg.model_dump_json().encode()).hexdigest()[:10]
         subject = f"subject={digest}"
     else:
         subject = "subject=off"
@@ -68,7 +67,7 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     )
 
 
-def cache_dir(cfg: PoseConfig) -> Path:
+def cache_dir(cfg: ExecutionConfig) -> Path:
     """Folder of the pose cache: the setting, else $POSESCORE_CACHE, else ~/.cache/posescore."""
     if cfg.cache_dir is not None:
         return Path(cfg.cache_dir)
@@ -78,15 +77,13 @@ def cache_dir(cfg: PoseConfig) -> Path:
     return Path.home() / ".cache" / "posescore" / "pose"
 
 
-def cache_path(
-    meta: VideoMeta, cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfig()
-) -> Path:
+def cache_path(meta: VideoMeta, settings: Settings) -> Path:
     """Cache file for a video's content hash and the extractor version."""
-    version = extractor_version(cfg, subject_cfg)
+    version = extractor_version(settings.pose, settings.subject)
     if meta.turn_deg:  # only when turned, so that the keys of upright videos stay as they were
         version += f"|turn={meta.turn_deg}"
     key = hashlib.sha256(f"{meta.sha256}|{version}".encode()).hexdigest()[:32]
-    return cache_dir(cfg) / f"{key}.npz"
+    return cache_dir(settings.execution) / f"{key}.npz"
 
 
 def save_cache(path: Path, seq: PoseSequence) -> None:
@@ -140,19 +137,20 @@ def _meta_index_path(path: Path, settings: Settings) -> Optional[Path]:
         return None
     ident = (
         f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
-        f"|{settings.video.model_dump_json()}|reader={READER_VERSION}|meta={META_FORMAT}"
+        f"|{settings.video.model_dump_json()}|lowlight={settings.quality.low_light_luma:g}"
+        f"|reader={READER_VERSION}|meta={META_FORMAT}"
     )
     key = hashlib.sha256(ident.encode()).hexdigest()[:32]
-    return cache_dir(settings.pose) / "meta" / f"{key}.json"
+    return cache_dir(settings.execution) / "meta" / f"{key}.json"
 
 
 def lookup_meta(path: str | Path, settings: Settings) -> Optional[VideoMeta]:
     """The remembered ``VideoMeta`` (frames counted, SHA-256) of an unchanged file, or None.
 
-    See ``PoseConfig.meta_index`` for the trade-off: the key is (path, size, mtime_ns,
+    See ``ExecutionConfig.meta_index`` for the trade-off: the key is (path, size, mtime_ns,
     ctime_ns, inode), so an unchanged file is neither hashed nor decoded again.
     """
-    if not (settings.pose.meta_index and settings.pose.use_cache):
+    if not (settings.execution.meta_index and settings.execution.use_cache):
         return None
     index = _meta_index_path(Path(path), settings)
     if index is None or not index.exists():
@@ -169,7 +167,7 @@ def lookup_meta(path: str | Path, settings: Settings) -> Optional[VideoMeta]:
 
 def remember_meta(path: str | Path, meta: VideoMeta, settings: Settings) -> None:
     """Store ``meta`` (frames counted) for :func:`lookup_meta`; errors only log."""
-    if not (settings.pose.meta_index and settings.pose.use_cache):
+    if not (settings.execution.meta_index and settings.execution.use_cache):
         return
     index = _meta_index_path(Path(path), settings)
     if index is None:

@@ -3,8 +3,8 @@
 ``PoseConfig.chunks`` splits a long video into chunks (``chunk_bounds``), each warmed up
 ``chunk_overlap_s`` before its start and tracked from a fresh graph, so the pose does not
 depend on how many processes (``chunk_processes``) share them (``track_chunks``). While a
-chunk is tracked, the frames sampled for subject selection are kept and, when MediaPipe
-screens them, screened in a thread of their own (``_Screener``).
+chunk is tracked, the frames sampled for subject selection are kept with the person tracked
+at each (``_TrackedAtSamples``).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Optional
 
 import numpy as np
 
-from posescore.config import PoseConfig, Settings, SubjectConfig
+from posescore.config import PoseConfig, Settings
 from posescore.pose.backend import MediaPipePoseBackend, PoseBackend
 from posescore.pose.frames import Samples, close_frames, inference_frames, maybe_prefetch
-from posescore.pose.people import PeopleDetector, landmark_detections, screen_frames, screens
+from posescore.pose.people import landmark_detections
 from posescore.pose.tracking import ProgressCallback, track_frames
 from posescore.runner import process_pool
 from posescore.types import VideoMeta
@@ -64,34 +64,30 @@ def _run_chunk(
 ) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
     """Track frames [start, stop) after warming up from ``warm_start``; drop the warm-up.
 
-    With ``samples``, the sampled frames are kept and, when MediaPipe screens them
-    (``people.screens``), screened as they are tracked (``_Screener``).
+    With ``samples``, the sampled frames are kept with the person tracked at each
+    (``_TrackedAtSamples``).
     """
     cfg = settings.pose
     warm_start, start, stop = bounds
-    screener = None
-    if samples is not None and screens(settings.subject):
-        screener = _Screener(samples, meta, settings.subject)
+    at_samples = None if samples is None else _TrackedAtSamples(samples)
     with VideoReader(meta, settings.video) as reader:
         frames = inference_frames(
             reader, stride, cfg.max_inference_side_px, samples,
             cfg.downscale_whole_factor, warm_start, start, stop,
         )
-        fetched = maybe_prefetch(frames, cfg)
+        fetched = maybe_prefetch(frames, settings.execution)
         indexed = _with_index(fetched)
         try:
             landmarks, times = track_frames(
                 indexed.frames(), backend, meta.width, meta.height, n_expected=n_expected,
                 progress=progress, rgb=True,
-                on_frame=None if screener is None else screener.tracked,
+                on_frame=None if at_samples is None else at_samples.tracked,
                 hold_repeats=cfg.hold_repeated_frames,
             )
-            if screener is not None:
-                samples.mediapipe = screener.finish()
+            if at_samples is not None:
+                samples.tracked = at_samples.finish()
         finally:
             close_frames(fetched)  # stop the decoding thread before the capture is released
-            if screener is not None:
-                screener.close()
         n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
     keep = np.asarray(indexed.indices, dtype=int) >= start
     if keep.size and not keep.all():
@@ -99,47 +95,28 @@ def _run_chunk(
     return landmarks, times, n_grabbed, warnings
 
 
-class _Screener:
-    """Screens sampled frames in a thread of its own while tracking goes on.
+class _TrackedAtSamples:
+    """The person tracked at each sampled frame: at the first frame tracked at or after it.
 
-    Each sample is screened (``people.screen_frames``) once the first frame at or after it
-    has been tracked, with the person tracked there as the first one found; MediaPipe's
-    static graph then runs beside the tracking graph, on the core decoding leaves free.
+    ``people.detect_frames`` takes them as found, and screens the samples for more people only
+    when they do not show one walker (``people.tracked_one_walker``).
     """
 
-    def __init__(self, samples: Samples, meta: VideoMeta, subject_cfg: SubjectConfig) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._samples, self._meta = samples, meta
-        self._detector = PeopleDetector(subject_cfg)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="posescore-screen")
-        self._futures: list = []
+    def __init__(self, samples: Samples) -> None:
+        self._samples = samples
+        self._found: list[Optional[np.ndarray]] = []
 
     def tracked(self, index: int, landmarks_px: np.ndarray) -> None:
-        """Screen the samples up to frame ``index``, just tracked (``track_frames`` hook)."""
-        samples, k = self._samples, len(self._futures)
-        if k < len(samples.indices) and samples.indices[k] <= index:
-            prior = landmark_detections(landmarks_px[None])[0]
-            while k < len(samples.indices) and samples.indices[k] <= index:
-                self._submit(k, prior)
-                k += 1
+        """Note the person at the samples up to frame ``index``, just tracked (a hook)."""
+        indices, found = self._samples.indices, self._found
+        if len(found) < len(indices) and indices[len(found)] <= index:
+            person = landmark_detections(landmarks_px[None])[0]
+            while len(found) < len(indices) and indices[len(found)] <= index:
+                found.append(person)
 
-    def _submit(self, k: int, prior: Optional[np.ndarray]) -> None:
-        frame, meta = self._samples.frames[k], self._meta
-        self._futures.append(self._pool.submit(
-            screen_frames, [frame], self._detector, meta.width, meta.height, [prior]
-        ))
-
-    def finish(self) -> list[np.ndarray]:
-        """Boxes per sample, all screened (those after the last tracked frame: no prior)."""
-        for k in range(len(self._futures), len(self._samples.indices)):
-            self._submit(k, None)
-        return [fut.result()[0] for fut in self._futures]
-
-    def close(self) -> None:
-        """Stop the thread (pending samples are dropped) and free MediaPipe."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._detector.close()
+    def finish(self) -> list[Optional[np.ndarray]]:
+        """One entry per sample; None after the last tracked frame or where nobody was."""
+        return self._found + [None] * (len(self._samples.indices) - len(self._found))
 
 
 class _with_index:  # noqa: N801 - a tiny helper used like a function

@@ -6,15 +6,16 @@ this package: probe (``video``), cache (``cache``), subject selection (``subject
 
 Speed (``extract_pose_meta``): each frame is decoded once. The probe reads the header and
 frame 0 only; the tracking pass counts the frames (``video.counted_meta``) and keeps the
-subject-selection samples, downscaled (``SubjectConfig.single_pass``); as it goes, MediaPipe
-screens them in a thread of its own with the tracked person as the first one found, and the
-other detectors run only when that does not show one consistent person
-(``SubjectConfig.screen_first``); a second pass with crops runs only when several people
-call for one. Decoding, the whole-factor downscale and the one colour conversion run in a
-background thread (``video.prefetch``) while MediaPipe infers;
+subject-selection samples, downscaled (``ExecutionConfig.subject_single_pass``), with the
+person tracked at each. When that person is one walker at every sample nobody else is looked
+for; otherwise MediaPipe screens the samples, the tracked person taken as the first one found,
+and the other detectors run only when that does not show one consistent person
+(``SubjectConfig.screen_first``, ``people.detect_frames``); a second pass with crops runs only
+when several people call for one. Decoding, the whole-factor downscale and the one colour
+conversion run in a background thread (``video.prefetch``) while MediaPipe infers;
 ``PoseConfig.chunks`` splits a long video into chunks tracked from fresh graphs, in
-``chunk_processes`` processes at once (the same pose either way). A cached re-score reads the
-pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
+``ExecutionConfig.chunk_processes`` processes at once (the same pose either way). A cached
+re-score reads the pose and the remembered probe (``lookup_meta``): no hashing, no decoding.
 """
 
 from __future__ import annotations
@@ -109,7 +110,10 @@ def extract_pose_meta(
         meta = lookup_meta(path, settings)
         if meta is None:
             count_in_pass = settings.video.verify_frame_count
-            meta = probe_video(path, settings.video, count_frames=False if count_in_pass else None)
+            meta = probe_video(
+                path, settings.video, count_frames=False if count_in_pass else None,
+                low_light_luma=settings.quality.low_light_luma,
+            )
     t1 = time.perf_counter()
     timings["read"] = timings.get("read", 0.0) + t1 - t0
     try:
@@ -140,18 +144,20 @@ def _cached_or_tracked(
     count_in_pass: bool,
 ) -> tuple[PoseSequence, bool, VideoMeta]:
     """The cached pose of ``meta`` (its content and turn), else tracked and cached."""
-    cfg = settings.pose
-    cpath = cache_path(meta, cfg, settings.subject)
-    if cfg.use_cache and cpath.exists():
+    cpath = cache_path(meta, settings)
+    if settings.execution.use_cache and cpath.exists():
         cached = load_cache(cpath)
         if cached is not None:
             if count_in_pass:  # pose cached, but this file's count is not yet known
                 meta = dataclasses.replace(
-                    probe_video(path, settings.video), turn_deg=meta.turn_deg
+                    probe_video(
+                        path, settings.video, low_light_luma=settings.quality.low_light_luma
+                    ),
+                    turn_deg=meta.turn_deg,
                 )
             return cached, True, meta
     seq, meta = _track(path, settings, meta, backend, progress, count_in_pass)
-    if cfg.use_cache:
+    if settings.execution.use_cache:
         try:
             save_cache(cpath, seq)
         except OSError as exc:
@@ -170,7 +176,9 @@ def _track(
     cfg, subject_cfg = settings.pose, settings.subject
     stride = effective_stride(meta.fps, cfg)
     n_expected = meta.frame_count // stride
-    fused = subject_cfg.enabled and subject_cfg.single_pass and subject_cfg.roi is None
+    fused = (
+        subject_cfg.enabled and settings.execution.subject_single_pass and subject_cfg.roi is None
+    )
     subject = None
     if subject_cfg.enabled and not fused:
         subject = select_subject(meta, subject_cfg)
@@ -190,7 +198,7 @@ def _track(
                     subject_cfg.detect_max_side_px,
                 )
             bounds = chunk_bounds(meta, cfg, stride)
-            processes = min(cfg.chunk_processes, len(bounds)) if own_backend else 1
+            processes = min(settings.execution.chunk_processes, len(bounds)) if own_backend else 1
             landmarks, times, n_grabbed, warnings = track_chunks(
                 meta, settings, stride, bounds, backend, samples, processes, n_expected, progress
             )
@@ -201,7 +209,7 @@ def _track(
             if samples is not None:
                 found = detect_frames(
                     np.asarray(samples.times_s, dtype=float), samples.frames, meta.width,
-                    meta.height, subject_cfg, samples.mediapipe,
+                    meta.height, subject_cfg, samples.tracked,
                 )
                 samples = None  # the sampled frames are no longer needed
                 subject = select_subject(meta, subject_cfg, detections=found)
@@ -213,7 +221,7 @@ def _track(
                 # given backend too, so that the service tracks as the command line does)
                 backend.reset()
             with VideoReader(meta, settings.video) as reader:
-                frames = maybe_prefetch(reader.frames(stride=stride), cfg)
+                frames = maybe_prefetch(reader.frames(stride=stride), settings.execution)
                 try:
                     landmarks, times, n_dropped = track_subject_frames(
                         frames, backend, subject, subject_cfg, cfg.max_inference_side_px,

@@ -16,7 +16,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from posescore.config import PoseConfig
+from posescore.config import ExecutionConfig
 from posescore.video import VideoReader, prefetch
 
 REPEAT_SIDE_PX = 160
@@ -66,8 +66,9 @@ class RepeatedFrames:
 class Samples:
     """Frames sampled for subject selection during the tracking pass (at most max_samples).
 
-    ``frames`` are downscaled to ``max_side_px``; ``mediapipe`` holds the screening's boxes
-    (``people.screen_frames``, full-frame pixels) when the pass screened them.
+    ``frames`` are downscaled to ``max_side_px``; ``tracked`` holds the person tracked at
+    each sample (``people.landmark_detection``, full-frame pixels; None where nobody was)
+    once the pass is over.
     """
 
     stride: int
@@ -75,15 +76,15 @@ class Samples:
     indices: list[int] = field(default_factory=list)
     times_s: list[float] = field(default_factory=list)
     frames: list[np.ndarray] = field(default_factory=list)
-    mediapipe: Optional[list[np.ndarray]] = None
+    tracked: Optional[list[Optional[np.ndarray]]] = None
 
     def extend(self, other: Samples) -> None:
         """Append a later chunk's samples."""
         self.indices += other.indices
         self.times_s += other.times_s
         self.frames += other.frames
-        if self.mediapipe is not None and other.mediapipe is not None:
-            self.mediapipe += other.mediapipe
+        if self.tracked is not None and other.tracked is not None:
+            self.tracked += other.tracked
 
 
 def inference_frames(
@@ -143,6 +144,6 @@ def close_frames(items: Iterator) -> None:
         close()
 
 
-def maybe_prefetch(items: Iterator, cfg: PoseConfig) -> Iterator:
+def maybe_prefetch(items: Iterator, cfg: ExecutionConfig) -> Iterator:
     """``items`` decoded ahead in a thread (``video.prefetch``) when ``cfg.decode_thread``."""
     return prefetch(items, cfg.decode_queue_frames) if cfg.decode_thread else items

@@ -4,7 +4,9 @@ Detection is screened (``SubjectConfig.screen_first``): MediaPipe Pose in static
 first, repeated with each found person masked out (during the tracking pass the tracked
 person is taken as the first one found, which saves a search); OpenCV's built-in HOG people
 detector runs only when MediaPipe does not show exactly one person whose boxes link into one
-track (``detect_frames``). Detections are in full-frame pixels (``boxes``).
+track (``detect_frames``). After a tracking pass whose tracked person is one walker at every
+sample (``tracked_one_walker``) nothing is screened: that person is the one found. Detections
+are in full-frame pixels (``boxes``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from posescore.pose.boxes import (
     merge_detections,
     suppress_nested,
 )
-from posescore.pose.linking import link_detections
+from posescore.pose.linking import link_detections, track_motion
 from posescore.types import VideoMeta
 from posescore.video import iter_frames
 
@@ -93,6 +95,11 @@ def landmark_detection(landmarks_xyv: np.ndarray) -> Optional[np.ndarray]:
     return np.concatenate([box, gap])
 
 
+def _in_picture(person: np.ndarray, width: float, height: float) -> np.ndarray:
+    """A detection with its box clipped to the picture (joints are predicted off it)."""
+    return np.concatenate([np.clip(person[:4], 0, [width, height, width, height]), person[4:]])
+
+
 def _mediapipe_people(
     frame_bgr: np.ndarray, pose: Any, max_people: int, prior: Optional[np.ndarray] = None
 ) -> np.ndarray:
@@ -106,7 +113,6 @@ def _mediapipe_people(
     h_px, w_px = img.shape[:2]
     fill = tuple(int(v) for v in np.median(img.reshape(-1, 3), axis=0))
     scale = np.array([w_px, h_px, 1.0])
-    limits = [w_px, h_px, w_px, h_px]
     found = []
     while len(found) < max_people:
         if prior is not None:
@@ -119,8 +125,8 @@ def _mediapipe_people(
             person = landmark_detection(lm * scale)
             if person is None:
                 break
-        box = np.clip(person[:4], 0, limits)  # joints predicted off the image
-        found.append(np.concatenate([box, person[4:]]))
+        found.append(_in_picture(person, w_px, h_px))
+        box = found[-1][:4]
         g = _MASK_GROW * (box[3] - box[1])
         x0, y0 = np.clip(np.floor(box[:2] - g), 0, [w_px, h_px]).astype(int)
         x1, y1 = np.clip(np.ceil(box[2:] + g), 0, [w_px, h_px]).astype(int)
@@ -259,15 +265,33 @@ def screen_frames(
     return boxes
 
 
+def _linked(times_s: np.ndarray, boxes: list[np.ndarray], cfg: SubjectConfig) -> np.ndarray:
+    return link_detections(
+        np.asarray(times_s, dtype=float), boxes, cfg.link_max_distance_box_heights,
+        cfg.max_gap_s,
+    )
+
+
 def one_person(times_s: np.ndarray, boxes: list[np.ndarray], cfg: SubjectConfig) -> bool:
     """True when no sample shows two people and the boxes link into exactly one track."""
     if any(len(b) > 1 for b in boxes):
         return False
-    tracks = link_detections(
-        np.asarray(times_s, dtype=float), boxes, cfg.link_max_distance_box_heights,
-        cfg.max_gap_s,
-    )
-    return len(tracks) == 1
+    return len(_linked(times_s, boxes, cfg)) == 1
+
+
+def tracked_one_walker(
+    times_s: np.ndarray, tracked: list[Optional[np.ndarray]], cfg: SubjectConfig
+) -> bool:
+    """True when the tracking pass stayed on one walker: nothing more to look for.
+
+    The person tracked (``landmark_detection``) is there at every sample, links into one
+    track (no jump to someone else) and walks (``linking.track_motion`` at least
+    ``cfg.walking_box_heights``: a tracker held by a bystander standing still fails).
+    """
+    if not tracked or any(person is None for person in tracked):
+        return False
+    tracks = _linked(times_s, [as_detections(person) for person in tracked], cfg)
+    return len(tracks) == 1 and track_motion(tracks)[0] >= cfg.walking_box_heights
 
 
 def screens(cfg: SubjectConfig) -> bool:
@@ -281,13 +305,15 @@ def detect_frames(
     width: int,
     height: int,
     cfg: SubjectConfig,
-    mediapipe_boxes: Optional[list[np.ndarray]] = None,
+    tracked: Optional[list[Optional[np.ndarray]]] = None,
 ) -> Detections:
     """People on sampled frames with the configured detectors.
 
-    With ``cfg.screen_first`` MediaPipe runs first (``screen_frames``; or its boxes are
-    given); when it finds one person who links into one track (``one_person``) the other
-    detectors are skipped, otherwise they run on every sample and all are merged.
+    With ``cfg.screen_first`` MediaPipe runs first (``screen_frames``, the ``tracked`` person
+    taken as found first); when it finds one person who links into one track
+    (``one_person``) the other detectors are skipped, otherwise they run on every sample and
+    all are merged. When the ``tracked`` person is one walker at every sample
+    (``tracked_one_walker``) MediaPipe does not run either: that person is the one found.
 
     Parameters
     ----------
@@ -299,8 +325,9 @@ def detect_frames(
         Full frame size, pixels.
     cfg : SubjectConfig
         Detector, screening and linking settings.
-    mediapipe_boxes : list of K ndarrays, optional
-        ``screen_frames`` output already made (e.g. by the tracking pass).
+    tracked : list of K (ndarray (6,) or None), optional
+        The person a tracking pass tracked at each sample (``landmark_detection``),
+        full-frame pixels.
     """
     times_s = np.asarray(times_s, dtype=float)
     names = tuple(cfg.detectors)
@@ -308,10 +335,10 @@ def detect_frames(
     detector = PeopleDetector(cfg)
     try:
         if screens(cfg):
-            found["mediapipe"] = (
-                screen_frames(frames, detector, width, height)
-                if mediapipe_boxes is None else mediapipe_boxes
-            )
+            if tracked is not None and tracked_one_walker(times_s, tracked, cfg):
+                found["mediapipe"] = [_in_picture(p, width, height)[None] for p in tracked]
+            else:
+                found["mediapipe"] = screen_frames(frames, detector, width, height, tracked)
             if one_person(times_s, found["mediapipe"], cfg):
                 names = ("mediapipe",)
         for name in names:

@@ -7,7 +7,8 @@ score is the subject. Detection is screened (``SubjectConfig.screen_first``): Me
 in static mode runs first, repeated with each found person masked out (during the tracking
 pass the tracked person is taken as the first one found, which saves a search); OpenCV's
 built-in HOG people detector runs only when MediaPipe does not show exactly one person whose
-boxes link into one track. The score is
+boxes link into one track; after a tracking pass that stayed on one walker at every sample,
+nothing is screened (``people.tracked_one_walker``). The score is
 
     score = persistence_weight * seen_fraction + size_weight * relative_height
             + centrality_weight * centrality + walking_weight * walking

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import cv2
 
-from posescore.config import VideoConfig
+from posescore.config import QualityConfig, VideoConfig
 from posescore.contract.notices import Notice, NoticeCode
 from posescore.errors import VideoError
 from posescore.types import VideoMeta
@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 def probe_video(
-    path: PathLike, cfg: VideoConfig = DEFAULT_CFG, count_frames: bool | None = None
+    path: PathLike,
+    cfg: VideoConfig = DEFAULT_CFG,
+    count_frames: bool | None = None,
+    low_light_luma: float = QualityConfig().low_light_luma,
 ) -> VideoMeta:
     """Check a video file and describe it.
 
@@ -43,6 +46,9 @@ def probe_video(
         Override ``cfg.verify_frame_count``: False when the caller decodes every frame
         anyway and corrects the count afterwards with :func:`counted_meta` (the pose stage
         does), so the file is not decoded twice.
+    low_light_luma : float
+        ``QualityConfig.low_light_luma`` (0-255): a darker first frame has later frames
+        looked at, and a darker picture is warned about (``NoticeCode.LOW_LIGHT``).
 
     Returns
     -------
@@ -89,13 +95,13 @@ def probe_video(
         elif declared is not None and declared != n:
             logger.debug("container declares %d frames, %d decodable", declared, n)
         luma = reader.first_frame_luma
-        if luma < cfg.low_light_luma:  # a dark start (lens covered, fade-in)? look further on
+        if luma < low_light_luma:  # a dark start (lens covered, fade-in)? look further on
             luma = max(luma, later_luma(p, n))
-        if luma < cfg.low_light_luma:
+        if luma < low_light_luma:
             reader._warn(
                 NoticeCode.LOW_LIGHT,
                 f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
-                f"{cfg.low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
+                f"{low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
                 "better light"
             )
         fps, rotation_deg, codec = reader.fps, reader.rotation_deg, reader.codec
