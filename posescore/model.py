@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -36,6 +37,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from posescore.abnormality import LEG_CLASS_VALUES, AbnormalityTransform, leg_class
 from posescore.constants import SIDES, Side
@@ -480,15 +482,16 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
             f"model file {path.name} does not match the SHA-256 in its card: "
             "it was modified or replaced; refusing to load it"
         )
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path.name} is not a readable skops model file (not a zip archive)")
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises several types for a non-skops file
-        raise ModelError(f"{path.name} is not a readable skops model file ({exc})") from exc
-    foreign = sorted(set(untrusted) - TRUSTED_TYPES)
-    if foreign:
-        raise ModelError(f"{path.name} contains types outside the trusted list: {foreign}")
-    try:
-        estimator = sio.load(path, trusted=sorted(untrusted))
+        # one pass: skops audits every type against the list before it constructs anything
+        estimator = sio.load(path, trusted=sorted(TRUSTED_TYPES))
+    except UntrustedTypesFoundException:
+        foreign = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
+        raise ModelError(
+            f"{path.name} contains types outside the trusted list: {foreign}"
+        ) from None
     except Exception as exc:
         raise ModelError(f"{path.name} could not be loaded ({type(exc).__name__}: {exc})") from exc
     if not isinstance(estimator, LegSeverityModel):

@@ -157,6 +157,15 @@ def test_foreign_file_with_matching_card_is_refused(tmp_path):
         load_model(path)
 
 
+def test_file_with_a_type_outside_the_trusted_list_is_refused_by_name(tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    path = tmp_path / "foreign.skops"
+    save_model(FunctionTransformer(func=np.sum), path, {"measures": ["a"]})
+    with pytest.raises(ModelError, match=r"outside the trusted list: \['numpy.sum'\]"):
+        load_model(path)
+
+
 def test_missing_model_and_card(tmp_path, saved_model):
     with pytest.raises(ModelError, match="not found"):
         load_model(tmp_path / "nope.skops")
