@@ -55,3 +55,9 @@ def test_the_pose_cache_key_does_not_import_mediapipe():
     from posescore.pose import extractor_version
 
     assert extractor_version(PoseConfig()).startswith(f"mediapipe-{mediapipe.__version__}|")
+
+
+def test_a_cached_model_loads_without_skops_or_dask():
+    load = "from posescore.model import load_model\nload_model()\n"
+    imported_after(load)  # verifies the default model with skops and caches it
+    assert not {"skops", "dask"} & imported_after(load)
