@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model_ceiling import exact_features  # noqa: E402
 
 from posescore.abnormality import fit_reference, load_reference  # noqa: E402
-from posescore.cli import evaluation_text, transfer_text  # noqa: E402
+from posescore.cli.models import evaluation_text, transfer_text  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.evaluation import per_group_metrics, severity_metrics  # noqa: E402
 from posescore.features import leg_measure_names  # noqa: E402

@@ -18,12 +18,12 @@ import json
 import logging
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import skops.io as sio
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from posescore.abnormality import LEG_CLASS_VALUES, AbnormalityTransform, leg_class
 from posescore.constants import SIDES, Side
 from posescore.errors import ModelError
+from posescore.model_cache import cached_estimator, keep_estimator
 
 logger = logging.getLogger(__name__)
 
@@ -444,6 +445,8 @@ def card_path(model_path: Path) -> Path:
 
 def save_model(estimator: LegSeverityModel, path: str | Path, card: dict) -> dict:
     """Write the estimator with skops and its card (with the file's SHA-256) beside it."""
+    import skops.io as sio
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(estimator, path)
@@ -454,6 +457,8 @@ def save_model(estimator: LegSeverityModel, path: str | Path, card: dict) -> dic
 
 def load_model(path: str | Path | None = None) -> LoadedModel:
     """Load a model after checking its card, its hash and every type it contains.
+
+    A file verified once is loaded from ``model_cache`` afterwards (same SHA-256).
 
     Raises
     ------
@@ -475,22 +480,39 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
         ) from exc
     except json.JSONDecodeError as exc:
         raise ModelError(f"model card {cpath.name} is not valid JSON") from exc
-    if card.get("sha256") != file_sha256(path):
+    sha256 = file_sha256(path)
+    if card.get("sha256") != sha256:
         raise ModelError(
             f"model file {path.name} does not match the SHA-256 in its card: "
             "it was modified or replaced; refusing to load it"
         )
+    estimator = cached_estimator(sha256, LegSeverityModel)
+    if estimator is None:
+        estimator = _load_skops(path)
+        keep_estimator(sha256, estimator)
+    return LoadedModel(estimator=estimator, card=card, path=path)
+
+
+def _load_skops(path: Path) -> LegSeverityModel:
+    """The estimator of a skops file whose types are all on ``TRUSTED_TYPES``; else ModelError.
+
+    Imports skops, which imports every scikit-learn module (``model_cache`` avoids it).
+    """
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path.name} is not a readable skops model file (not a zip archive)")
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises several types for a non-skops file
-        raise ModelError(f"{path.name} is not a readable skops model file ({exc})") from exc
-    foreign = sorted(set(untrusted) - TRUSTED_TYPES)
-    if foreign:
-        raise ModelError(f"{path.name} contains types outside the trusted list: {foreign}")
-    try:
-        estimator = sio.load(path, trusted=sorted(untrusted))
+        # one pass: skops audits every type against the list before it constructs anything
+        estimator = sio.load(path, trusted=sorted(TRUSTED_TYPES))
+    except UntrustedTypesFoundException:
+        foreign = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
+        raise ModelError(
+            f"{path.name} contains types outside the trusted list: {foreign}"
+        ) from None
     except Exception as exc:
         raise ModelError(f"{path.name} could not be loaded ({type(exc).__name__}: {exc})") from exc
     if not isinstance(estimator, LegSeverityModel):
         raise ModelError(f"{path.name} holds a {type(estimator).__name__}, not a LegSeverityModel")
-    return LoadedModel(estimator=estimator, card=card, path=path)
+    return estimator

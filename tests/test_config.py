@@ -51,19 +51,19 @@ def test_missing_config(tmp_path):
 def test_command_line_tracks_chunks_on_the_usable_cores_unless_configured(tmp_path, monkeypatch):
     import argparse
 
-    from posescore.cli import _settings
+    from posescore.cli.common import settings_from
 
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    default = _settings(argparse.Namespace(config=None))
+    default = settings_from(argparse.Namespace(config=None))
     assert default.execution.chunk_processes == default.pose.chunks == 2
     assert Settings().execution.chunk_processes == 1  # the library spawns nothing by itself
     toml = tmp_path / "c.toml"
     toml.write_text("[execution]\nchunk_processes = 1\n")
-    assert _settings(argparse.Namespace(config=str(toml))).execution.chunk_processes == 1
-    three = _settings(argparse.Namespace(config=None, chunks=3))
+    assert settings_from(argparse.Namespace(config=str(toml))).execution.chunk_processes == 1
+    three = settings_from(argparse.Namespace(config=None, chunks=3))
     assert three.pose.chunks == three.execution.chunk_processes == 3
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
-    assert _settings(argparse.Namespace(config=None)).execution.chunk_processes == 1
+    assert settings_from(argparse.Namespace(config=None)).execution.chunk_processes == 1
 
 
 def test_a_setting_in_its_old_section_is_read_into_its_new_one_with_a_warning(tmp_path, caplog):

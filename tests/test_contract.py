@@ -63,7 +63,7 @@ def test_sample_videos_compare_and_course_outputs_follow_the_schemas(tmp_path):
 
 
 def test_reports_and_summary_show_warnings_by_message_keyed_by_code():
-    from posescore.cli import summary_text
+    from posescore.cli.scoring import summary_text
     from posescore.report import score_report
 
     html = score_report(SAMPLE_SCORE)

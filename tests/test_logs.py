@@ -1,6 +1,7 @@
 """MediaPipe's native log lines are kept off stderr; everything else passes."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,12 +39,27 @@ def test_a_filtered_process_and_its_children_write_only_their_own_lines():
     assert out.stderr == b"".join(OURS) * 2
 
 
+SAMPLE = Path(__file__).parents[1] / "sample_videos" / "left_s2_sagittal_left.mp4"
+
+
 @pytest.mark.slow
-def test_score_writes_nothing_to_stderr_but_its_warnings(tmp_path):
+@pytest.mark.parametrize(("command", "shows"), [("score", b"left  leg  severity="),
+                                                ("batch", b"scored 1, failed 0"),
+                                                ("visit", b"left  leg  severity=")])
+def test_scoring_commands_write_nothing_to_stderr_but_their_warnings(tmp_path, command, shows):
     program = Path(sys.executable).with_name("posescore")
-    video = Path(__file__).parents[1] / "sample_videos" / "left_s2_sagittal_left.mp4"
-    env = {**os.environ, "POSESCORE_CACHE": str(tmp_path)}  # MediaPipe runs: no cached pose
-    out = subprocess.run([str(program), "score", str(video)], capture_output=True, env=env,
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder)
+    manifest = folder / "visit.csv"
+    manifest.write_text(f"video,task,view\n{SAMPLE.name},walk_forward,\n")
+    argv = {
+        "score": [str(folder / SAMPLE.name)],
+        "batch": [str(folder), "--out", str(tmp_path / "out"), "--workers", "2"],
+        "visit": [str(manifest)],
+    }[command]
+    env = {**os.environ, "POSESCORE_CACHE": str(tmp_path / "cache")}  # MediaPipe runs
+    out = subprocess.run([str(program), command, *argv], capture_output=True, env=env,
                          check=True)
     assert out.stderr == b""
-    assert b"left  leg  severity=" in out.stdout
+    assert shows in out.stdout

@@ -157,6 +157,59 @@ def test_foreign_file_with_matching_card_is_refused(tmp_path):
         load_model(path)
 
 
+def test_file_with_a_type_outside_the_trusted_list_is_refused_by_name(tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    path = tmp_path / "foreign.skops"
+    save_model(FunctionTransformer(func=np.sum), path, {"measures": ["a"]})
+    with pytest.raises(ModelError, match=r"outside the trusted list: \['numpy.sum'\]"):
+        load_model(path)
+
+
+def test_a_verified_model_loads_from_the_cache_next_time(saved_model, monkeypatch):
+    from posescore import model as model_module
+    from posescore.model_cache import cache_file
+
+    path, model, X = saved_model
+    load_model(path)  # verified with skops, then cached
+    cached = cache_file(model_module.file_sha256(path))
+    assert cached.is_file()
+
+    def no_skops(path):
+        raise AssertionError("skops was used although the model is cached")
+
+    monkeypatch.setattr(model_module, "_load_skops", no_skops)
+    np.testing.assert_allclose(load_model(path).estimator.predict(X), model.predict(X))
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import pathlib
+
+        return pathlib.Path.touch, (pathlib.Path(self.marker),)
+
+
+def test_a_cached_model_naming_another_global_is_ignored_and_replaced(saved_model, tmp_path):
+    import pickle
+
+    from posescore.model import file_sha256
+    from posescore.model_cache import cache_file
+
+    path, model, X = saved_model
+    cached = cache_file(file_sha256(path))
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    marker = tmp_path / "ran"
+    cached.write_bytes(pickle.dumps(_Payload(str(marker))))
+    loaded = load_model(path)  # from the skops file
+    assert not marker.exists()  # nothing from the cached file ran
+    np.testing.assert_allclose(loaded.estimator.predict(X), model.predict(X))
+    with open(cached, "rb") as fh:
+        assert isinstance(pickle.load(fh), type(model))  # replaced by the verified estimator
+
+
 def test_missing_model_and_card(tmp_path, saved_model):
     with pytest.raises(ModelError, match="not found"):
         load_model(tmp_path / "nope.skops")

@@ -8,6 +8,7 @@ another estimator only has to implement ``PoseBackend``.
 
 from __future__ import annotations
 
+from importlib import metadata
 from types import ModuleType
 from typing import Optional, Protocol
 
@@ -24,6 +25,18 @@ def import_mediapipe() -> ModuleType:
     except ImportError as exc:  # pragma: no cover - install problem
         raise PoseError(f"mediapipe is not installed or failed to import: {exc}") from exc
     return mp
+
+
+def mediapipe_version() -> str:
+    """The installed mediapipe's version, from its package metadata (``mediapipe.__version__``).
+
+    Read without importing mediapipe, which takes about a second (it imports matplotlib):
+    a cache key needs the version, a cached pose no estimator.
+    """
+    try:
+        return metadata.version("mediapipe")
+    except metadata.PackageNotFoundError as exc:  # pragma: no cover - install problem
+        raise PoseError(f"mediapipe is not installed: {exc}") from exc
 
 
 class PoseBackend(Protocol):

@@ -21,7 +21,7 @@ import numpy as np
 
 from posescore.config import ExecutionConfig, PoseConfig, Settings, SubjectConfig
 from posescore.contract.notices import Notice
-from posescore.pose.backend import import_mediapipe
+from posescore.pose.backend import mediapipe_version
 from posescore.types import PoseSequence, VideoMeta
 from posescore.video import READER_VERSION
 
@@ -39,7 +39,6 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     Only algorithm settings enter (``ExecutionConfig`` never does); subject selection
     settings as a short hash (``subject=off`` when disabled).
     """
-    mp = import_mediapipe()
     # only when set, so that keys made before the setting existed stay valid
     extra = "" if cfg.max_pose_fps is None else f"|maxfps={cfg.max_pose_fps:g}"
     extra += f"|reader={READER_VERSION}"
@@ -60,7 +59,7 @@ def extractor_version(cfg: PoseConfig, subject_cfg: SubjectConfig = SubjectConfi
     else:
         subject = "subject=off"
     return (
-        f"mediapipe-{mp.__version__}|complexity={cfg.model_complexity}"
+        f"mediapipe-{mediapipe_version()}|complexity={cfg.model_complexity}"
         f"|det={cfg.min_detection_confidence}|trk={cfg.min_tracking_confidence}"
         f"|maxside={cfg.max_inference_side_px}|stride={cfg.frame_stride}{extra}|{subject}"
         f"|fmt={CACHE_FORMAT}"
