@@ -236,6 +236,7 @@ def cmd_course(args: argparse.Namespace) -> int:
         return score_video(video, settings, model=model, task=task).to_model()
 
     course = run_course(args.manifest, args.out, score, include_paths=args.show_path)
+    print("\n".join([*course["summary"], ""]))
     for t in course["trends"]:
         if t["measure"].endswith("_severity"):
             ci = t["ci95"]

@@ -29,12 +29,45 @@ from posescore.constants import SIDES, TASKS
 from posescore.contract import COURSE_SCHEMA, Course, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
+from posescore.plain import model_sentence, trend_sentence
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ("patient_id", "session", "date", "phase", "task", "video")
 PHASES = ("pre", "post")
 SEVERITY_MEASURES = ("left_severity", "right_severity")
+
+
+def manifest_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of a course manifest CSV that must hold ``columns``.
+
+    Raises
+    ------
+    PosescoreError
+        A missing file or column.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise PosescoreError(f"manifest {path.name}: missing column(s) {missing}")
+            return list(reader)
+    except FileNotFoundError as exc:
+        raise PosescoreError(f"manifest not found: {path.name}") from exc
+
+
+def phase_and_session(row: Mapping[str, str], where: str) -> tuple[str, int | float]:
+    """A manifest row's phase (pre or post) and session number; PosescoreError naming ``where``."""
+    phase = (row["phase"] or "").strip().lower()
+    if phase not in PHASES:
+        raise PosescoreError(f"{where}: phase must be pre or post, got {row['phase']!r}")
+    try:
+        session = float(row["session"])
+    except (TypeError, ValueError) as exc:
+        raise PosescoreError(f"{where}: session must be a number, got {row['session']!r}") \
+            from exc
+    return phase, int(session) if session.is_integer() else session
 
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
@@ -47,36 +80,21 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
         naming the row.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise PosescoreError(f"manifest {path.name}: missing column(s) {missing}")
-            rows = list(reader)
-    except FileNotFoundError as exc:
-        raise PosescoreError(f"manifest not found: {path.name}") from exc
+    rows = manifest_rows(path, MANIFEST_COLUMNS)
     out = []
     for i, row in enumerate(rows, start=2):
         where = f"manifest {path.name}, line {i}"
-        phase = (row["phase"] or "").strip().lower()
-        if phase not in PHASES:
-            raise PosescoreError(f"{where}: phase must be pre or post, got {row['phase']!r}")
+        phase, session = phase_and_session(row, where)
         task = (row["task"] or "walk_forward").strip()
         if task not in TASKS:
             raise PosescoreError(f"{where}: unknown task {task!r} ({', '.join(TASKS)})")
-        try:
-            session = float(row["session"])
-        except (TypeError, ValueError) as exc:
-            raise PosescoreError(f"{where}: session must be a number, got {row['session']!r}") \
-                from exc
         video = Path(row["video"].strip())
         video = video if video.is_absolute() else path.parent / video
         if not video.is_file():
             raise PosescoreError(f"{where}: video not found: {Path(row['video']).name}")
         out.append({
             "patient_id": row["patient_id"].strip(),
-            "session": int(session) if session.is_integer() else session,
+            "session": session,
             "date": (row["date"] or "").strip(),
             "phase": phase,
             "task": task,
@@ -198,8 +216,13 @@ def build_course(
                 change[f"{m}_change"] = None if a is None or b is None else b - a
             changes.append(change)
     model = next((r.model for r in results if r is not None), None)
-    return Course.model_validate({"schema": COURSE_SCHEMA, "sessions": sessions,
-                                  "trends": trends, "changes": changes, "model": model}).to_json()
+    summary = [trend_sentence(f"Patient {t['patient_id']}, {t['measure'].split('_')[0]} leg "
+                              f"({t['task']})", t)
+               for t in trends if t["measure"] in SEVERITY_MEASURES]
+    summary.append(model_sentence(model.model_dump() if model else None))
+    return Course.model_validate({"schema": COURSE_SCHEMA, "summary": summary,
+                                  "sessions": sessions, "trends": trends, "changes": changes,
+                                  "model": model}).to_json()
 
 
 def course_figure(course: Mapping[str, Any]) -> Optional[str]:

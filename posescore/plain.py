@@ -104,3 +104,13 @@ def model_sentence(model: Optional[Mapping[str, Any]]) -> str:
     if model.get("clinically_validated"):
         return f"Model {model.get('name')}: trained on {data}; clinically validated."
     return f"Model {model.get('name')}: trained on {data}, {NOT_VALIDATED}."
+
+
+def trend_sentence(who: str, trend: Mapping[str, Any]) -> str:
+    """A severity trend (``contract.course.Trend`` as a dict) in a sentence about ``who``."""
+    ci, slope, n = trend.get("ci95"), trend.get("slope_per_session"), trend.get("n_sessions")
+    where = f"{who}, {trend.get('phase')} visits"
+    if trend.get("direction") == "no clear trend" or ci is None or slope is None:
+        return f"{where}: no clear trend over {n} sessions."
+    return (f"{where}: {trend['direction']} by {abs(slope):.2f} per session (95 % CI "
+            f"{ci[0]:+.2f} to {ci[1]:+.2f}) over {n} sessions.")

@@ -43,9 +43,9 @@ from posescore.contract.visit_change import (
     VisitRow,
     VisitSessionChange,
 )
-from posescore.course import PHASES, linear_trend
+from posescore.course import PHASES, linear_trend, manifest_rows, phase_and_session
 from posescore.errors import PosescoreError
-from posescore.plain import change_sentence, model_sentence
+from posescore.plain import change_sentence, model_sentence, trend_sentence
 from posescore.visit import is_visit_source
 
 NOISE_SOURCE = "python bench/visit_mdc.py"
@@ -172,7 +172,7 @@ class VisitEntry:
     """One row of a course manifest of visits."""
 
     visit: Path
-    session: float
+    session: int | float
     phase: str
     date: str = ""
     patient_id: str = "patient"
@@ -196,23 +196,9 @@ def read_visit_course(manifest: str | Path) -> list[VisitEntry]:
         Missing columns, a non-numeric session, a phase other than pre or post, no row.
     """
     path = Path(manifest)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in VISIT_COURSE_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise PosescoreError(f"course manifest {path.name}: missing column(s) {missing}")
-        rows = list(reader)
     entries = []
-    for line, row in enumerate(rows, start=2):
-        where = f"course manifest {path.name}, line {line}"
-        phase = (row["phase"] or "").strip().lower()
-        if phase not in PHASES:
-            raise PosescoreError(f"{where}: phase must be pre or post, got {row['phase']!r}")
-        try:
-            session = float(row["session"])
-        except (TypeError, ValueError):
-            raise PosescoreError(f"{where}: session must be a number, got "
-                                 f"{row['session']!r}") from None
+    for line, row in enumerate(manifest_rows(path, VISIT_COURSE_COLUMNS), start=2):
+        phase, session = phase_and_session(row, f"course manifest {path.name}, line {line}")
         visit = Path((row["visit"] or "").strip())
         entries.append(VisitEntry(visit if visit.is_absolute() else path.parent / visit,
                                   session, phase, (row.get("date") or "").strip(),
@@ -220,10 +206,6 @@ def read_visit_course(manifest: str | Path) -> list[VisitEntry]:
     if not entries:
         raise PosescoreError(f"course manifest {path.name} lists no visit")
     return entries
-
-
-def _session(value: float) -> int | float:
-    return int(value) if value.is_integer() else value
 
 
 def build_visit_course(
@@ -238,7 +220,7 @@ def build_visit_course(
                                                      t[0].phase != "pre")):
         legs = visit.legs if visit else {}
         rows.append(VisitRow(
-            patient_id=entry.patient_id, session=_session(entry.session), date=entry.date,
+            patient_id=entry.patient_id, session=entry.session, date=entry.date,
             phase=entry.phase,  # type: ignore[arg-type]
             visit=visit_info(entry.visit.name, visit) if visit else VisitInfo(
                 label=entry.visit.name, n_clips=0, n_scorable=0, affected_side=None),
@@ -266,7 +248,7 @@ def build_visit_course(
                     direction="no clear trend" if ci is None or ci[0] <= 0 <= ci[1]
                     else "decreasing" if ci[1] < 0 else "increasing"))
     changes = [
-        VisitSessionChange(patient_id=patient, session=_session(session), legs={
+        VisitSessionChange(patient_id=patient, session=session, legs={
             side: leg_change(pre.legs[side], by_key[(patient, session, "post")].legs[side],
                              noise) for side in SIDES})
         for (patient, session, phase), pre in by_key.items()
@@ -287,17 +269,8 @@ def _course_sentences(course: VisitCourse) -> list[str]:
     for patient in dict.fromkeys(r.patient_id for r in course.visits):
         for side in SIDES:
             leg = f"Patient {patient}, {side} leg"
-            for t in course.trends:
-                if (t.patient_id, t.measure) != (patient, f"{side}_severity"):
-                    continue
-                if t.direction == "no clear trend" or t.ci95 is None:
-                    out.append(f"{leg}, {t.phase} visits: no clear trend over "
-                               f"{t.n_sessions} sessions.")
-                else:
-                    out.append(f"{leg}, {t.phase} visits: {t.direction} by "
-                               f"{abs(t.slope_per_session or 0):.2f} per session (95 % CI "
-                               f"{t.ci95[0]:+.2f} to {t.ci95[1]:+.2f}) over {t.n_sessions} "
-                               "sessions.")
+            out += [trend_sentence(leg, t.model_dump()) for t in course.trends
+                    if (t.patient_id, t.measure) == (patient, f"{side}_severity")]
             mine = [c.legs[side] for c in course.changes if c.patient_id == patient]
             if mine:
                 down = sum(c.direction == "decrease" for c in mine)
