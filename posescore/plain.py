@@ -67,7 +67,7 @@ def change_sentence(
 ) -> str:
     """One leg's severity change in a sentence.
 
-    E.g. "Left leg: 3.3 -> 0.1, a decrease of 3.2, beyond the 0.6 change that noise can
+    E.g. "Left leg: 3.3 -> 0.1, a decrease of 3.2, beyond the 0.8 change that noise can
     make." A change within noise, or one not assessable, says so and why.
     """
     leg = f"{side.capitalize()} leg"

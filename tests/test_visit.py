@@ -28,6 +28,8 @@ def test_the_near_leg_of_a_side_view_outweighs_the_far_leg_of_the_other():
     assert left.severity_interval[0] < left.severity < left.severity_interval[1]
     assert right.severity < 0.3
     assert visit.affected_side == "left"
+    assert visit.summary[0].startswith(f"Left leg: severity {left.severity:.1f} of 4 (90 % ")
+    assert "not clinically validated" in visit.summary[-1]
     assert left.provoking_factor == 1 and left.leg_item == pytest.approx(left.severity)
     assert_matches_schema("visit", visit.to_json())
 

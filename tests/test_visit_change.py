@@ -61,13 +61,13 @@ def test_a_change_just_above_the_mdc_counts_only_with_narrow_intervals():
     narrow = compare_visits(visit(2.0, 0.0, 0.3), visit(2.0 - step, 0.0, 0.3), Settings())
     assert narrow.legs["left"].mdc95 == pytest.approx(noise.mdc95)
     assert narrow.legs["left"].beyond_noise
-    wide = compare_visits(visit(2.0, 0.0, 1.9), visit(2.0 - step, 0.0, 1.9), Settings())
+    wide = compare_visits(visit(1.0, 0.0, 3.0), visit(1.0 - step, 0.0, 3.0), Settings())
     assert wide.legs["left"].mdc95 > step and not wide.legs["left"].beyond_noise
 
 
 def test_the_mdc_grows_with_the_fused_half_widths():
     noise = visit_noise(Settings())
-    pre, post = visit(2.0, 0.0).legs["left"], visit(2.0, 0.0).legs["left"]
+    pre, post = visit(1.0, 0.0).legs["left"], visit(1.0, 0.0).legs["left"]
     wide = pre.model_copy(update={"severity_interval": [0.0, 4.0]})
     assert leg_mdc95(pre, post, noise) == pytest.approx(noise.mdc95)
     assert leg_mdc95(wide, post, noise) > noise.mdc95
