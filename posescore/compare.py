@@ -27,12 +27,8 @@ and the SEM. J Strength Cond Res 2005;19:231-240.
 
 from __future__ import annotations
 
-import json
-import logging
 import warnings
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Optional
 
 import numpy as np
@@ -42,119 +38,14 @@ from posescore.constants import SCHEMA_VERSION, SIDES
 from posescore.contract import COMPARE_SCHEMA, Comparison, Notice, NoticeCode, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, PER_WALK_MEASURES, STRIDE_TIME_KEYS, leg_measure_names
+from posescore.mdc import class_value, feature_mdc95, leg_class, load_mdc_table, severity_mdc95
 from posescore.model import LoadedModel, leg_rows
 from posescore.numbers import round_or_none
+from posescore.plain import change_sentence, feature_label, model_sentence
 from posescore.score import model_status
-
-logger = logging.getLogger(__name__)
 
 MEDIAN_MEASURES = frozenset({"stride_time_s"})
 """Measures aggregated over strides by the median (as in ``features.aggregate_strides``)."""
-
-
-# --------------------------------------------------------------------------- MDC95 table
-
-
-@lru_cache(maxsize=1)
-def load_mdc_table() -> dict[str, Any]:
-    """The packaged test-retest table (``posescore/data/mdc95.json``); empty if missing."""
-    try:
-        text = resources.files("posescore").joinpath("data/mdc95.json").read_text()
-    except (FileNotFoundError, OSError):
-        logger.warning("posescore/data/mdc95.json missing: no change can be called beyond noise")
-        return {"measures": {}, "rows": []}
-    return json.loads(text)
-
-
-def leg_class(view: Optional[str], side: str) -> Optional[str]:
-    """``near`` / ``far`` leg of a side view, ``frontal`` for frontal/posterior, else None."""
-    if not view:
-        return None
-    if view.startswith("sagittal_"):
-        return "near" if view == f"sagittal_{side}" else "far"
-    return "frontal" if view in ("frontal", "posterior") else None
-
-
-def feature_mdc95(
-    measure: str, table: Optional[Mapping[str, Any]] = None, cls: Optional[str] = None
-) -> Optional[float]:
-    """MDC95 of a per-leg measure (e.g. ``ankle_plantarflexion_hs_deg``) or asym feature.
-
-    With ``cls`` (see :func:`leg_class`) the MDC95 of that leg class is used when measured,
-    else the value pooled over all legs.
-    """
-    table = table if table is not None else load_mdc_table()
-    entry = table.get("measures", {}).get(measure)
-    if entry is None:
-        return None
-    by_class = (entry.get("by_class") or {}).get(cls or "")
-    if by_class and by_class.get("mdc95") is not None:
-        return by_class["mdc95"]
-    return entry.get("mdc95")
-
-
-def severity_mdc95(
-    model: LoadedModel, table: Optional[Mapping[str, Any]] = None
-) -> dict[str, Any]:
-    """MDC95 of the severity of ``model``, from the stored test-retest feature rows.
-
-    Each stored video is scored by the model; per pair and leg d = retest - test;
-    MDC95 = 1.96 * SD(d), SEM = SD(d) / sqrt(2), pooled and per leg class (near/far leg of
-    a side view, frontal). Pairs with a seed listed in the model card's ``training_seeds``
-    are left out (in-sample predictions would understate the noise). Returns
-    ``{"mdc95", "sem", "n_diffs", "by_class"}`` (None values when no pair is usable).
-    """
-    table = table if table is not None else load_mdc_table()
-    trained = {int(s) for s in model.card.get("training_seeds", [])}
-    key = (model.card.get("sha256"), tuple(sorted(trained)), id(table))
-    if key in _SEV_MDC_CACHE:
-        return _SEV_MDC_CACHE[key]
-    by_pair: dict[int, list[dict]] = {}
-    for row in table.get("rows", []):
-        by_pair.setdefault(int(row["pair"]), []).append(row)
-    pairs = [
-        p for p in by_pair.values()
-        if len(p) == 2 and p[0]["view"] == p[1]["view"]
-        and not {int(r["seed"]) for r in p} & trained
-    ]
-    out: dict[str, Any] = {"mdc95": None, "sem": None, "n_diffs": 0, "by_class": {}}
-    if pairs:
-        X = np.vstack(
-            [leg_rows(r["features"], r["view"], model.measures) for p in pairs for r in p]
-        )
-        pred = np.asarray(model.estimator.predict(X), dtype=float).reshape(len(pairs), 2, 2)
-        d = pred[:, 1, :] - pred[:, 0, :]  # (pair, leg)
-        classes: dict[str, list[float]] = {}
-        for k, p in enumerate(pairs):
-            for i, side in enumerate(SIDES):
-                classes.setdefault(leg_class(p[0]["view"], side) or "other", []).append(d[k, i])
-        out = {**_sd_entry(d.ravel()),
-               "by_class": {c: _sd_entry(np.asarray(v)) for c, v in sorted(classes.items())}}
-    _SEV_MDC_CACHE[key] = out
-    return out
-
-
-def _sd_entry(d: np.ndarray) -> dict[str, Any]:
-    """MDC95 and SEM of test-retest differences ``d``; None when fewer than 3 or all equal.
-
-    A zero SD (a model that predicts one value for every stored pair) measures no noise, and
-    an MDC95 of 0 would call every change real: it is reported as unmeasured.
-    """
-    sd = float(np.std(d, ddof=1)) if d.size >= 3 else 0.0
-    if sd <= 1e-9:
-        return {"mdc95": None, "sem": None, "n_diffs": int(d.size)}
-    return {"mdc95": round(1.96 * sd, 4), "sem": round(sd / np.sqrt(2), 4),
-            "n_diffs": int(d.size)}
-
-
-def _class_value(entry: Mapping[str, Any], cls: Optional[str], key: str) -> Optional[float]:
-    sub = (entry.get("by_class") or {}).get(cls or "")
-    if sub and sub.get(key) is not None:
-        return sub[key]
-    return entry.get(key)
-
-
-_SEV_MDC_CACHE: dict[tuple, dict[str, Any]] = {}
 
 
 # --------------------------------------------------------------------------- per-stride maths
@@ -421,19 +312,23 @@ def compare_results(
     for side in SIDES:
         legs[side] = require_own_evidence(legs[side], [r for r in features_out
                                                        if r["side"] == side])
+    model_out = dict(post.get("model", {})) if model is None else {
+        "name": model.card.get("name"),
+        "sha256": model.card.get("sha256"),
+        "trained_on": model.card.get("trained_on"),
+        "clinically_validated": bool(model.card.get("clinically_validated", False)),
+    }
+    summary = [change_sentence(side, leg["pre"], leg["post"], leg["mdc95"], leg["beyond_noise"],
+                               leg["reason"]) for side, leg in legs.items()]
     return Comparison.model_validate({
         "schema": COMPARE_SCHEMA,
+        "summary": [*summary, model_sentence(model_out)],
         "pre": _session_info(pre, include_paths),
         "post": _session_info(post, include_paths),
         "affected_side": {"pre": pre.get("affected_side"), "post": post.get("affected_side")},
         "legs": legs,
         "features": features_out,
-        "model": dict(post.get("model", {})) if model is None else {
-            "name": model.card.get("name"),
-            "sha256": model.card.get("sha256"),
-            "trained_on": model.card.get("trained_on"),
-            "clinically_validated": bool(model.card.get("clinically_validated", False)),
-        },
+        "model": model_out,
         "bootstrap": {
             "n_resamples": n_boot,
             "n_resamples_severity": min(n_boot, 500) if model is not None else 0,
@@ -517,7 +412,7 @@ def _severity_changes(
     same_view = pre.get("view") == post.get("view")
     for i, side in enumerate(SIDES):
         cls = leg_class(post.get("view"), side) if same_view else None
-        mdc, sem = _class_value(sev_mdc, cls, "mdc95"), _class_value(sev_mdc, cls, "sem")
+        mdc, sem = class_value(sev_mdc, cls, "mdc95"), class_value(sev_mdc, cls, "sem")
         a, b = sev["pre"][side], sev["post"][side]
         change = None if a is None or b is None else float(b - a)
         ci = None
@@ -546,8 +441,10 @@ def _severity_changes(
 
 
 def compare_text(comparison: Mapping[str, Any], only_beyond_noise: bool = False) -> str:
-    """Readable summary of :func:`compare_results`."""
+    """Readable summary of :func:`compare_results`: plain sentences first, then the tables."""
     lines = [
+        *comparison.get("summary", []),
+        "",
         f"pre  {comparison['pre']['task']} / {comparison['pre']['view']}  "
         f"strides L={comparison['pre']['n_strides']['left']} "
         f"R={comparison['pre']['n_strides']['right']}",
@@ -569,7 +466,7 @@ def compare_text(comparison: Mapping[str, Any], only_beyond_noise: bool = False)
             f"{'-' if leg['change'] is None else format(leg['change'], '+.2f'):>6}  {ci:<16}  "
             f"{f(leg['mdc95']):>5}  {leg['direction']}"
         )
-    lines += ["", f"{'feature':<44} {'change':>9} {'95% CI':>22}  {'MDC95':>7}  g      verdict"]
+    lines += ["", f"{'measure':<68} {'change':>9} {'95% CI':>22}  {'MDC95':>7}  g      verdict"]
     for row in comparison["features"]:
         if row["change"] is None or (only_beyond_noise and not row["beyond_noise"]):
             continue
@@ -577,7 +474,7 @@ def compare_text(comparison: Mapping[str, Any], only_beyond_noise: bool = False)
         g = "-" if row["effect_size_g"] is None else f"{row['effect_size_g']:+.2f}"
         mdc = "-" if row["mdc95"] is None else f"{row['mdc95']:.3g}"
         lines.append(
-            f"{row['name'] + ' (' + row['unit'] + ')':<44} {row['change']:>+9.3g} {ci:>22}  "
+            f"{feature_label(row['name'], row['unit']):<68} {row['change']:>+9.3g} {ci:>22}  "
             f"{mdc:>7}  {g:<6} {row['direction']}"
         )
     for w in comparison["warnings"]:

@@ -31,6 +31,7 @@ from posescore.errors import PosescoreError
 from posescore.features import FEATURES
 from posescore.manifest import Column
 from posescore.manifest import read_manifest as read_csv_manifest
+from posescore.plain import model_sentence, trend_sentence
 from posescore.runner import run_items
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ MANIFEST_COLUMNS = (
 """Columns of a course manifest (all required in the header)."""
 
 
+def session_number(value: float) -> int | float:
+    """A manifest's session number as written: 3 for 3.0, 2.5 kept."""
+    return int(value) if value.is_integer() else value
+
+
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a course manifest, validated; ``video`` resolved against the manifest folder.
 
@@ -60,8 +66,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     rows = []
     for row in read_csv_manifest(path, MANIFEST_COLUMNS).rows:
         entry = dict(row.values)
-        session = entry["session"]
-        entry["session"] = int(session) if session.is_integer() else session
+        entry["session"] = session_number(entry["session"])
         rows.append(entry)
     return rows
 
@@ -177,8 +182,13 @@ def build_course(
                 change[f"{m}_change"] = None if a is None or b is None else b - a
             changes.append(change)
     model = next((r.model for r in results if r is not None), None)
-    return Course.model_validate({"schema": COURSE_SCHEMA, "sessions": sessions,
-                                  "trends": trends, "changes": changes, "model": model}).to_json()
+    summary = [trend_sentence(f"Patient {t['patient_id']}, {t['measure'].split('_')[0]} leg "
+                              f"({t['task']})", t)
+               for t in trends if t["measure"] in SEVERITY_MEASURES]
+    summary.append(model_sentence(model.model_dump() if model else None))
+    return Course.model_validate({"schema": COURSE_SCHEMA, "summary": summary,
+                                  "sessions": sessions, "trends": trends, "changes": changes,
+                                  "model": model}).to_json()
 
 
 def course_figure(course: Mapping[str, Any]) -> Optional[str]:

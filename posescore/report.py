@@ -28,6 +28,7 @@ from posescore.features import (
     ankle_plantarflexion_deg,
     knee_flexion_deg,
 )
+from posescore.plain import feature_label
 
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 KEY_MEASURES = (
@@ -380,8 +381,8 @@ def _change_table(comparison: Mapping[str, Any]) -> str:
     for row in comparison["features"]:
         if row["pre"] is None and row["post"] is None:
             continue
-        rows.append(_change_row(_esc(row["name"]), _esc(row["unit"]), row, row["effect_size_g"],
-                                "g"))
+        rows.append(_change_row(_esc(feature_label(row["name"], row["unit"])), _esc(row["unit"]),
+                                row, row["effect_size_g"], "g"))
     return _table(
         ["measure", "unit", "pre", "post", "change", "95% CI", "effect size", "MDC95",
          "verdict"],
@@ -404,6 +405,11 @@ def _change_row(label: str, unit: str, row: Mapping[str, Any], es: Any, es_kind:
 
 
 # --------------------------------------------------------------------------- reports
+
+
+def summary_html(sentences: Sequence[str]) -> str:
+    """The plain-language summary (``plain``) as the report's opening list."""
+    return "<h2>Summary</h2><ul>" + "".join(f"<li>{_esc(s)}</li>" for s in sentences) + "</ul>"
 
 
 def score_report(
@@ -438,7 +444,8 @@ def compare_report(
     include_paths: bool = False,
 ) -> str:
     """HTML report of a pre/post comparison (``compare.compare_results``) and both sessions."""
-    parts = [model_notice(comparison.get("model") or post.get("model", {}))]
+    parts = [summary_html(comparison.get("summary", [])),
+             model_notice(comparison.get("model") or post.get("model", {}))]
     parts.append("<h2>Change pre &rarr; post</h2>")
     parts.append(
         "<p class='small'>Changes from per-stride values; 95% CI by bootstrap "
@@ -471,7 +478,7 @@ def compare_report(
 
 def course_report(course: Mapping[str, Any], plot_uri: Optional[str]) -> str:
     """HTML report of a treatment course (``posescore.course.run_course`` output)."""
-    parts = [model_notice(course["model"] or {})]
+    parts = [summary_html(course.get("summary", [])), model_notice(course["model"] or {})]
     if plot_uri:
         parts.append(_img(plot_uri, "course"))
     parts.append("<h2>Trends</h2>")

@@ -11,6 +11,7 @@ A leg that no clip could score is reported with no number and the reason.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from posescore.contract.visit import (
 from posescore.errors import PosescoreError
 from posescore.fusion import ClipReading, fuse_leg
 from posescore.manifest import Column, read_manifest
+from posescore.plain import model_sentence, severity_sentence
 from posescore.profile import profile_session
 from posescore.runner import run_items
 from posescore.score import LegScore, affected_side_from
@@ -88,6 +90,39 @@ def read_visit(path: str | Path) -> list[VisitClip]:
     return clips
 
 
+def is_visit_source(path: str | Path) -> bool:
+    """Whether ``path`` names a visit: a folder, a manifest CSV or a saved visit JSON."""
+    p = Path(path)
+    if p.is_dir() or p.suffix.lower() == ".csv":
+        return True
+    if p.suffix.lower() != ".json" or not p.is_file():
+        return False
+    try:
+        return json.loads(p.read_text(encoding="utf-8")).get("schema") == VISIT_SCHEMA
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def load_visit(
+    path: str | Path, settings: Settings, score: Callable[[Path, Settings, str], Score]
+) -> Visit:
+    """A visit from a manifest, a folder or the JSON of ``posescore visit --json``.
+
+    Clips of a manifest or folder are scored with ``score`` (see ``score_clips``).
+
+    Raises
+    ------
+    PosescoreError
+        As ``read_visit``; a JSON that is not a visit.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        if not is_visit_source(p):
+            raise PosescoreError(f"{p.name} is not the JSON of a visit ({VISIT_SCHEMA})")
+        return Visit.model_validate_json(p.read_text(encoding="utf-8"))
+    return build_visit(score_clips(read_visit(p), settings, score), settings)
+
+
 def score_clips(
     clips: Sequence[VisitClip],
     settings: Settings,
@@ -115,12 +150,16 @@ def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> Visit:
     legs = {side: _visit_leg(side, usable, profile["legs"][side], settings) for side in SIDES}
     scores = {side: LegScore(leg.severity, None, leg.severity_interval, None)
               for side, leg in legs.items()}
+    model = usable[0].result.model if usable else None  # type: ignore[union-attr]
+    summary = [severity_sentence(side, leg.severity, leg.severity_interval, leg.reason or "")
+               for side, leg in legs.items()]
     return Visit(
         schema=VISIT_SCHEMA,
+        summary=[*summary, model_sentence(model.model_dump() if model else None)],
         clips=[_clip_row(s) for s in scored],
         legs=legs,
         affected_side=affected_side_from(scores, settings.model.affected_threshold),
-        model=usable[0].result.model if usable else None,  # type: ignore[union-attr]
+        model=model,
         fusion=Fusion(error_correlation=settings.visit.error_correlation,
                       method="precision-weighted mean of the clips' severities, each clip "
                              "weighted by the larger side of its 90 % interval"),

@@ -33,3 +33,16 @@ def assert_matches_schema(kind, data):
 
     schema = json.loads((SCHEMA_DIR / f"{kind}.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(data)))
+
+
+def clip_score(view, left, right, scorable=True):
+    """A Score of one clip whose legs read ``left`` / ``right`` = (severity, interval)."""
+    from posescore.contract import Score
+
+    def leg(reading):
+        severity, interval = reading
+        present = severity is not None and severity >= 1
+        return {"severity": severity, "severity_interval": interval,
+                "phenomenology": {"pattern": {"present": present}}}
+    return Score.model_validate(score_dict(
+        view=view, quality={"scorable": scorable}, legs={"left": leg(left), "right": leg(right)}))

@@ -29,7 +29,7 @@ def phantom_model(folder: Path) -> Path:
 
     The rows are MediaPipe features of 30 labelled phantom clips rendered by
     ``bench/phantom_features.py`` (seeds 60000+, disjoint from the test-retest pairs of
-    ``posescore/data/mdc95.json`` on which ``compare.severity_mdc95`` measures the noise).
+    ``posescore/data/mdc95.json`` on which ``mdc.severity_mdc95`` measures the noise).
     The card lists the training seeds all the same.
     """
     rows = json.loads(FEATURES_FILE.read_text())["rows"]

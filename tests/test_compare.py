@@ -9,22 +9,19 @@ from contract_support import score_dict
 from session_support import phantom_model
 
 from posescore.compare import (
-    _sd_entry,
     bootstrap_legs,
     compare_results,
     compare_text,
-    feature_mdc95,
     features_from_legs,
     hedges_g,
-    leg_class,
-    load_mdc_table,
     require_own_evidence,
-    severity_mdc95,
 )
 from posescore.constants import SIDES
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, aggregate_strides, leg_measure_names
+from posescore.mdc import _sd_entry, feature_mdc95, leg_class, load_mdc_table, severity_mdc95
 from posescore.model import load_model
+from posescore.report import compare_report
 
 
 def fake_result(pf_left, pf_right, view="sagittal_left", severity=(1.0, 0.0), seed=0):
@@ -107,7 +104,11 @@ def test_large_change_is_beyond_noise_and_same_values_are_not():
     assert cmp_["legs"]["left"]["ci95"] is None and not cmp_["legs"]["left"]["beyond_noise"]
     json.dumps(cmp_, allow_nan=False)
     text = compare_text(cmp_)
-    assert "left_ankle_plantarflexion_hs_deg (deg)" in text and "decrease" in text
+    assert "Left leg: ankle plantarflexion at heel strike (degrees)" in text
+    assert "decrease" in text and "left_ankle_plantarflexion_hs_deg" not in text
+    assert text.splitlines()[0] == cmp_["summary"][0] and "not clinically validated" in text
+    html = compare_report(cmp_, pre, post)
+    assert html.index("Summary") < html.index("Change pre") and "(degrees)" in html
 
 
 def test_severity_change_needs_own_measure_beyond_noise():

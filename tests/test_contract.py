@@ -17,7 +17,8 @@ SAMPLES = Path(__file__).parents[1] / "sample_videos"
 def test_committed_schemas_are_generated_from_the_models():
     committed = {p.name: p.read_text() for p in SCHEMA_DIR.glob("*.json")}
     assert committed == schema_texts(), "run: python -m posescore.contract --write docs/schema"
-    assert set(SCHEMAS) == {"score", "comparison", "course", "profile", "visit"}
+    assert set(SCHEMAS) == {"score", "comparison", "course", "profile", "visit",
+                            "visit_comparison", "visit_course"}
 
 
 def test_a_score_round_trips_and_drift_fails():

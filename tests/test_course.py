@@ -53,6 +53,9 @@ def test_course_trend_and_within_session_change(tmp_path):
     assert trend[("post", "left_ankle_plantarflexion_hs_deg")]["unit"] == "deg"
     assert len(course["changes"]) == 10
     assert all(c["left_severity_change"] < 0 for c in course["changes"])
+    assert any(s.startswith("Patient P01, left leg (walk_forward), pre visits: decreasing by "
+                            "0.2") for s in course["summary"])
+    assert "not clinically validated" in course["summary"][-1]
     paths = write_course(course, tmp_path / "out")
     for p in paths.values():
         assert p.exists() and p.stat().st_size > 0

@@ -3,22 +3,11 @@
 from pathlib import Path
 
 import pytest
-from contract_support import assert_matches_schema, score_dict
+from contract_support import assert_matches_schema, clip_score
 
 from posescore.config import Settings
-from posescore.contract import Score
 from posescore.errors import PosescoreError
 from posescore.visit import ScoredClip, VisitClip, build_visit, read_visit, score_clips
-
-
-def _result(view, left, right, scorable=True):
-    def leg(reading):
-        severity, interval = reading
-        present = severity is not None and severity >= 1
-        return {"severity": severity, "severity_interval": interval,
-                "phenomenology": {"pattern": {"present": present}}}
-    return Score.model_validate(score_dict(
-        view=view, quality={"scorable": scorable}, legs={"left": leg(left), "right": leg(right)}))
 
 
 def _clip(name, result, task="walk_forward"):
@@ -27,9 +16,9 @@ def _clip(name, result, task="walk_forward"):
 
 def test_the_near_leg_of_a_side_view_outweighs_the_far_leg_of_the_other():
     scored = [
-        _clip("left_side.mp4", _result("sagittal_left", (3.0, [2.4, 3.6]), (0.1, [0.0, 3.0]))),
-        _clip("right_side.mp4", _result("sagittal_right", (0.3, [0.0, 3.0]), (0.1, [0.0, 0.7]))),
-        _clip("front.mp4", _result("frontal", (2.0, [0.8, 3.2]), (0.2, [0.0, 1.2]))),
+        _clip("left_side.mp4", clip_score("sagittal_left", (3.0, [2.4, 3.6]), (0.1, [0.0, 3.0]))),
+        _clip("right_side.mp4", clip_score("sagittal_right", (0.3, [0.0, 3.0]), (0.1, [0.0, 0.7]))),
+        _clip("front.mp4", clip_score("frontal", (2.0, [0.8, 3.2]), (0.2, [0.0, 1.2]))),
     ]
     visit = build_visit(scored, Settings())
     left, right = visit.legs["left"], visit.legs["right"]
@@ -39,13 +28,15 @@ def test_the_near_leg_of_a_side_view_outweighs_the_far_leg_of_the_other():
     assert left.severity_interval[0] < left.severity < left.severity_interval[1]
     assert right.severity < 0.3
     assert visit.affected_side == "left"
+    assert visit.summary[0].startswith(f"Left leg: severity {left.severity:.1f} of 4 (90 % ")
+    assert "not clinically validated" in visit.summary[-1]
     assert left.provoking_factor == 1 and left.leg_item == pytest.approx(left.severity)
     assert_matches_schema("visit", visit.to_json())
 
 
 def test_a_leg_no_clip_could_score_has_no_number():
-    scored = [_clip("a.mp4", _result("frontal", (None, None), (0.5, [0.0, 1.5]))),
-              _clip("b.mp4", _result("frontal", (2.0, [1.0, 3.0]), (0.5, [0.0, 1.5]), False)),
+    scored = [_clip("a.mp4", clip_score("frontal", (None, None), (0.5, [0.0, 1.5]))),
+              _clip("b.mp4", clip_score("frontal", (2.0, [1.0, 3.0]), (0.5, [0.0, 1.5]), False)),
               ScoredClip(VisitClip(Path("c.mp4")), None, "video file not found: c.mp4")]
     visit = build_visit(scored, Settings())
     left = visit.legs["left"]
@@ -57,8 +48,8 @@ def test_a_leg_no_clip_could_score_has_no_number():
 
 
 def test_the_worst_task_gives_the_visit_severity():
-    scored = [_clip("fwd.mp4", _result("frontal", (2.5, [1.5, 3.5]), (0.0, [0.0, 1.0]))),
-              _clip("back.mp4", _result("frontal", (0.2, [0.0, 1.2]), (0.0, [0.0, 1.0])),
+    scored = [_clip("fwd.mp4", clip_score("frontal", (2.5, [1.5, 3.5]), (0.0, [0.0, 1.0]))),
+              _clip("back.mp4", clip_score("frontal", (0.2, [0.0, 1.2]), (0.0, [0.0, 1.0])),
                     task="walk_backward")]
     left = build_visit(scored, Settings()).legs["left"]
     assert left.severity_task == "walk_forward"
@@ -73,7 +64,7 @@ def test_a_failing_clip_is_recorded_and_the_visit_goes_on():
         if video.name == "broken.mp4":
             raise PosescoreError("broken.mp4 is not a video")
         seen[video.name] = settings.signal.view
-        return _result("posterior", (1.0, [0.0, 2.0]), (0.0, [0.0, 1.0]))
+        return clip_score("posterior", (1.0, [0.0, 2.0]), (0.0, [0.0, 1.0]))
 
     clips = [VisitClip(Path("broken.mp4")), VisitClip(Path("back.mp4"), view="posterior"),
              VisitClip(Path("any.mp4"))]

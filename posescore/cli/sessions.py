@@ -12,8 +12,10 @@ from posescore.constants import TASKS
 from posescore.errors import PosescoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from posescore.config import Settings
-    from posescore.contract import Score
+    from posescore.contract import Score, Visit
 
 
 def _load_or_score(source: str, args: argparse.Namespace, settings: Settings, model: Any):
@@ -30,11 +32,35 @@ def _load_or_score(source: str, args: argparse.Namespace, settings: Settings, mo
     return scored.to_dict(), scored.traces
 
 
+def _visit_loader(args: argparse.Namespace) -> tuple[Settings, Callable[[str | Path], Visit]]:
+    """Settings, and a loader of visits (manifest, folder or visit JSON) with the model."""
+    from posescore.model import load_model
+    from posescore.score import score_video
+    from posescore.visit import load_visit
+
+    settings = settings_from(args)
+    model = load_model(settings.model.path)
+
+    def score(video: Path, clip_settings: Settings, task: str) -> Score:
+        return score_video(video, clip_settings, model, task).to_model()
+
+    return settings, lambda path: load_visit(path, settings, score)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Compare a pre and a post session (videos or saved JSON results)."""
+    """Compare a pre and a post session (videos or saved JSON results) or two visits."""
     from posescore.compare import compare_results, compare_text
     from posescore.model import load_model
+    from posescore.visit_change import compare_visits, comparing_visits, visit_compare_text
 
+    if comparing_visits(args.pre, args.post, args.report):
+        settings, load = _visit_loader(args)
+        visits = compare_visits(load(args.pre), load(args.post), settings,
+                                (Path(args.pre).name, Path(args.post).name))
+        print(visit_compare_text(visits))
+        if args.json:
+            write_json(Path(args.json), visits.to_json())
+        return 0
     settings = settings_from(args)
     model = load_model(settings.model.path)
     pre, pre_tr = _load_or_score(args.pre, args, settings, model)
@@ -61,15 +87,21 @@ def cmd_course(args: argparse.Namespace) -> int:
     from posescore.course import run_course
     from posescore.model import load_model
     from posescore.score import score_video
+    from posescore.visit_change import is_visit_course, run_visit_course, visit_course_text
 
+    if is_visit_course(args.manifest):
+        settings, load = _visit_loader(args)
+        print(visit_course_text(run_visit_course(args.manifest, args.out, load, settings)))
+        print(f"-> {args.out}")
+        return 0
     settings = settings_from(args)
     model = load_model(settings.model.path)
-
 
     def score(video: Path, task: str) -> Score:
         return score_video(video, settings, model=model, task=task).to_model()
 
     course = run_course(args.manifest, args.out, score, include_paths=args.show_path)
+    print("\n".join([*course["summary"], ""]))
     for t in course["trends"]:
         if t["measure"].endswith("_severity"):
             ci = t["ci95"]
@@ -114,18 +146,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 def cmd_visit(args: argparse.Namespace) -> int:
     """``posescore visit``: a visit's clips fused per leg (severity, interval, contributions)."""
-    from posescore.model import load_model
-    from posescore.score import score_video
-    from posescore.visit import build_visit, read_visit, score_clips
-
-    clips = read_visit(args.visit)
-    settings = settings_from(args)
-    model = load_model(settings.model.path)
-    scored = score_clips(clips, settings,
-                         lambda video, s, task: score_video(video, s, model, task).to_model())
-    visit = build_visit(scored, settings)
+    visit = _visit_loader(args)[1](args.visit)
     if args.json:
         write_text(Path(args.json), json.dumps(visit.to_json(), indent=2))
+    print("\n".join([*visit.summary, ""]))
     for clip in visit.clips:
         status = clip.error or ("scored" if clip.scorable else "not scorable")
         print(f"clip   {clip.video}  {clip.task} / {clip.view or '-'}  {status}")
@@ -147,8 +171,9 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare", help="compare a pre and a post session (change beyond measurement noise?)"
     )
-    p.add_argument("pre", help="video, or a JSON result of `posescore score --json`")
-    p.add_argument("post", help="video, or a JSON result of `posescore score --json`")
+    p.add_argument("pre", help="video or JSON of `posescore score --json`; or a visit: "
+                   "manifest CSV, folder or JSON of `posescore visit --json`")
+    p.add_argument("post", help="the same kind as pre")
     p.add_argument("--task", default="walk_forward", choices=TASKS)
     p.add_argument("--json", help="write the comparison JSON here")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
@@ -165,7 +190,8 @@ def add_course(sub: argparse._SubParsersAction) -> None:
     """The ``course`` command's options."""
     p = sub.add_parser("course", help="treatment course from a manifest CSV: table, trends, plot")
     p.add_argument(
-        "manifest", help="CSV with columns patient_id, session, date, phase, task, video"
+        "manifest", help="CSV with columns patient_id, session, date, phase, task, video; or "
+        "a course of visits: visit, session, phase (date, patient_id optional)"
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--model", help="model file (.skops) instead of the default")
@@ -190,7 +216,8 @@ def add_profile(sub: argparse._SubParsersAction) -> None:
 def add_visit(sub: argparse._SubParsersAction) -> None:
     """The ``visit`` command's options."""
     p = sub.add_parser("visit", help="one visit's clips (views, tasks) scored as one, per leg")
-    p.add_argument("visit", help="manifest CSV (video; optional task, view) or a folder")
+    p.add_argument("visit", help="manifest CSV (video; optional task, view), a folder, or "
+                   "the JSON of an earlier `posescore visit --json`")
     p.add_argument("--json", help="write the visit JSON here")
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.set_defaults(func=cmd_visit)

@@ -12,6 +12,12 @@ from posescore.contract.course import COURSE_SCHEMA, Course, Profile
 from posescore.contract.notices import Notice, NoticeCode, Stage
 from posescore.contract.score import Score
 from posescore.contract.visit import VISIT_SCHEMA, Visit
+from posescore.contract.visit_change import (
+    VISIT_COMPARE_SCHEMA,
+    VISIT_COURSE_SCHEMA,
+    VisitComparison,
+    VisitCourse,
+)
 
 SCHEMAS: dict[str, type[Contract]] = {
     "score": Score,
@@ -19,6 +25,8 @@ SCHEMAS: dict[str, type[Contract]] = {
     "course": Course,
     "profile": Profile,
     "visit": Visit,
+    "visit_comparison": VisitComparison,
+    "visit_course": VisitCourse,
 }
 """File stem in docs/schema -> model."""
 
@@ -42,7 +50,11 @@ __all__ = [
     "Profile",
     "Score",
     "Stage",
+    "VISIT_COMPARE_SCHEMA",
+    "VISIT_COURSE_SCHEMA",
     "VISIT_SCHEMA",
     "Visit",
+    "VisitComparison",
+    "VisitCourse",
     "schema_texts",
 ]

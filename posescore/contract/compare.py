@@ -134,6 +134,8 @@ class Comparison(Contract):
     """A pre/post comparison (``posescore.compare.compare_results``)."""
 
     schema_: Literal[COMPARE_SCHEMA] = Field(alias="schema")  # type: ignore[valid-type]
+    summary: list[str] = Field(default_factory=list, description="Plain-language sentences, "
+                               "leg by leg, then the model's standing.")
     pre: SessionInfo
     post: SessionInfo
     affected_side: AffectedSide

@@ -65,6 +65,8 @@ class Course(Contract):
     """Longitudinal table, trends and within-session changes."""
 
     schema_: Literal[COURSE_SCHEMA] = Field(alias="schema")  # type: ignore[valid-type]
+    summary: list[str] = Field(default_factory=list, description="Plain-language sentences: "
+                               "each leg's severity trend, then the model's standing.")
     sessions: list[SessionRow]
     trends: list[Trend]
     changes: list[SessionChange]

@@ -70,6 +70,8 @@ class Visit(Contract):
     """A visit: its clips and each leg's fused severity."""
 
     schema_: Literal[VISIT_SCHEMA] = Field(alias="schema")  # type: ignore[valid-type]
+    summary: list[str] = Field(default_factory=list, description="Plain-language sentences, "
+                               "leg by leg, then the model's standing.")
     clips: list[VisitClipRow]
     legs: dict[Side, VisitLeg]
     affected_side: Optional[Literal["left", "right", "both", "none"]] = Field(

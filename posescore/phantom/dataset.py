@@ -42,6 +42,7 @@ from posescore.phantom.families import (
     draw_posture_mix,
     family_recipe,
 )
+from posescore.phantom.look import PhantomLook
 from posescore.phantom.params import PhantomParams, PhantomView
 from posescore.phantom.writer import ffmpeg_path
 from posescore.runner import run_items
@@ -145,14 +146,7 @@ def plan_dataset(
                 base + rng.normal(0.0, SESSION_SEVERITY_SD), 0.3, 4.0)), 2)
             view = views[int(rng.integers(len(views)))]
             across = view.startswith("sagittal") and rng.random() < across_fraction
-            clip_look = look
-            if family != 0:  # the camera moves between sessions: new size and place in frame
-                lo, hi = family_recipe(family)["height"]
-                clip_look = look.model_copy(update={
-                    "body_height_frac": float(rng.uniform(lo, hi)),
-                    "horizontal_offset_frac": float(rng.uniform(-0.2, 0.2)),
-                    "vertical_offset_frac": float(rng.uniform(-0.8, 0.8)),
-                })
+            clip_look = session_look(look, family, rng)
             fmt = draw_format(clip_seed, family, ffmpeg_ok)
             expression = None
             if expression_family is not None and not healthy:
@@ -164,6 +158,21 @@ def plan_dataset(
             name = f"{subject_id}_c{c}_f{family}_{view}_{params.walk}"
             clips.append(DatasetClip(name, subject_id, split, params, expression_family or ""))
     return clips
+
+
+def session_look(look: PhantomLook, family: int, rng: np.random.Generator) -> PhantomLook:
+    """The subject's look in one session: the camera moves (new size and place in frame).
+
+    Family 0 (the original phantom) keeps its framing.
+    """
+    if family == 0:
+        return look
+    lo, hi = family_recipe(family)["height"]
+    return look.model_copy(update={
+        "body_height_frac": float(rng.uniform(lo, hi)),
+        "horizontal_offset_frac": float(rng.uniform(-0.2, 0.2)),
+        "vertical_offset_frac": float(rng.uniform(-0.8, 0.8)),
+    })
 
 
 def rendered_truth(video: Path, params: PhantomParams) -> dict | None:
@@ -244,9 +253,17 @@ def generate_dataset(
         are the exact truth; ``split`` is ``test`` for held-out families).
 
     """
+    clips = plan_dataset(n, seed, families, hold_out_families, **plan)  # type: ignore[arg-type]
+    return render_dataset(clips, out_dir, workers)
+
+
+def render_dataset(clips: Sequence[DatasetClip], out_dir: str | Path, workers: int = 1) -> Path:
+    """Render planned clips (reusing those already rendered) and write their manifest CSV.
+
+    Returns the manifest (see ``generate_dataset``).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    clips = plan_dataset(n, seed, families, hold_out_families, **plan)  # type: ignore[arg-type]
     jobs = [(clip, out) for clip in clips]
     rows = [outcome.value for outcome in run_items(_render, jobs, workers=workers, catch=())]
     manifest = out / MANIFEST_NAME
