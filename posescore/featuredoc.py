@@ -1,7 +1,7 @@
 """Generate ``docs/features.md`` and ``docs/normative.md`` from the registries and reference.
 
 Run ``python -m posescore.featuredoc`` after changing a registry or the shipped normative
-reference; ``tests/test_featuredoc.py`` fails while a file is out of date.
+reference; ``tests/unit/features/test_featuredoc.py`` fails while a file is out of date.
 """
 
 from __future__ import annotations

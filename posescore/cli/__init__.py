@@ -3,7 +3,7 @@
 One module per group of commands (``scoring``, ``sessions``, ``phantom``, ``models``,
 ``service``); each defines its commands and an ``add_<command>`` that declares the options.
 Nothing heavy is imported before a command runs (``posescore --help`` imports neither
-pydantic nor numpy; see ``tests/test_startup.py``).
+pydantic nor numpy; see ``tests/integration/test_startup.py``).
 """
 
 from __future__ import annotations

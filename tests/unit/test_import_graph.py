@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("posescore", "api")
 SPLIT_PACKAGES = (
     "posescore.pose",

@@ -11,7 +11,7 @@ from contract_support import SAMPLE_SCORE, SCHEMA_DIR, assert_matches_schema, sc
 from posescore.cli import main
 from posescore.contract import SCHEMAS, NoticeCode, Score, schema_texts
 
-SAMPLES = Path(__file__).parents[1] / "sample_videos"
+SAMPLES = Path(__file__).parents[2] / "sample_videos"
 
 
 def test_committed_schemas_are_generated_from_the_models():

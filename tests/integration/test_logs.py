@@ -39,7 +39,7 @@ def test_a_filtered_process_and_its_children_write_only_their_own_lines():
     assert out.stderr == b"".join(OURS) * 2
 
 
-SAMPLE = Path(__file__).parents[1] / "sample_videos" / "left_s2_sagittal_left.mp4"
+SAMPLE = Path(__file__).parents[2] / "sample_videos" / "left_s2_sagittal_left.mp4"
 
 
 @pytest.mark.slow

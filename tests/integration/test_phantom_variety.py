@@ -30,7 +30,7 @@ from posescore.phantom.kinematics import leg_angles, leg_phases, plan_gait
 from posescore.phantom.writer import ffmpeg_path
 from posescore.video import iter_frames, probe_video
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMALL = {"width": 320, "height": 240, "duration_s": 0.5}
 
 

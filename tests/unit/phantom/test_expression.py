@@ -150,6 +150,6 @@ def test_data_sets_assign_expression_families_round_robin_healthy_subjects_too()
 def test_the_severity_rule_doc_names_every_family():
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "severity_rule.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "docs" / "severity_rule.md").read_text()
     for name, recipe in EXPRESSION_FAMILIES.items():
         assert f"`{name}`" in text and recipe["describe"] in text
