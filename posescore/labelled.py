@@ -22,7 +22,7 @@ from posescore.config import Settings
 from posescore.constants import SIDES
 from posescore.errors import PosescoreError
 from posescore.manifest import Column, ManifestError, ManifestRow, read_manifest
-from posescore.model import leg_rows
+from posescore.model_design import leg_rows
 from posescore.pose import extract_pose_meta
 from posescore.runner import run_items
 from posescore.score import assess_measured, measure_pose

@@ -49,10 +49,10 @@ from posescore.model import (
     MONOTONE_FAMILIES,
     LegSeverityModel,
     LoadedModel,
-    design_column_names,
     file_sha256,
     save_model,
 )
+from posescore.model_design import design_column_names
 
 logger = logging.getLogger(__name__)
 

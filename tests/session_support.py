@@ -9,7 +9,8 @@ import numpy as np
 
 from posescore.constants import SIDES
 from posescore.features import leg_measure_names
-from posescore.model import LegSeverityModel, leg_rows, save_model
+from posescore.model import LegSeverityModel, save_model
+from posescore.model_design import leg_rows
 
 BROWSER_ARGS = [
     "--headless",

@@ -17,7 +17,8 @@ from posescore.abnormality import (
     robust_centre_scale,
 )
 from posescore.errors import ModelError
-from posescore.model import LegSeverityModel, leg_rows, load_model, save_model
+from posescore.model import LegSeverityModel, load_model, save_model
+from posescore.model_design import leg_rows
 
 MEASURES = ["knee_flexion_range_deg", "foot_inversion_deg"]
 

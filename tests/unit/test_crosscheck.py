@@ -8,7 +8,8 @@ from posescore.abnormality import fit_reference, load_reference
 from posescore.config import ModelConfig
 from posescore.crosscheck import crosscheck
 from posescore.features import leg_measure_names
-from posescore.model import LegSeverityModel, leg_rows, load_model
+from posescore.model import LegSeverityModel, load_model
+from posescore.model_design import leg_rows
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,10 @@ from posescore.model import (
     DEFAULT_MODEL_PATH,
     LegSeverityModel,
     cumulative_to_proba,
-    design_column_names,
-    leg_rows,
     load_model,
-    near_leg_indicator,
     save_model,
 )
+from posescore.model_design import design_column_names, leg_rows, near_leg_indicator
 
 
 def _toy_data(n_videos=40, seed=0):
