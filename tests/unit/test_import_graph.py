@@ -20,6 +20,10 @@ SPLIT_PACKAGES = (
     "posescore.features",
     "posescore.phenomenology",
     "posescore.phantom.kinematics",
+    "posescore.config",
+    "posescore.cli",
+    "posescore.contract",
+    "api.routes",
 )
 """Stages split into one module per job, each ``__init__`` re-exporting the public names:
 their modules stay short and import each other directly, never through the ``__init__``."""
@@ -137,13 +141,15 @@ def imports_of_own_package(
     """``(module, package)`` pairs where a module imports the ``__init__`` of its own package.
 
     Only ``packages`` (whose ``__init__`` re-exports their modules) count: a module that
-    imported one would import its siblings through it, an import cycle in waiting.
+    imported one would import its siblings through it, an import cycle in waiting. A
+    package's ``__main__`` (``python -m package``) runs it through its ``__init__`` and is left
+    out.
     """
     return [
         (module, dep)
         for module in sorted(graph)
         for dep in sorted(graph[module])
-        if dep in packages and module.startswith(dep + ".")
+        if dep in packages and module.startswith(dep + ".") and module != dep + ".__main__"
     ]
 
 
@@ -199,12 +205,11 @@ def test_no_module_imports_its_own_package():
     assert imports_of_own_package(import_graph()) == []
 
 
-def test_split_stage_modules_are_short():
+def test_every_module_is_short():
     lengths = {
         str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
-        for package in SPLIT_PACKAGES
-        for path in ROOT.joinpath(*package.split(".")).glob("*.py")
+        for path in module_files().values()
     }
-    assert "posescore/pose/extract.py" in lengths and "posescore/signals/clean.py" in lengths
+    assert "posescore/pose/extract.py" in lengths and "api/app.py" in lengths
     too_long = {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES}
     assert not too_long, f"modules over {MAX_MODULE_LINES} lines: {too_long}"
