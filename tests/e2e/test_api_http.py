@@ -326,7 +326,11 @@ def test_scoring_settings_are_read_once_at_start(tmp_path):
         config.write_text("not toml ===")  # read again, it would fail every request
         with httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=60) as c:
             corrupt = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40
-            assert submit(c, corrupt).status_code == 422
+            accepted = submit(c, corrupt)
+            assert accepted.status_code == 202  # the workers probe
+            failed = wait_for_job(c, accepted.json()["job_id"])
+            assert failed["status"] == "failed"
+            assert failed["error"].startswith("truncated or corrupt video")  # not a config error
             video = write_blank_video(tmp_path / "blank.mp4", seconds=1.0)
             with open(video, "rb") as fh:
                 job_id = submit(c, fh, patient="P-once").json()["job_id"]
