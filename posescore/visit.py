@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from pydantic import ValidationError
+
 from posescore.batch import find_videos
 from posescore.config import Settings
 from posescore.constants import SIDES, TASKS, VIEWS
@@ -119,7 +121,11 @@ def load_visit(
     if p.suffix.lower() == ".json":
         if not is_visit_source(p):
             raise PosescoreError(f"{p.name} is not the JSON of a visit ({VISIT_SCHEMA})")
-        return Visit.model_validate_json(p.read_text(encoding="utf-8"))
+        try:
+            return Visit.model_validate_json(p.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise PosescoreError(f"{p.name} is a damaged visit JSON: "
+                                 f"{exc.errors()[0]['msg']}") from None
     return build_visit(score_clips(read_visit(p), settings, score), settings)
 
 

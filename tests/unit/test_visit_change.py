@@ -145,3 +145,14 @@ def test_every_measure_has_a_plain_name():
     assert set(MEASURE_LABELS) == set(leg_measure_names())
     assert feature_label("left_ankle_plantarflexion_swing_max_deg", "deg") == \
         "Left leg: ankle plantarflexion in swing, maximum (degrees)"
+
+
+def test_a_damaged_visit_json_is_refused_by_name_and_kept(tmp_path):
+    saved = _save(tmp_path, "pre", visit(3.3, 0.2))
+    data = json.loads(saved.read_text())
+    data["legs"] = "not legs"
+    saved.write_text(json.dumps(data))
+    before = saved.read_bytes()
+    with pytest.raises(PosescoreError, match="pre.json is a damaged visit JSON"):
+        load_visit(saved, Settings(), None)
+    assert saved.read_bytes() == before
