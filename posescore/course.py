@@ -29,6 +29,7 @@ from posescore.constants import SIDES, TASKS
 from posescore.contract import COURSE_SCHEMA, Course, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
+from posescore.htmlpage import SIDE_COLOURS, figure_png
 from posescore.manifest import Column
 from posescore.manifest import read_manifest as read_csv_manifest
 from posescore.plain import model_sentence, trend_sentence
@@ -193,8 +194,6 @@ def build_course(
 
 def course_figure(course: Mapping[str, Any]) -> Optional[str]:
     """Severity per leg across sessions, pre (open) and post (filled), with fitted trends."""
-    from posescore.report import SIDE_COLOURS, figure_png
-
     patients = sorted({(r["patient_id"], r["task"]) for r in course["sessions"]})
     if not patients:
         return None
