@@ -273,7 +273,7 @@ def _threshold_text(th: float | KneeThreshold) -> str:
     return num(th, 3)
 
 
-def _measure_text(m: PhenomenologyMeasure) -> str:
+def measure_text(m: PhenomenologyMeasure) -> str:
     """Value, present/absent flag, pattern kind and, when unmeasurable, why."""
     text = num(m.value)
     if m.present is not None:
@@ -291,8 +291,8 @@ def _phenomenology_table(score: Score) -> str:
     rows = []
     for name in Phenomenology.model_fields:
         left, right = (getattr(getattr(score.legs, side).phenomenology, name) for side in SIDES)
-        rows.append([esc(name.replace("_", " ")), esc(left.unit),
-                     _threshold_text(left.threshold), _measure_text(left), _measure_text(right)])
+        rows.append([esc(feature_label(name, left.unit)), esc(left.unit),
+                     _threshold_text(left.threshold), measure_text(left), measure_text(right)])
     return table(["measure", "unit", "threshold", "left leg", "right leg"], rows)
 
 
