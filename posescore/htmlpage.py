@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from posescore import __version__
+from posescore.plain import feature_label
 
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 
@@ -113,13 +114,16 @@ def summary_html(sentences: Sequence[str]) -> str:
 
 
 def trends_table_html(trends: Sequence[Mapping[str, Any]]) -> str:
-    """Trends (``contract.course.Trend`` as dicts): slope per session with its 95 % CI."""
+    """Trends (``contract.course.Trend`` as dicts): slope per session with its 95 % CI.
+
+    Measures by their plain names with units (``plain.feature_label``).
+    """
     rows = [
-        [esc(t["patient_id"]), esc(t["phase"]), esc(t["task"]), esc(t["measure"]),
-         esc(t.get("unit")), num(t["slope_per_session"], 3),
+        [esc(t["patient_id"]), esc(t["phase"]), esc(t["task"]),
+         esc(feature_label(t["measure"], t.get("unit") or "")), num(t["slope_per_session"], 3),
          f"[{t['ci95'][0]:+.3g}, {t['ci95'][1]:+.3g}]" if t.get("ci95") else "&ndash;",
          str(t["n_sessions"]), esc(t["direction"])]
         for t in trends
     ]
-    return table(["patient", "phase", "task", "measure", "unit", "slope / session",
+    return table(["patient", "phase", "task", "measure (unit)", "slope / session",
                        "95% CI", "n", "trend"], rows)

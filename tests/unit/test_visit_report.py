@@ -132,7 +132,9 @@ def test_the_seeds_scenario_ten_daily_sessions_filmed_pre_and_post(tmp_path, cap
     assert "not clinically validated" in page[:first_table]
     assert page.index("<img") < first_table  # the course chart before the tables
     trend_table = page[page.index("<h2>Trends"):page.index("Pre/post change per session")]
+    assert "left_severity" not in trend_table
     for t in course.trends:
+        assert html.escape(feature_label(t.measure, t.unit)) in trend_table
         assert f"{t.slope_per_session:.3f}" in trend_table
         assert f"[{t.ci95[0]:+.3g}, {t.ci95[1]:+.3g}]" in trend_table
     changes = page[page.index("Pre/post change per session"):page.index("<h2>Visits")]
