@@ -49,12 +49,23 @@ def feature_label(name: str, unit: str) -> str:
 
     ``name`` is ``<left|right|asym>_<measure>`` (``features.FEATURES``) or a bare measure.
     """
-    prefix, _, measure = name.partition("_")
-    if prefix not in ("left", "right", "asym"):
-        prefix, measure = "", name
+    prefix, measure = split_feature(name)
     where = {"left": "Left leg: ", "right": "Right leg: ", "asym": "Left minus right: ",
              "": ""}[prefix]
-    return f"{where}{MEASURE_LABELS.get(measure, measure)} ({UNIT_LABELS.get(unit, unit)})"
+    return f"{where}{measure_label(measure, unit)}"
+
+
+def split_feature(name: str) -> tuple[str, str]:
+    """``left_stride_time_s`` -> ``("left", "stride_time_s")``; a bare measure -> ``("", name)``."""
+    prefix, _, measure = name.partition("_")
+    if prefix not in ("left", "right", "asym"):
+        return "", name
+    return prefix, measure
+
+
+def measure_label(measure: str, unit: str) -> str:
+    """Plain name of a per-leg measure with its unit, e.g. ``stride time (s)``."""
+    return f"{MEASURE_LABELS.get(measure, measure)} ({UNIT_LABELS.get(unit, unit)})"
 
 
 def change_sentence(
