@@ -189,16 +189,20 @@ def server_env(tmp: Path, model: Path, database_url: str | None = None, **extra:
 
 def store_done_job(
     sm, patient: str, phase: str, result: dict | None, tenant: str = "default",
-    status: str = "done",
+    status: str = "done", **columns,
 ) -> str:
-    """Store a finished job of ``tenant`` with ``result`` through the sessionmaker ``sm``."""
+    """Store a finished job of ``tenant`` with ``result`` through the sessionmaker ``sm``.
+
+    ``columns`` set other columns of the job (``session``, ``task``, ``view``, ``error``...).
+    """
     from api.db import Job, utcnow
 
     job_id = uuid.uuid4().hex
+    values = dict(session="day1", task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
+                  progress=1.0, stage=status, attempts=1, finished_at=utcnow()) | columns
     with sm() as db:
-        db.add(Job(id=job_id, tenant=tenant, status=status, patient=patient, session="day1",
-                   phase=phase, task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
-                   progress=1.0, stage=status, attempts=1, result=result, finished_at=utcnow()))
+        db.add(Job(id=job_id, tenant=tenant, status=status, patient=patient, phase=phase,
+                   result=result, **values))
         db.commit()
     return job_id
 

@@ -22,7 +22,8 @@ from api.settings import ApiSettings
 from api.tenancy import tenant_job
 from api.uploads import receive_upload
 from posescore import contract
-from posescore.constants import SCHEMA_VERSION, TASKS
+from posescore.config import View
+from posescore.constants import SCHEMA_VERSION, TASKS, VIEWS
 
 
 class JobForm(BaseModel):
@@ -32,6 +33,13 @@ class JobForm(BaseModel):
     session: str = Field(pattern=NAME_PATTERN, description="Session label, e.g. day1.")
     phase: Literal["pre", "post"]
     task: str = "walk_forward"
+    view: Optional[View] = Field(
+        None, description="The camera view the filmer states; absent = detected.")
+
+    @field_validator("view", mode="before")
+    @classmethod
+    def _empty_is_detected(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("task")
     @classmethod
@@ -62,6 +70,7 @@ class JobStatus(BaseModel):
     session: str
     phase: str
     task: str
+    view: Optional[str] = Field(description="The view the filmer stated; null = detected.")
     error: Optional[str]
     created_at: datetime
     started_at: Optional[datetime]
@@ -81,6 +90,7 @@ def job_status(job: Job) -> JobStatus:
         session=job.session,
         phase=job.phase,
         task=job.task,
+        view=job.view,
         error=job.error,
         created_at=job.created_at,
         started_at=job.started_at,
@@ -107,6 +117,7 @@ UPLOAD_SCHEMA = {
                         "session": {"type": "string", "pattern": NAME_PATTERN},
                         "phase": {"type": "string", "enum": ["pre", "post"]},
                         "task": {"type": "string", "default": "walk_forward"},
+                        "view": {"type": "string", "enum": list(VIEWS)},
                     },
                 }
             }
