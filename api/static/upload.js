@@ -67,11 +67,11 @@ async function followJobs(jobs) {  // [{clip, jobId}] until every job is done or
 }
 
 export function setupUpload(openVisit) {
-  $("files").onchange = () => { addFiles($("files").files); $("files").value = ""; };
+  $("files").onchange = () => { addFiles([...$("files").files]); $("files").value = ""; };
   const zone = $("drop");
   zone.ondragover = (e) => { e.preventDefault(); zone.classList.add("over"); };
   zone.ondragleave = () => zone.classList.remove("over");
-  zone.ondrop = (e) => { e.preventDefault(); zone.classList.remove("over"); addFiles(e.dataTransfer.files); };
+  zone.ondrop = (e) => { e.preventDefault(); zone.classList.remove("over"); addFiles([...e.dataTransfer.files]); };
 
   $("upload").onsubmit = async (e) => {
     e.preventDefault();

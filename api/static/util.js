@@ -9,8 +9,11 @@ export function esc(s) {
 
 const missing = (v) => v === null || v === undefined || Number.isNaN(Number(v));
 export const fmt = (v, digits = 1) => (missing(v) ? "n/a" : Number(v).toFixed(digits));
-export const signed = (v, digits = 1) =>
-  (missing(v) ? "n/a" : (v > 0 ? "+" : "") + Number(v).toFixed(digits));
+export function signed(v, digits = 1) {  // "+0.30", "-1.20", "+0.00"
+  if (missing(v)) return "n/a";
+  const text = Number(v).toFixed(digits);
+  return text.startsWith("-") ? text : `+${text}`;
+}
 export const interval = (iv, digits = 1) =>
   (iv ? `${fmt(iv[0], digits)}-${fmt(iv[1], digits)}` : "n/a");
 export const num = (v) => (missing(v) ? "n/a" : String(Number(Number(v).toPrecision(3))));

@@ -33,7 +33,7 @@ function legCard(side, leg, names) {
 
 function clipsTable(visit, names) {
   const rows = Object.fromEntries((visit.clips || []).map((c) => [c.video, c]));
-  return `<div class="scroll"><table id="visit-clips"><caption>Clips</caption>
+  return `<div class="scroll"><table id="visit-clips"><caption>Task, camera view and status of each clip</caption>
     <thead><tr><th scope="col">clip</th><th scope="col">task</th><th scope="col">view stated</th>
     <th scope="col">view scored</th><th scope="col">status</th><th scope="col">note</th></tr></thead>
     <tbody>${visit.jobs.map((j) => { const c = rows[j.job_id] || {}; return `<tr data-job="${esc(j.job_id)}">
@@ -72,7 +72,8 @@ function render(box, visit) {
       Each leg's severity is fused from the clips that can see it, each weighted by its own interval.</p>
     <div class="legs">${SIDES.map((s) => legCard(s, visit.legs[s], names)).join("")}</div>
     <h3>Clips</h3>${clipsTable(visit, names)}
-    <h3>Measures by leg</h3><div id="visit-measures"><p class="note">Loading...</p></div>`;
+    <h3>Measures by leg</h3><p class="note">Each clip's measures; "not seen" when the clip's
+      view cannot show it (inversion and circumduction need a front or back view).</p><div id="visit-measures"><p class="note">Loading...</p></div>`;
   return pending;
 }
 

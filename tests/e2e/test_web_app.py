@@ -74,6 +74,7 @@ def test_upload_a_visit_of_three_clips_and_see_it_fused(page, service, tmp_path)
     page.fill("#session", "day1")
     page.select_option("#phase", "pre")
     page.set_input_files("#files", [str(v) for v in videos])
+    page.wait_for_selector("#clip-2-view")
     assert page.locator("#clips tbody tr").count() == 3
     page.select_option("#clip-0-view", "sagittal_left")
     page.select_option("#clip-1-view", "frontal")
@@ -123,7 +124,7 @@ def test_course_chart_of_a_patient_with_three_visits(page, service, tmp_path):
         for side in ("left", "right"):
             assert shown[(row["visit"]["label"], row["phase"], side)] == f"{row[f'{side}_severity']:.1f}"
     assert page.locator("#course-svg line.interval").count() == 6
-    assert page.locator("#course-svg circle.pre").count() == 4  # two pre visits, both legs
+    assert page.locator("#course-svg g.point circle.pre").count() == 4  # two pre visits, both legs
     assert page.locator("#timeline li").count() == 3
 
 
