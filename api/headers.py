@@ -1,7 +1,8 @@
 """Security headers on every response, and the page's Content-Security-Policy.
 
 The page loads its script and style as files from its own origin (``api.web``), so the policy
-needs no ``'unsafe-inline'``. ``/docs`` (only with ``POSESCORE_DOCS``) loads Swagger UI from its CDN and gets a policy that allows it.
+needs no ``'unsafe-inline'``. ``/docs`` (only with ``POSESCORE_DOCS``) loads Swagger UI from
+its CDN and gets a policy that allows it.
 """
 
 from __future__ import annotations

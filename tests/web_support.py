@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import pytest
 from api_support import Server, fresh_database, make_small_model, server_env, store_done_job
-from contract_support import score_dict
+from contract_support import clip_score
 
 TESTS_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -44,20 +44,17 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def leg(severity: float, halfwidth: float) -> dict[str, Any]:
-    """A clip's reading of one leg: severity and a 90 % interval clipped to 0-4."""
-    return {"severity": severity,
-            "severity_interval": [max(0.0, severity - halfwidth), min(4.0, severity + halfwidth)],
-            "phenomenology": {"pattern": {"present": severity >= 1}}}
-
-
 def clip_result(view: str, left: float, right: float, task: str = "walk_forward") -> dict:
-    """A stored score of one clip: the near leg of a side view read narrowly, the far one
-    widely; front and back views read both legs alike."""
+    """A stored score of one clip: the near leg of a side view read narrowly (90 % interval
+    +-0.4), the far one widely (+-1.5); front and back views read both legs alike."""
     near = {"sagittal_left": "left", "sagittal_right": "right"}.get(view)
-    width = {side: 0.4 if near in (None, side) else 1.5 for side in ("left", "right")}
-    return score_dict(view=view, task=task, legs={"left": leg(left, width["left"]),
-                                                  "right": leg(right, width["right"])})
+
+    def reading(side: str, severity: float) -> tuple[float, list[float]]:
+        half = 0.4 if near in (None, side) else 1.5
+        return severity, [max(0.0, severity - half), min(4.0, severity + half)]
+
+    return {**clip_score(view, reading("left", left), reading("right", right)).to_json(),
+            "task": task}
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ function point(v, i, side) {
 
 export function courseChart(course) {
   const visits = course.visits || [];
-  const width = Math.max(LEFT + SLOT * visits.length + 10, 560);  // room for the legend
+  const width = Math.max(LEFT + SLOT * visits.length + 10, 660);  // room for the legend
   const grid = [0, 1, 2, 3, 4].map((s) =>
     `<line class="grid" x1="${LEFT}" x2="${width - 10}" y1="${y(s)}" y2="${y(s)}"/>
      <text x="${LEFT - 6}" y="${y(s) + 4}" text-anchor="end">${s}</text>`).join("");
@@ -52,9 +52,9 @@ export function courseChart(course) {
   const points = visits.map((v, i) => SIDES.map((side) => point(v, i, side)).join("")).join("");
   const legend = `<g transform="translate(${LEFT},${H - 14})">
     <circle class="left post" cx="6" cy="-4" r="4"/><text x="14" y="0">left leg</text>
-    <circle class="right post" cx="76" cy="-4" r="4"/><text x="84" y="0">right leg</text>
-    <circle class="left pre" cx="150" cy="-4" r="4" stroke-width="2"/><text x="158" y="0">pre (hollow)</text>
-    <circle class="left post" cx="236" cy="-4" r="4"/><text x="244" y="0">post (filled); bars: 90 % interval; dashed: trend</text></g>`;
+    <circle class="right post" cx="84" cy="-4" r="4"/><text x="92" y="0">right leg</text>
+    <circle class="left pre" cx="170" cy="-4" r="4" stroke-width="2"/><text x="178" y="0">pre (hollow)</text>
+    <circle class="left post" cx="270" cy="-4" r="4"/><text x="278" y="0">post (filled); bars: 90 % interval; dashed: trend</text></g>`;
   return `<svg id="course-svg" role="img" aria-labelledby="course-svg-title" viewBox="0 0 ${width} ${H}"><title id="course-svg-title">Severity per leg per visit, 0-4</title>
     <line class="axis" x1="${LEFT}" x2="${LEFT}" y1="${TOP}" y2="${BOTTOM}"/>${grid}${ticks}${trends}${points}${legend}</svg>`;
 }

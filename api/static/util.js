@@ -49,6 +49,14 @@ export async function api(path, body) {
   }
 }
 
+// GET a file (a video) with the key; null when there is none (404).
+export async function apiBlob(path) {
+  const response = await fetch(path, { headers: { "X-API-Key": key() } });
+  if (response.status === 404) return null;
+  if (!response.ok) throw apiError(response, await response.json().catch(() => ({})));
+  return response.blob();
+}
+
 // POST a multipart form with upload progress (fetch reports none): resolves to the JSON answer.
 export function postForm(path, form, onProgress) {
   return new Promise((resolve, reject) => {

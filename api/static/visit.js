@@ -1,7 +1,7 @@
 // A visit's page: the plain-language summary first, each leg's fused severity with the clips
 // that made it, the clips with their views and status, then every measure by leg.
 
-import { $, SIDES, api, esc, fmt, interval, num, sleep, taskLabel, viewLabel, vocabulary } from "./util.js";
+import { $, SIDES, api, apiBlob, esc, fmt, interval, num, sleep, taskLabel, viewLabel, vocabulary } from "./util.js";
 
 let shown = 0;  // the visit being shown; a newer showVisit stops the older one's polling
 
@@ -62,6 +62,33 @@ async function measuresTables(visit, names) {
   }).join("");
 }
 
+let overlayUrl = null;  // the object URL of the video shown, revoked when replaced
+
+async function playOverlay(jobId) {
+  const blob = await apiBlob(`/v1/jobs/${jobId}/overlay`);
+  if (overlayUrl) URL.revokeObjectURL(overlayUrl);
+  overlayUrl = blob ? URL.createObjectURL(blob) : null;
+  $("overlay").hidden = !blob;
+  $("overlay-state").textContent = blob ? "Faces are blurred; the skeleton and flags are drawn on the frames."
+    : "No overlay video for this clip (it was not rendered, or the clip could not be scored).";
+  if (blob) $("overlay").src = overlayUrl;
+}
+
+function overlaySection(visit, names) {
+  const done = visit.jobs.filter((j) => j.status === "done");
+  if (!done.length) {
+    $("visit-overlay").innerHTML = '<p class="note">No clip was scored.</p>';
+    return null;
+  }
+  $("visit-overlay").innerHTML = `<label for="overlay-clip">Clip</label>
+    <select id="overlay-clip">${done.map((j) => `<option value="${esc(j.job_id)}">${esc(names[j.job_id])}
+      (${esc(taskLabel(j.task))})</option>`).join("")}</select>
+    <p class="note" id="overlay-state" role="status"></p>
+    <video id="overlay" controls autoplay muted loop playsinline hidden aria-label="Overlay video"></video>`;
+  $("overlay-clip").onchange = () => playOverlay($("overlay-clip").value);
+  return playOverlay(done[0].job_id);
+}
+
 function render(box, visit) {
   const names = clipNames(visit.jobs);
   const pending = visit.jobs.filter((j) => ["queued", "running"].includes(j.status)).length;
@@ -72,6 +99,7 @@ function render(box, visit) {
       Each leg's severity is fused from the clips that can see it, each weighted by its own interval.</p>
     <div class="legs">${SIDES.map((s) => legCard(s, visit.legs[s], names)).join("")}</div>
     <h3>Clips</h3>${clipsTable(visit, names)}
+    <h3>Overlay video</h3><div id="visit-overlay"><p class="note">Shown once a clip is scored.</p></div>
     <h3>Measures by leg</h3><p class="note">Each clip's measures; "not seen" when the clip's
       view cannot show it (inversion and circumduction need a front or back view).</p><div id="visit-measures"><p class="note">Loading...</p></div>`;
   return pending;
@@ -86,6 +114,7 @@ export async function showVisit(box, { patient, session, phase }) {
       if (me !== shown || $("visit-view").hidden) return;
       const pending = render(box, visit);
       if (!pending) {
+        await overlaySection(visit, clipNames(visit.jobs));
         $("visit-measures").innerHTML = (await measuresTables(visit, clipNames(visit.jobs))) ||
           '<p class="note">No clip was scored.</p>';
         return;

@@ -122,7 +122,8 @@ def test_course_chart_of_a_patient_with_three_visits(page, service, tmp_path):
     assert len(shown) == 2 * len(course["visits"]) == 6
     for row in course["visits"]:
         for side in ("left", "right"):
-            assert shown[(row["visit"]["label"], row["phase"], side)] == f"{row[f'{side}_severity']:.1f}"
+            severity = row[f"{side}_severity"]
+            assert shown[(row["visit"]["label"], row["phase"], side)] == f"{severity:.1f}"
     assert page.locator("#course-svg line.interval").count() == 6
     assert page.locator("#course-svg g.point circle.pre").count() == 4  # two pre visits, both legs
     assert page.locator("#timeline li").count() == 3
@@ -165,7 +166,8 @@ def test_ten_daily_sessions_pre_and_post(page, service, tmp_path):
         leg = change["legs"]["left"]
         assert verdict.startswith(leg["direction"])
         assert ("beyond noise" in verdict) is leg["beyond_noise"]
-        assert f"{leg['change']:+.1f}" in changes.nth(i).locator("td[data-side='left']").first.inner_text()
+        values = changes.nth(i).locator("td[data-side='left']").first.inner_text()
+        assert f"{leg['pre']:.1f} → {leg['post']:.1f} ({leg['change']:+.1f};" in values
     assert changes.nth(0).locator("th").inner_text() == "day1"
 
 
@@ -185,6 +187,6 @@ def test_keyboard_reaches_the_upload_and_patient_controls(page):
         reached.append(page.evaluate("document.activeElement.id"))
     assert {"session", "phase", "files"} <= set(reached)
     # every form control has a label
-    unlabelled = page.eval_on_selector_all(
-        "input, select", "els => els.filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.id)")
+    unlabelled = page.eval_on_selector_all("input, select", "els => els.filter(e => "
+                                           "!e.labels.length && !e.ariaLabel).map(e => e.id)")
     assert unlabelled == []
