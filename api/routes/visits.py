@@ -106,7 +106,10 @@ class PatientList(BaseModel):
     patients: list[PatientRow]
 
 
-def _audited_visits(body: PatientRequest, request: Request, db: DB, key: Key):
+def _audited_visits(
+    body: PatientRequest, request: Request, db: DB, key: Key
+) -> list[visits.VisitJobs]:
+    """The patient's visits (404 if none); the call audited under the patient's reference."""
     request.state.audit_resource = patient_ref(key.tenant, body.patient)
     return visits.patient_visits(db, key.tenant, body.patient)
 
@@ -129,8 +132,9 @@ def patient_visits(
     rows = []
     for visit in _audited_visits(body, request, db, key):
         ready = visit.pending == 0
-        fused = visits.leg_summary(visits.fuse(visit, request.app.state.score_settings)) \
-            if ready else {"legs": None, "affected_side": None}
+        fused = {"legs": None, "affected_side": None}
+        if ready:
+            fused = visits.leg_summary(visits.fuse(visit, request.app.state.score_settings))
         rows.append(VisitSummary(session=visit.session, phase=visit.phase,  # type: ignore[arg-type]
                                  date=visit.date, clips=visit.counts(), ready=ready, **fused))
     return PatientVisits(patient=body.patient, visits=rows,
