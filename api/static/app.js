@@ -121,7 +121,6 @@ ROUTES.patient = async ({ patient }) => {
       api("/v1/patients/visits", { patient }), api("/v1/patients/course", { patient })]);
     renderTimeline(patient, visits.visits);
     renderCourse(course);
-    $("course-summary").insertAdjacentHTML("beforeend", `<p class="note">${esc(visits.notice)}</p>`);
   } catch (err) { $("course-summary").innerHTML = problem(err); }
 };
 
