@@ -13,13 +13,13 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from api_support import Server, fresh_database, make_small_model, server_env, store_done_job
+from api_support import Server, running_server, store_done_job
 from contract_support import clip_score
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -91,21 +91,11 @@ def create_web_stub_app() -> Any:
     return api.app.create_app()
 
 
-@contextmanager
-def stub_server(tmp: Path) -> Iterator[tuple[Server, str]]:
+def stub_server(tmp: Path) -> AbstractContextManager[tuple[Server, str]]:
     """A started service scoring with the stub, on a fresh SQLite database; it and a key."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    with fresh_database("sqlite", tmp) as url:
-        env = server_env(tmp, make_small_model(tmp), url)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
-        serve = (sys.executable, "-m", "uvicorn", "--factory", "web_support:create_web_stub_app")
-        server = Server(env, tmp / "server.log", serve)
-        key = server.create_key()
-        server.start()
-        try:
-            yield server, key
-        finally:
-            server.stop()
+    path = os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")]))
+    serve = (sys.executable, "-m", "uvicorn", "--factory", "web_support:create_web_stub_app")
+    return running_server(tmp, "sqlite", serve, PYTHONPATH=path)
 
 
 def seed_visit(server: Server, patient: str, session: str, phase: str,

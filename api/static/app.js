@@ -64,7 +64,7 @@ function trendRows(course) {
 function changeRows(course) {
   return (course.changes || []).map((c) => `<tr data-session="${esc(c.session)}"><th scope="row">${esc(sessionLabel(course, c.session))}</th>
     ${SIDES.map((s) => { const leg = c.legs[s]; return `<td class="num" data-side="${s}">${fmt(leg.pre)} → ${fmt(leg.post)}
-      (${signed(leg.change)}; noise ${fmt(leg.mdc95)})</td><td data-side="${s}" class="verdict">${esc(leg.direction)}${leg.beyond_noise ? ", beyond noise" : ""}</td>`; }).join("")}</tr>`).join("");
+      (${signed(leg.change)}; noise ${fmt(leg.mdc95, 2)})</td><td data-side="${s}" class="verdict">${esc(leg.direction)}${leg.beyond_noise ? ", beyond noise" : ""}</td>`; }).join("")}</tr>`).join("");
 }
 
 function visitRows(course) {
@@ -110,6 +110,28 @@ function renderTimeline(patient, visits) {
   }
 }
 
+function setupComparison(patient, visits) {
+  const options = visits.map((v, i) => `<option value="${i}">${esc(v.session)} ${esc(v.phase)} (${esc(day(v.date))})</option>`).join("");
+  $("compare-pre").innerHTML = options;
+  $("compare-post").innerHTML = options;
+  $("compare-post").value = String(Math.min(1, visits.length - 1));
+  $("comparison").innerHTML = "";
+  $("compare").onsubmit = async (e) => {
+    e.preventDefault();
+    const ref = (id) => { const v = visits[Number($(id).value)]; return { session: v.session, phase: v.phase }; };
+    try {
+      const c = await api("/v1/patients/visit-comparison", { patient, pre: ref("compare-pre"), post: ref("compare-post") });
+      $("comparison").innerHTML = `<div class="summary" id="comparison-summary">${c.summary.map((s) => `<p>${esc(s)}</p>`).join("")}</div>
+        <div class="scroll"><table id="comparison-legs"><caption>${esc(c.pre.label)} → ${esc(c.post.label)}, fused severity 0-4</caption>
+        <thead><tr><th scope="col">leg</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th>
+        <th scope="col">noise (MDC95)</th><th scope="col">verdict</th></tr></thead><tbody>${SIDES.map((s) => { const leg = c.legs[s];
+          return `<tr data-side="${s}"><th scope="row">${s} leg</th><td class="num">${fmt(leg.pre)} (${interval(leg.pre_interval)})</td>
+          <td class="num">${fmt(leg.post)} (${interval(leg.post_interval)})</td><td class="num">${signed(leg.change)}</td>
+          <td class="num">${fmt(leg.mdc95, 2)}</td><td>${esc(leg.direction)}: ${esc(leg.reason)}</td></tr>`; }).join("")}</tbody></table></div>`;
+    } catch (err) { $("comparison").innerHTML = problem(err); }
+  };
+}
+
 ROUTES.patient = async ({ patient }) => {
   reveal("patient-view");
   $("patient-title").textContent = `Patient ${patient}`;
@@ -120,6 +142,7 @@ ROUTES.patient = async ({ patient }) => {
     const [visits, course] = await Promise.all([
       api("/v1/patients/visits", { patient }), api("/v1/patients/course", { patient })]);
     renderTimeline(patient, visits.visits);
+    setupComparison(patient, visits.visits);
     renderCourse(course);
   } catch (err) { $("course-summary").innerHTML = problem(err); }
 };

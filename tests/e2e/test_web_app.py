@@ -127,6 +127,19 @@ def test_course_chart_of_a_patient_with_three_visits(page, service, tmp_path):
     assert page.locator("#course-svg line.interval").count() == 6
     assert page.locator("#course-svg g.point circle.pre").count() == 4  # two pre visits, both legs
     assert page.locator("#timeline li").count() == 3
+    # two visits compared: the first (day1 pre) with the third (day2 pre)
+    page.select_option("#compare-post", "2")
+    page.click("#compare button")
+    page.wait_for_selector("#comparison-legs")
+    shot(page, tmp_path, "visit-comparison")
+    compared = api(service, "/v1/patients/visit-comparison", {
+        "patient": "P-three", "pre": {"session": "day1", "phase": "pre"},
+        "post": {"session": "day2", "phase": "pre"}})
+    assert page.inner_text("#comparison-summary").split("\n")[0] == compared["summary"][0]
+    left = page.locator("#comparison-legs tr[data-side='left'] td")
+    leg = compared["legs"]["left"]
+    assert left.nth(2).inner_text() == f"{leg['change']:+.1f}"
+    assert left.nth(4).inner_text().startswith(leg["direction"])
 
 
 def test_ten_daily_sessions_pre_and_post(page, service, tmp_path):
