@@ -32,8 +32,8 @@ from posescore.visit_change import VisitEntry, build_visit_course, compare_visit
 
 PENDING = ("queued", "running")
 STATUSES = ("queued", "running", "done", "failed")
-TRAILING_NUMBER = re.compile(r"(\d+(?:\.\d+)?)$")
-"""The number a session label ends with (``day3`` -> 3), its place in a course."""
+NUMBERED_LABEL = re.compile(r"(.*?)(\d+(?:\.\d+)?)")
+"""A session label ending in a number (``day3``: prefix ``day``, number 3)."""
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,15 @@ def compare(
 def session_numbers(visits: Sequence[VisitJobs]) -> dict[str, int | float]:
     """Each session label's place in the course, for the trends.
 
-    The number the labels end with when every label ends with one and no two share it
-    (``day1`` ... ``day10``); otherwise 1, 2, ... in the order of the sessions' first uploads.
+    The number the labels end with when all are one prefix and a number, no two the same
+    (``day1`` ... ``day10``, ``s01``, ``3``); otherwise (dates, names) 1, 2, ... in the order
+    of the sessions' first uploads.
     """
     labels = list(dict.fromkeys(v.session for v in sorted(visits, key=lambda v: v.date)))
-    found = [TRAILING_NUMBER.search(label) for label in labels]
-    numbers = [float(m[1]) for m in found if m]
-    if len(numbers) == len(labels) == len(set(numbers)):
-        return {label: session_number(n) for label, n in zip(labels, numbers)}
+    parts = [(m[1], float(m[2])) for m in map(NUMBERED_LABEL.fullmatch, labels) if m]
+    prefixes, numbers = {p for p, _ in parts}, {n for _, n in parts}
+    if len(parts) == len(numbers) == len(labels) and len(prefixes) == 1:
+        return {label: session_number(n) for label, (_, n) in zip(labels, parts)}
     return {label: i + 1 for i, label in enumerate(labels)}
 
 

@@ -1,6 +1,8 @@
 """Visits, visit comparison, a patient's course and the patient list (no MediaPipe: the jobs'
 scores are stored in the database as a worker would have stored them)."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from api_support import (
     DATABASES,
@@ -22,6 +24,7 @@ from api.db import AuditEntry, Job
 from api.jobs import run_job, service_score_settings
 from api.leases import claim
 from api.settings import ApiSettings
+from api.visits import VisitJobs, session_numbers
 from posescore.config import Settings
 
 DROP = 2 * Settings().visit.mdc95
@@ -159,6 +162,22 @@ def test_a_course_of_three_sessions_has_trends_and_per_session_changes(service):
     mine = next(p for p in patients if p["patient"] == "P-course")
     assert (mine["visits"], mine["clips"]) == (6, 12)
     assert mine["last_visit"] == listed["visits"][-1]["date"]
+
+
+@pytest.mark.parametrize("labels,numbers", [
+    (["day1", "day2", "day10"], [1, 2, 10]),
+    (["s03", "s01", "s02"], [3, 1, 2]),  # uploaded out of order: the labels say the order
+    (["1", "2.5"], [1, 2.5]),
+    (["2026-11-30", "2026-12-01"], [1, 2]),  # dates: the order of the uploads
+    (["day1", "visit2"], [1, 2]),
+    (["baseline", "day1"], [1, 2]),
+    (["a1", "b1"], [1, 2]),
+])
+def test_sessions_are_numbered_by_their_labels_or_else_in_upload_order(labels, numbers):
+    start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    found = [VisitJobs(label, "pre", [Job(created_at=start + timedelta(days=i))])
+             for i, label in enumerate(labels)]
+    assert session_numbers(found) == dict(zip(labels, numbers))
 
 
 def test_a_visit_the_patient_does_not_have_is_404_by_name(service):
