@@ -84,7 +84,7 @@ export const VIEW_LABELS = {
   "": "detect", sagittal_left: "left side", sagittal_right: "right side",
   frontal: "front", posterior: "back",
 };
-export const viewLabel = (v) => (v ? VIEW_LABELS[v] || v : "not known");
+export const viewLabel = (v) => (v in VIEW_LABELS ? VIEW_LABELS[v] : v || "not known");
 export const taskLabel = (t) => TASK_LABELS[t] || t;
 
 // Tasks, views a clip can be stated to have, and the features' plain labels (api.web).

@@ -80,6 +80,7 @@ def test_upload_a_visit_of_three_clips_and_see_it_fused(page, service, tmp_path)
     page.select_option("#clip-1-view", "frontal")
     page.select_option("#clip-2-task", "walk_backward")  # its view is left to be detected
     assert page.is_visible("#clip-0-progress")
+    assert page.locator("#clip-2-view option:checked").inner_text() == "detect"
     shot(page, tmp_path, "upload")
     page.click("#submit")
     page.wait_for_selector("#visit-summary", timeout=60_000)
