@@ -46,6 +46,7 @@ def test_page_scores_a_pre_and_post_visit_and_shows_the_change(tmp_path, tmp_pat
                                timeout=30_000)
         assert page.evaluate("document.querySelector('#overlay').videoWidth") > 0
         assert page.is_visible("#overlay")
+        page.screenshot(path=str(tmp_path / "visit-real.png"), full_page=True)
         upload_visit(page, "P-browser", "day3", "post", post)
 
         page.click("#back-to-patient")
