@@ -32,6 +32,7 @@ from api import leases
 from api.compare import compare_next
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.leases import Claim
+from api.overlays import render_job_overlay
 from api.settings import ApiSettings
 from posescore.config import Settings, load_settings
 from posescore.errors import PosescoreError
@@ -188,7 +189,8 @@ def run_job(
 ) -> None:
     """Score one claimed job with ``scorer`` and ``score_settings``; store its result or error.
 
-    A view the filmer stated for the job is scored as that view, not detected.
+    A view the filmer stated for the job is scored as that view, not detected. The overlay
+    video (``api.overlays``) is rendered before the job is marked done.
     """
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
@@ -205,10 +207,13 @@ def run_job(
 
         backend = ProgressBackend(lambda: MediaPipePoseBackend(score_settings.pose), report)
         _update_claimed(sm, claim, stage="pose", progress=0.05)
-        result = scorer(
+        scored = scorer(
             path, with_view(score_settings, claim.view), model=model, task=claim.task,
             backend=backend,
-        ).to_dict()
+        )
+        result = scored.to_dict()
+        _update_claimed(sm, claim, stage="overlay", progress=0.92)
+        render_job_overlay(settings, claim.job_id, scored, result)
     except PosescoreError as exc:
         error = str(exc).replace(str(path), "the upload").replace(path.name, "the upload")
         stored = _update_claimed(

@@ -196,7 +196,9 @@ def render_overlay(
     annotate: bool = True,
     legs_exchanged: Optional[np.ndarray] = None,
 ) -> dict[str, int]:
-    """Write the overlay video (``mp4v``) and return frame counts.
+    """Write the overlay video and return frame counts.
+
+    ``out_path`` ending in ``.webm`` is written as VP8 (plays in browsers), else ``mp4v``.
 
     Parameters
     ----------
@@ -207,7 +209,7 @@ def render_overlay(
     result : mapping
         The score dict (severity and flags are written on the frames).
     out_path : path
-        Output ``.mp4``.
+        Output ``.mp4`` or ``.webm``.
     events : mapping, optional
         ``{side: GaitEvents}``: heel strikes are marked on their frames.
     annotate : bool
@@ -244,7 +246,8 @@ def render_overlay(
     lines = flag_lines(result)
     found = find_faces(np.ascontiguousarray(frame) for _, _, frame in iter_frames(meta))
     faces = held_boxes(found, hold_frames(meta.fps), HOLD_GROW_PER_S / meta.fps)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), meta.fps,
+    fourcc = "VP80" if out.suffix.lower() == ".webm" else "mp4v"
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*fourcc), meta.fps,
                              (meta.width, meta.height))
     if not writer.isOpened():
         raise VideoError(f"cannot write video {out.name}")

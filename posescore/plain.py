@@ -62,13 +62,24 @@ def feature_label(name: str, unit: str) -> str:
     ``name`` is ``<left|right|asym>_<measure>`` (``features.FEATURES``), a bare measure or a
     phenomenology measure (``PHENOMENOLOGY_LABELS``).
     """
-    prefix, _, measure = name.partition("_")
-    if prefix not in ("left", "right", "asym"):
-        prefix, measure = "", name
+    prefix, measure = split_feature(name)
     where = {"left": "Left leg: ", "right": "Right leg: ", "asym": "Left minus right: ",
              "": ""}[prefix]
+    return f"{where}{measure_label(measure, unit)}"
+
+
+def split_feature(name: str) -> tuple[str, str]:
+    """``left_stride_time_s`` -> ``("left", "stride_time_s")``; a bare measure -> ``("", name)``."""
+    prefix, _, measure = name.partition("_")
+    if prefix not in ("left", "right", "asym"):
+        return "", name
+    return prefix, measure
+
+
+def measure_label(measure: str, unit: str) -> str:
+    """Plain name of a per-leg or phenomenology measure with its unit, e.g. ``stride time (s)``."""
     plain = MEASURE_LABELS.get(measure) or PHENOMENOLOGY_LABELS.get(measure, measure)
-    return f"{where}{plain} ({UNIT_LABELS.get(unit, unit)})"
+    return f"{plain} ({UNIT_LABELS.get(unit, unit)})"
 
 
 def change_sentence(

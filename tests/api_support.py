@@ -292,11 +292,15 @@ def queue_jobs(sm: sessionmaker, n: int) -> list[str]:
 
 
 @contextmanager
-def running_server(tmp: Path, kind: str, **extra: str) -> Iterator[tuple[Server, str]]:
-    """A started server on a fresh database with its own small model; yields it and a key."""
+def running_server(
+    tmp: Path, kind: str, serve: Sequence[str] = (POSESCORE, "serve"), **extra: str
+) -> Iterator[tuple[Server, str]]:
+    """A started server (``serve`` command) on a fresh database with its own small model;
+    yields it and a key. ``extra``: more environment variables."""
     tmp.mkdir(parents=True, exist_ok=True)
     with fresh_database(kind, tmp) as url:
-        server = Server(server_env(tmp, make_small_model(tmp), url, **extra), tmp / "server.log")
+        server = Server(server_env(tmp, make_small_model(tmp), url, **extra), tmp / "server.log",
+                        serve)
         key = server.create_key()
         server.start()
         try:

@@ -12,10 +12,12 @@ from typing import Any, Literal, Optional
 
 from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from api.db import Job
 from api.jobs import enqueue, new_id
+from api.overlays import overlay_path
 from api.retention import erase_jobs
 from api.routes.deps import DB, NAME_PATTERN, Key, needs, v1
 from api.settings import ApiSettings
@@ -183,6 +185,20 @@ def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
         raise HTTPException(410, f"this score follows schema {job.result.get('schema_version')}"
                             f", not {SCHEMA_VERSION}; submit the video again")
     return job.result
+
+
+@v1.get("/jobs/{job_id}/overlay", response_class=FileResponse, dependencies=[needs("read")],
+        responses={200: {"content": {"video/webm": {}}}})
+def read_overlay(job_id: str, request: Request, db: DB, key: Key) -> FileResponse:
+    """The job's overlay video (VP8 WebM: skeleton, flags, every face found blurred).
+
+    404 while the job is not done, or when it has none (``POSESCORE_OVERLAYS`` off).
+    """
+    job = tenant_job(db, key.tenant, job_id)
+    path = overlay_path(request.app.state.settings, job.id)
+    if job.status != "done" or not path.exists():
+        raise HTTPException(404, "this job has no overlay video")
+    return FileResponse(path, media_type="video/webm")
 
 
 @v1.delete("/jobs/{job_id}", status_code=204, dependencies=[needs("admin")])
