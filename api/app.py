@@ -36,7 +36,7 @@ from api.settings import ApiSettings, get_settings
 from api.uploads import make_private, sweep_orphans
 from api.validation import invalid_request
 from posescore import __version__
-from posescore.model import load_model
+from posescore.model_file import load_model
 
 logger = logging.getLogger(__name__)
 

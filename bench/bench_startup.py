@@ -39,7 +39,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import posescore.cli
 t1 = time.perf_counter()
-from posescore.model import load_model
+from posescore.model_file import load_model
 from posescore.score import score_video
 t2 = time.perf_counter()
 model = load_model()
