@@ -14,8 +14,8 @@ for before/after figures).
 
 Then, unless ``--no-stages``, one fresh interpreter per run splits a cached re-score into
 its parts, medians printed: importing the command line, importing ``posescore.score``
-(scikit-learn, skops, scipy), loading the model, ``score_video`` on the cached pose and the
-JSON written.
+(scipy, pydantic, OpenCV), loading the model (compiled, from the cache), ``score_video`` on
+the cached pose and the JSON written. The parts run in this checkout.
 """
 
 from __future__ import annotations

@@ -119,10 +119,11 @@ def cell_halfwidths(
     half = np.full(len(leg_class_value), pooled)
     for name, width in by_class.items():
         half[leg_class_value == LEG_CLASSES[name]] = width
+    band = severity_band(pred) if by_cell else None  # type: ignore[arg-type]
     for name, width in by_cell.items():
         class_name, band_name = name.split(":")
-        in_band = severity_band(pred) == SEVERITY_BANDS[band_name]  # type: ignore[arg-type]
-        half[(leg_class_value == LEG_CLASSES[class_name]) & in_band] = width
+        rows = (leg_class_value == LEG_CLASSES[class_name]) & (band == SEVERITY_BANDS[band_name])
+        half[rows] = width
     return half
 
 
