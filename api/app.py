@@ -36,7 +36,7 @@ from api.uploads import make_private, sweep_orphans
 from api.validation import invalid_request
 from api.web import add_web
 from posescore import __version__
-from posescore.model import load_model
+from posescore.model_file import load_model
 
 logger = logging.getLogger(__name__)
 

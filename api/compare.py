@@ -29,7 +29,7 @@ from api.settings import ApiSettings
 from posescore.compare import compare_results
 from posescore.config import Settings
 from posescore.errors import PosescoreError
-from posescore.model import LoadedModel
+from posescore.model_file import LoadedModel
 
 logger = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from api.settings import ApiSettings
 from posescore.config import Settings, load_settings
 from posescore.errors import PosescoreError
 from posescore.logs import quiet_native_logs
-from posescore.model import load_model
+from posescore.model_file import load_model
 from posescore.pose import MediaPipePoseBackend, effective_stride
 from posescore.score import ScoreResult, score_video
 from posescore.threads import init_worker_threads, native_thread_counts

@@ -39,7 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from posescore.config import Settings  # noqa: E402
 from posescore.constants import LEG_LANDMARKS, SIDES  # noqa: E402
-from posescore.model import load_model  # noqa: E402
+from posescore.model_file import load_model  # noqa: E402
 from posescore.pose import MediaPipePoseBackend, extract_pose  # noqa: E402
 from posescore.pose.people import detect_people  # noqa: E402
 from posescore.score import score_video  # noqa: E402

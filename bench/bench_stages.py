@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from posescore.config import Settings
-from posescore.model import load_model
 from posescore.model_design import leg_rows
+from posescore.model_file import load_model
 from posescore.pose import extract_pose
 from posescore.score import measure_pose
 from posescore.video import iter_frames, probe_video

@@ -14,8 +14,8 @@ for before/after figures).
 
 Then, unless ``--no-stages``, one fresh interpreter per run splits a cached re-score into
 its parts, medians printed: importing the command line, importing ``posescore.score``
-(scikit-learn, skops, scipy), loading the model, ``score_video`` on the cached pose and the
-JSON written.
+(scipy, pydantic, OpenCV), loading the model (compiled, from the cache), ``score_video`` on
+the cached pose and the JSON written. The parts run in this checkout.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import posescore.cli
 t1 = time.perf_counter()
-from posescore.model import load_model
+from posescore.model_file import load_model
 from posescore.score import score_video
 t2 = time.perf_counter()
 model = load_model()

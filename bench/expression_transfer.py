@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_ceiling import exact_features  # noqa: E402
 
-from posescore.abnormality import fit_reference, load_reference  # noqa: E402
 from posescore.cli.models import evaluation_text, transfer_text  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.evaluation import per_group_metrics, severity_metrics  # noqa: E402
@@ -46,6 +45,7 @@ from posescore.labelled import (  # noqa: E402
     scorable_only,
 )
 from posescore.model import FAMILIES, LegSeverityModel  # noqa: E402
+from posescore.normative import fit_reference, load_reference  # noqa: E402
 from posescore.training import cv_groups, cv_splits, out_of_fold  # noqa: E402
 
 

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from posescore.constants import SIDES  # noqa: E402
 from posescore.evaluation import severity_metrics  # noqa: E402
-from posescore.model import load_model  # noqa: E402
 from posescore.model_design import leg_rows  # noqa: E402
+from posescore.model_file import load_model  # noqa: E402
 
 
 def main() -> None:

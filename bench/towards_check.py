@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from posescore.config import ExecutionConfig, Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
-from posescore.model import load_model  # noqa: E402
+from posescore.model_file import load_model  # noqa: E402
 from posescore.phantom import PhantomParams, render_phantom  # noqa: E402
 from posescore.phantom.variation import PhantomScene  # noqa: E402
 from posescore.score import score_video  # noqa: E402

@@ -26,7 +26,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from posescore.abnormality import load_reference  # noqa: E402
 from posescore.config import Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
 from posescore.evaluation import severity_metrics  # noqa: E402
@@ -39,6 +38,7 @@ from posescore.labelled import (  # noqa: E402
     scorable_only,
 )
 from posescore.model import LegSeverityModel  # noqa: E402
+from posescore.normative import load_reference  # noqa: E402
 from posescore.training import cv_groups, cv_splits, out_of_fold  # noqa: E402
 
 

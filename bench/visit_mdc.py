@@ -103,7 +103,7 @@ def plan_pairs(n_pairs: int, duration_s: float, views: Sequence[str]) -> list[Da
 
 def _fused_visit(job: tuple[list[VisitClip], Settings]) -> dict[str, tuple]:
     """Score a visit's clips and fuse them: {side: (severity, interval)}."""
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.score import score_video
 
     clips, settings = job

@@ -175,7 +175,7 @@ def _init_worker(settings: Settings) -> None:
     (:func:`one_process_per_video`); a local worker process keeps one MediaPipe graph for
     all its videos.
     """
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.pose import extractor_version
 
     if where() != "caller":

@@ -39,8 +39,8 @@ from posescore.contract import COMPARE_SCHEMA, Comparison, Notice, NoticeCode, S
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, PER_WALK_MEASURES, STRIDE_TIME_KEYS, leg_measure_names
 from posescore.mdc import class_value, feature_mdc95, leg_class, load_mdc_table, severity_mdc95
-from posescore.model import LoadedModel
 from posescore.model_design import leg_rows
+from posescore.model_file import LoadedModel
 from posescore.numbers import round_or_none
 from posescore.plain import change_sentence, feature_label, model_sentence
 from posescore.score import model_status

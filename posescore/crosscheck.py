@@ -23,15 +23,15 @@ from typing import Any, Optional
 
 import numpy as np
 
-from posescore.abnormality import (
+from posescore.config import ModelConfig
+from posescore.contract import Notice, NoticeCode
+from posescore.model_file import SeverityEstimator
+from posescore.normative import (
     LEG_CLASS_VALUES,
     NormativeReference,
     deviations,
     load_reference,
 )
-from posescore.config import ModelConfig
-from posescore.contract import Notice, NoticeCode
-from posescore.model import LegSeverityModel
 
 
 @dataclass
@@ -64,14 +64,14 @@ class LegCheck:
                 "deviations": self.deviations}
 
 
-def reference_of(estimator: LegSeverityModel) -> NormativeReference:
+def reference_of(estimator: SeverityEstimator) -> NormativeReference:
     """The model's own normative reference, else the shipped one (older or raw models)."""
     ref = getattr(estimator, "reference", None)
     return NormativeReference.from_dict(ref) if ref else load_reference()
 
 
 def crosscheck(
-    estimator: LegSeverityModel,
+    estimator: SeverityEstimator,
     X: np.ndarray,
     severity: np.ndarray,
     interval: np.ndarray,
@@ -83,7 +83,7 @@ def crosscheck(
 
     Parameters
     ----------
-    estimator : LegSeverityModel
+    estimator : SeverityEstimator
         The fitted model (its ``reference`` and ``support_upper_`` when it has them).
     X : ndarray, shape (n, 2k + 1)
         Leg rows (``model.leg_rows``) of ``measures``.

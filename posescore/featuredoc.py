@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from posescore.abnormality import LEG_CLASS_VALUES, NORMAL_RANGE_Z, NormativeReference
 from posescore.features import FEATURES
+from posescore.normative import LEG_CLASS_VALUES, NORMAL_RANGE_Z, NormativeReference
 from posescore.phenomenology import PHENOMENOLOGY
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "features.md"
@@ -109,7 +109,7 @@ def normative_markdown(reference: NormativeReference) -> str:
         "Each per-leg measure is read as a deviation from this reference, in robust SDs (z):",
         "the median of healthy legs of the same leg class (the near or far leg of a side view,",
         "or a leg of any other view) and the larger of 1.4826 x their median absolute deviation",
-        "and their central 95 % range / 3.92 (`abnormality.robust_centre_scale`). A measure",
+        "and their central 95 % range / 3.92 (`normative.robust_centre_scale`). A measure",
         f"within {NORMAL_RANGE_Z:g} robust SDs of the median, and of the healthy difference from",
         "the other leg, is inside its normal range. The values are image-plane measures through",
         "MediaPipe, so they differ from laboratory (3-D marker) values where the projection or",
@@ -237,8 +237,8 @@ def write_docs(path: Path = DOC_PATH, normative_path: Path = NORMATIVE_DOC_PATH)
     """Write the features, normative-reference and default-model-card docs."""
     import json
 
-    from posescore.abnormality import load_reference
-    from posescore.model import DEFAULT_MODEL_PATH, card_path
+    from posescore.model_file import DEFAULT_MODEL_PATH, card_path
+    from posescore.normative import load_reference
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(features_markdown(), encoding="utf-8")

@@ -23,8 +23,8 @@ from typing import Any, Optional
 import numpy as np
 
 from posescore.constants import SIDES
-from posescore.model import LoadedModel
 from posescore.model_design import leg_rows
+from posescore.model_file import LoadedModel
 
 logger = logging.getLogger(__name__)
 

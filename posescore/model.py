@@ -13,14 +13,8 @@ its cumulative probabilities give the class probabilities.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import warnings
-import zipfile
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -38,14 +32,16 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from posescore.abnormality import AbnormalityTransform
-from posescore.errors import ModelError
-from posescore.model_cache import cached_estimator, keep_estimator
 from posescore.model_design import (
     LEG_CLASSES,
     ORDINAL_THRESHOLDS,
     SEVERITY_BANDS,
+    cell_halfwidths,
     conformal_halfwidth,
     cumulative_to_proba,
+    interval_bounds,
+    monotone_above,
+    point_severity,
     severity_band,
 )
 
@@ -53,23 +49,6 @@ logger = logging.getLogger(__name__)
 
 N_CLASSES = 5
 """Severity classes 0-4 of the BFMDRS-adapted scale."""
-
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "default.skops"
-"""The shipped model in a source checkout; $POSESCORE_MODEL overrides it (e.g. in Docker)."""
-
-TRUSTED_TYPES = frozenset(
-    {
-        "posescore.model.LegSeverityModel",
-        "posescore.abnormality.AbnormalityTransform",
-        "sklearn.tree._tree.Tree",
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-        "numpy.dtype",
-    }
-)
-"""Types beyond skops' own safe defaults that a model file may contain (reviewed: our
-estimator class and the tree structures of scikit-learn forests and boosting); a file with any
-other type is refused without loading (skops refuses ``trusted=True``, CVE-2024-37065)."""
-
 
 SUPPORT_PERCENTILE = 99.0
 """Percentile of each abnormality input over the training legs kept as the upper edge of the
@@ -224,20 +203,16 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     @staticmethod
     def _above(ordinal: list, X: np.ndarray) -> np.ndarray:
         """P(severity >= t) (n, 4) for each ordinal threshold, non-increasing over t."""
-        cols = [
+        return monotone_above([
             np.full(len(X), part) if isinstance(part, float) else part.predict_proba(X)[:, 1]
             for part in ordinal
-        ]
-        return np.minimum.accumulate(np.column_stack(cols), axis=1)
+        ])
 
     def _combine(self, regressor: Pipeline, ordinal: Optional[list], X: np.ndarray) -> np.ndarray:
         """Point severity (n,) in [0, 4]: regressor and ordinal expectation, weighted."""
-        pred = np.clip(regressor.predict(X), 0.0, 4.0)
         weight = getattr(self, "ordinal_weight", 0.0)
-        if ordinal is not None and weight > 0:
-            expected = self._above(ordinal, X).sum(axis=1)
-            pred = (1.0 - weight) * pred + weight * expected
-        return np.clip(pred, 0.0, 4.0)
+        above = self._above(ordinal, X) if ordinal is not None and weight > 0 else None
+        return point_severity(regressor.predict(X), above, weight)
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, groups: Optional[np.ndarray] = None
@@ -304,19 +279,12 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         ``pred`` (default ``predict(X)``).
         """
         X = np.asarray(X, dtype=float)
-        leg_class = X[:, -1]
-        half = np.full(len(leg_class), self.interval_halfwidth_)
         # older model files have the pooled width only, or no width by severity band
-        for name, width in getattr(self, "interval_halfwidth_by_class_", {}).items():
-            half[leg_class == LEG_CLASSES[name]] = width
         by_cell = getattr(self, "interval_halfwidth_by_cell_", {})
-        if by_cell:
-            band = severity_band(self.predict(X) if pred is None else pred)
-            for name, width in by_cell.items():
-                class_name, band_name = name.split(":")
-                rows = (leg_class == LEG_CLASSES[class_name]) & (band == SEVERITY_BANDS[band_name])
-                half[rows] = width
-        return half
+        if by_cell and pred is None:
+            pred = self.predict(X)
+        return cell_halfwidths(X[:, -1], pred, self.interval_halfwidth_,
+                               getattr(self, "interval_halfwidth_by_class_", {}), by_cell)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Continuous severity (n,) clipped to [0, 4]."""
@@ -327,8 +295,7 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
     def predict_interval(self, X: np.ndarray) -> np.ndarray:
         """(n, 2) lower and upper bound at ``interval_coverage``, within [0, 4]."""
         pred = self.predict(X)
-        half = self.halfwidths(X, pred)
-        return np.column_stack([np.clip(pred - half, 0, 4), np.clip(pred + half, 0, 4)])
+        return interval_bounds(pred, self.halfwidths(X, pred))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(n, 5) probabilities of severity classes 0-4, from the ordinal model.
@@ -344,106 +311,3 @@ class LegSeverityModel(RegressorMixin, BaseEstimator):
         out = np.zeros((proba.shape[0], N_CLASSES))
         out[:, self.classifier_.classes_] = proba
         return out
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A verified estimator and its model card."""
-
-    estimator: LegSeverityModel
-    card: dict
-    path: Path
-
-    @property
-    def measures(self) -> list[str]:
-        """Per-leg measure names in model order."""
-        return list(self.card["measures"])
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def card_path(model_path: Path) -> Path:
-    """The model card JSON beside a ``.skops`` file."""
-    return model_path.with_suffix(".card.json")
-
-
-def save_model(estimator: LegSeverityModel, path: str | Path, card: dict) -> dict:
-    """Write the estimator with skops and its card (with the file's SHA-256) beside it."""
-    import skops.io as sio
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(estimator, path)
-    card = {**card, "file": path.name, "sha256": file_sha256(path)}
-    card_path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-    return card
-
-
-def load_model(path: str | Path | None = None) -> LoadedModel:
-    """Load a model after checking its card, its hash and every type it contains.
-
-    A file verified once is loaded from ``model_cache`` afterwards (same SHA-256).
-
-    Raises
-    ------
-    ModelError
-        Missing file or card, hash mismatch (tampered file), or a type outside
-        ``TRUSTED_TYPES`` (foreign file): nothing from the file is executed then.
-    """
-    if path is None:
-        path = os.environ.get("POSESCORE_MODEL") or DEFAULT_MODEL_PATH
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path.name}")
-    cpath = card_path(path)
-    try:
-        card = json.loads(cpath.read_text())
-    except FileNotFoundError as exc:
-        raise ModelError(
-            f"model card not found beside {path.name} (expected {cpath.name})"
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"model card {cpath.name} is not valid JSON") from exc
-    sha256 = file_sha256(path)
-    if card.get("sha256") != sha256:
-        raise ModelError(
-            f"model file {path.name} does not match the SHA-256 in its card: "
-            "it was modified or replaced; refusing to load it"
-        )
-    estimator = cached_estimator(sha256, LegSeverityModel)
-    if estimator is None:
-        estimator = _load_skops(path)
-        keep_estimator(sha256, estimator)
-    return LoadedModel(estimator=estimator, card=card, path=path)
-
-
-def _load_skops(path: Path) -> LegSeverityModel:
-    """The estimator of a skops file whose types are all on ``TRUSTED_TYPES``; else ModelError.
-
-    Imports skops, which imports every scikit-learn module (``model_cache`` avoids it).
-    """
-    import skops.io as sio
-    from skops.io.exceptions import UntrustedTypesFoundException
-
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"{path.name} is not a readable skops model file (not a zip archive)")
-    try:
-        # one pass: skops audits every type against the list before it constructs anything
-        estimator = sio.load(path, trusted=sorted(TRUSTED_TYPES))
-    except UntrustedTypesFoundException:
-        foreign = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
-        raise ModelError(
-            f"{path.name} contains types outside the trusted list: {foreign}"
-        ) from None
-    except Exception as exc:
-        raise ModelError(f"{path.name} could not be loaded ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(estimator, LegSeverityModel):
-        raise ModelError(f"{path.name} holds a {type(estimator).__name__}, not a LegSeverityModel")
-    return estimator

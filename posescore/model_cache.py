@@ -1,15 +1,22 @@
-"""A verified model kept as a restricted pickle, so that the next process loads it quickly.
+"""A verified model kept in ``$POSESCORE_CACHE/models``, so that the next process loads it quickly.
 
 Loading the shipped model with skops takes about a second of CPU: importing skops imports every
 scikit-learn module (and dask, and pytest, with them) to list the estimators it trusts, then
-audits and rebuilds about 5,000 arrays. Once ``model.load_model`` has verified a file (its
-SHA-256 against its card, every type against ``model.TRUSTED_TYPES``), the estimator is
-pickled into ``$POSESCORE_CACHE/models`` under that SHA-256 and the library versions; the next
-load unpickles it with ``find_class`` restricted to ``CACHE_GLOBALS`` (the "Restricting
-Globals" recipe of the ``pickle`` documentation). A cached file naming any other global, or
-unreadable, is ignored and the skops file loaded again; an estimator whose pickle needs another
-global is not cached. The cache is trusted as the pose cache beside it is: whoever can write
-there can change scores, but cannot make posescore call anything outside the list.
+audits and rebuilds about 5,000 arrays; importing scikit-learn alone takes about a second.
+Once ``model_file.load_model`` has verified a file (its SHA-256 against its card, every type
+against ``model_file.TRUSTED_TYPES``), two forms are kept under that SHA-256:
+
+- the model compiled to numpy arrays (``predictor.CompiledSeverityModel``) as a ``.npz`` read
+  with ``allow_pickle=False``: no code at all, and no scikit-learn import. Its name holds
+  ``predictor.COMPILED_FORMAT`` and the posescore version, so a new compiler rebuilds it;
+- the estimator as a pickle, for families that do not compile and for ``compiled=False``,
+  unpickled with ``find_class`` restricted to ``CACHE_GLOBALS`` (the "Restricting Globals"
+  recipe of the ``pickle`` documentation), named by the library versions.
+
+A cached file naming any other global, or unreadable, is ignored and the skops file loaded
+again; an estimator whose pickle needs another global is not cached. The cache is trusted as
+the pose cache beside it is: whoever can write there can change scores, but cannot make
+posescore call anything outside the list.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-import sklearn
 
 from posescore import __version__
+from posescore.predictor import COMPILED_FORMAT, CompiledSeverityModel
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +88,48 @@ class RestrictedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def cache_file(sha256: str) -> Path:
-    """Where the model file with this SHA-256 is cached for these library versions."""
+def models_dir() -> Path:
+    """``$POSESCORE_CACHE/models`` (default ``~/.cache/posescore/models``)."""
     root = os.environ.get("POSESCORE_CACHE") or Path.home() / ".cache" / "posescore"
+    return Path(root) / "models"
+
+
+def cache_file(sha256: str) -> Path:
+    """Where the estimator of the model file with this SHA-256 is pickled.
+
+    The name holds the library versions (scikit-learn's is imported for it).
+    """
+    import sklearn
+
     python = "{}.{}".format(*sys.version_info[:2])
     versions = f"py{python}-numpy{np.__version__}-sklearn{sklearn.__version__}-{__version__}"
-    return Path(root) / "models" / f"{sha256}-{versions}.pickle"
+    return models_dir() / f"{sha256}-{versions}.pickle"
+
+
+def compiled_file(sha256: str) -> Path:
+    """Where the compiled form of the model file with this SHA-256 is kept."""
+    return models_dir() / f"{sha256}-compiled{COMPILED_FORMAT}-posescore{__version__}.npz"
+
+
+def cached_predictor(sha256: str) -> Optional[CompiledSeverityModel]:
+    """The compiled model of the model file with this SHA-256, or None (not kept, unusable)."""
+    path = compiled_file(sha256)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return CompiledSeverityModel.from_arrays(dict(arrays))
+    except Exception as exc:  # any failure: the model file is compiled again
+        logger.warning("ignoring the compiled model %s (%s: %s)", path.name,
+                       type(exc).__name__, exc)
+        return None
+
+
+def keep_predictor(sha256: str, predictor: CompiledSeverityModel) -> None:
+    """Keep a compiled model of a verified file; best effort."""
+    data = io.BytesIO()
+    np.savez(data, **predictor.to_arrays())
+    _write(compiled_file(sha256), data.getvalue())
 
 
 def cached_estimator(sha256: str, expected: type) -> Optional[Any]:
@@ -115,7 +158,11 @@ def keep_estimator(sha256: str, estimator: Any) -> None:
     except pickle.UnpicklingError as exc:
         logger.info("model not cached: %s", exc)
         return
-    path = cache_file(sha256)
+    _write(cache_file(sha256), data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file (never a half-written cache)."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

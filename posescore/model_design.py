@@ -1,6 +1,7 @@
 """The model's inputs and outputs as arrays: side-mirrored leg rows, ordinal classes, intervals.
 
-Pure functions over arrays, used by ``posescore.model.LegSeverityModel`` and by training.
+Pure functions over arrays, used by ``posescore.model.LegSeverityModel``, its compiled form
+(``posescore.predictor``) and training.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from typing import Optional
 
 import numpy as np
 
-from posescore.abnormality import LEG_CLASS_VALUES, leg_class
 from posescore.constants import SIDES, Side
+from posescore.normative import LEG_CLASS_VALUES, leg_class
 
 LEG_CLASSES = LEG_CLASS_VALUES
 """Values of the ``near_leg`` design column by leg class."""
@@ -86,3 +87,46 @@ def conformal_halfwidth(residuals: np.ndarray, coverage: float) -> float:
     n = len(residuals)
     level = min(1.0, np.ceil((n + 1) * coverage) / n)
     return float(np.quantile(residuals, level))
+
+
+def monotone_above(columns: list[np.ndarray]) -> np.ndarray:
+    """P(severity >= t) (n, 4) from each ordinal model's column (n,), non-increasing over t."""
+    return np.minimum.accumulate(np.column_stack(columns), axis=1)
+
+
+def point_severity(
+    regressed: np.ndarray, above: Optional[np.ndarray], ordinal_weight: float
+) -> np.ndarray:
+    """Point severity (n,) in [0, 4]: the regressor's and the ordinal expectation, weighted.
+
+    ``above`` is ``monotone_above`` (n, 4), None for a model without ordinal part.
+    """
+    pred = np.clip(regressed, 0.0, 4.0)
+    if above is not None and ordinal_weight > 0:
+        pred = (1.0 - ordinal_weight) * pred + ordinal_weight * above.sum(axis=1)
+    return np.clip(pred, 0.0, 4.0)
+
+
+def cell_halfwidths(
+    leg_class_value: np.ndarray, pred: Optional[np.ndarray], pooled: float,
+    by_class: dict[str, float], by_cell: dict[str, float],
+) -> np.ndarray:
+    """Conformal half-width (n,) of each row: its cell's, else its leg class's, else pooled.
+
+    A cell (``"near:below"``) is a leg class and a ``SEVERITY_BANDS`` band of ``pred``;
+    ``pred`` is needed only when ``by_cell`` has cells.
+    """
+    half = np.full(len(leg_class_value), pooled)
+    for name, width in by_class.items():
+        half[leg_class_value == LEG_CLASSES[name]] = width
+    band = severity_band(pred) if by_cell else None  # type: ignore[arg-type]
+    for name, width in by_cell.items():
+        class_name, band_name = name.split(":")
+        rows = (leg_class_value == LEG_CLASSES[class_name]) & (band == SEVERITY_BANDS[band_name])
+        half[rows] = width
+    return half
+
+
+def interval_bounds(pred: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """(n, 2) lower and upper bound ``pred -/+ half``, within [0, 4]."""
+    return np.column_stack([np.clip(pred - half, 0, 4), np.clip(pred + half, 0, 4)])

@@ -25,8 +25,8 @@ from posescore.crosscheck import crosscheck
 from posescore.errors import PosescoreError
 from posescore.gait import GaitEvents
 from posescore.measure import Measurements, measure_pose, timed_stage
-from posescore.model import LoadedModel, load_model
 from posescore.model_design import leg_rows
+from posescore.model_file import LoadedModel, load_model
 from posescore.phenomenology import leg_phenomenology
 from posescore.pose import PoseBackend, extract_pose_meta
 from posescore.quality import assess_measured, assess_quality, subject_warning

@@ -26,7 +26,6 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from posescore import __version__
-from posescore.abnormality import DEFAULT_REFERENCE_PATH, load_reference
 from posescore.config import ModelConfig, Settings
 from posescore.constants import SIDES
 from posescore.crosscheck import crosscheck
@@ -44,15 +43,10 @@ from posescore.labelled import (
     scorable_only,
 )
 from posescore.manifest import Column, read_manifest
-from posescore.model import (
-    FAMILIES,
-    MONOTONE_FAMILIES,
-    LegSeverityModel,
-    LoadedModel,
-    file_sha256,
-    save_model,
-)
+from posescore.model import FAMILIES, MONOTONE_FAMILIES, LegSeverityModel
 from posescore.model_design import design_column_names
+from posescore.model_file import LoadedModel, file_sha256, save_model
+from posescore.normative import DEFAULT_REFERENCE_PATH, load_reference
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,9 @@ from sqlalchemy.orm import sessionmaker
 from posescore.compare import features_from_legs
 from posescore.constants import SIDES
 from posescore.features import aggregate_strides, leg_measure_names
-from posescore.model import LegSeverityModel, save_model
+from posescore.model import LegSeverityModel
 from posescore.model_design import design_column_names
+from posescore.model_file import save_model
 
 POSESCORE = str(Path(sys.executable).with_name("posescore"))
 SIGNATURE_ONLY = b"\x00\x00\x00\x20ftypisom" + bytes(300)

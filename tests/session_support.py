@@ -9,8 +9,9 @@ import numpy as np
 
 from posescore.constants import SIDES
 from posescore.features import leg_measure_names
-from posescore.model import LegSeverityModel, save_model
+from posescore.model import LegSeverityModel
 from posescore.model_design import leg_rows
+from posescore.model_file import save_model
 
 BROWSER_ARGS = [
     "--headless",

@@ -27,7 +27,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a model on a labelled folder (ratings.csv or phantom truth sidecars)."""
     from posescore.labelled import labelled_folder
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.training import evaluate_model, hold_out_group_figures
 
     settings = settings_from(args)
@@ -95,9 +95,9 @@ def evaluation_text(metrics: dict[str, Any], name: str) -> str:
 
 def cmd_normative(args: argparse.Namespace) -> int:
     """Build a normative reference of healthy walking from a labelled folder's healthy walks."""
-    from posescore.abnormality import fit_reference
     from posescore.features import leg_measure_names
     from posescore.labelled import featurise, labelled_folder, scorable_only
+    from posescore.normative import fit_reference
 
     videos = [v for v in labelled_folder(args.folder) if not any(v.severity.values())]
     if not videos:

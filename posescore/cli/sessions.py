@@ -34,7 +34,7 @@ def _load_or_score(source: str, args: argparse.Namespace, settings: Settings, mo
 
 def _visit_loader(args: argparse.Namespace) -> tuple[Settings, Callable[[str | Path], Visit]]:
     """Settings, and a loader of visits (manifest, folder or visit JSON) with the model."""
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.score import score_video
     from posescore.visit import load_visit
 
@@ -50,7 +50,7 @@ def _visit_loader(args: argparse.Namespace) -> tuple[Settings, Callable[[str | P
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare a pre and a post session (videos or saved JSON results) or two visits."""
     from posescore.compare import compare_results, compare_text
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.visit_change import comparing_visits
 
     if comparing_visits(args.pre, args.post):
@@ -96,7 +96,7 @@ def _compare_visits(args: argparse.Namespace) -> int:
 def cmd_course(args: argparse.Namespace) -> int:
     """Score a treatment course from a manifest CSV; write table, trends, plot and report."""
     from posescore.course import run_course
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.score import score_video
     from posescore.visit_change import is_visit_course, run_visit_course, visit_course_text
 
@@ -126,7 +126,7 @@ def cmd_course(args: argparse.Namespace) -> int:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     """``posescore profile``: task-specificity (provoking factor, leg item) of a session."""
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.profile import profile_session, read_manifest, score_tasks
     from posescore.score import score_video
 

@@ -51,7 +51,7 @@ STEADY_PF = [1, 2, 3, 2, 1, 2]
 def small_model(tmp_path_factory):
     from api_support import make_small_model
 
-    from posescore.model import load_model
+    from posescore.model_file import load_model
 
     return load_model(make_small_model(tmp_path_factory.mktemp("model")))
 
@@ -199,7 +199,7 @@ def test_a_scoring_error_fails_the_job_with_a_message(sm, tmp_path):
     from api_support import make_small_model
 
     from api.jobs import run_job, service_score_settings
-    from posescore.model import load_model
+    from posescore.model_file import load_model
 
     settings = ApiSettings(data_dir=tmp_path)
     queue_jobs(sm, 1)  # its upload u0.mp4 was never stored

@@ -28,8 +28,8 @@ from posescore.compare import compare_results
 from posescore.config import Settings
 from posescore.constants import SIDES
 from posescore.course import build_course
-from posescore.model import load_model
 from posescore.model_design import leg_rows
+from posescore.model_file import load_model
 from posescore.overlay import face_boxes, render_overlay
 from posescore.phantom import PhantomParams, render_phantom
 from posescore.report import compare_report, score_report

@@ -139,8 +139,8 @@ def test_normative_needs_healthy_walks_and_writes_nothing_without(tmp_path):
 
 
 def test_a_broken_normative_reference_is_refused_in_one_line(tmp_path):
-    from posescore.abnormality import load_reference
     from posescore.errors import ModelError
+    from posescore.normative import load_reference
 
     bad = tmp_path / "ref.json"
     bad.write_text("{not json")

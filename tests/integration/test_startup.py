@@ -7,6 +7,9 @@ fresh interpreter, so that a new top-level import cannot slow every command down
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 HEAVY = ("numpy", "scipy", "pydantic", "sklearn", "skops", "matplotlib", "pyarrow",
          "mediapipe", "dask", "fastapi", "sqlalchemy", "cv2")
@@ -57,7 +60,22 @@ def test_the_pose_cache_key_does_not_import_mediapipe():
     assert extractor_version(PoseConfig()).startswith(f"mediapipe-{mediapipe.__version__}|")
 
 
-def test_a_cached_model_loads_without_skops_or_dask():
-    load = "from posescore.model import load_model\nload_model()\n"
-    imported_after(load)  # verifies the default model with skops and caches it
-    assert not {"skops", "dask"} & imported_after(load)
+def test_a_cached_model_loads_without_skops_dask_or_scikit_learn():
+    load = "from posescore.model_file import load_model\nload_model()\n"
+    imported_after(load)  # verifies the default model with skops, compiles and caches it
+    assert not {"skops", "dask", "sklearn"} & imported_after(load)
+
+
+@pytest.mark.slow
+def test_a_cached_re_score_imports_neither_scikit_learn_nor_the_drawing_libraries(tmp_path):
+    video = Path(__file__).resolve().parents[2] / "sample_videos" / "left_s2_sagittal_left.mp4"
+    score = (
+        "from posescore.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['score', {str(video)!r}, '--json', {str(tmp_path / 'out.json')!r}])\n"
+    )
+    imported_after(score)  # tracks the pose and compiles the model into the cache
+    assert not {"sklearn", "skops", "matplotlib", "pyarrow", "mediapipe", "dask"} & (
+        imported_after(score))
+    assert (tmp_path / "out.json").is_file()

@@ -5,20 +5,21 @@ import json
 import numpy as np
 import pytest
 
-from posescore.abnormality import (
+from posescore.abnormality import AbnormalityTransform
+from posescore.errors import ModelError
+from posescore.model import LegSeverityModel
+from posescore.model_design import leg_rows
+from posescore.model_file import load_model, save_model
+from posescore.normative import (
     DEFAULT_REFERENCE_PATH,
     LEG_CLASS_VALUES,
     NORMAL_RANGE_Z,
-    AbnormalityTransform,
     NormativeReference,
     fit_reference,
     leg_class,
     load_reference,
     robust_centre_scale,
 )
-from posescore.errors import ModelError
-from posescore.model import LegSeverityModel, load_model, save_model
-from posescore.model_design import leg_rows
 
 MEASURES = ["knee_flexion_range_deg", "foot_inversion_deg"]
 

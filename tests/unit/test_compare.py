@@ -20,7 +20,7 @@ from posescore.constants import SIDES
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, aggregate_strides, leg_measure_names
 from posescore.mdc import _sd_entry, feature_mdc95, leg_class, load_mdc_table, severity_mdc95
-from posescore.model import load_model
+from posescore.model_file import load_model
 from posescore.report import compare_report
 
 

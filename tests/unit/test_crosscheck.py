@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from test_abnormality import MEASURES, _healthy_walks
 
-from posescore.abnormality import fit_reference, load_reference
 from posescore.config import ModelConfig
 from posescore.crosscheck import crosscheck
 from posescore.features import leg_measure_names
-from posescore.model import LegSeverityModel, load_model
+from posescore.model import LegSeverityModel
 from posescore.model_design import leg_rows
+from posescore.model_file import load_model
+from posescore.normative import fit_reference, load_reference
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_legs_beyond_the_training_data_get_a_wider_interval(model):
 
 def _normal_walk(reference, view):
     """Features of a walk whose every measure sits at the healthy median of its leg class."""
-    from posescore.abnormality import leg_class
+    from posescore.normative import leg_class
 
     feats = {}
     for side in ("left", "right"):

@@ -4,14 +4,9 @@ import numpy as np
 import pytest
 
 from posescore.errors import ModelError
-from posescore.model import (
-    DEFAULT_MODEL_PATH,
-    LegSeverityModel,
-    cumulative_to_proba,
-    load_model,
-    save_model,
-)
+from posescore.model import LegSeverityModel, cumulative_to_proba
 from posescore.model_design import design_column_names, leg_rows, near_leg_indicator
+from posescore.model_file import DEFAULT_MODEL_PATH, load_model, save_model
 
 
 def _toy_data(n_videos=40, seed=0):
@@ -148,7 +143,7 @@ def test_tampered_model_file_is_refused(saved_model):
 def test_foreign_file_with_matching_card_is_refused(tmp_path):
     path = tmp_path / "evil.skops"
     path.write_bytes(b"this is not a skops archive")
-    from posescore.model import card_path, file_sha256
+    from posescore.model_file import card_path, file_sha256
 
     card_path(path).write_text(json.dumps({"sha256": file_sha256(path)}))
     with pytest.raises(ModelError, match="not a readable skops"):
@@ -165,7 +160,7 @@ def test_file_with_a_type_outside_the_trusted_list_is_refused_by_name(tmp_path):
 
 
 def test_a_verified_model_loads_from_the_cache_next_time(saved_model, monkeypatch):
-    from posescore import model as model_module
+    from posescore import model_file as model_module
     from posescore.model_cache import cache_file
 
     path, model, X = saved_model
@@ -193,8 +188,8 @@ class _Payload:
 def test_a_cached_model_naming_another_global_is_ignored_and_replaced(saved_model, tmp_path):
     import pickle
 
-    from posescore.model import file_sha256
     from posescore.model_cache import cache_file
+    from posescore.model_file import file_sha256
 
     path, model, X = saved_model
     cached = cache_file(file_sha256(path))

@@ -136,7 +136,7 @@ def test_score_pose_puts_phenomenology_and_view_warnings_in_the_contract():
     from synthetic_walker import frontal_walker
 
     from posescore.features import leg_measure_names
-    from posescore.model import LoadedModel
+    from posescore.model_file import LoadedModel
     from posescore.phenomenology import PHENOMENOLOGY
     from posescore.score import score_pose
     from posescore.types import VideoMeta

@@ -1,6 +1,5 @@
 """docs/features.md must match the feature and phenomenology registries."""
 
-from posescore.abnormality import load_reference
 from posescore.featuredoc import (
     DOC_PATH,
     NORMATIVE_DOC_PATH,
@@ -9,6 +8,7 @@ from posescore.featuredoc import (
     normative_markdown,
 )
 from posescore.features import FEATURES
+from posescore.normative import load_reference
 from posescore.phenomenology import PHENOMENOLOGY
 
 
@@ -37,7 +37,7 @@ def test_model_card_doc_matches_the_shipped_card():
     import json
 
     from posescore.featuredoc import MODEL_CARD_DOC_PATH, model_card_markdown
-    from posescore.model import DEFAULT_MODEL_PATH, card_path
+    from posescore.model_file import DEFAULT_MODEL_PATH, card_path
 
     card = json.loads(card_path(DEFAULT_MODEL_PATH).read_text(encoding="utf-8"))
     assert MODEL_CARD_DOC_PATH.read_text(encoding="utf-8") == model_card_markdown(card), (

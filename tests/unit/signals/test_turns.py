@@ -6,7 +6,7 @@ from synthetic_walker import frontal_walker, sagittal_walker
 
 from posescore.config import GaitConfig, Settings, SignalConfig
 from posescore.geometry import estimate_leg_length_px
-from posescore.model import load_model
+from posescore.model_file import load_model
 from posescore.score import score_pose
 from posescore.signals import (
     FACING_AWAY,
