@@ -81,12 +81,15 @@ def limit_dask_task(slots: dict[str, int]) -> None:
 def native_thread_counts() -> dict[str, Any]:
     """Largest thread pool of this process per kind: ``{"opencv": n, "openmp": n, "blas": n}``.
 
-    For tests and logs: what a worker really runs with, read inside it.
+    For tests and logs: what a worker really runs with, read inside it. ``omp_env`` is the
+    ``OMP_NUM_THREADS`` an OpenMP runtime loaded later will take (absent when unset).
     """
     import cv2
     from threadpoolctl import threadpool_info
 
     counts: dict[str, Any] = {"opencv": cv2.getNumThreads()}
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        counts["omp_env"] = int(os.environ["OMP_NUM_THREADS"])
     for pool in threadpool_info():
         counts[pool["user_api"]] = max(counts.get(pool["user_api"], 0), pool["num_threads"])
     return counts
