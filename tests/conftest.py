@@ -1,3 +1,10 @@
+"""Fixtures shared by every tier: an isolated pose cache, toy models, counted decoding.
+
+Set-up and shared state are fixtures here (and in ``e2e/conftest.py``); the support modules
+beside this file keep the pure helpers (builders of arrays, settings and score dicts, schema
+assertions) and the building blocks the fixtures wrap, importable as before.
+"""
+
 import os
 
 import pytest
@@ -55,3 +62,35 @@ def decode_counter(monkeypatch):
 
     monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
     return captures
+
+
+@pytest.fixture(scope="session")
+def small_model_path(tmp_path_factory):
+    """The service tests' toy model file (``api_support.make_small_model``), fitted once."""
+    from api_support import make_small_model
+
+    return make_small_model(tmp_path_factory.mktemp("small_model"))
+
+
+@pytest.fixture(scope="session")
+def phantom_model_path(tmp_path_factory):
+    """The model trained on stored phantom features (``session_support.phantom_model``)."""
+    from session_support import phantom_model
+
+    return phantom_model(tmp_path_factory.mktemp("phantom_model"))
+
+
+@pytest.fixture(scope="session")
+def phantom_clips(tmp_path_factory):
+    """``phantom_clips(name, side, severity, seed)``: a 4 s phantom clip, rendered once a session.
+
+    The same name gives the same file in every test (``api_support.phantom_clip``).
+    """
+    from api_support import phantom_clip
+
+    folder = tmp_path_factory.mktemp("phantom_clips")
+
+    def clip(name, side, severity, seed):
+        return phantom_clip(folder, name, side, severity, seed)
+
+    return clip

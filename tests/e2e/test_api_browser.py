@@ -5,7 +5,7 @@ import shutil
 
 import httpx
 import pytest
-from api_support import phantom_clip, running_server
+from api_support import running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,10 +25,9 @@ def browser():
         browser.close()
 
 
-def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, tmp_path_factory):
-    folder = tmp_path_factory.getbasetemp() / "api_phantoms"
-    pre = phantom_clip(folder, "pre", "right", 3.0, seed=41)
-    post = phantom_clip(folder, "post", "right", 1.0, seed=42)
+def test_page_scores_pre_and_post_and_shows_the_change(browser, tmp_path, phantom_clips):
+    pre = phantom_clips("pre", "right", 3.0, seed=41)
+    post = phantom_clips("post", "right", 1.0, seed=42)
     with running_server(tmp_path, "sqlite") as (server, key):
         page = browser.new_page()
         page.goto(server.url + "/")
