@@ -104,9 +104,7 @@ def inference_frames(
     from the same decoded frame, so they equal those of a sampling pass of their own.
     """
     step = stride if samples is None else math.gcd(stride, samples.stride)
-    for index, t_s, raw in source.frames(stride=step, raw=True, start_frame=warm_start):
-        if stop is not None and index >= stop:
-            return
+    for index, t_s, raw in source.frames(warm_start, stop, stride=step, raw=True):
         if samples is not None and index % samples.stride == 0 and index >= start:
             samples.indices.append(index)
             samples.times_s.append(t_s)

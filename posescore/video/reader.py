@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Union
+from typing import Self, Union
 
 import cv2
 import numpy as np
@@ -55,7 +55,26 @@ packets in the middle fails some grabs, and the frames after them still decode (
 written over an H.264 file at 1.5 s: decoding stopped after 45 of 180 frames; with retries
 149 decode, as many as ffprobe finds); at a real end the retries cost some 40 ms."""
 
-class VideoReader:
+class Closes:
+    """``with`` support for a class with ``close()``: closed on leaving the block."""
+
+    def close(self) -> None:
+        """Release what the object holds (idempotent)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class VideoReader(Closes):
     """Sequential reader of upright BGR frames; releases the capture on exit.
 
     Opening checks the file (see the module docstring for the policy) and reads the
@@ -203,17 +222,6 @@ class VideoReader:
     def closed(self) -> bool:
         """True once the capture has been released."""
         return self._cap is None
-
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __del__(self) -> None:
         try:

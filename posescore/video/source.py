@@ -12,7 +12,6 @@ source. ``bench/bench_decodes.py`` counts the captures and decoded frames of a s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import TracebackType
 
 import numpy as np
 
@@ -21,10 +20,10 @@ from posescore.contract.notices import Notice
 from posescore.types import VideoMeta
 from posescore.video.files import PathLike
 from posescore.video.probe import describe, probe_reader
-from posescore.video.reader import DEFAULT_CFG, Frame, VideoReader
+from posescore.video.reader import DEFAULT_CFG, Closes, Frame, VideoReader
 
 
-class FrameSource:
+class FrameSource(Closes):
     """Frames of one video, pass after pass, from one reader opened when first needed.
 
     Parameters
@@ -83,14 +82,16 @@ class FrameSource:
             self._drop_reader()  # the next pass opens the capture again anyway
 
     def frames(
-        self,
-        stride: int = 1,
-        max_side_px: int | None = None,
-        start_frame: int = 0,
-        raw: bool = False,
+        self, start: int = 0, stop: int | None = None, *, stride: int = 1,
+        max_side_px: int | None = None, raw: bool = False,
     ) -> Iterator[Frame]:
-        """A new pass over the frames: :meth:`VideoReader.frames`."""
-        return self.reader.frames(stride, max_side_px, start_frame, raw)
+        """A new pass: frames ``start``, ``start + stride``, ... before ``stop`` (None: all).
+
+        ``max_side_px`` and ``raw`` as for :meth:`VideoReader.frames`; frames before
+        ``start`` are grabbed, not converted, and nothing after ``stop`` is read.
+        """
+        frames = self.reader.frames(stride, max_side_px, start, raw)
+        return frames if stop is None else _before(frames, stop)
 
     def upright(
         self, frame: np.ndarray, max_side_px: int | None, whole_factor: bool = False
@@ -115,6 +116,7 @@ class FrameSource:
         return self._opened_before + now
 
     def _drop_reader(self) -> None:
+        """Close the reader; the next pass opens one with ``meta``."""
         if self._reader is not None:
             self._opened_before += self._reader.captures_opened
             self._reader.close()
@@ -124,13 +126,10 @@ class FrameSource:
         """Release the capture (idempotent); a later pass would open it again."""
         self._drop_reader()
 
-    def __enter__(self) -> FrameSource:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+def _before(frames: Iterator[Frame], stop: int) -> Iterator[Frame]:
+    """``frames`` up to (not including) frame index ``stop``."""
+    for item in frames:
+        if item[0] >= stop:
+            return
+        yield item

@@ -86,3 +86,13 @@ def test_backfill_is_one_more_pass_from_the_first_gap(tmp_path, decode_counter):
     assert len(decode_counter) == 2 and decode_counter[0] == {"grabbed": 40, "retrieved": 40}
     backfill = decode_counter[1]
     assert backfill["retrieved"] < 20 and backfill["grabbed"] < 40  # from frame 10, to 25 or so
+
+
+def test_a_pass_over_an_index_range_reads_nothing_after_it(tmp_path, decode_counter):
+    path = write_grey_video(tmp_path / "v.mp4", n=30)
+    with FrameSource(probe_video(path)) as source:
+        decode_counter.clear()
+        part = _frames(source.frames(4, 13, stride=3))
+    assert [i for i, _, _ in part] == [4, 7, 10]
+    _assert_same(part, _frames(iter_frames(path, stride=3, start_frame=4))[:3])
+    assert decode_counter[0] == {"grabbed": 14, "retrieved": 4}  # frame 13 read, then stop
