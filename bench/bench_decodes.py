@@ -1,14 +1,16 @@
 """How often one ``posescore score VIDEO --overlay OUT`` opens and decodes the video.
 
-    python bench/bench_decodes.py [--video sample_videos/X.mp4] [--runs 5] [--checkout DIR]
+    python bench/bench_decodes.py [--video sample_videos/X.mp4] [--runs 5] [--checkout DIR ...]
 
 Each run is a fresh interpreter that wraps ``cv2.VideoCapture`` to count, per capture, the
 frames grabbed (``grab``/``read``: demuxed and decoded) and retrieved (``retrieve``/``read``:
 converted to BGR), and names the posescore function that opened it; then it runs the command
-line with ``--no-cache`` (an empty pose cache) and an overlay. Printed: the captures of the
-first run, the totals, and the median wall time of ``--runs`` runs. Chunks tracked in other
-processes are not counted (a video shorter than 2 x ``pose.chunk_min_s`` is one chunk).
-With ``--checkout DIR`` DIR's package is imported (e.g. ``git worktree add DIR main``).
+line with ``--no-cache`` (an empty pose cache) and an overlay. Printed per checkout: the
+captures of the first run, the totals, and the median wall and CPU (user + system, this
+process's threads) times of ``--runs`` runs, the checkouts interleaved run by run so that a
+change in the machine's load hits them alike. Chunks tracked in other processes are not
+counted (a video shorter than 2 x ``pose.chunk_min_s`` is one chunk). A ``--checkout DIR``
+has its package imported (e.g. an exported older commit); default: this tree.
 """
 
 from __future__ import annotations
@@ -61,10 +63,10 @@ class CountingCapture:
 
 cv2.VideoCapture = CountingCapture
 from posescore.cli import main
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 rc = main(["score", sys.argv[1], "--no-cache", "--overlay", sys.argv[2]])
-wall_s = time.perf_counter() - t0
-print("BENCH" + json.dumps({"rc": rc, "wall_s": wall_s, "captures": captures}))
+wall_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+print("BENCH" + json.dumps({"rc": rc, "wall_s": wall_s, "cpu_s": cpu_s, "captures": captures}))
 """
 
 
@@ -80,25 +82,32 @@ def run_once(video: Path, checkout: Path, out_dir: Path) -> dict:
 
 
 def main() -> None:
-    """Print the captures of one run and the median wall time."""
+    """Print, per checkout, the captures of one run and the median times."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--checkout", type=Path, default=ROOT)
+    ap.add_argument("--checkout", type=Path, nargs="+", default=[ROOT])
     args = ap.parse_args()
-    runs = []
+    runs: dict[Path, list[dict]] = {c: [] for c in args.checkout}
+    loads = []
     for _ in range(args.runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            runs.append(run_once(args.video.resolve(), args.checkout.resolve(), Path(tmp)))
-    caps = runs[0]["captures"]
-    for cap in caps:
-        print(f"{cap['opened_by']:<45} grabbed {cap['grabbed']:>5}  "
-              f"retrieved {cap['retrieved']:>5}")
-    print(f"captures {len(caps)}  grabbed {sum(c['grabbed'] for c in caps)}  "
-          f"retrieved {sum(c['retrieved'] for c in caps)}")
-    walls = [r["wall_s"] for r in runs]
-    print(f"wall s: median {statistics.median(walls):.2f} of {len(walls)} "
-          f"({', '.join(f'{w:.2f}' for w in walls)}); load average {os.getloadavg()[0]:.1f}")
+        for checkout, done in runs.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                done.append(run_once(args.video.resolve(), checkout.resolve(), Path(tmp)))
+            loads.append(os.getloadavg()[0])
+    for checkout, done in runs.items():
+        caps = done[0]["captures"]
+        print(checkout)
+        for cap in caps:
+            print(f"  {cap['opened_by']:<45} grabbed {cap['grabbed']:>5}  "
+                  f"retrieved {cap['retrieved']:>5}")
+        print(f"  captures {len(caps)}  grabbed {sum(c['grabbed'] for c in caps)}  "
+              f"retrieved {sum(c['retrieved'] for c in caps)}")
+        for key in ("wall_s", "cpu_s"):
+            values = [r[key] for r in done]
+            print(f"  {key}: median {statistics.median(values):.2f} of {len(values)} "
+                  f"({', '.join(f'{v:.2f}' for v in values)})")
+    print(f"load average {min(loads):.1f}-{max(loads):.1f}")
 
 
 if __name__ == "__main__":
