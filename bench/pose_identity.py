@@ -9,9 +9,9 @@ region of interest (the subject-sampling and crop passes), and copies of one sam
 first 45 frames changed (``changed_clips``, written once into ``--clips``): dimmed (the body
 is found only from frame 45: the backfill pass) and with the top half blanked (bodies come
 and go: subject selection in the tracking pass, then the crop pass). ``compare`` checks
-that the landmark arrays and time stamps are bit-identical
-and the score JSONs (timings, version and cache flag left out) equal; both print the passes
-(crop, backfill) each case went through (``PoseSequence.subject``).
+that the landmark arrays and time stamps are bit-identical and the score JSONs (timings,
+version and cache flag left out) equal; both print the passes (crop, backfill) each case
+went through (``PoseSequence.subject``).
 """
 
 from __future__ import annotations
