@@ -12,20 +12,19 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Optional
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.audit import AuditMiddleware
 from api.db import make_engine, make_sessionmaker, migrate, utcnow
-from api.headers import SecurityHeadersMiddleware, page_policy
+from api.headers import PAGE_POLICY, SecurityHeadersMiddleware
 from api.jobs import WorkerPool, service_score_settings
 from api.keys import API_KEY_HEADER
 from api.limits import GuardMiddleware
@@ -35,12 +34,12 @@ from api.routes.deps import DB
 from api.settings import ApiSettings, get_settings
 from api.uploads import make_private, sweep_orphans
 from api.validation import invalid_request
+from api.web import add_web
 from posescore import __version__
 from posescore.model import load_model
 
 logger = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 RETENTION_CHECK_PERIOD_S = 3600.0
 """How often jobs past the retention period are looked for (and once at start)."""
 
@@ -96,9 +95,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
     app.include_router(v1)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+    add_web(app)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -148,7 +145,7 @@ def create_app(settings: Optional[ApiSettings] = None) -> FastAPI:
         )
     app.add_middleware(
         SecurityHeadersMiddleware,
-        policy=page_policy(STATIC_DIR / "index.html"),
+        policy=PAGE_POLICY,
         docs=settings.docs,
     )
     return app

@@ -31,6 +31,11 @@ ACTIONS = {
     "submit_comparison": "comparison.create",
     "read_comparison": "comparison.read",
     "patient_sessions": "patient.read",
+    "patient_visit": "visit.read",
+    "patient_visits": "patient.visits",
+    "patient_list": "patient.list",
+    "visit_comparison": "visit.compare",
+    "patient_course": "patient.course",
     "delete_job": "job.delete",
     "erase_patient": "patient.erase",
 }

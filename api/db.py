@@ -85,6 +85,8 @@ class Job(Base):
     session: Mapped[str] = mapped_column(String(64))
     phase: Mapped[str] = mapped_column(String(8))
     task: Mapped[str] = mapped_column(String(32))
+    view: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
+    """The camera view the filmer stated (``posescore.constants.VIEWS``); None = detected."""
     upload_name: Mapped[str] = mapped_column(String(64))
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     stage: Mapped[str] = mapped_column(String(32), default="queued")

@@ -32,6 +32,7 @@ from api import leases
 from api.compare import compare_next
 from api.db import Job, make_engine, make_sessionmaker, utcnow
 from api.leases import Claim
+from api.overlays import render_job_overlay
 from api.settings import ApiSettings
 from posescore.config import Settings, load_settings
 from posescore.errors import PosescoreError
@@ -41,6 +42,7 @@ from posescore.pose import MediaPipePoseBackend, effective_stride
 from posescore.score import ScoreResult, score_video
 from posescore.threads import init_worker_threads, native_thread_counts
 from posescore.video import probe_video
+from posescore.visit import with_view
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,12 @@ def enqueue(
     phase: str,
     task: str,
     upload_name: str,
+    view: Optional[str] = None,
 ) -> Job:
-    """Add a queued job of ``tenant`` for an upload already stored under ``upload_name``."""
+    """Add a queued job of ``tenant`` for an upload already stored under ``upload_name``.
+
+    ``view`` is the camera view the filmer stated (None: detected when scoring).
+    """
     job = Job(
         id=job_id,
         tenant=tenant,
@@ -76,6 +82,7 @@ def enqueue(
         session=session,
         phase=phase,
         task=task,
+        view=view,
         upload_name=upload_name,
         progress=0.0,
         stage="queued",
@@ -180,7 +187,11 @@ def run_job(
     score_settings: Settings,
     scorer: Scorer = score_video,
 ) -> None:
-    """Score one claimed job with ``scorer`` and ``score_settings``; store its result or error."""
+    """Score one claimed job with ``scorer`` and ``score_settings``; store its result or error.
+
+    A view the filmer stated for the job is scored as that view, not detected. The overlay
+    video (``api.overlays``) is rendered before the job is marked done.
+    """
     path = settings.uploads / claim.upload_name
     _update_claimed(sm, claim, stage="reading", progress=0.02)
     backend = None
@@ -196,9 +207,13 @@ def run_job(
 
         backend = ProgressBackend(lambda: MediaPipePoseBackend(score_settings.pose), report)
         _update_claimed(sm, claim, stage="pose", progress=0.05)
-        result = scorer(
-            path, score_settings, model=model, task=claim.task, backend=backend
-        ).to_dict()
+        scored = scorer(
+            path, with_view(score_settings, claim.view), model=model, task=claim.task,
+            backend=backend,
+        )
+        result = scored.to_dict()
+        _update_claimed(sm, claim, stage="overlay", progress=0.92)
+        render_job_overlay(settings, claim.job_id, scored, result)
     except PosescoreError as exc:
         error = str(exc).replace(str(path), "the upload").replace(path.name, "the upload")
         stored = _update_claimed(

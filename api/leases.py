@@ -32,12 +32,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Claim:
-    """A job a worker holds: its id, claim token, task and stored upload name."""
+    """A job a worker holds: its id, claim token, task, stored upload name and stated view."""
 
     job_id: str
     token: str
     task: str
     upload_name: str
+    view: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,10 @@ def claim(sm: sessionmaker, owner: str, worker_pid: int, lease_s: float) -> Opti
                 stage="starting",
                 progress=0.0,
             )
-            .returning(Job.id, Job.task, Job.upload_name)
+            .returning(Job.id, Job.task, Job.upload_name, Job.view)
             .execution_options(synchronize_session=False)
         ).one_or_none()
-    return None if row is None else Claim(row.id, token, row.task, row.upload_name)
+    return None if row is None else Claim(row.id, token, row.task, row.upload_name, row.view)
 
 
 def renew(sm: sessionmaker, owner: str, lease_s: float) -> int:
@@ -170,6 +171,6 @@ def overdue(sm: sessionmaker, owner: str, timeout_s: float) -> list[tuple[Claim,
             )
         )
         return [
-            (Claim(job.id, job.claim_token, job.task, job.upload_name), job.worker_pid)
+            (Claim(job.id, job.claim_token, job.task, job.upload_name, job.view), job.worker_pid)
             for job in jobs
         ]

@@ -1,10 +1,11 @@
 """Retention and erasure: a job's upload, score, comparisons and row go together.
 
 One policy (``POSESCORE_RETENTION_DAYS``) covers everything the service keeps of an upload:
-the video (when ``retain_uploads`` keeps it), the job row with its score and the comparisons
-that use it. The workers write no pose cache or meta index (``service_score_settings``), so
-nothing derived from an upload lives outside the database and the upload folder. Deleting a
-job or erasing a patient removes the same set at once.
+the video (when ``retain_uploads`` keeps it), its overlay video, the job row with its score
+and the comparisons that use it. The workers write no pose cache or meta index
+(``service_score_settings``), so nothing derived from an upload lives outside the database,
+the upload folder and the overlay folder. Deleting a job or erasing a patient removes the
+same set at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import AuditEntry, Comparison, Job
+from api.overlays import erase_overlays
 from api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -25,7 +27,7 @@ FINISHED = ("done", "failed")
 
 
 def erase_jobs(db: Session, settings: ApiSettings, jobs: Sequence[Job]) -> int:
-    """Delete ``jobs``, their comparisons and their uploads; commit; return how many."""
+    """Delete ``jobs``, their comparisons, uploads and overlays; commit; return how many."""
     ids = [job.id for job in jobs]
     if not ids:
         return 0
@@ -40,6 +42,7 @@ def erase_jobs(db: Session, settings: ApiSettings, jobs: Sequence[Job]) -> int:
         db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     for job in jobs:
         (settings.uploads / job.upload_name).unlink(missing_ok=True)
+    erase_overlays(settings, ids)
     return len(ids)
 
 

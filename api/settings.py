@@ -37,6 +37,10 @@ class ApiSettings(BaseSettings):
     retain_uploads: bool = Field(
         False, description="Keep uploaded videos after scoring (default: delete them)."
     )
+    overlays: bool = Field(
+        True, description="Render each scored job's overlay video (skeleton, flags, every face "
+        "found blurred), shown in the web app; erased with the job."
+    )
     retention_days: float = Field(
         90.0, ge=0, description="Days a job (score, comparisons, kept video) is kept after "
         "upload; 0 = for ever."
@@ -91,6 +95,11 @@ class ApiSettings(BaseSettings):
     def uploads(self) -> Path:
         """The folder uploads are stored in (under random names)."""
         return self.upload_dir or self.data_dir / "uploads"
+
+    @property
+    def overlays_dir(self) -> Path:
+        """The folder of the jobs' overlay videos (``api.overlays``)."""
+        return self.data_dir / "overlays"
 
     @property
     def max_upload_bytes(self) -> int:

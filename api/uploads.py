@@ -45,10 +45,10 @@ def private_dir(path: Path) -> Path:
 def make_private(settings: ApiSettings) -> None:
     """Keep the service's files to its own user (umask 077, also for the workers).
 
-    The data and upload folders become 0700, the SQLite file 0600.
+    The data, upload and overlay folders become 0700, the SQLite file 0600.
     """
     os.umask(0o077)
-    for folder in (settings.data_dir, settings.uploads):
+    for folder in (settings.data_dir, settings.uploads, settings.overlays_dir):
         private_dir(folder)
     url = make_url(settings.url)
     if url.get_backend_name() == "sqlite" and url.database:

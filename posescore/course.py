@@ -29,6 +29,7 @@ from posescore.constants import SIDES, TASKS
 from posescore.contract import COURSE_SCHEMA, Course, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
+from posescore.htmlpage import SIDE_COLOURS, figure_png
 from posescore.manifest import Column
 from posescore.manifest import read_manifest as read_csv_manifest
 from posescore.plain import model_sentence, trend_sentence
@@ -78,13 +79,17 @@ def linear_trend(x: Sequence[float], y: Sequence[Optional[float]]) -> dict[str, 
     -------
     dict
         ``slope``, ``ci95`` ([lo, hi] or None when fewer than 3 points), ``intercept``,
-        ``n``, ``p_value``.
+        ``n``, ``p_value``. A constant series has slope 0, interval [0, 0] and no p-value
+        (linregress would give NaN, read as a trend).
     """
     xa = np.array([a for a, b in zip(x, y) if b is not None and np.isfinite(b)], dtype=float)
     ya = np.array([b for b in y if b is not None and np.isfinite(b)], dtype=float)
     n = xa.size
     if n < 2 or np.ptp(xa) == 0:
         return {"slope": None, "ci95": None, "intercept": None, "n": int(n), "p_value": None}
+    if np.ptp(ya) == 0:  # a constant series (e.g. a leg read 0.0 at every visit): no slope
+        return {"slope": 0.0, "ci95": [0.0, 0.0] if n >= 3 else None,
+                "intercept": float(ya[0]), "n": int(n), "p_value": None}
     fit = stats.linregress(xa, ya)
     ci = None
     p = None
@@ -193,8 +198,6 @@ def build_course(
 
 def course_figure(course: Mapping[str, Any]) -> Optional[str]:
     """Severity per leg across sessions, pre (open) and post (filled), with fitted trends."""
-    from posescore.report import SIDE_COLOURS, figure_png
-
     patients = sorted({(r["patient_id"], r["task"]) for r in course["sessions"]})
     if not patients:
         return None

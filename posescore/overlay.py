@@ -198,7 +198,9 @@ def render_overlay(
     annotate: bool = True,
     legs_exchanged: Optional[np.ndarray] = None,
 ) -> dict[str, int]:
-    """Write the overlay video (``mp4v``) and return frame counts.
+    """Write the overlay video and return frame counts.
+
+    ``out_path`` ending in ``.webm`` is written as VP8 (plays in browsers), else ``mp4v``.
 
     Parameters
     ----------
@@ -209,7 +211,7 @@ def render_overlay(
     result : mapping
         The score dict (severity and flags are written on the frames).
     out_path : path
-        Output ``.mp4``.
+        Output ``.mp4`` or ``.webm``.
     events : mapping, optional
         ``{side: GaitEvents}``: heel strikes are marked on their frames.
     annotate : bool
@@ -244,7 +246,8 @@ def render_overlay(
         if 0 <= i < pose.n_frames
     )
     lines = flag_lines(result)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), meta.fps,
+    fourcc = "VP80" if out.suffix.lower() == ".webm" else "mp4v"
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*fourcc), meta.fps,
                              (meta.width, meta.height))
     if not writer.isOpened():
         raise VideoError(f"cannot write video {out.name}")

@@ -38,6 +38,18 @@ MEASURE_LABELS: dict[str, str] = {
 }
 """Per-leg measure (``features.leg_measure_names``) -> plain name, no side, no unit."""
 
+PHENOMENOLOGY_LABELS: dict[str, str] = {
+    "equinus": "foot pointed down at heel strike (equinus)",
+    "foot_inversion": "foot turned in (inversion) in stance",
+    "striatal_toe": "big toe raised in swing (striatal toe, estimate)",
+    "knee": "knee bending in stance",
+    "hip_circumduction": "leg swung out to the side (circumduction)",
+    "tremor": "foot tremor, share of foot motion in the tremor band",
+    "pattern": "share of strides with a dystonic posture",
+    "overflow": "postures of this leg while the other leg is the more affected (overflow)",
+}
+"""Phenomenology measure (``phenomenology.PHENOMENOLOGY``) -> plain name, no unit."""
+
 UNIT_LABELS = {"deg": "degrees", "leglen": "leg lengths", "s": "s", "fraction": "0-1"}
 """Feature unit -> how a reader sees it."""
 
@@ -47,14 +59,27 @@ NOT_VALIDATED = "not clinically validated: do not use it for clinical decisions"
 def feature_label(name: str, unit: str) -> str:
     """Plain name of a feature with its unit, e.g. ``Left leg: stride time (s)``.
 
-    ``name`` is ``<left|right|asym>_<measure>`` (``features.FEATURES``) or a bare measure.
+    ``name`` is ``<left|right|asym>_<measure>`` (``features.FEATURES``), a bare measure or a
+    phenomenology measure (``PHENOMENOLOGY_LABELS``).
     """
-    prefix, _, measure = name.partition("_")
-    if prefix not in ("left", "right", "asym"):
-        prefix, measure = "", name
+    prefix, measure = split_feature(name)
     where = {"left": "Left leg: ", "right": "Right leg: ", "asym": "Left minus right: ",
              "": ""}[prefix]
-    return f"{where}{MEASURE_LABELS.get(measure, measure)} ({UNIT_LABELS.get(unit, unit)})"
+    return f"{where}{measure_label(measure, unit)}"
+
+
+def split_feature(name: str) -> tuple[str, str]:
+    """``left_stride_time_s`` -> ``("left", "stride_time_s")``; a bare measure -> ``("", name)``."""
+    prefix, _, measure = name.partition("_")
+    if prefix not in ("left", "right", "asym"):
+        return "", name
+    return prefix, measure
+
+
+def measure_label(measure: str, unit: str) -> str:
+    """Plain name of a per-leg or phenomenology measure with its unit, e.g. ``stride time (s)``."""
+    plain = MEASURE_LABELS.get(measure) or PHENOMENOLOGY_LABELS.get(measure, measure)
+    return f"{plain} ({UNIT_LABELS.get(unit, unit)})"
 
 
 def change_sentence(

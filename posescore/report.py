@@ -8,17 +8,12 @@ object API (``Figure`` + Agg canvas, no pyplot state). File paths are left out u
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import html
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from posescore import __version__
 from posescore.constants import SIDES
 from posescore.contract import Score
 from posescore.contract.score import KneeThreshold, Phenomenology, PhenomenologyMeasure
@@ -28,9 +23,21 @@ from posescore.features import (
     ankle_plantarflexion_deg,
     knee_flexion_deg,
 )
+from posescore.htmlpage import (
+    SIDE_COLOURS,
+    esc,
+    figure_png,
+    img,
+    model_notice,
+    notice_html,
+    num,
+    page,
+    summary_html,
+    table,
+    trends_table_html,
+)
 from posescore.plain import feature_label
 
-SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 KEY_MEASURES = (
     "ankle_plantarflexion_hs_deg",
     "foot_floor_angle_hs_deg",
@@ -40,89 +47,6 @@ KEY_MEASURES = (
     "foot_inversion_deg",
 )
 """Per-stride measures plotted stride by stride (those with values in the video's view)."""
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1100px;color:#222;line-height:1.4;padding:0 16px}
-h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.15em;border-bottom:1px solid #ccc;
-padding-bottom:3px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0;font-size:.9em}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.notice{background:#fff3cd;border:1px solid #e0b400;padding:8px 12px;border-radius:4px}
-.warn{color:#8a4b00}.yes{color:#0a6b0a;font-weight:600}.no{color:#666}
-.chg{color:#123f80;font-weight:700}.inc{color:#b00000;font-weight:600}
-img{max-width:100%;height:auto;display:block;margin:6px 0}
-.small{font-size:.85em;color:#555}
-"""
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
-
-
-def _num(x: Any, digits: int = 2) -> str:
-    if x is None:
-        return "&ndash;"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, (int, float, np.floating)):
-        return f"{float(x):.{digits}f}"
-    return _esc(x)
-
-
-def figure_png(fig: Figure) -> str:
-    """A figure as a ``data:image/png;base64`` URI."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _img(uri: str, alt: str) -> str:
-    return f'<img src="{uri}" alt="{_esc(alt)}">'
-
-
-def notice_html(notice: Mapping[str, str], tag: str) -> str:
-    """One warning (``{code, stage, message}``) as an HTML element; the code in ``data-code``."""
-    return (f"<{tag} class='warn' data-code='{_esc(notice['code'])}'>"
-            f"{_esc(notice['message'])}</{tag}>")
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _page(title: str, body: str) -> str:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_esc(title)}</h1><p class='small'>posescore {__version__}, {stamp}</p>"
-        f"{body}</body></html>"
-    )
-
-
-def model_notice(model: Mapping[str, Any]) -> str:
-    """The model's validation statement; always shown."""
-    validated = bool(model.get("clinically_validated", False))
-    text = (
-        f"Model <b>{_esc(model.get('name'))}</b> (trained on {_esc(model.get('trained_on'))}) "
-        f"is {'clinically validated' if validated else '<b>not clinically validated</b>'}."
-    )
-    if not validated:
-        text += (
-            " It was trained on synthetic phantom videos only: scores are research "
-            "measurements, not a diagnosis; do not base clinical decisions on them."
-        )
-    if model.get("notice"):
-        text += f" <span class='small'>({_esc(model['notice'])})</span>"
-    return f"<p class='notice'>{text}</p>"
-
 
 # --------------------------------------------------------------------------- plots
 
@@ -305,24 +229,24 @@ def severity_change_figure(comparison: Mapping[str, Any]) -> Optional[str]:
 
 def _meta_section(score: Score, include_paths: bool, label: str = "") -> str:
     v, q, g = score.video, score.quality, score.gait
-    name = _esc(v.path) if include_paths else "<i>withheld (pseudonymity)</i>"
+    name = esc(v.path) if include_paths else "<i>withheld (pseudonymity)</i>"
     rows = [
         ("video", name),
-        ("content SHA-256", f"<code>{_esc(v.sha256[:16])}&hellip;</code>"),
-        ("duration", f"{_num(v.duration_s, 1)} s, {v.frame_count} frames at {_num(v.fps, 1)} fps"),
+        ("content SHA-256", f"<code>{esc(v.sha256[:16])}&hellip;</code>"),
+        ("duration", f"{num(v.duration_s, 1)} s, {v.frame_count} frames at {num(v.fps, 1)} fps"),
         ("frame size", f"{v.width} x {v.height} px"),
-        ("task / view", f"{_esc(score.task)} / {_esc(score.view)}"),
+        ("task / view", f"{esc(score.task)} / {esc(score.view)}"),
         ("scorable", f"<span class='{'yes' if q.scorable else 'warn'}'>"
                      f"{'yes' if q.scorable else 'no'}</span>"),
         ("body found in", f"{100 * q.pose_detected_fraction:.0f}% of frames"),
         ("both legs visible in",
          f"{100 * q.legs_visible_fraction:.0f}% of the frames with a body"),
-        ("gait", f"cadence {_num(g.cadence_steps_per_min, 1)} steps/min, "
-                 f"stride {_num(g.stride_time_s)} s (CV {_num(g.stride_time_cv)}), "
+        ("gait", f"cadence {num(g.cadence_steps_per_min, 1)} steps/min, "
+                 f"stride {num(g.stride_time_s)} s (CV {num(g.stride_time_cv)}), "
                  f"{g.step_count} steps"),
     ]
     warnings = "".join(notice_html(w.model_dump(mode="json"), "li") for w in q.warnings)
-    body = _table(["", label or "value"], rows)
+    body = table(["", label or "value"], rows)
     return body + (f"<ul>{warnings}</ul>" if warnings else "")
 
 
@@ -333,32 +257,32 @@ def _severity_table(score: Score) -> str:
         iv, probs = leg.severity_interval, leg.probabilities
         rows.append((
             f"{side}",
-            _num(leg.severity),
+            num(leg.severity),
             f"[{iv[0]:.2f}, {iv[1]:.2f}]" if iv else "&ndash;",
-            _esc(leg.severity_class),
+            esc(leg.severity_class),
             " ".join(f"{p:.2f}" for p in probs) if probs else "&ndash;",
         ))
-    return _table(["leg", "severity (0-4)", "interval", "class", "P(class 0..4)"], rows) + (
-        f"<p>Affected side: <b>{_esc(score.affected_side)}</b></p>"
+    return table(["leg", "severity (0-4)", "interval", "class", "P(class 0..4)"], rows) + (
+        f"<p>Affected side: <b>{esc(score.affected_side)}</b></p>"
     )
 
 
 def _threshold_text(th: float | KneeThreshold) -> str:
     if isinstance(th, KneeThreshold):
-        return "<br>".join(f"{_esc(k)} {_num(v, 3)}" for k, v in th.model_dump().items())
-    return _num(th, 3)
+        return "<br>".join(f"{esc(k)} {num(v, 3)}" for k, v in th.model_dump().items())
+    return num(th, 3)
 
 
-def _measure_text(m: PhenomenologyMeasure) -> str:
+def measure_text(m: PhenomenologyMeasure) -> str:
     """Value, present/absent flag, pattern kind and, when unmeasurable, why."""
-    text = _num(m.value)
+    text = num(m.value)
     if m.present is not None:
         text += (f" <span class='{'inc' if m.present else 'no'}'>"
                  f"{'present' if m.present else 'absent'}</span>")
     if m.kind:
-        text += f" <span class='small'>({_esc(m.kind)})</span>"
+        text += f" <span class='small'>({esc(m.kind)})</span>"
     if m.value is None and m.reason:
-        text += f"<br><span class='small'>{_esc(m.reason)}</span>"
+        text += f"<br><span class='small'>{esc(m.reason)}</span>"
     return text
 
 
@@ -367,9 +291,9 @@ def _phenomenology_table(score: Score) -> str:
     rows = []
     for name in Phenomenology.model_fields:
         left, right = (getattr(getattr(score.legs, side).phenomenology, name) for side in SIDES)
-        rows.append([_esc(name.replace("_", " ")), _esc(left.unit),
-                     _threshold_text(left.threshold), _measure_text(left), _measure_text(right)])
-    return _table(["measure", "unit", "threshold", "left leg", "right leg"], rows)
+        rows.append([esc(feature_label(name, left.unit)), esc(left.unit),
+                     _threshold_text(left.threshold), measure_text(left), measure_text(right)])
+    return table(["measure", "unit", "threshold", "left leg", "right leg"], rows)
 
 
 def _change_table(comparison: Mapping[str, Any]) -> str:
@@ -381,9 +305,9 @@ def _change_table(comparison: Mapping[str, Any]) -> str:
     for row in comparison["features"]:
         if row["pre"] is None and row["post"] is None:
             continue
-        rows.append(_change_row(_esc(feature_label(row["name"], row["unit"])), _esc(row["unit"]),
+        rows.append(_change_row(esc(feature_label(row["name"], row["unit"])), esc(row["unit"]),
                                 row, row["effect_size_g"], "g"))
-    return _table(
+    return table(
         ["measure", "unit", "pre", "post", "change", "95% CI", "effect size", "MDC95",
          "verdict"],
         rows,
@@ -395,21 +319,17 @@ def _change_row(label: str, unit: str, row: Mapping[str, Any], es: Any, es_kind:
     verdict = row["direction"]
     cls = "chg" if row["beyond_noise"] else "no"  # no colour for better/worse: not ours
     return [
-        label, unit, _num(row["pre"]), _num(row["post"]),
+        label, unit, num(row["pre"]), num(row["post"]),
         "&ndash;" if row["change"] is None else f"{row['change']:+.3g}",
         f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "&ndash;",
         "&ndash;" if es is None else f"{es:+.2f} ({es_kind})",
-        _num(row.get("mdc95"), 3),
-        f"<span class='{cls}' title='{_esc(row.get('reason'))}'>{_esc(verdict)}</span>",
+        num(row.get("mdc95"), 3),
+        f"<span class='{cls}' title='{esc(row.get('reason'))}'>{esc(verdict)}</span>",
     ]
 
 
 # --------------------------------------------------------------------------- reports
 
-
-def summary_html(sentences: Sequence[str]) -> str:
-    """The plain-language summary (``plain``) as the report's opening list."""
-    return "<h2>Summary</h2><ul>" + "".join(f"<li>{_esc(s)}</li>" for s in sentences) + "</ul>"
 
 
 def score_report(
@@ -422,17 +342,17 @@ def score_report(
     parts.append("<h2>Severity per leg</h2>" + _severity_table(score))
     uri = severity_figure(result["legs"])
     if uri:
-        parts.append(_img(uri, "severity per leg"))
+        parts.append(img(uri, "severity per leg"))
     parts.append("<h2>Phenomenology</h2>" + _phenomenology_table(score))
     parts.append("<h2>Joint angles and gait events</h2>")
     uri = angle_traces_figure(traces) if traces is not None else None
-    parts.append(_img(uri, "joint angle traces") if uri else
+    parts.append(img(uri, "joint angle traces") if uri else
                  "<p class='small'>Not available: this report was made from a saved result "
                  "without its trajectories.</p>")
     parts.append("<h2>Stride by stride</h2>")
     uri = stride_figure(result)
-    parts.append(_img(uri, "stride by stride") if uri else "<p>No strides detected.</p>")
-    return _page("posescore report", "".join(parts))
+    parts.append(img(uri, "stride by stride") if uri else "<p>No strides detected.</p>")
+    return page("posescore report", "".join(parts))
 
 
 def compare_report(
@@ -452,16 +372,16 @@ def compare_report(
         f"({comparison['bootstrap']['n_resamples']} resamples, seed "
         f"{comparison['bootstrap']['seed']}). A change is <i>beyond noise</i> only when its CI "
         "excludes zero and it exceeds the MDC95 measured on "
-        f"{_esc(comparison['mdc'].get('n_pairs'))} test-retest phantom pairs.</p>"
+        f"{esc(comparison['mdc'].get('n_pairs'))} test-retest phantom pairs.</p>"
     )
     parts += [notice_html(w, "p") for w in comparison.get("warnings", [])]
     uri = severity_change_figure(comparison)
     if uri:
-        parts.append(_img(uri, "severity change"))
+        parts.append(img(uri, "severity change"))
     parts.append(_change_table(comparison))
     parts.append("<h2>Per-stride values, pre versus post</h2>")
     uri = prepost_figure(pre, post)
-    parts.append(_img(uri, "pre versus post") if uri else "<p>No strides.</p>")
+    parts.append(img(uri, "pre versus post") if uri else "<p>No strides.</p>")
     for label, res, tr in (("Pre", pre, pre_traces), ("Post", post, post_traces)):
         score = Score.model_validate(res)
         parts.append(f"<h2>{label} session</h2>" + _meta_section(score, include_paths, label))
@@ -469,31 +389,22 @@ def compare_report(
         parts.append("<h3>Phenomenology</h3>" + _phenomenology_table(score))
         uri = angle_traces_figure(tr) if tr is not None else None
         if uri:
-            parts.append(_img(uri, f"{label} joint angles"))
+            parts.append(img(uri, f"{label} joint angles"))
         uri = stride_figure(res)
         if uri:
-            parts.append(_img(uri, f"{label} stride by stride"))
-    return _page("posescore pre/post comparison", "".join(parts))
+            parts.append(img(uri, f"{label} stride by stride"))
+    return page("posescore pre/post comparison", "".join(parts))
 
 
 def course_report(course: Mapping[str, Any], plot_uri: Optional[str]) -> str:
     """HTML report of a treatment course (``posescore.course.run_course`` output)."""
     parts = [summary_html(course.get("summary", [])), model_notice(course["model"] or {})]
     if plot_uri:
-        parts.append(_img(plot_uri, "course"))
-    parts.append("<h2>Trends</h2>")
-    rows = [
-        [_esc(t["patient_id"]), _esc(t["phase"]), _esc(t["task"]), _esc(t["measure"]),
-         _esc(t.get("unit")), _num(t["slope_per_session"], 3),
-         f"[{t['ci95'][0]:+.3g}, {t['ci95'][1]:+.3g}]" if t.get("ci95") else "&ndash;",
-         str(t["n_sessions"]), _esc(t["direction"])]
-        for t in course["trends"]
-    ]
-    parts.append(_table(["patient", "phase", "task", "measure", "unit", "slope / session",
-                         "95% CI", "n", "trend"], rows))
+        parts.append(img(plot_uri, "course"))
+    parts.append("<h2>Trends</h2>" + trends_table_html(course["trends"]))
     parts.append("<h2>Sessions</h2>")
     cols = ["patient_id", "session", "date", "phase", "task", "left_severity",
             "right_severity", "error"]
-    parts.append(_table(cols, [[_num(r.get(c)) if isinstance(r.get(c), float) else
-                                _esc(r.get(c)) for c in cols] for r in course["sessions"]]))
-    return _page("posescore treatment course", "".join(parts))
+    parts.append(table(cols, [[num(r.get(c)) if isinstance(r.get(c), float) else
+                                esc(r.get(c)) for c in cols] for r in course["sessions"]]))
+    return page("posescore treatment course", "".join(parts))

@@ -129,6 +129,14 @@ def load_visit(
     return build_visit(score_clips(read_visit(p), settings, score), settings)
 
 
+def with_view(settings: Settings, view: Optional[str]) -> Settings:
+    """``settings`` scoring a clip in the stated ``view`` (None: detected, unchanged)."""
+    if view is None:
+        return settings
+    return settings.model_copy(update={
+        "signal": settings.signal.model_copy(update={"view": view})})
+
+
 def score_clips(
     clips: Sequence[VisitClip],
     settings: Settings,
@@ -140,9 +148,7 @@ def score_clips(
     """
 
     def score_clip(clip: VisitClip) -> Score:
-        clip_settings = settings if clip.view is None else settings.model_copy(update={
-            "signal": settings.signal.model_copy(update={"view": clip.view})})
-        return score(clip.video, clip_settings, clip.task)
+        return score(clip.video, with_view(settings, clip.view), clip.task)
 
     outcomes = run_items(score_clip, clips, catch=(PosescoreError,))
     return [ScoredClip(o.item, o.value, o.error) for o in outcomes]

@@ -48,6 +48,7 @@ from posescore.errors import PosescoreError
 from posescore.manifest import Column, read_manifest
 from posescore.plain import change_sentence, model_sentence, trend_sentence
 from posescore.visit import is_visit_source
+from posescore.visit_report import visit_course_figure, visit_course_report
 
 NOISE_SOURCE = "python bench/visit_mdc.py"
 VISIT_COURSE_COLUMNS = (
@@ -60,20 +61,18 @@ VISIT_COURSE_COLUMNS = (
 """Columns of a course manifest of visits (``date`` and ``patient_id`` optional)."""
 
 
-def comparing_visits(pre: str | Path, post: str | Path, report: Optional[str] = None) -> bool:
+def comparing_visits(pre: str | Path, post: str | Path) -> bool:
     """Whether ``compare`` was given two visits (True) or two clips (False).
 
     Raises
     ------
     PosescoreError
-        One visit and one clip; an HTML report asked for two visits (clips only).
+        One visit and one clip.
     """
     visits = is_visit_source(pre), is_visit_source(post)
     if visits[0] != visits[1]:
         raise PosescoreError("compare two visits (manifests, folders or visit JSON) or two "
                              "clips (videos or score JSON), not one of each")
-    if visits[0] and report:
-        raise PosescoreError("--report is for two clips; for two visits use --json")
     return visits[0]
 
 
@@ -308,7 +307,7 @@ def run_visit_course(
     manifest: str | Path, out_dir: str | Path, load: Callable[[Path], Visit],
     settings: Settings,
 ) -> VisitCourse:
-    """Load every visit of the manifest with ``load``; write course.json and visits.csv.
+    """Load every visit of the manifest with ``load``; write course.json, visits.csv, course.html.
 
     A visit that fails becomes a row with its error; the course goes on.
     """
@@ -332,4 +331,6 @@ def run_visit_course(
                          "right_severity", "error"])
         writer.writerows([r.patient_id, r.session, r.date, r.phase, r.visit.label,
                           r.left_severity, r.right_severity, r.error] for r in course.visits)
+    (out / "course.html").write_text(
+        visit_course_report(course, visit_course_figure(course)), encoding="utf-8")
     return course

@@ -189,16 +189,20 @@ def server_env(tmp: Path, model: Path, database_url: str | None = None, **extra:
 
 def store_done_job(
     sm, patient: str, phase: str, result: dict | None, tenant: str = "default",
-    status: str = "done",
+    status: str = "done", **columns,
 ) -> str:
-    """Store a finished job of ``tenant`` with ``result`` through the sessionmaker ``sm``."""
+    """Store a finished job of ``tenant`` with ``result`` through the sessionmaker ``sm``.
+
+    ``columns`` set other columns of the job (``session``, ``task``, ``view``, ``error``...).
+    """
     from api.db import Job, utcnow
 
     job_id = uuid.uuid4().hex
+    values = dict(session="day1", task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
+                  progress=1.0, stage=status, attempts=1, finished_at=utcnow()) | columns
     with sm() as db:
-        db.add(Job(id=job_id, tenant=tenant, status=status, patient=patient, session="day1",
-                   phase=phase, task="walk_forward", upload_name=f"{uuid.uuid4().hex}.mp4",
-                   progress=1.0, stage=status, attempts=1, result=result, finished_at=utcnow()))
+        db.add(Job(id=job_id, tenant=tenant, status=status, patient=patient, phase=phase,
+                   result=result, **values))
         db.commit()
     return job_id
 
@@ -288,11 +292,15 @@ def queue_jobs(sm: sessionmaker, n: int) -> list[str]:
 
 
 @contextmanager
-def running_server(tmp: Path, kind: str, **extra: str) -> Iterator[tuple[Server, str]]:
-    """A started server on a fresh database with its own small model; yields it and a key."""
+def running_server(
+    tmp: Path, kind: str, serve: Sequence[str] = (POSESCORE, "serve"), **extra: str
+) -> Iterator[tuple[Server, str]]:
+    """A started server (``serve`` command) on a fresh database with its own small model;
+    yields it and a key. ``extra``: more environment variables."""
     tmp.mkdir(parents=True, exist_ok=True)
     with fresh_database(kind, tmp) as url:
-        server = Server(server_env(tmp, make_small_model(tmp), url, **extra), tmp / "server.log")
+        server = Server(server_env(tmp, make_small_model(tmp), url, **extra), tmp / "server.log",
+                        serve)
         key = server.create_key()
         server.start()
         try:

@@ -46,3 +46,31 @@ def clip_score(view, left, right, scorable=True):
                 "phenomenology": {"pattern": {"present": present}}}
     return Score.model_validate(score_dict(
         view=view, quality={"scorable": scorable}, legs={"left": leg(left), "right": leg(right)}))
+
+
+SIDE_VIEWS = ("sagittal_left", "sagittal_right")
+
+
+def visit_of(left, right, width=0.4, views=SIDE_VIEWS):
+    """A visit whose clips read ``left`` and ``right`` (severities) in ``views``.
+
+    A side view reads its near leg with an interval of +/- ``width`` and its far leg +/- 2.5;
+    a frontal or posterior view reads both legs +/- 2 x ``width``. Intervals are cut at 0-4.
+    """
+    from posescore.config import Settings
+    from posescore.visit import ScoredClip, VisitClip, build_visit
+
+    def reading(severity, half):
+        return (severity, [max(0.0, severity - half), min(4.0, severity + half)])
+
+    def halves(view):
+        near = {"sagittal_left": "left", "sagittal_right": "right"}.get(view)
+        return [width if near == side else 2.5 if near else 2 * width
+                for side in ("left", "right")]
+
+    clips = []
+    for view in views:
+        half_left, half_right = halves(view)
+        clips.append(ScoredClip(VisitClip(Path(f"{view}.mp4")), clip_score(
+            view, reading(left, half_left), reading(right, half_right))))
+    return build_visit(clips, Settings())

@@ -1,4 +1,4 @@
-"""The ``/v1`` API: one module per resource (jobs, comparisons, patients) and the model card.
+"""The ``/v1`` API: one module per resource (jobs, comparisons, patients, visits), the model card.
 
 Every route needs a key (checked by ``api.limits.GuardMiddleware`` before the body is read)
 and looks ids up within the caller's tenant (``api.tenancy``); ``api.audit`` records every
@@ -11,7 +11,12 @@ from typing import Any
 
 from fastapi import Request
 
-from api.routes import comparisons, jobs, patients  # noqa: F401 (importing adds their routes)
+from api.routes import (  # noqa: F401 (importing adds their routes)
+    comparisons,
+    jobs,
+    patients,
+    visits,
+)
 from api.routes.deps import needs, v1
 
 

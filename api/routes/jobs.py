@@ -12,17 +12,20 @@ from typing import Any, Literal, Optional
 
 from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from api.db import Job
 from api.jobs import enqueue, new_id
+from api.overlays import overlay_path
 from api.retention import erase_jobs
 from api.routes.deps import DB, NAME_PATTERN, Key, needs, v1
 from api.settings import ApiSettings
 from api.tenancy import tenant_job
 from api.uploads import receive_upload
 from posescore import contract
-from posescore.constants import SCHEMA_VERSION, TASKS
+from posescore.config import View
+from posescore.constants import SCHEMA_VERSION, TASKS, VIEWS
 
 
 class JobForm(BaseModel):
@@ -32,6 +35,13 @@ class JobForm(BaseModel):
     session: str = Field(pattern=NAME_PATTERN, description="Session label, e.g. day1.")
     phase: Literal["pre", "post"]
     task: str = "walk_forward"
+    view: Optional[View] = Field(
+        None, description="The camera view the filmer states; absent = detected.")
+
+    @field_validator("view", mode="before")
+    @classmethod
+    def _empty_is_detected(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("task")
     @classmethod
@@ -62,6 +72,7 @@ class JobStatus(BaseModel):
     session: str
     phase: str
     task: str
+    view: Optional[str] = Field(description="The view the filmer stated; null = detected.")
     error: Optional[str]
     created_at: datetime
     started_at: Optional[datetime]
@@ -81,6 +92,7 @@ def job_status(job: Job) -> JobStatus:
         session=job.session,
         phase=job.phase,
         task=job.task,
+        view=job.view,
         error=job.error,
         created_at=job.created_at,
         started_at=job.started_at,
@@ -107,6 +119,7 @@ UPLOAD_SCHEMA = {
                         "session": {"type": "string", "pattern": NAME_PATTERN},
                         "phase": {"type": "string", "enum": ["pre", "post"]},
                         "task": {"type": "string", "default": "walk_forward"},
+                        "view": {"type": "string", "enum": list(VIEWS)},
                     },
                 }
             }
@@ -172,6 +185,20 @@ def read_result(job_id: str, db: DB, key: Key) -> dict[str, Any]:
         raise HTTPException(410, f"this score follows schema {job.result.get('schema_version')}"
                             f", not {SCHEMA_VERSION}; submit the video again")
     return job.result
+
+
+@v1.get("/jobs/{job_id}/overlay", response_class=FileResponse, dependencies=[needs("read")],
+        responses={200: {"content": {"video/webm": {}}}})
+def read_overlay(job_id: str, request: Request, db: DB, key: Key) -> FileResponse:
+    """The job's overlay video (VP8 WebM: skeleton, flags, every face found blurred).
+
+    404 while the job is not done, or when it has none (``POSESCORE_OVERLAYS`` off).
+    """
+    job = tenant_job(db, key.tenant, job_id)
+    path = overlay_path(request.app.state.settings, job.id)
+    if job.status != "done" or not path.exists():
+        raise HTTPException(404, "this job has no overlay video")
+    return FileResponse(path, media_type="video/webm")
 
 
 @v1.delete("/jobs/{job_id}", status_code=204, dependencies=[needs("admin")])

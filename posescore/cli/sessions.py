@@ -51,16 +51,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare a pre and a post session (videos or saved JSON results) or two visits."""
     from posescore.compare import compare_results, compare_text
     from posescore.model import load_model
-    from posescore.visit_change import compare_visits, comparing_visits, visit_compare_text
+    from posescore.visit_change import comparing_visits
 
-    if comparing_visits(args.pre, args.post, args.report):
-        settings, load = _visit_loader(args)
-        visits = compare_visits(load(args.pre), load(args.post), settings,
-                                (Path(args.pre).name, Path(args.post).name))
-        print(visit_compare_text(visits))
-        if args.json:
-            write_json(Path(args.json), visits.to_json())
-        return 0
+    if comparing_visits(args.pre, args.post):
+        return _compare_visits(args)
     settings = settings_from(args)
     model = load_model(settings.model.path)
     pre, pre_tr = _load_or_score(args.pre, args, settings, model)
@@ -78,6 +72,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
         html = compare_report(comparison, pre, post, pre_tr, post_tr,
                               include_paths=args.show_path)
         write_text(Path(args.report), html)
+        print(f"report   {args.report}")
+    return 0
+
+
+def _compare_visits(args: argparse.Namespace) -> int:
+    """``compare`` of two visits: text, and the JSON and HTML report when asked."""
+    from posescore.visit_change import compare_visits, visit_compare_text
+    from posescore.visit_report import visit_compare_report
+
+    settings, load = _visit_loader(args)
+    pre, post = load(args.pre), load(args.post)
+    comparison = compare_visits(pre, post, settings, (Path(args.pre).name, Path(args.post).name))
+    print(visit_compare_text(comparison))
+    if args.json:
+        write_json(Path(args.json), comparison.to_json())
+    if args.report:
+        write_text(Path(args.report), visit_compare_report(comparison, pre, post))
         print(f"report   {args.report}")
     return 0
 

@@ -50,12 +50,15 @@ def test_deleting_a_job_leaves_no_trace_of_the_upload(server, tmp_path):
     comparison = client.post("/v1/comparisons", json={"pre_job_id": job_id, "post_job_id": post})
     data, cache = Path(srv.env["POSESCORE_DATA_DIR"]), Path(srv.env["POSESCORE_CACHE"])
     assert files_holding(data, digest.encode(), digest)  # the kept video and the score
+    overlay = data / "overlays" / f"{job_id}.webm"
+    assert overlay.stat().st_size > 0  # the worker rendered it
 
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
     assert client.get(f"/v1/jobs/{job_id}").status_code == 404
     assert client.get(f"/v1/comparisons/{comparison.json()['comparison_id']}").status_code == 404
     assert client.get(f"/v1/jobs/{post}").status_code == 200  # the other job stays
     assert files_holding(data, digest.encode(), digest) == []
+    assert not overlay.exists()
     assert not cache.exists() or files_holding(cache, digest.encode(), digest) == []
     assert not cache.exists() or not any(cache.rglob("*.npz"))  # no pose cache written
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 404

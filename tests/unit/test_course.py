@@ -34,6 +34,11 @@ def test_linear_trend_recovers_slope_and_interval():
     assert linear_trend([1, 2], [1.0, 2.0])["ci95"] is None  # two points: no interval
 
 
+def test_linear_trend_of_a_constant_series_is_flat_not_nan():
+    fit = linear_trend([1, 2, 3, 4], [0.4, 0.4, 0.4, 0.4])
+    assert fit["slope"] == 0.0 and fit["ci95"] == [0.0, 0.0] and fit["intercept"] == 0.4
+
+
 def test_course_trend_and_within_session_change(tmp_path):
     rng = np.random.default_rng(1)
     entries, results = [], []

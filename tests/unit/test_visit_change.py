@@ -5,13 +5,14 @@ import json
 from pathlib import Path
 
 import pytest
-from contract_support import assert_matches_schema, clip_score
+from contract_support import assert_matches_schema, clip_score, visit_of
 
 from posescore.cli import main
 from posescore.config import Settings
 from posescore.errors import PosescoreError
 from posescore.features import leg_measure_names
-from posescore.plain import MEASURE_LABELS, feature_label
+from posescore.phenomenology import PHENOMENOLOGY
+from posescore.plain import MEASURE_LABELS, PHENOMENOLOGY_LABELS, feature_label
 from posescore.visit import ScoredClip, VisitClip, build_visit, load_visit
 from posescore.visit_change import (
     compare_visits,
@@ -23,21 +24,8 @@ from posescore.visit_change import (
 )
 
 
-def visit(left, right, width=0.4):
-    """A visit of two side views whose near legs read ``left`` and ``right``."""
-    def near(s):
-        return (s, [max(0.0, s - width), min(4.0, s + width)])
-
-    def far(s):
-        return (s, [max(0.0, s - 2.5), min(4.0, s + 2.5)])
-    return build_visit([
-        ScoredClip(VisitClip(Path("l.mp4")), clip_score("sagittal_left", near(left), far(right))),
-        ScoredClip(VisitClip(Path("r.mp4")), clip_score("sagittal_right", far(left), near(right))),
-    ], Settings())
-
-
 def test_a_large_change_is_beyond_noise_and_an_identical_visit_is_not():
-    before, after = visit(3.3, 0.2), visit(0.1, 0.2)
+    before, after = visit_of(3.3, 0.2), visit_of(0.1, 0.2)
     cmp_ = compare_visits(before, after, Settings())
     left, right = cmp_.legs["left"], cmp_.legs["right"]
     assert left.beyond_noise and left.direction == "decrease"
@@ -58,16 +46,16 @@ def test_a_large_change_is_beyond_noise_and_an_identical_visit_is_not():
 def test_a_change_just_above_the_mdc_counts_only_with_narrow_intervals():
     noise = visit_noise(Settings())
     step = noise.mdc95 * 1.2
-    narrow = compare_visits(visit(2.0, 0.0, 0.3), visit(2.0 - step, 0.0, 0.3), Settings())
+    narrow = compare_visits(visit_of(2.0, 0.0, 0.3), visit_of(2.0 - step, 0.0, 0.3), Settings())
     assert narrow.legs["left"].mdc95 == pytest.approx(noise.mdc95)
     assert narrow.legs["left"].beyond_noise
-    wide = compare_visits(visit(1.0, 0.0, 3.0), visit(1.0 - step, 0.0, 3.0), Settings())
+    wide = compare_visits(visit_of(1.0, 0.0, 3.0), visit_of(1.0 - step, 0.0, 3.0), Settings())
     assert wide.legs["left"].mdc95 > step and not wide.legs["left"].beyond_noise
 
 
 def test_the_mdc_grows_with_the_fused_half_widths():
     noise = visit_noise(Settings())
-    pre, post = visit(1.0, 0.0).legs["left"], visit(1.0, 0.0).legs["left"]
+    pre, post = visit_of(1.0, 0.0).legs["left"], visit_of(1.0, 0.0).legs["left"]
     wide = pre.model_copy(update={"severity_interval": [0.0, 4.0]})
     assert leg_mdc95(pre, post, noise) == pytest.approx(noise.mdc95)
     assert leg_mdc95(wide, post, noise) > noise.mdc95
@@ -76,7 +64,7 @@ def test_the_mdc_grows_with_the_fused_half_widths():
 def test_a_leg_not_judged_in_one_visit_is_not_assessable():
     blind = build_visit([ScoredClip(VisitClip(Path("f.mp4")), clip_score(
         "frontal", (None, None), (0.5, [0.0, 1.0])))], Settings())
-    leg = compare_visits(visit(3.0, 0.5), blind, Settings()).legs["left"]
+    leg = compare_visits(visit_of(3.0, 0.5), blind, Settings()).legs["left"]
     assert leg.direction == "not assessable" and leg.change is None and not leg.beyond_noise
     assert "second" in leg.reason
 
@@ -88,8 +76,6 @@ def test_compare_takes_two_visits_or_two_clips(tmp_path):
     assert not comparing_visits("pre.mp4", "post.json")
     with pytest.raises(PosescoreError, match="not one of each"):
         comparing_visits(folder, "post.mp4")
-    with pytest.raises(PosescoreError, match="--report"):
-        comparing_visits(folder, folder, "out.html")
 
 
 def _save(tmp_path, name, v):
@@ -99,7 +85,8 @@ def _save(tmp_path, name, v):
 
 
 def test_cli_compares_two_saved_visits(tmp_path, capsys):
-    pre, post = _save(tmp_path, "pre", visit(3.3, 0.2)), _save(tmp_path, "post", visit(0.1, 0.2))
+    pre = _save(tmp_path, "pre", visit_of(3.3, 0.2))
+    post = _save(tmp_path, "post", visit_of(0.1, 0.2))
     out = tmp_path / "cmp.json"
     assert main(["compare", str(pre), str(post), "--json", str(out)]) == 0
     text = capsys.readouterr().out
@@ -115,7 +102,7 @@ def test_a_course_of_visits_has_trends_changes_and_a_summary(tmp_path):
     for session in range(1, 5):  # pre falls 3.3 -> 2.4, post 2 MDC95 lower; right leg stays
         for phase, left in (("pre", 3.6 - 0.3 * session), ("post", 3.6 - 0.3 * session - drop)):
             right = 0.1 + 0.1 * (session % 2)
-            path = _save(tmp_path, f"s{session}_{phase}", visit(round(left, 2), right))
+            path = _save(tmp_path, f"s{session}_{phase}", visit_of(round(left, 2), right))
             rows.append({"visit": path.name, "session": session, "phase": phase,
                          "date": f"2026-03-0{session}", "patient_id": "P01"})
     rows.append({"visit": "missing_folder", "session": 5, "phase": "pre", "date": "",
@@ -143,12 +130,15 @@ def test_a_course_of_visits_has_trends_changes_and_a_summary(tmp_path):
 
 def test_every_measure_has_a_plain_name():
     assert set(MEASURE_LABELS) == set(leg_measure_names())
+    assert set(PHENOMENOLOGY_LABELS) == set(PHENOMENOLOGY)
+    assert feature_label("equinus", "deg") == \
+        "foot pointed down at heel strike (equinus) (degrees)"
     assert feature_label("left_ankle_plantarflexion_swing_max_deg", "deg") == \
         "Left leg: ankle plantarflexion in swing, maximum (degrees)"
 
 
 def test_a_damaged_visit_json_is_refused_by_name_and_kept(tmp_path):
-    saved = _save(tmp_path, "pre", visit(3.3, 0.2))
+    saved = _save(tmp_path, "pre", visit_of(3.3, 0.2))
     data = json.loads(saved.read_text())
     data["legs"] = "not legs"
     saved.write_text(json.dumps(data))
