@@ -8,12 +8,15 @@ usable size. A detected box is grown by ``FACE_MARGIN`` of its size on each side
 ``FACE_TOP`` above (hair). A box found in frame t is blurred in frames t - hold .. t + hold
 (``held_boxes``; hold ``HOLD_S``), grown by ``HOLD_GROW_PER_S`` of its size per second away
 from t, so that a face the detector misses for a few frames is still covered as it moves.
-Boxes are ``(x0, y0, x1, y1)`` in pixels of the upright full-size frame.
+Both run as the frames come (generators), so one decoding pass both finds and blurs the
+faces, with ``hold + 1`` frames in memory. Boxes are ``(x0, y0, x1, y1)`` in pixels of the
+upright full-size frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import cv2
@@ -62,31 +65,48 @@ def grow_faces(boxes: np.ndarray, margin: float = FACE_MARGIN, top: float = FACE
     return boxes + np.outer(size, [-margin, -top, margin, margin])
 
 
-def held_boxes(found: Sequence[np.ndarray], hold: int, grow: float = 0.0) -> list[np.ndarray]:
+def held_boxes(found: Iterable[np.ndarray], hold: int, grow: float = 0.0) -> Iterator[np.ndarray]:
     """Per frame, every box found within ``hold`` frames of it (no copies, none inside another).
+
+    Lazy: frame t's boxes are given as soon as frame ``t + hold``'s are in (or ``found``
+    ends), so a caller may hold back the frames themselves ``hold`` frames only.
 
     Parameters
     ----------
-    found : sequence of T ndarrays, shape (n_t, 4)
-        Boxes found in each frame, pixels.
+    found : iterable of T ndarrays, shape (n_t, 4)
+        Boxes found in each frame, pixels, in frame order.
     hold : int
         Frames before and after.
     grow : float
         A box held d frames away from where it was found is grown by ``grow * d`` of its larger
         side on each side (the face may have moved).
 
-    Returns
-    -------
-    list of T ndarrays, shape (m_t, 4)
+    Yields
+    ------
+    ndarray, shape (m_t, 4)
+        For t = 0 .. T - 1.
     """
-    boxes = [np.asarray(b, dtype=float).reshape(-1, 4) for b in found]
-    out = []
-    for t in range(len(boxes)):
-        near = [grow_faces(boxes[u], grow * abs(u - t), grow * abs(u - t))
-                for u in range(max(0, t - hold), min(len(boxes), t + hold + 1))]
-        unique = np.unique(np.concatenate(near), axis=0)
-        out.append(suppress_nested(unique, max_contained=1.0))
-    return out
+    window: deque[np.ndarray] = deque()  # boxes of frames lo, lo + 1, ...
+    lo = t = 0
+    for boxes in found:
+        window.append(np.asarray(boxes, dtype=float).reshape(-1, 4))
+        if lo + len(window) > t + hold:  # frame t + hold is in
+            yield _held_at(window, lo, t, hold, grow)
+            t += 1
+            if t - hold > lo:
+                window.popleft()
+                lo += 1
+    while t < lo + len(window):
+        yield _held_at(window, lo, t, hold, grow)
+        t += 1
+
+
+def _held_at(window: deque[np.ndarray], lo: int, t: int, hold: int, grow: float) -> np.ndarray:
+    """``held_boxes`` of frame ``t`` from the boxes of frames ``lo, lo + 1, ...``."""
+    near = [grow_faces(window[u - lo], grow * abs(u - t), grow * abs(u - t))
+            for u in range(max(lo, t - hold), min(lo + len(window), t + hold + 1))]
+    unique = np.unique(np.concatenate(near), axis=0)
+    return suppress_nested(unique, max_contained=1.0)
 
 
 def hold_frames(fps: float, hold_s: float = HOLD_S) -> int:
@@ -142,8 +162,12 @@ class FaceDetector:
         self.close()
 
 
-def find_faces(frames: Iterable[np.ndarray], every: int = DETECT_EVERY) -> list[np.ndarray]:
-    """Face boxes (n_t, 4) per BGR frame, pixels; frames between searched ones get none."""
+def find_faces(frames: Iterable[np.ndarray], every: int = DETECT_EVERY) -> Iterator[np.ndarray]:
+    """Face boxes (n_t, 4) per BGR frame, pixels, as the frames come.
+
+    Frames between searched ones get none. The detector is released when the frames end or
+    the generator is closed.
+    """
     with FaceDetector() as detector:
-        return [detector.detect(f) if k % every == 0 else np.empty((0, 4))
-                for k, f in enumerate(frames)]
+        for k, frame in enumerate(frames):
+            yield detector.detect(frame) if k % every == 0 else np.empty((0, 4))

@@ -5,10 +5,11 @@ De-identification, two nets. The subject: the face box comes from MediaPipe face
 so that a side view, where the face landmarks bunch together, still covers the whole head. In
 a frame without a pose the nearest known face box (earlier, else later) is blurred; if the
 clip never had a pose, the top of the subject's box (or the top third of the frame) is
-blurred. Everyone, bystanders included: a first pass over the video finds faces with
-MediaPipe face detection (``posescore.faces``: every other frame, on the whole frame and on
-overlapping tiles, boxes grown to the head and held 0.3 s either side, growing, so that
-detector flicker never shows a face); the second pass blurs those boxes and the subject's.
+blurred. Everyone, bystanders included: MediaPipe face detection finds faces
+(``posescore.faces``: every other frame, on the whole frame and on overlapping tiles, boxes
+grown to the head and held 0.3 s either side, growing, so that detector flicker never shows a
+face), and those boxes and the subject's are blurred, in one decoding pass: a frame is
+written 0.3 s after it is decoded, once the faces held at it are all found.
 Blurring is pixelation (blocks of ``1/8`` of the box) followed by a strong Gaussian blur,
 before anything is drawn. Residual risk: a bystander's face the detector never finds (e.g. a
 face a few pixels high, or turned away for long) stays sharp. The pose screening's people
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -244,18 +246,17 @@ def render_overlay(
         if 0 <= i < pose.n_frames
     )
     lines = flag_lines(result)
-    found = find_faces(np.ascontiguousarray(frame) for _, _, frame in iter_frames(meta))
-    faces = held_boxes(found, hold_frames(meta.fps), HOLD_GROW_PER_S / meta.fps)
     fourcc = "VP80" if out.suffix.lower() == ".webm" else "mp4v"
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*fourcc), meta.fps,
                              (meta.width, meta.height))
     if not writer.isOpened():
         raise VideoError(f"cannot write video {out.name}")
     stats = {"frames": 0, "frames_with_pose": 0, "frames_blurred_by_fallback": 0,
-             "frames_with_faces_found": sum(len(b) > 0 for b in found)}
+             "frames_with_faces_found": 0}
     t_prev_s = -np.inf
+    frames = _frames_with_faces(meta, stats)
     try:
-        for k, (_index, t_s, frame) in enumerate(iter_frames(meta)):
+        for t_s, frame, faces in frames:
             # the pose row in force at this frame: the last at or before its time
             row = int(np.clip(
                 np.searchsorted(pose.timestamps_s, t_s + 1e-6, side="right") - 1,
@@ -270,7 +271,7 @@ def render_overlay(
                 stats["frames_blurred_by_fallback"] += 1
             box = filled[row] if np.isfinite(filled[row]).all() else fallback
             blur_region(frame, box)
-            for face in faces[min(k, len(faces) - 1)]:  # the passes decode the same frames
+            for face in faces:
                 blur_region(frame, face)
             if annotate:
                 if has_pose[row]:
@@ -280,6 +281,36 @@ def render_overlay(
             writer.write(frame)
             stats["frames"] += 1
     finally:
+        frames.close()
         writer.release()
     logger.debug("overlay: %s", stats)
     return stats
+
+
+def _frames_with_faces(
+    meta: VideoMeta, stats: dict[str, int]
+) -> Iterator[tuple[float, np.ndarray, np.ndarray]]:
+    """(t_s, BGR frame, face boxes held at it) per frame of one decoding pass.
+
+    A frame is given ``faces.hold_frames`` frames after it is decoded, once every box held at
+    it is found; ``stats["frames_with_faces_found"]`` counts the frames with faces found.
+    """
+    waiting: deque[tuple[float, np.ndarray]] = deque()
+
+    def searched() -> Iterator[np.ndarray]:
+        for _index, t_s, frame in iter_frames(meta):
+            waiting.append((t_s, np.ascontiguousarray(frame)))
+            yield waiting[-1][1]
+
+    def noted(found: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for boxes in found:
+            stats["frames_with_faces_found"] += len(boxes) > 0
+            yield boxes
+
+    found = find_faces(searched())
+    try:
+        for faces in held_boxes(noted(found), hold_frames(meta.fps), HOLD_GROW_PER_S / meta.fps):
+            t_s, frame = waiting.popleft()
+            yield t_s, frame, faces
+    finally:
+        found.close()

@@ -18,8 +18,7 @@ from posescore.geometry import finite_runs, hip_ankle_length_px, hip_centre_px
 from posescore.pose.backend import PoseBackend
 from posescore.pose.frames import FrameCursor, inference_frames
 from posescore.pose.tracking import track_frames
-from posescore.types import VideoMeta
-from posescore.video import VideoReader
+from posescore.video import FrameSource
 
 logger = logging.getLogger(__name__)
 
@@ -148,15 +147,18 @@ BACKFILL_MAX_MB = 512
 
 
 def backfill_video(
-    meta: VideoMeta,
+    source: FrameSource,
     settings: Settings,
     stride: int,
     landmarks: np.ndarray,
     times_s: np.ndarray,
     backend: PoseBackend,
 ) -> tuple[np.ndarray, int]:
-    """``backfill_gaps`` on the video's frames, as ``PoseConfig.backfill_*`` ask (one decode)."""
-    cfg = settings.pose
+    """``backfill_gaps`` on the video's frames, as ``PoseConfig.backfill_*`` ask.
+
+    One pass of ``source``, from the first gap on.
+    """
+    cfg, meta = settings.pose, source.meta
     fps = meta.fps / stride
     scale = min(1.0, cfg.max_inference_side_px / max(meta.width, meta.height))
     frame_bytes = 3 * meta.width * meta.height * scale**2  # at most, at inference size
@@ -167,19 +169,18 @@ def backfill_video(
     gaps = gaps_to_backfill(np.isfinite(landmarks[:, :, 0]).any(axis=1), min_frames, max_frames)
     if not gaps:
         return landmarks, 0
-    with VideoReader(meta, settings.video) as reader:
-        first = gaps[0][0] * stride  # rows never come before their frame index x stride
-        frames = inference_frames(
-            reader, stride, cfg.max_inference_side_px, None, cfg.downscale_whole_factor,
-            warm_start=first, start=first,
+    first = gaps[0][0] * stride  # rows never come before their frame index x stride
+    frames = inference_frames(
+        source, stride, cfg.max_inference_side_px, None, cfg.downscale_whole_factor,
+        warm_start=first, start=first,
+    )
+    cursor = FrameCursor(frames)
+    try:
+        return backfill_gaps(
+            landmarks, times_s,
+            lambda a, b: cursor.take(times_s[a] - 1e-6, times_s[b] + 1e-6),
+            backend, meta.width, meta.height, min_frames, max_frames,
+            cfg.hold_repeated_frames,
         )
-        cursor = FrameCursor(frames)
-        try:
-            return backfill_gaps(
-                landmarks, times_s,
-                lambda a, b: cursor.take(times_s[a] - 1e-6, times_s[b] + 1e-6),
-                backend, meta.width, meta.height, min_frames, max_frames,
-                cfg.hold_repeated_frames,
-            )
-        finally:
-            frames.close()
+    finally:
+        frames.close()

@@ -24,7 +24,7 @@ from posescore.pose.people import landmark_detections
 from posescore.pose.tracking import ProgressCallback, track_frames
 from posescore.runner import process_pool
 from posescore.types import VideoMeta
-from posescore.video import VideoReader
+from posescore.video import FrameSource
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def chunk_bounds(meta: VideoMeta, cfg: PoseConfig, stride: int) -> list[tuple]:
 
 
 def _run_chunk(
-    meta: VideoMeta,
+    source: FrameSource,
     settings: Settings,
     stride: int,
     bounds: tuple,
@@ -64,31 +64,30 @@ def _run_chunk(
 ) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
     """Track frames [start, stop) after warming up from ``warm_start``; drop the warm-up.
 
-    With ``samples``, the sampled frames are kept with the person tracked at each
-    (``_TrackedAtSamples``).
+    One pass of ``source``. With ``samples``, the sampled frames are kept with the person
+    tracked at each (``_TrackedAtSamples``).
     """
-    cfg = settings.pose
+    cfg, meta = settings.pose, source.meta
     warm_start, start, stop = bounds
     at_samples = None if samples is None else _TrackedAtSamples(samples)
-    with VideoReader(meta, settings.video) as reader:
-        frames = inference_frames(
-            reader, stride, cfg.max_inference_side_px, samples,
-            cfg.downscale_whole_factor, warm_start, start, stop,
+    frames = inference_frames(
+        source, stride, cfg.max_inference_side_px, samples,
+        cfg.downscale_whole_factor, warm_start, start, stop,
+    )
+    fetched = maybe_prefetch(frames, settings.execution)
+    indexed = _with_index(fetched)
+    try:
+        landmarks, times = track_frames(
+            indexed.frames(), backend, meta.width, meta.height, n_expected=n_expected,
+            progress=progress, rgb=True,
+            on_frame=None if at_samples is None else at_samples.tracked,
+            hold_repeats=cfg.hold_repeated_frames,
         )
-        fetched = maybe_prefetch(frames, settings.execution)
-        indexed = _with_index(fetched)
-        try:
-            landmarks, times = track_frames(
-                indexed.frames(), backend, meta.width, meta.height, n_expected=n_expected,
-                progress=progress, rgb=True,
-                on_frame=None if at_samples is None else at_samples.tracked,
-                hold_repeats=cfg.hold_repeated_frames,
-            )
-            if at_samples is not None:
-                samples.tracked = at_samples.finish()
-        finally:
-            close_frames(fetched)  # stop the decoding thread before the capture is released
-        n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
+        if at_samples is not None:
+            samples.tracked = at_samples.finish()
+    finally:
+        close_frames(fetched)  # stop the decoding thread before the next pass or release
+    n_grabbed, warnings = source.frames_grabbed, source.warnings
     keep = np.asarray(indexed.indices, dtype=int) >= start
     if keep.size and not keep.all():
         landmarks, times = landmarks[keep], times[keep]
@@ -136,10 +135,13 @@ def _chunk_worker(
     meta: VideoMeta, settings: Settings, stride: int, bounds: tuple,
     samples: Optional[Samples],
 ) -> tuple:
-    """Process entry point: track one chunk with its own MediaPipe graph."""
+    """Process entry point: track one chunk with its own MediaPipe graph and frame source."""
     backend = MediaPipePoseBackend(settings.pose)
     try:
-        lm, ts, n_grabbed, warnings = _run_chunk(meta, settings, stride, bounds, backend, samples)
+        with FrameSource(meta, settings.video) as source:
+            lm, ts, n_grabbed, warnings = _run_chunk(
+                source, settings, stride, bounds, backend, samples
+            )
     finally:
         backend.close()
     return lm, ts, n_grabbed, warnings, samples
@@ -177,7 +179,7 @@ def _fresh_samples(samples: Optional[Samples]) -> Optional[Samples]:
 
 
 def track_chunks(
-    meta: VideoMeta,
+    source: FrameSource,
     settings: Settings,
     stride: int,
     bounds: list[tuple],
@@ -189,8 +191,8 @@ def track_chunks(
 ) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
     """Track every chunk and stitch them in order, sharing them over ``processes``.
 
-    The first share runs here on ``backend`` (reset between chunks), the rest in
-    ``processes - 1`` spawned processes. Each chunk starts from a fresh graph, so the result
+    The first share runs here on ``backend`` (reset between chunks) and ``source``, the rest
+    in ``processes - 1`` spawned processes. Each chunk starts from a fresh graph, so the result
     does not depend on ``processes``. Samples of later chunks are appended to ``samples``;
     frames grabbed are those of the last chunk (it reads to the end), the video's warnings
     those of every chunk, once each.
@@ -200,7 +202,7 @@ def track_chunks(
     try:
         if n_here < len(bounds):
             pool, remote = _start_chunks(
-                meta, settings, stride, bounds[n_here:], samples, processes - 1
+                source.meta, settings, stride, bounds[n_here:], samples, processes - 1
             )
         parts: list[tuple] = []
         for i, chunk_bounds in enumerate(bounds[:n_here]):
@@ -210,7 +212,7 @@ def track_chunks(
             done = sum(len(part[1]) for part in parts)
             report = None if progress is None else partial(_progress_from, progress, done)
             lm, ts, n_grabbed, warnings = _run_chunk(
-                meta, settings, stride, chunk_bounds, backend, own, n_expected, report
+                source, settings, stride, chunk_bounds, backend, own, n_expected, report
             )
             parts.append((lm, ts, n_grabbed, warnings, own))
         parts += [fut.result() for fut in remote]

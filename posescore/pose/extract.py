@@ -4,9 +4,10 @@ The public entry points (``extract_pose``, ``extract_pose_meta``) orchestrate th
 this package: probe (``video``), cache (``cache``), subject selection (``subject``), tracking
 (``tracking``, ``chunks``), backfill (``backfill``) and upright turns (``upright``).
 
-Speed (``extract_pose_meta``): each frame is decoded once. The probe reads the header and
-frame 0 only; the tracking pass counts the frames (``video.counted_meta``) and keeps the
-subject-selection samples, downscaled (``ExecutionConfig.subject_single_pass``), with the
+Speed (``extract_pose_meta``): each frame is decoded once. The passes over a video share one
+``video.FrameSource``. The probe reads the header and frame 0 only; the tracking pass starts
+from that frame 0 on the same capture, counts the frames (``video.counted_meta``) and keeps
+the subject-selection samples, downscaled (``ExecutionConfig.subject_single_pass``), with the
 person tracked at each. When that person is one walker at every sample nobody else is looked
 for; otherwise MediaPipe screens the samples, the tracked person taken as the first one found,
 and the other detectors run only when that does not show one consistent person
@@ -48,7 +49,7 @@ from posescore.pose.subject import select_subject
 from posescore.pose.tracking import ProgressCallback, effective_stride, track_subject_frames
 from posescore.pose.upright import turn_warning, turned_meta, upright_turn_deg
 from posescore.types import PoseSequence, VideoMeta
-from posescore.video import VideoReader, counted_meta, probe_video
+from posescore.video import FrameSource, counted_meta, probe_video
 
 logger = logging.getLogger(__name__)
 
@@ -106,19 +107,23 @@ def extract_pose_meta(
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
     count_in_pass = False
+    source = None
     if meta is None:
         meta = lookup_meta(path, settings)
         if meta is None:
             count_in_pass = settings.video.verify_frame_count
-            meta = probe_video(
+            source = FrameSource.probe(
                 path, settings.video, count_frames=False if count_in_pass else None,
                 low_light_luma=settings.quality.low_light_luma,
             )
+            meta = source.meta
+    # opened only when a pass needs it: a cached pose with a known probe reads no frame
+    source = source if source is not None else FrameSource(meta, settings.video)
     t1 = time.perf_counter()
     timings["read"] = timings.get("read", 0.0) + t1 - t0
     try:
         seq, from_cache, meta = _cached_or_tracked(
-            path, settings, meta, backend, progress, count_in_pass
+            path, settings, meta, source, backend, progress, count_in_pass
         )
         turn = upright_turn_deg(seq.landmarks) if cfg.turn_upright and not meta.turn_deg else 0
         if turn:
@@ -126,10 +131,11 @@ def extract_pose_meta(
             if backend is not None:
                 backend.reset()
             seq, turned_from_cache, meta = _cached_or_tracked(
-                path, settings, turned_meta(meta, turn), backend, progress, False
+                path, settings, turned_meta(meta, turn), source, backend, progress, False
             )
             from_cache = from_cache and turned_from_cache
     finally:
+        source.close()
         timings["pose"] = timings.get("pose", 0.0) + time.perf_counter() - t1
     remember_meta(path, meta, settings)
     return seq, from_cache, meta
@@ -139,6 +145,7 @@ def _cached_or_tracked(
     path: str | Path,
     settings: Settings,
     meta: VideoMeta,
+    source: FrameSource,
     backend: Optional[PoseBackend],
     progress: Optional[ProgressCallback],
     count_in_pass: bool,
@@ -156,7 +163,7 @@ def _cached_or_tracked(
                     turn_deg=meta.turn_deg,
                 )
             return cached, True, meta
-    seq, meta = _track(path, settings, meta, backend, progress, count_in_pass)
+    seq, meta = _track(path, settings, meta, source, backend, progress, count_in_pass)
     if settings.execution.use_cache:
         try:
             save_cache(cpath, seq)
@@ -169,11 +176,14 @@ def _track(
     path: str | Path,
     settings: Settings,
     meta: VideoMeta,
+    source: FrameSource,
     backend: Optional[PoseBackend],
     progress: Optional[ProgressCallback],
     count_in_pass: bool,
 ) -> tuple[PoseSequence, VideoMeta]:
+    """Track ``meta``'s video (its turn), every pass reading ``source``."""
     cfg, subject_cfg = settings.pose, settings.subject
+    source.use_meta(meta)
     stride = effective_stride(meta.fps, cfg)
     n_expected = meta.frame_count // stride
     fused = (
@@ -181,7 +191,7 @@ def _track(
     )
     subject = None
     if subject_cfg.enabled and not fused:
-        subject = select_subject(meta, subject_cfg)
+        subject = select_subject(meta, subject_cfg, source=source)
     record: dict = {"method": "single-person MediaPipe tracking"}
     own_backend = backend is None
     backend = backend if backend is not None else MediaPipePoseBackend(cfg)
@@ -200,11 +210,13 @@ def _track(
             bounds = chunk_bounds(meta, cfg, stride)
             processes = min(settings.execution.chunk_processes, len(bounds)) if own_backend else 1
             landmarks, times, n_grabbed, warnings = track_chunks(
-                meta, settings, stride, bounds, backend, samples, processes, n_expected, progress
+                source, settings, stride, bounds, backend, samples, processes, n_expected,
+                progress,
             )
             if count_in_pass:
                 warnings = [w for w in warnings if w.code != NoticeCode.TRUNCATED]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
+                source.use_meta(meta)
                 count_in_pass = False
             if samples is not None:
                 found = detect_frames(
@@ -220,17 +232,16 @@ def _track(
                 # the full-frame pass left tracking state: start the crop pass afresh (a
                 # given backend too, so that the service tracks as the command line does)
                 backend.reset()
-            with VideoReader(meta, settings.video) as reader:
-                frames = maybe_prefetch(reader.frames(stride=stride), settings.execution)
-                try:
-                    landmarks, times, n_dropped = track_subject_frames(
-                        frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
-                        n_expected=n_expected, progress=progress,
-                        hold_repeats=cfg.hold_repeated_frames,
-                    )
-                finally:
-                    close_frames(frames)
-                n_grabbed, warnings = reader.frames_grabbed, list(reader.warnings)
+            frames = maybe_prefetch(source.frames(stride=stride), settings.execution)
+            try:
+                landmarks, times, n_dropped = track_subject_frames(
+                    frames, backend, subject, subject_cfg, cfg.max_inference_side_px,
+                    n_expected=n_expected, progress=progress,
+                    hold_repeats=cfg.hold_repeated_frames,
+                )
+            finally:
+                close_frames(frames)
+            n_grabbed, warnings = source.frames_grabbed, source.warnings
             if count_in_pass:
                 warnings = [w for w in warnings if w.code != NoticeCode.TRUNCATED]
                 meta = counted_meta(meta, n_grabbed, warnings, settings.video)
@@ -238,7 +249,9 @@ def _track(
             if n_dropped:
                 logger.info("dropped %d frames where the body left the subject's track", n_dropped)
         elif cfg.backfill_min_gap_s is not None:
-            landmarks, n_filled = backfill_video(meta, settings, stride, landmarks, times, backend)
+            landmarks, n_filled = backfill_video(
+                source, settings, stride, landmarks, times, backend
+            )
             if n_filled:
                 record["frames_tracked_backwards"] = n_filled
                 logger.info("tracked %d frames without a body again, backwards", n_filled)

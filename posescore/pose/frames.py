@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from posescore.config import ExecutionConfig
-from posescore.video import VideoReader, prefetch
+from posescore.video import FrameSource, prefetch
 
 REPEAT_SIDE_PX = 160
 """Long side, pixels, of the shrunk copies compared to find repeated frames."""
@@ -88,7 +88,7 @@ class Samples:
 
 
 def inference_frames(
-    reader: VideoReader,
+    source: FrameSource,
     stride: int,
     max_side_px: int,
     samples: Optional[Samples],
@@ -99,20 +99,18 @@ def inference_frames(
 ) -> Iterator[tuple[int, float, np.ndarray]]:
     """Decode once; yield RGB frames for tracking, keep the sampled ones for detection.
 
-    Frames are downscaled before the colour conversion (converted once, at inference
-    size). Sampled frames are downscaled from the same decoded frame, so they equal those
-    of a sampling pass of their own.
+    One pass of ``source``, from ``warm_start`` to ``stop``. Frames are downscaled before
+    the colour conversion (converted once, at inference size). Sampled frames are downscaled
+    from the same decoded frame, so they equal those of a sampling pass of their own.
     """
     step = stride if samples is None else math.gcd(stride, samples.stride)
-    for index, t_s, raw in reader.frames(stride=step, raw=True, start_frame=warm_start):
-        if stop is not None and index >= stop:
-            return
+    for index, t_s, raw in source.frames(warm_start, stop, stride=step, raw=True):
         if samples is not None and index % samples.stride == 0 and index >= start:
             samples.indices.append(index)
             samples.times_s.append(t_s)
-            samples.frames.append(reader.upright(raw, samples.max_side_px))
+            samples.frames.append(source.upright(raw, samples.max_side_px))
         if index % stride == 0:
-            frame = reader.upright(raw, max_side_px, whole_factor)
+            frame = source.upright(raw, max_side_px, whole_factor)
             yield index, t_s, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 

@@ -28,7 +28,7 @@ from posescore.pose.boxes import (
 )
 from posescore.pose.linking import link_detections, track_motion
 from posescore.types import VideoMeta
-from posescore.video import iter_frames
+from posescore.video import FrameSource, iter_frames
 
 _HOG_PAD_FRAC = (0.15, 0.05)
 """HOG windows are larger than the person; shrink by this share of width, height per side
@@ -357,7 +357,9 @@ def detect_frames(
     return Detections(times_s=times_s, boxes=boxes, detectors=names)
 
 
-def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> Detections:
+def detect_people(
+    meta: VideoMeta, cfg: SubjectConfig, source: Optional[FrameSource] = None
+) -> Detections:
     """Detect people in sparsely sampled frames (a decoding pass of its own).
 
     Parameters
@@ -366,11 +368,18 @@ def detect_people(meta: VideoMeta, cfg: SubjectConfig) -> Detections:
         The video (from ``probe_video``).
     cfg : SubjectConfig
         Sampling and detector settings (see ``detect_frames``).
+    source : FrameSource, optional
+        The video's frame source (its pass); None = read ``meta``'s file on its own.
     """
     stride = sample_stride(meta.fps, meta.frame_count, cfg.sample_rate_hz, cfg.max_samples)
+    side_px = cfg.detect_max_side_px
     times: list[float] = []
     frames: list[np.ndarray] = []
-    for _, t_s, frame in iter_frames(meta, stride=stride, max_side_px=cfg.detect_max_side_px):
+    passed = (
+        iter_frames(meta, stride=stride, max_side_px=side_px) if source is None
+        else source.frames(stride=stride, max_side_px=side_px)
+    )
+    for _, t_s, frame in passed:
         times.append(t_s)
         frames.append(frame)
     return detect_frames(np.asarray(times, dtype=float), frames, meta.width, meta.height, cfg)

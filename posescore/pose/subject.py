@@ -41,6 +41,7 @@ from posescore.pose.boxes import box_centres, box_heights
 from posescore.pose.linking import link_detections, roi_share, score_tracks
 from posescore.pose.people import Detections, detect_people
 from posescore.types import VideoMeta
+from posescore.video import FrameSource
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +261,7 @@ def select_subject(
     meta: VideoMeta,
     cfg: SubjectConfig = SubjectConfig(),
     detections: Optional[Detections] = None,
+    source: Optional[FrameSource] = None,
 ) -> Optional[SubjectTrack]:
     """Choose the person of interest from the whole clip.
 
@@ -272,6 +274,8 @@ def select_subject(
     detections : Detections, optional
         Detections already made on the sampled frames (e.g. during the tracking pass, see
         ``posescore.pose.extract``); None = sample and detect now (one decoding pass).
+    source : FrameSource, optional
+        The video's frame source for that pass (``people.detect_people``).
 
     Returns
     -------
@@ -281,7 +285,7 @@ def select_subject(
     """
     if not cfg.enabled:
         return None
-    found = detect_people(meta, cfg) if detections is None else detections
+    found = detect_people(meta, cfg, source) if detections is None else detections
     track = choose_subject(
         found.times_s, found.boxes, meta.width, meta.height, cfg, found.detectors
     )

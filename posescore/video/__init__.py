@@ -2,7 +2,8 @@
 
 Modules: ``files`` (checks before OpenCV opens a file, content hash), ``capture`` (OpenCV
 capture and its properties), ``reader`` (``VideoReader``), ``probe`` (``probe_video``,
-``counted_meta``) and ``stream`` (``iter_frames``, ``prefetch``).
+``counted_meta``), ``stream`` (``iter_frames``, ``prefetch``) and ``source``
+(``FrameSource``: one video's frames shared by every pass of the pose stage).
 
 Every refusal is a :class:`~posescore.errors.VideoError` with a one-line message that names
 the problem and the file's base name. Policy, in the order the checks run:
@@ -62,10 +63,12 @@ from posescore.video.capture import pixel_aspect
 from posescore.video.files import HASH_CHUNK_BYTES, sha256_file
 from posescore.video.probe import counted_meta, later_luma, probe_video
 from posescore.video.reader import GRAB_RETRIES, READER_VERSION, VideoReader, mean_luma
+from posescore.video.source import FrameSource
 from posescore.video.stream import iter_frames, prefetch
 
 __all__ = [
     "GRAB_RETRIES",
+    "FrameSource",
     "HASH_CHUNK_BYTES",
     "READER_VERSION",
     "VideoReader",

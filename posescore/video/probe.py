@@ -62,50 +62,68 @@ def probe_video(
     VideoError
         For every refusal in the module's policy table.
     """
-    p = Path(path)
+    with probe_reader(path, cfg, count_frames) as reader:
+        return describe(reader, path, low_light_luma)
+
+
+def probe_reader(
+    path: PathLike, cfg: VideoConfig = DEFAULT_CFG, count_frames: bool | None = None
+) -> VideoReader:
+    """A reader of ``path`` for :func:`describe`, counting frames as ``probe_video`` says."""
     if count_frames is not None and count_frames != cfg.verify_frame_count:
         cfg = cfg.model_copy(update={"verify_frame_count": count_frames})
-    with VideoReader(p, cfg) as reader:
-        n, width, height, hit_limit = reader._scan()
-        declared = reader.declared_frame_count
-        name = reader.name
-        if n < cfg.min_frames:
-            hint = (
-                f" of {declared} declared: truncated or corrupt"
-                if declared is not None and n < declared
-                else ""
-            )
-            raise VideoError(
-                f"too few frames in {name}: {n} decodable{hint}, at least {cfg.min_frames} needed"
-            )
-        if min(width, height) < cfg.min_side_px:
-            raise VideoError(
-                f"frame too small: {name} is {width}x{height} px, the short side must be at "
-                f"least {cfg.min_side_px} px"
-            )
-        duration_s = n / reader.fps
-        if hit_limit or duration_s > cfg.max_duration_s:
-            more = "more than " if hit_limit else ""
-            raise VideoError(
-                f"video too long: {name} lasts {more}{duration_s:.1f} s "
-                f"(max_duration_s is {cfg.max_duration_s:g} s)"
-            )
-        if is_short(declared, n):
-            reader._warn(NoticeCode.TRUNCATED, truncated_message(declared, n))
-        elif declared is not None and declared != n:
-            logger.debug("container declares %d frames, %d decodable", declared, n)
-        luma = reader.first_frame_luma
-        if luma < low_light_luma:  # a dark start (lens covered, fade-in)? look further on
-            luma = max(luma, later_luma(p, n))
-        if luma < low_light_luma:
-            reader._warn(
-                NoticeCode.LOW_LIGHT,
-                f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
-                f"{low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
-                "better light"
-            )
-        fps, rotation_deg, codec = reader.fps, reader.rotation_deg, reader.codec
-        warnings = tuple(reader.warnings)
+    return VideoReader(Path(path), cfg)
+
+
+def describe(
+    reader: VideoReader, path: PathLike, low_light_luma: float = QualityConfig().low_light_luma
+) -> VideoMeta:
+    """``probe_video``'s checks and description of ``path``, with its reader (no frame read yet).
+
+    The reader is left open; unless it counted the frames, its next pass starts from the
+    frame 0 decoded here (``VideoReader.frames``).
+    """
+    cfg, p = reader.cfg, reader.path
+    n, width, height, hit_limit = reader._scan()
+    declared = reader.declared_frame_count
+    name = reader.name
+    if n < cfg.min_frames:
+        hint = (
+            f" of {declared} declared: truncated or corrupt"
+            if declared is not None and n < declared
+            else ""
+        )
+        raise VideoError(
+            f"too few frames in {name}: {n} decodable{hint}, at least {cfg.min_frames} needed"
+        )
+    if min(width, height) < cfg.min_side_px:
+        raise VideoError(
+            f"frame too small: {name} is {width}x{height} px, the short side must be at "
+            f"least {cfg.min_side_px} px"
+        )
+    duration_s = n / reader.fps
+    if hit_limit or duration_s > cfg.max_duration_s:
+        more = "more than " if hit_limit else ""
+        raise VideoError(
+            f"video too long: {name} lasts {more}{duration_s:.1f} s "
+            f"(max_duration_s is {cfg.max_duration_s:g} s)"
+        )
+    if is_short(declared, n):
+        reader._warn(NoticeCode.TRUNCATED, truncated_message(declared, n))
+    elif declared is not None and declared != n:
+        logger.debug("container declares %d frames, %d decodable", declared, n)
+    luma = reader.first_frame_luma
+    if luma < low_light_luma:  # a dark start (lens covered, fade-in)? look further on
+        luma = max(luma, later_luma(p, n))
+    if luma < low_light_luma:
+        reader._warn(
+            NoticeCode.LOW_LIGHT,
+            f"low light: the picture's mean luminance is {luma:.0f}/255 (below "
+            f"{low_light_luma:g}); leg landmarks are less reliable in the dark, film in "
+            "better light"
+        )
+    fps, rotation_deg, codec = reader.fps, reader.rotation_deg, reader.codec
+    warnings = tuple(reader.warnings)
     return VideoMeta(
         path=str(path),
         sha256=sha256_file(p),

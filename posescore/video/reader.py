@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Union
+from typing import Self, Union
 
 import cv2
 import numpy as np
@@ -55,7 +55,26 @@ packets in the middle fails some grabs, and the frames after them still decode (
 written over an H.264 file at 1.5 s: decoding stopped after 45 of 180 frames; with retries
 149 decode, as many as ffprobe finds); at a real end the retries cost some 40 ms."""
 
-class VideoReader:
+class Closes:
+    """``with`` support for a class with ``close()``: closed on leaving the block."""
+
+    def close(self) -> None:
+        """Release what the object holds (idempotent)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class VideoReader(Closes):
     """Sequential reader of upright BGR frames; releases the capture on exit.
 
     Opening checks the file (see the module docstring for the policy) and reads the
@@ -112,6 +131,11 @@ class VideoReader:
         self.frames_grabbed = 0
         self.first_frame_luma = float("nan")
         """Mean luminance of frame 0 (0-255), set by ``_scan``."""
+        self._held: tuple[float, np.ndarray] | None = None
+        """Frame 0 as ``_scan`` decoded it (time stamp ms, stored frame) when it grabbed
+        nothing after it: the next pass starts with it instead of opening the file again."""
+        self.captures_opened = 0
+        """OpenCV captures opened so far: 1, plus one per pass that had to start again."""
         self._kind = check_file(self.path)
         self._open()
 
@@ -129,7 +153,9 @@ class VideoReader:
                 )
             raise VideoError(f"not a video: {self.name} is in an unrecognised format")
         self._cap = cap
+        self.captures_opened += 1
         self.frames_grabbed = 0
+        self._held = None
         try:
             self._read_properties(cap)
         except BaseException:
@@ -179,9 +205,16 @@ class VideoReader:
             return 0
         return deg
 
+    def trust(self, meta: VideoMeta) -> None:
+        """Trust ``meta``, this file's probe, as if opened with it: its fps and frame count."""
+        if meta.turn_deg:
+            raise ValueError("a turned VideoMeta needs a reader opened with it")
+        self._meta, self.fps = meta, float(meta.fps)
+
     def close(self) -> None:
         """Release the OpenCV capture (idempotent)."""
         cap, self._cap = self._cap, None
+        self._held = None
         if cap is not None:
             cap.release()
 
@@ -189,17 +222,6 @@ class VideoReader:
     def closed(self) -> bool:
         """True once the capture has been released."""
         return self._cap is None
-
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __del__(self) -> None:
         try:
@@ -313,7 +335,8 @@ class VideoReader:
         """Iterate over upright frames.
 
         Frames that are not used (before ``start_frame``, between strides) are skipped with
-        ``grab()`` and never converted. Calling again restarts from the first frame.
+        ``grab()`` and never converted. Calling again restarts from the first frame; the first
+        pass after the probe (``_scan``) starts from the frame 0 the probe decoded.
 
         Parameters
         ----------
@@ -339,7 +362,7 @@ class VideoReader:
         """
         stride, max_side_px, start_frame = check_iter_args(stride, max_side_px, start_frame)
         self._require_open()
-        if self.frames_grabbed:
+        if self.frames_grabbed and self._held is None:
             self.close()
             self._open()
         return self._generate(stride, max_side_px, start_frame, raw)
@@ -348,6 +371,7 @@ class VideoReader:
         self, stride: int, max_side_px: int | None, start_frame: int, raw: bool = False
     ) -> Iterator[Frame]:
         cap = self._require_open()
+        held, self._held = self._held, None
         limit = self._frame_limit()
         index = -1
         next_index = start_frame
@@ -359,16 +383,17 @@ class VideoReader:
                 self._warn(NoticeCode.STOPPED_AT_MAX_DURATION,
                            f"stopped after {limit} frames (longer than max_duration_s)")
                 break
-            if not self._grab(cap):
+            if held is None and not self._grab(cap):
                 break
             index += 1
             self.frames_grabbed = index + 1
             if index < next_index:
+                held = None
                 continue
             next_index = index + stride
             t_s: float | None = None
             if use_pts:
-                ms = cap.get(cv2.CAP_PROP_POS_MSEC)
+                ms = cap.get(cv2.CAP_PROP_POS_MSEC) if held is None else held[0]
                 if math.isfinite(ms) and ms >= 0 and (last_index < 0 or ms / 1000.0 > last_t_s):
                     t_s = ms / 1000.0
                 else:
@@ -384,7 +409,8 @@ class VideoReader:
                     if last_index >= 0
                     else index / self.fps
                 )
-            frame = self._retrieve(cap)
+            frame = self._retrieve(cap) if held is None else held[1]
+            held = None
             if frame is None:
                 failed += 1
                 continue
@@ -419,7 +445,9 @@ class VideoReader:
             self._open()
             cap = self._require_open()
         declared = self.declared_frame_count
-        frame = self._retrieve(cap) if self._grab(cap) else None
+        grabbed = self._grab(cap)
+        ms = cap.get(cv2.CAP_PROP_POS_MSEC) if grabbed else float("nan")
+        frame = self._retrieve(cap) if grabbed else None
         if frame is None:
             hint = f" (container declares {declared}: truncated or corrupt)" if declared else ""
             raise VideoError(f"video has no decodable frames (0 frames): {self.name}{hint}")
@@ -436,6 +464,7 @@ class VideoReader:
                 n += 1
         else:
             n = declared
+            self._held = (ms, frame)
         self.frames_grabbed = n
         return n, width, height, n >= limit
 

@@ -9,7 +9,7 @@ import os
 
 import httpx
 import pytest
-from api_support import phantom_clip, running_server
+from api_support import running_server
 from web_support import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -27,10 +27,9 @@ def upload_visit(page, patient: str, session: str, phase: str, video) -> None:
     page.wait_for_selector("#visit-measures table", timeout=240_000)
 
 
-def test_page_scores_a_pre_and_post_visit_and_shows_the_change(tmp_path, tmp_path_factory):
-    folder = tmp_path_factory.getbasetemp() / "api_phantoms"
-    pre = phantom_clip(folder, "pre", "right", 3.0, seed=41)
-    post = phantom_clip(folder, "post", "right", 1.0, seed=42)
+def test_page_scores_a_pre_and_post_visit_and_shows_the_change(tmp_path, phantom_clips):
+    pre = phantom_clips("pre", "right", 3.0, seed=41)
+    post = phantom_clips("post", "right", 1.0, seed=42)
     with chromium() as browser, running_server(tmp_path, "sqlite") as (server, key):
         page = browser.new_page()
         page.goto(server.url + "/")

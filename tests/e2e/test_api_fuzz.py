@@ -14,7 +14,7 @@ import httpx
 import pytest
 import schemathesis
 from anyio.from_thread import start_blocking_portal
-from api_support import DATABASES, fresh_database, make_small_model
+from api_support import DATABASES, fresh_database
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy import func, select
@@ -52,13 +52,13 @@ def without_lifespan(app):
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def service(request, tmp_path_factory):
+def service(request, tmp_path_factory, small_model_path):
     """The started app on a fresh database and data dir, and a key with every scope."""
     tmp = tmp_path_factory.mktemp(f"fuzz_{request.param}")
     with fresh_database(request.param, tmp) as url:
         # no rate limit: the examples of every operation would pass it in one window
         api_settings = ApiSettings(data_dir=tmp / "data", database_url=url,
-                                   model=make_small_model(tmp), workers=1,
+                                   model=small_model_path, workers=1,
                                    rate_limit=RATE_LIMIT_OFF)
         migrate(api_settings.url)
         engine = make_engine(api_settings.url)

@@ -7,7 +7,6 @@ import pytest
 from api_support import (
     DATABASES,
     add_done_job,
-    phantom_clip,
     running_server,
     score_with_strides,
     wait_for_comparison,
@@ -36,11 +35,10 @@ def client(server):
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory):
-    folder = tmp_path_factory.getbasetemp() / "api_phantoms"
+def clips(phantom_clips):
     return {
-        "pre": phantom_clip(folder, "pre", "right", 3.0, seed=41),
-        "post": phantom_clip(folder, "post", "right", 1.0, seed=42),
+        "pre": phantom_clips("pre", "right", 3.0, seed=41),
+        "post": phantom_clips("post", "right", 1.0, seed=42),
     }
 
 

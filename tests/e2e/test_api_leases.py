@@ -8,11 +8,9 @@ from functools import partial
 import httpx
 import pytest
 from api_support import (
-    DATABASES,
     PG_URL,
     Server,
     fresh_database,
-    make_small_model,
     migrated_database,
     queue_jobs,
     server_env,
@@ -31,12 +29,6 @@ from posescore.config import Settings
 
 LONG_S = 60.0
 SHORT_S = 0.001
-
-
-@pytest.fixture(params=DATABASES)
-def sm(request, tmp_path):
-    with migrated_database(request.param, tmp_path) as factory:
-        yield factory
 
 
 def _jobs(sm):
@@ -157,14 +149,14 @@ def test_a_start_on_a_shared_database_keeps_young_upload_files(sm, tmp_path):
 
 
 @pytest.fixture
-def service(tmp_path):
+def service(tmp_path, small_model_path):
     """Settings of a one-worker service on a SQLite file holding one queued job (a real,
     blank video), and its session factory."""
     with migrated_database("sqlite", tmp_path) as sm:
         settings = ApiSettings(
             data_dir=tmp_path,
             database_url=_url(sm),
-            model=make_small_model(tmp_path),
+            model=small_model_path,
             workers=1,
             poll_interval_s=0.1,
         )
@@ -286,10 +278,12 @@ def _wait(done, timeout_s=60.0):
 
 
 @pytest.mark.slow
-def test_sigterm_gives_the_running_job_back_and_a_restart_scores_it_once(tmp_path):
+def test_sigterm_gives_the_running_job_back_and_a_restart_scores_it_once(
+    tmp_path, small_model_path
+):
     log = tmp_path / "attempts.log"
     video = write_blank_video(tmp_path / "blank.mp4")
-    env = server_env(tmp_path, make_small_model(tmp_path), POSESCORE_SHUTDOWN_GRACE_S="0.5")
+    env = server_env(tmp_path, small_model_path, POSESCORE_SHUTDOWN_GRACE_S="0.5")
     server = Server(stub_env(env, 3600, log), tmp_path / "server.log", STUB_SERVE)
     key = server.create_key()
     url = f"sqlite:///{tmp_path / 'data' / 'posescore.db'}"
@@ -315,11 +309,13 @@ def test_sigterm_gives_the_running_job_back_and_a_restart_scores_it_once(tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.skipif(not PG_URL, reason="POSESCORE_TEST_PG_URL is not set")
-def test_two_servers_share_a_database_and_a_killed_ones_job_finishes_once(tmp_path):
+def test_two_servers_share_a_database_and_a_killed_ones_job_finishes_once(
+    tmp_path, small_model_path
+):
     log = tmp_path / "attempts.log"
     video = write_blank_video(tmp_path / "blank.mp4")
     with fresh_database("postgresql", tmp_path) as url:
-        env = server_env(tmp_path, make_small_model(tmp_path), url, POSESCORE_LEASE_S="2")
+        env = server_env(tmp_path, small_model_path, url, POSESCORE_LEASE_S="2")
         # a's jobs run for a minute (it is killed in the middle of one), b's for 1 s
         a = Server(stub_env(env, 60, log), tmp_path / "a.log", STUB_SERVE)
         b = Server(stub_env(env, 1, log), tmp_path / "b.log", STUB_SERVE)

@@ -13,7 +13,6 @@ from api_support import (
     apps_without_workers,
     fresh_database,
     key_for,
-    make_small_model,
     upload,
 )
 from sqlalchemy import select
@@ -27,8 +26,8 @@ BIG_WINDOW_S = 10**6
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return make_small_model(tmp_path_factory.mktemp("quota_model"))
+def model(small_model_path):
+    return small_model_path
 
 
 @pytest.mark.parametrize("kind", DATABASES)

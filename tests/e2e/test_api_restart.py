@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from api_support import DATABASES, phantom_clip, running_server, wait_for_job
+from api_support import DATABASES, running_server, wait_for_job
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +20,8 @@ def _alive(pid):
 
 
 @pytest.mark.parametrize("kind", DATABASES)
-def test_sigkilled_server_completes_the_job_after_restart(kind, tmp_path, tmp_path_factory):
-    clip = phantom_clip(tmp_path_factory.getbasetemp() / "api_phantoms", "pre", "right", 3.0, 41)
+def test_sigkilled_server_completes_the_job_after_restart(kind, tmp_path, phantom_clips):
+    clip = phantom_clips("pre", "right", 3.0, 41)
     # the restarted server re-queues the job once the killed one's lease (3 s) has expired
     with running_server(tmp_path, kind, POSESCORE_LEASE_S="3") as (server, key):
         client = httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=30)

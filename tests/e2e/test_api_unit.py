@@ -8,7 +8,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from api_support import DATABASES, migrated_database, queue_jobs, score_with_strides
+from api_support import queue_jobs, score_with_strides
 from pydantic import ValidationError
 from sqlalchemy import select, text
 
@@ -48,12 +48,10 @@ STEADY_PF = [1, 2, 3, 2, 1, 2]
 
 
 @pytest.fixture(scope="module")
-def small_model(tmp_path_factory):
-    from api_support import make_small_model
-
+def small_model(small_model_path):
     from posescore.model_file import load_model
 
-    return load_model(make_small_model(tmp_path_factory.mktemp("model")))
+    return load_model(small_model_path)
 
 
 def test_service_comparison_has_ci_mdc_and_verdict(small_model):
@@ -115,12 +113,6 @@ def test_service_comparison_needs_per_stride_values(small_model):
 )
 def test_container_of(head, expected):
     assert container_of(head) == expected
-
-
-@pytest.fixture(params=DATABASES)
-def sm(request, tmp_path):
-    with migrated_database(request.param, tmp_path) as factory:
-        yield factory
 
 
 def test_migrations_match_the_models(sm):
@@ -195,17 +187,14 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
         get_settings.cache_clear()
 
 
-def test_a_scoring_error_fails_the_job_with_a_message(sm, tmp_path):
-    from api_support import make_small_model
-
+def test_a_scoring_error_fails_the_job_with_a_message(sm, tmp_path, small_model):
     from api.jobs import run_job, service_score_settings
-    from posescore.model_file import load_model
 
     settings = ApiSettings(data_dir=tmp_path)
     queue_jobs(sm, 1)  # its upload u0.mp4 was never stored
     held = claim(sm, "server", 1, 30.0)
     run_job(
-        sm, held, load_model(make_small_model(tmp_path)), settings,
+        sm, held, small_model, settings,
         service_score_settings(settings),
     )
     with sm() as db:

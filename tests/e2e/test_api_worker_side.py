@@ -12,7 +12,6 @@ import pytest
 from api_support import (
     apps_without_workers,
     key_for,
-    make_small_model,
     score_with_strides,
     store_done_job,
     upload,
@@ -29,8 +28,8 @@ STEADY = [1, 2, 3, 2, 1, 2]
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return make_small_model(tmp_path_factory.mktemp("worker_side_model"))
+def model(small_model_path):
+    return small_model_path
 
 
 def _opened_a_video(*args, **kwargs):

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pytest
 from contract_support import assert_matches_schema
-from session_support import BROWSER_ARGS, phantom_model
+from session_support import BROWSER_ARGS
 
 from posescore.compare import compare_results
 from posescore.config import Settings
@@ -41,8 +41,8 @@ CLIP = dict(view="sagittal_left", walk="in_place", duration_s=6.0)
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    return phantom_model(tmp_path_factory.mktemp("model"))
+def model_path(phantom_model_path):
+    return phantom_model_path
 
 
 @pytest.fixture(scope="module")

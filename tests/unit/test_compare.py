@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 from contract_support import score_dict
-from session_support import phantom_model
 
 from posescore.compare import (
     bootstrap_legs,
@@ -174,8 +173,8 @@ def test_zero_spread_is_not_an_mdc_of_zero():
     assert entry["mdc95"] == pytest.approx(1.96 * np.std([0.1, -0.1, 0.2, -0.2], ddof=1), abs=1e-4)
 
 
-def test_severity_mdc_leaves_out_training_seeds(tmp_path):
-    model = load_model(phantom_model(tmp_path))
+def test_severity_mdc_leaves_out_training_seeds(phantom_model_path):
+    model = load_model(phantom_model_path)
     table = load_mdc_table()
     n_pairs = len({r["pair"] for r in table["rows"]})
     sev = severity_mdc95(model)

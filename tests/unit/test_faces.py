@@ -26,7 +26,7 @@ def test_faces_grow_to_the_head_more_above():
 
 def test_a_face_missed_for_a_frame_is_still_blurred_there():
     found = [BOX, BOX, NONE, BOX, BOX]  # detector flicker at frame 2
-    held = held_boxes(found, hold=1)
+    held = list(held_boxes(found, hold=1))
     assert all(len(h) >= 1 for h in held)
     np.testing.assert_allclose(held[2], BOX)
 
@@ -34,7 +34,7 @@ def test_a_face_missed_for_a_frame_is_still_blurred_there():
 def test_a_box_is_held_for_hold_frames_either_side_growing():
     found = [NONE] * 9
     found[4] = BOX
-    held = held_boxes(found, hold=2, grow=0.1)
+    held = list(held_boxes(found, hold=2, grow=0.1))
     assert [len(h) for h in held] == [0, 0, 1, 1, 1, 1, 1, 0, 0]
     np.testing.assert_allclose(held[4], BOX)
     np.testing.assert_allclose(held[3], grow_faces(BOX, 0.1, 0.1))  # 1 frame away: +2 px
@@ -44,5 +44,22 @@ def test_a_box_is_held_for_hold_frames_either_side_growing():
 
 def test_boxes_inside_another_are_dropped_when_held():
     still = [BOX] * 5
-    held = held_boxes(still, hold=2, grow=0.1)
+    held = list(held_boxes(still, hold=2, grow=0.1))
     assert all(len(h) == 1 for h in held)  # the grown copies contain the others
+
+
+def test_held_boxes_of_a_frame_come_once_the_hold_after_it_is_found():
+    pulled = []
+
+    def found():
+        for k in range(7):
+            pulled.append(k)
+            yield BOX + k
+
+    held = held_boxes(found(), hold=2)
+    for t in range(7):
+        boxes = next(held)
+        assert len(pulled) == min(t + 3, 7)  # frames t .. t + 2 found, no more
+        near = [k for k in range(t - 2, t + 3) if 0 <= k < 7]
+        np.testing.assert_allclose(boxes, np.concatenate([BOX + k for k in near]))
+    assert next(held, None) is None
