@@ -51,12 +51,7 @@ from posescore.contract.visit import Visit  # noqa: E402
 from posescore.errors import PosescoreError  # noqa: E402
 from posescore.evaluation import per_group_metrics, severity_metrics  # noqa: E402
 from posescore.fusion import ClipReading, fuse_leg  # noqa: E402
-from posescore.phantom.dataset import (  # noqa: E402
-    DatasetClip,
-    draw_walker,
-    render_dataset,
-    session_look,
-)
+from posescore.phantom import dataset as phantom_set  # noqa: E402
 from posescore.phantom.writer import ffmpeg_path  # noqa: E402
 from posescore.runner import run_items  # noqa: E402
 from posescore.visit import ScoredClip, VisitClip, build_visit, clip_settings  # noqa: E402
@@ -78,13 +73,13 @@ SEVERE_READ_MIN = 1.5
 _WORKER: dict[str, Any] = {}
 
 
-def plan_visits(n_visits: int, duration_s: float) -> list[DatasetClip]:
+def plan_visits(n_visits: int, duration_s: float) -> list[phantom_set.DatasetClip]:
     """The clips of ``n_visits`` visits, ``VIEWS`` in order; named ``<walker>_<view>``."""
     ffmpeg_ok = ffmpeg_path() is not None
     clips = []
     for j in range(n_visits):
-        walker, rng = draw_walker(SEED, j, HEALTHY_EVERY)
-        look = session_look(walker.look, walker.family, rng)
+        walker, rng = phantom_set.draw_walker(SEED, j, HEALTHY_EVERY)
+        look = phantom_set.session_look(walker.look, walker.family, rng)
         clips += [walker.clip(f"{walker.subject_id}_{view}", view, walker.seed * 16,
                               duration_s, look, ffmpeg_ok) for view in VIEWS]
     return clips
@@ -241,7 +236,7 @@ def main() -> None:
     args = ap.parse_args()
     start = time.perf_counter()
     clips = plan_visits(args.visits, args.duration)
-    render_dataset(clips, args.work_dir, args.workers)
+    phantom_set.render_dataset(clips, args.work_dir, args.workers)
     rendered = time.perf_counter()
     settings = Settings()
     jobs = [VisitClip(args.work_dir / f"{c.name}.mp4", view=c.params.view) for c in clips]
