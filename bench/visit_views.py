@@ -16,12 +16,12 @@ reused while the model's SHA-256 is the same), and each visit is fused by
 
 It prints, for every clip position alone, for "each leg from its near side view", for the
 four clips fused by their intervals alone (``fusion.fuse_leg``, far legs too: the rule before
-``visit._seeing``) and for the fused visit: the affected leg's Spearman correlation
-(``evaluation.severity_metrics``; the affected leg is the worse leg by truth), the
-affected-side accuracy (worse leg >= 2), the healthy legs' median, the MAE and the lowest
-reading of a leg of severity >= 3; then the affected leg's Spearman per look family and per
-expression family, the mean weight of each view in the affected leg's fusion, and the three
-"done when" criteria of issue 21 with pass or fail:
+``visit._seeing``), for the visit without its back view and for the fused visit: the
+affected leg's Spearman correlation (``evaluation.severity_metrics``; the affected leg is the
+worse leg by truth), the affected-side accuracy (worse leg >= 2), the healthy legs' median,
+the MAE and the lowest reading of a leg of severity >= 3; then the affected leg's Spearman
+per look family and per expression family, the mean weight of each view in the affected
+leg's fusion, and the three "done when" criteria of issue 21 with pass or fail:
 
 - the fused affected-leg Spearman beats the best single view's, on the visits every
   reading judged;
@@ -47,7 +47,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from posescore.config import Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
 from posescore.contract.score import Score  # noqa: E402
-from posescore.contract.visit import Visit  # noqa: E402
 from posescore.errors import PosescoreError  # noqa: E402
 from posescore.evaluation import per_group_metrics, severity_metrics  # noqa: E402
 from posescore.fusion import ClipReading, fuse_leg  # noqa: E402
@@ -66,6 +65,7 @@ HEALTHY_EVERY = 5
 NEAR = "near side view"
 FUSED = "fused"
 ALL_CLIPS = "fused, far too"
+NO_BACK = "fused, no back"
 SIDE_ACCURACY_MIN = 0.95
 SEVERE_TRUE = 3.0
 SEVERE_READ_MIN = 1.5
@@ -108,16 +108,25 @@ def _score(clip: VisitClip) -> Score:
     return score
 
 
-def readings(visit: Visit, scored: list[ScoredClip]) -> dict[str, list[Optional[float]]]:
-    """Per reading (each view alone, each leg from its near side, fused): [left, right]."""
+def readings(scored: list[ScoredClip], settings: Settings) -> dict[str, list[Optional[float]]]:
+    """Per reading (each view alone, each leg from its near side, fusions): [left, right]."""
+    visit = build_visit(scored, settings)
+    no_back = build_visit([s for s in scored if s.clip.view != "posterior"], settings)
     by_view = {s.clip.view: s.result for s in scored}
     out = {view: [_leg(by_view[view], side) for side in SIDES] for view in VIEWS}
     out[NEAR] = [_leg(by_view[f"sagittal_{side}"], side) for side in SIDES]
+    out[NO_BACK] = [no_back.legs[side].severity for side in SIDES]
     out[FUSED] = [visit.legs[side].severity for side in SIDES]
     out[ALL_CLIPS] = [fuse_leg([ClipReading(view, _leg(score, side), _interval(score, side))
                                 for view, score in by_view.items()],
                                visit.fusion.error_correlation).severity for side in SIDES]
     return out
+
+
+def _weights(scored: list[ScoredClip], settings: Settings, side: str) -> dict[str, float]:
+    """Each view's weight in the leg's fused severity."""
+    leg = build_visit(scored, settings).legs[side]
+    return {c.view: c.weight for t in leg.by_task.values() for c in t.clips}
 
 
 def _leg(score: Optional[Score], side: str) -> Optional[float]:
@@ -160,7 +169,7 @@ def _fmt(value: Optional[float], width: int, digits: int = 2) -> str:
 
 def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Print the figures of the scored visits and return them."""
-    names = [*VIEWS, NEAR, ALL_CLIPS, FUSED]
+    names = [*VIEWS, NEAR, ALL_CLIPS, NO_BACK, FUSED]
     truth = np.array([r["truth"] for r in rows], dtype=float)
     visits = np.array([r["walker"] for r in rows])
     table = {n: np.array([r["readings"][n] for r in rows], dtype=float) for n in names}
@@ -247,16 +256,14 @@ def main() -> None:
     rows = []
     for k in range(0, len(clips), len(VIEWS)):
         scored = [ScoredClip(o.item, o.value, o.error) for o in outcomes[k:k + len(VIEWS)]]
-        visit = build_visit(scored, settings)
         p = clips[k].params
         truth = [p.severity if p.affected_side == side else 0.0 for side in SIDES]
         worse = SIDES[int(np.argmax(truth))]
         rows.append({
             "walker": clips[k].subject_id, "family": str(p.family),
             "expression_family": clips[k].expression_family, "truth": truth,
-            "readings": readings(visit, scored),
-            "weights": {c.view: c.weight for t in visit.legs[worse].by_task.values()
-                        for c in t.clips} if p.affected_side != "none" else {},
+            "readings": readings(scored, settings),
+            "weights": _weights(scored, settings, worse) if p.affected_side != "none" else {},
         })
     figures = report(rows)
     if args.json:
