@@ -48,15 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from posescore.config import Settings  # noqa: E402
 from posescore.constants import SIDES  # noqa: E402
-from posescore.phantom.dataset import DatasetClip, render_dataset, session_look  # noqa: E402
-from posescore.phantom.expression import EXPRESSION_FAMILY_NAMES, draw_expression  # noqa: E402
-from posescore.phantom.families import (  # noqa: E402
-    VARIED_FAMILIES,
-    draw_family_look,
-    draw_format,
-    draw_posture_mix,
+from posescore.phantom.dataset import (  # noqa: E402
+    DatasetClip,
+    draw_walker,
+    render_dataset,
+    session_look,
 )
-from posescore.phantom.params import PhantomParams  # noqa: E402
+from posescore.phantom.expression import EXPRESSION_FAMILY_NAMES  # noqa: E402
 from posescore.phantom.writer import ffmpeg_path  # noqa: E402
 from posescore.threads import init_worker_threads  # noqa: E402
 from posescore.visit import VisitClip, build_visit, score_clips  # noqa: E402
@@ -76,28 +74,14 @@ def plan_pairs(n_pairs: int, duration_s: float, views: Sequence[str]) -> list[Da
     ffmpeg_ok = ffmpeg_path() is not None
     clips = []
     for j in range(n_pairs):
-        subject_seed = SEED * 100_000 + j
-        family = VARIED_FAMILIES[j % len(VARIED_FAMILIES)]
-        expression_family = EXPRESSION_FAMILY_NAMES[j % len(EXPRESSION_FAMILY_NAMES)]
-        rng = np.random.default_rng([subject_seed, 31])
-        healthy = j % HEALTHY_EVERY == HEALTHY_EVERY - 1
-        side = "none" if healthy else SIDES[j % 2]
-        severity = 0.0 if healthy else round(float(rng.uniform(0.3, 4.0)), 2)
-        expression = None if healthy else draw_expression(severity, expression_family,
-                                                          subject_seed)
-        look = draw_family_look(subject_seed, family)
-        mix = draw_posture_mix(subject_seed, family)
-        subject_id = f"w{SEED}_{j:03d}"
+        walker, rng = draw_walker(SEED, j, HEALTHY_EVERY)
         for visit in (0, 1):
             for c, view in enumerate(views):
-                clip_seed = subject_seed * 16 + visit * len(views) + c
-                params = PhantomParams(
-                    affected_side=side, severity=severity, view=view, seed=clip_seed,
-                    duration_s=duration_s, look=session_look(look, family, rng), family=family,
-                    posture_mix=mix, expression=expression,
-                    **draw_format(clip_seed, family, ffmpeg_ok))
-                clips.append(DatasetClip(f"{subject_id}_v{visit}_{view}", subject_id, "test",
-                                         params, expression_family))
+                clip_seed = walker.seed * 16 + visit * len(views) + c
+                clips.append(walker.clip(f"{walker.subject_id}_v{visit}_{view}", view,
+                                         clip_seed, duration_s,
+                                         session_look(walker.look, walker.family, rng),
+                                         ffmpeg_ok))
     return clips
 
 

@@ -2,11 +2,12 @@
 
 Each clip is scored on its own (``score.score_video``, with the view the filmer stated, if
 any). Per leg and task, the clips' severities are fused (``fusion.fuse_leg``): each clip is
-weighted by its own interval, so the near leg of a side view counts more than the far leg,
-and a frontal or posterior view adds what a side view cannot see (inversion,
-circumduction). The leg's visit severity is its largest fused severity over the tasks, and
-the provoking factor and the BFMDRS-style leg item come from the tasks as in ``profile``.
-A leg that no clip could score is reported with no number and the reason.
+weighted by its own interval, so a narrow near-leg reading counts more than a frontal or
+posterior view's, which adds what a side view cannot see (inversion, circumduction). The far
+leg of a side view counts only when no other clip sees that leg. The leg's visit severity is
+its largest fused severity over the tasks, and the provoking factor and the BFMDRS-style leg
+item come from the tasks as in ``profile``. A leg that no clip could score is reported with
+no number and the reason.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from posescore.contract.visit import (
 from posescore.errors import PosescoreError
 from posescore.fusion import ClipReading, fuse_leg
 from posescore.manifest import Column, read_manifest
+from posescore.mdc import leg_class
 from posescore.plain import model_sentence, severity_sentence
 from posescore.profile import profile_session
 from posescore.runner import run_items
@@ -144,7 +146,7 @@ def score_clips(
 ) -> list[ScoredClip]:
     """Score every clip with ``score(video, settings, task)``; a failing clip keeps its error.
 
-    A stated view goes into ``settings.signal.view`` for that clip.
+    Each clip is scored with ``with_view`` of its stated view.
     """
 
     def score_clip(clip: VisitClip) -> Score:
@@ -174,7 +176,9 @@ def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> Visit:
         model=model,
         fusion=Fusion(error_correlation=settings.visit.error_correlation,
                       method="precision-weighted mean of the clips' severities, each clip "
-                             "weighted by the larger side of its 90 % interval"),
+                             "weighted by the larger side of its 90 % interval; the far leg of "
+                             "a side view counts only when no clip sees that leg from its near "
+                             "side, the front or the back (weight 0 otherwise)"),
     )
 
 
@@ -192,7 +196,8 @@ def _visit_leg(
     by_task: dict[str, TaskFusion] = {}
     for task in dict.fromkeys(s.clip.task for s in usable):
         clips = [s for s in usable if s.clip.task == task]
-        fused = fuse_leg([_reading(s, side) for s in clips], settings.visit.error_correlation)
+        fused = fuse_leg([_reading(s, side) for s in _seeing(clips, side)],
+                         settings.visit.error_correlation)
         by_task[task] = TaskFusion(
             severity=fused.severity,
             severity_interval=list(fused.interval) if fused.interval else None,
@@ -214,6 +219,24 @@ def _visit_leg(
                   if severity is not None and factor is not None else None),
         by_task=by_task,
     )
+
+
+def _seeing(clips: Sequence[ScoredClip], side: str) -> Sequence[ScoredClip]:
+    """The clips that see the leg: those where it is not a side view's far leg.
+
+    A far leg is partly hidden; it often reads near 0 whatever its severity, with an interval
+    (upper bound at least ``model.far_leg_upper``, ``crosscheck``) no wider than a frontal
+    view's, so weighting by interval alone lets it pull an affected leg down. It counts only
+    when no clip scored the leg from its near side, the front or the back (issue 21: each leg
+    is fused from the clips that can see it).
+    """
+
+    def sees(s: ScoredClip) -> bool:
+        score = s.result
+        return (score is not None and leg_class(score.view, side) != "far"
+                and getattr(score.legs, side).severity is not None)
+
+    return [s for s in clips if sees(s)] or clips
 
 
 def _reading(s: ScoredClip, side: str) -> ClipReading:

@@ -30,10 +30,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
-from posescore.phantom.expression import EXPRESSION_FAMILY_NAMES, draw_expression
+from posescore.phantom.expression import (
+    EXPRESSION_FAMILY_NAMES,
+    LegExpression,
+    draw_expression,
+)
 from posescore.phantom.families import (
     FAMILY_NAMES,
     VARIED_FAMILIES,
@@ -43,7 +48,8 @@ from posescore.phantom.families import (
     family_recipe,
 )
 from posescore.phantom.look import PhantomLook
-from posescore.phantom.params import PhantomParams, PhantomView
+from posescore.phantom.params import AffectedSide, PhantomParams, PhantomView
+from posescore.phantom.variation import PostureMix
 from posescore.phantom.writer import ffmpeg_path
 from posescore.runner import run_items
 
@@ -158,6 +164,60 @@ def plan_dataset(
             name = f"{subject_id}_c{c}_f{family}_{view}_{params.walk}"
             clips.append(DatasetClip(name, subject_id, split, params, expression_family or ""))
     return clips
+
+
+@dataclass(frozen=True)
+class Walker:
+    """A phantom walker filmed over visits: look, family, dystonia and expression kept.
+
+    Walker ``j`` of data set seed ``seed`` (``draw_walker``) has subject seed
+    ``seed * 100000 + j``, look family ``VARIED_FAMILIES[j % 5]`` and expression family
+    ``EXPRESSION_FAMILY_NAMES[j % 8]``; every ``healthy_every``-th walker is healthy, the
+    others alternate the affected side.
+    """
+
+    subject_id: str
+    seed: int
+    family: int
+    expression_family: str
+    affected_side: AffectedSide
+    severity: float
+    look: PhantomLook
+    posture_mix: PostureMix
+    expression: Optional[LegExpression]
+
+    def clip(self, name: str, view: PhantomView, clip_seed: int, duration_s: float,
+             look: PhantomLook, ffmpeg_ok: bool) -> DatasetClip:
+        """One clip of this walker in ``view``, its session ``look`` and clip seed."""
+        params = PhantomParams(
+            affected_side=self.affected_side, severity=self.severity, view=view,
+            seed=clip_seed, duration_s=duration_s, look=look, family=self.family,
+            posture_mix=self.posture_mix, expression=self.expression,
+            **draw_format(clip_seed, self.family, ffmpeg_ok))
+        return DatasetClip(name, self.subject_id, "test", params, self.expression_family)
+
+
+def draw_walker(seed: int, j: int, healthy_every: int) -> tuple[Walker, np.random.Generator]:
+    """Walker ``j`` of data set ``seed`` (see ``Walker``) and the generator of its sessions.
+
+    The generator (seeded by the subject seed) has drawn the severity, uniform 0.3-4.0;
+    callers draw each session's camera framing from it (``session_look``).
+    """
+    subject_seed = seed * 100_000 + j
+    family = VARIED_FAMILIES[j % len(VARIED_FAMILIES)]
+    expression_family = EXPRESSION_FAMILY_NAMES[j % len(EXPRESSION_FAMILY_NAMES)]
+    rng = np.random.default_rng([subject_seed, 31])
+    healthy = j % healthy_every == healthy_every - 1
+    severity = 0.0 if healthy else round(float(rng.uniform(0.3, 4.0)), 2)
+    walker = Walker(
+        subject_id=f"w{seed}_{j:03d}", seed=subject_seed, family=family,
+        expression_family=expression_family,
+        affected_side="none" if healthy else ("left", "right")[j % 2], severity=severity,
+        look=draw_family_look(subject_seed, family),
+        posture_mix=draw_posture_mix(subject_seed, family),
+        expression=None if healthy else draw_expression(severity, expression_family,
+                                                        subject_seed))
+    return walker, rng
 
 
 def session_look(look: PhantomLook, family: int, rng: np.random.Generator) -> PhantomLook:

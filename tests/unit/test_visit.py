@@ -34,6 +34,39 @@ def test_the_near_leg_of_a_side_view_outweighs_the_far_leg_of_the_other():
     assert_matches_schema("visit", visit.to_json())
 
 
+def test_a_far_leg_is_scored_from_the_frontal_view_and_the_provenance_says_so():
+    # left leg severity 3: the only side view films the right side, so the left leg is its far
+    # leg, read near 0 with the far leg's interval (crosscheck: upper bound at least 3);
+    # the frontal view sees it, with a frontal view's wide interval
+    far = (0.2, [0.0, 3.0])
+    front = (2.8, [0.47, 4.0])
+    scored = [_clip("right_side.mp4", clip_score("sagittal_right", far, (0.1, [0.0, 1.55]))),
+              _clip("front.mp4", clip_score("frontal", front, (0.2, [0.0, 2.16])))]
+    visit = build_visit(scored, Settings())
+    left = visit.legs["left"]
+    contributions = {c.video: c for c in left.by_task["walk_forward"].clips}
+    assert left.severity == pytest.approx(front[0])
+    assert contributions["front.mp4"].view == "frontal"
+    assert contributions["front.mp4"].weight == pytest.approx(1.0)
+    assert contributions["right_side.mp4"].view == "sagittal_right"
+    assert contributions["right_side.mp4"].weight == 0.0
+    assert contributions["right_side.mp4"].severity == far[0]  # what it read is still shown
+    assert visit.affected_side == "left"
+    assert "far leg" in visit.fusion.method
+    right = {c.video: c.weight for c in visit.legs["right"].by_task["walk_forward"].clips}
+    assert right["right_side.mp4"] > right["front.mp4"] > 0  # the near leg and the front
+
+
+def test_a_leg_seen_only_as_the_far_leg_is_scored_from_it():
+    far = (0.4, [0.0, 3.0])
+    visit = build_visit([_clip("right_side.mp4", clip_score("sagittal_right", far,
+                                                            (0.1, [0.0, 1.55])))], Settings())
+    left = visit.legs["left"]
+    assert left.judged and left.severity == pytest.approx(far[0])
+    assert left.severity_interval == pytest.approx(far[1])
+    assert left.by_task["walk_forward"].clips[0].weight == pytest.approx(1.0)
+
+
 def test_a_leg_no_clip_could_score_has_no_number():
     scored = [_clip("a.mp4", clip_score("frontal", (None, None), (0.5, [0.0, 1.5]))),
               _clip("b.mp4", clip_score("frontal", (2.0, [1.0, 3.0]), (0.5, [0.0, 1.5]), False)),
