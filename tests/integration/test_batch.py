@@ -19,7 +19,8 @@ from posescore.batch import (
     write_tables,
 )
 from posescore.config import ModelConfig, Settings
-from posescore.errors import PosescoreError
+from posescore.errors import ModelError, PosescoreError
+from posescore.model_card import card_path, file_sha256
 
 
 def result(left=1.0):
@@ -101,3 +102,22 @@ def test_broken_links_and_pipes_get_error_rows(tmp_path):
     rows = {r["video"]: r for r in csv.DictReader(open(tmp_path / "out" / "scores.csv"))}
     assert rows["gone.mp4"]["error"] == "not a video file: a broken link"
     assert rows["pipe.mp4"]["error"] == "not a video file: a pipe or device"
+
+
+def test_a_model_the_workers_cannot_load_is_each_videos_error(tmp_path):
+    """Its card matches, so the parent starts the workers; each video then names the problem
+    (a worker that stopped would break the pool). In this process it fails at once."""
+    model = tmp_path / "m.skops"
+    model.write_bytes(b"not a zip archive")
+    card_path(model).write_text(f'{{"sha256": "{file_sha256(model)}"}}')
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (folder / name).write_bytes(b"never read")
+    settings = Settings(model=ModelConfig(path=model))
+    with pytest.raises(ModelError, match="not a readable skops model file"):
+        run_batch(folder, tmp_path / "out1", settings, workers=1, progress=False)
+    summary = run_batch(folder, tmp_path / "out2", settings, workers=2, progress=False)
+    assert (summary.scored, summary.failed) == (0, 2)
+    for row in summary.rows:
+        assert "m.skops is not a readable skops model file" in row["error"], row
