@@ -16,6 +16,9 @@ every result JSON, median and max) per set:
 time goes (the command's start, the parent's set-up, each worker's start-up and clips, the
 idle tail), with a worker's start-up split into imports, model load and graph creation.
 
+``--baseline CHECKOUT`` adds, in every round of a set, the batch of another posescore checkout
+(e.g. ``main`` in a worktree): a paired before / after.
+
 Usage: python bench/bench_batch.py [--repeat 3] [--sets 8,40,mixed,scaling] [--keep DIR]
        python bench/bench_batch.py --trace 8 [--keep DIR]
 """
@@ -87,14 +90,16 @@ def run_floor(folder: Path, workers: int) -> int:
 # --------------------------------------------------------------------------- runs
 
 
-def _timed(cmd: list[str], stdout: Optional[list[str]] = None) -> tuple[float, float]:
-    """Run ``cmd``; its wall time and CPU user time (with its children's), seconds.
+def _timed(
+    cmd: list[str], stdout: Optional[list[str]] = None, env: Optional[dict] = None
+) -> tuple[float, float]:
+    """Run ``cmd`` (in ``env``); its wall time and CPU user time (with its children's), s.
 
     With ``stdout`` (a list), the command's output is appended to it.
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     start = time.perf_counter()
-    done = subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL, text=True,
+    done = subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL, text=True, env=env,
                           stdout=subprocess.DEVNULL if stdout is None else subprocess.PIPE)
     wall = time.perf_counter() - start
     if stdout is not None:
@@ -109,11 +114,17 @@ def floor_run(folder: Path, workers: int) -> tuple[float, float, list[float]]:
     return wall, user, []
 
 
-def batch_run(folder: Path, workers: int) -> tuple[float, float, list[float]]:
-    """Wall, user seconds of ``posescore batch`` and each clip's model stage (s)."""
+def batch_run(
+    folder: Path, workers: int, source: Optional[Path] = None
+) -> tuple[float, float, list[float]]:
+    """Wall, user seconds of ``posescore batch`` and each clip's model stage (s).
+
+    With ``source``, posescore is imported from that checkout (a baseline).
+    """
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as out:
         wall, user = _timed([POSESCORE, "batch", str(folder), "--out", out, "--no-cache",
-                             "--workers", str(workers), "--no-progress"])
+                             "--workers", str(workers), "--no-progress"], env=env)
         model = [json.loads(p.read_text())["timings"]["model"] for p in Path(out).glob("*.json")]
     return wall, user, model
 
@@ -147,8 +158,9 @@ def print_table(title: str, results: dict[str, list[tuple]], base: str, other: s
         stage = f"{statistics.median(model):.2f} / {max(model):.2f} s" if model else "-"
         user = statistics.median(r[1] for r in rows)
         print(f"| {name} | {_spread([r[0] for r in rows])} | {user:.0f} s | {stage} |")
-    ratios = [o[0] / b[0] for o, b in zip(results[other], results[base])]
-    print(f"| ratio {other} / {base} | {_spread(ratios, 'x', 2)} | | |")
+    for name in [other] + [n for n in results if n not in (base, other)]:
+        ratios = [o[0] / b[0] for o, b in zip(results[name], results[base])]
+        print(f"| ratio {name} / {base} | {_spread(ratios, 'x', 2)} | | |")
 
 
 # --------------------------------------------------------------------------- trace
@@ -251,6 +263,8 @@ def main() -> None:
                    help="comma-separated: 8, 40, mixed, scaling")
     p.add_argument("--workers", type=int, default=2, help="processes of floor and batch")
     p.add_argument("--keep", type=Path, help="folder for the rendered sets (reused)")
+    p.add_argument("--baseline", type=Path,
+                   help="also run the batch of this posescore checkout in each round")
     p.add_argument("--trace", help="print the timeline of one batch of this set instead")
     p.add_argument("--floor", type=Path, help=argparse.SUPPRESS)  # one floor run (internal)
     p.add_argument("--trace-run", type=Path, help=argparse.SUPPRESS)  # one traced batch
@@ -275,8 +289,11 @@ def main() -> None:
         for name in ("8", "40", "mixed"):
             if name in names:
                 folder = folders[name]
-                results = paired({"floor": lambda f=folder: floor_run(f, w),
-                                  "batch": lambda f=folder: batch_run(f, w)}, args.repeat)
+                runs = {"floor": lambda f=folder: floor_run(f, w),
+                        "batch": lambda f=folder: batch_run(f, w)}
+                if args.baseline:
+                    runs["baseline"] = lambda f=folder: batch_run(f, w, args.baseline)
+                results = paired(runs, args.repeat)
                 clips = len(list(folder.rglob("*.mp4")))
                 print_table(f"set {name} ({clips} clips), {w} processes", results,
                             "floor", "batch")

@@ -184,13 +184,12 @@ def _init_worker(settings: Settings) -> None:
     teardown at its exit (:func:`_exit_at_once`).
     """
     from posescore.model import load_model
-    from posescore.pose import extractor_version
 
     _WORKER.pop("error", None)
     if where() != "caller":
         settings = one_process_per_video(settings)
     _WORKER["settings"] = settings
-    _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
+    _WORKER["extractor"] = _extractor_version(settings)
     try:
         _WORKER["model"] = load_model(settings.model.path)
     except PosescoreError as exc:
@@ -325,7 +324,8 @@ def run_batch(
     videos, unreadable = find_videos(folder), unreadable_entries(folder)
     if not videos and not unreadable:
         raise PosescoreError(f"no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in {folder}")
-    model_sha, extractor = _model_and_extractor(settings, here=workers <= 1 and not scheduler)
+    model_sha = _model_sha(settings, here=workers <= 1 and not scheduler)
+    extractor = _extractor_version(settings) if resume else ""
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.tmp"):
         stale.unlink(missing_ok=True)
@@ -390,21 +390,25 @@ def run_batch(
     return summary
 
 
-def _model_and_extractor(settings: Settings, here: bool) -> tuple[str, str]:
-    """The model's SHA-256 and the pose extractor's version, for the resume check.
+def _model_sha(settings: Settings, here: bool) -> str:
+    """The model's SHA-256; fails early on a missing or altered model.
 
-    Fails early on a missing or altered model. When the videos run ``here``, the model is
-    loaded now; else only its card is checked (no scikit-learn import: the workers load it
-    while this process hands out videos).
+    When the videos run ``here``, the model is loaded now; else only its card is checked
+    (no scikit-learn import: the workers load the model).
     """
     from posescore.model_card import checked_card
-    from posescore.pose import extractor_version
 
     if here:
         initialise(_init_worker, (settings,), fresh=True)
-        return _WORKER["model"].card["sha256"], _WORKER["extractor"]
-    card = checked_card(settings.model.path)
-    return card["sha256"], extractor_version(settings.pose, settings.subject)
+        return _WORKER["model"].card["sha256"]
+    return checked_card(settings.model.path)["sha256"]
+
+
+def _extractor_version(settings: Settings) -> str:
+    """The pose extractor's version, for the resume check (imports the pose stage)."""
+    from posescore.pose import extractor_version
+
+    return extractor_version(settings.pose, settings.subject)
 
 
 def one_process_per_video(settings: Settings) -> Settings:

@@ -1,7 +1,11 @@
 """Batch helpers without MediaPipe: names, atomic JSON, resume check, CSV + Parquet tables."""
 
 import csv
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -21,6 +25,8 @@ from posescore.batch import (
 from posescore.config import ModelConfig, Settings
 from posescore.errors import ModelError, PosescoreError
 from posescore.model_card import card_path, file_sha256
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def result(left=1.0):
@@ -106,7 +112,11 @@ def test_broken_links_and_pipes_get_error_rows(tmp_path):
 
 def test_a_model_the_workers_cannot_load_is_each_videos_error(tmp_path):
     """Its card matches, so the parent starts the workers; each video then names the problem
-    (a worker that stopped would break the pool). In this process it fails at once."""
+    (a worker that stopped would break the pool). In this process it fails at once.
+
+    The parent of a 2-worker batch imports neither scikit-learn nor the pose stage (the
+    workers do): it only checks the model's card.
+    """
     model = tmp_path / "m.skops"
     model.write_bytes(b"not a zip archive")
     card_path(model).write_text(f'{{"sha256": "{file_sha256(model)}"}}')
@@ -117,7 +127,21 @@ def test_a_model_the_workers_cannot_load_is_each_videos_error(tmp_path):
     settings = Settings(model=ModelConfig(path=model))
     with pytest.raises(ModelError, match="not a readable skops model file"):
         run_batch(folder, tmp_path / "out1", settings, workers=1, progress=False)
-    summary = run_batch(folder, tmp_path / "out2", settings, workers=2, progress=False)
-    assert (summary.scored, summary.failed) == (0, 2)
-    for row in summary.rows:
-        assert "m.skops is not a readable skops model file" in row["error"], row
+    code = f"""
+import json, sys
+from pathlib import Path
+from posescore.batch import run_batch
+from posescore.config import ModelConfig, Settings
+if __name__ == "__main__":
+    s = run_batch(Path({str(folder)!r}), Path({str(tmp_path / "out2")!r}),
+                  Settings(model=ModelConfig(path={str(model)!r})), workers=2, progress=False)
+    print(json.dumps([s.scored, [r["error"] for r in s.rows],
+                      sorted(m for m in ("sklearn", "posescore.pose") if m in sys.modules)]))
+"""
+    (tmp_path / "run.py").write_text(code)
+    done = subprocess.run([sys.executable, str(tmp_path / "run.py")], capture_output=True,
+                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    scored, errors, parent_imports = json.loads(done.stdout.strip().splitlines()[-1])
+    assert scored == 0 and len(errors) == 2
+    assert all("m.skops is not a readable skops model file" in e for e in errors), errors
+    assert parent_imports == []
