@@ -12,7 +12,8 @@
 - ``workers > 1`` runs that many processes, largest files first (:mod:`posescore.runner`);
   each loads the model and starts a MediaPipe graph once (reset between videos: the pose is
   a fresh graph's), and gets an equal share of the cores for its OpenMP, BLAS and OpenCV
-  threads (Dask tasks get their share of their host's cores). On Ctrl-C the parent stops
+  threads (Dask tasks get their share of their host's cores); the parent only checks the
+  model's card (:mod:`posescore.model_card`). On Ctrl-C the parent stops
   handing out videos, lets running ones finish (a second Ctrl-C abandons them) and writes
   the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
