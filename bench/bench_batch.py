@@ -158,9 +158,12 @@ def print_table(title: str, results: dict[str, list[tuple]], base: str, other: s
         stage = f"{statistics.median(model):.2f} / {max(model):.2f} s" if model else "-"
         user = statistics.median(r[1] for r in rows)
         print(f"| {name} | {_spread([r[0] for r in rows])} | {user:.0f} s | {stage} |")
-    for name in [other] + [n for n in results if n not in (base, other)]:
-        ratios = [o[0] / b[0] for o, b in zip(results[name], results[base])]
-        print(f"| ratio {name} / {base} | {_spread(ratios, 'x', 2)} | | |")
+    pairs = [(other, base)] + [(n, base) for n in results if n not in (base, other)]
+    if "baseline" in results:
+        pairs.append((other, "baseline"))
+    for top, bottom in pairs:
+        ratios = [t[0] / b[0] for t, b in zip(results[top], results[bottom])]
+        print(f"| ratio {top} / {bottom} | {_spread(ratios, 'x', 2)} | | |")
 
 
 # --------------------------------------------------------------------------- trace
