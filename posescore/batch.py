@@ -12,7 +12,8 @@
 - ``workers > 1`` runs that many processes, largest files first (:mod:`posescore.runner`);
   each loads the model and starts a MediaPipe graph once (reset between videos: the pose is
   a fresh graph's), and gets an equal share of the cores for its OpenMP, BLAS and OpenCV
-  threads (Dask tasks get their share of their host's cores). On Ctrl-C the parent stops
+  threads (Dask tasks get their share of their host's cores); the parent only checks the
+  model's card (:mod:`posescore.model_card`). On Ctrl-C the parent stops
   handing out videos, lets running ones finish (a second Ctrl-C abandons them) and writes
   the tables.
 - ``anonymize=True`` replaces file names in every output with a salted hash; the salt is kept
@@ -21,12 +22,14 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import hashlib
 import json
 import logging
 import os
 import secrets
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from posescore.constants import SCHEMA_VERSION
 from posescore.contract import Score
 from posescore.contract.score import BatchStamp
 from posescore.errors import PosescoreError
-from posescore.runner import Outcome, initialise, run_items, where
+from posescore.runner import Outcome, Span, initialise, run_items, where
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,10 @@ class BatchSummary:
     interrupted: bool = False
     rows: list[dict[str, Any]] = field(default_factory=list)
     out: Optional[Path] = None
+    started_s: float = 0.0
+    """Wall-clock time (epoch s) the videos started to be handed out."""
+    spans: dict[str, Span] = field(default_factory=dict)
+    """When and in which process each video ran, by output name (``--trace``)."""
 
     @property
     def frames_per_s(self) -> float:
@@ -172,21 +179,42 @@ def _init_worker(settings: Settings) -> None:
     """Load the model once per process (``runner.initialise``).
 
     In a worker (local or Dask) each video's chunks are tracked one after the other
-    (:func:`one_process_per_video`); a local worker process keeps one MediaPipe graph for
-    all its videos.
+    (:func:`one_process_per_video`), and a model that cannot be loaded becomes each video's
+    error (the parent checked its card; a worker that stopped would break the pool). A local
+    worker process keeps one MediaPipe graph for all its videos and skips the interpreter's
+    teardown at its exit (:func:`_exit_at_once`).
     """
     from posescore.model_file import load_model
-    from posescore.pose import extractor_version
 
+    _WORKER.pop("error", None)
     if where() != "caller":
         settings = one_process_per_video(settings)
     _WORKER["settings"] = settings
-    _WORKER["model"] = load_model(settings.model.path)
-    _WORKER["extractor"] = extractor_version(settings.pose, settings.subject)
+    _WORKER["extractor"] = _extractor_version(settings)
+    try:
+        _WORKER["model"] = load_model(settings.model.path)
+    except PosescoreError as exc:
+        if where() == "caller":
+            raise
+        _WORKER["error"] = exc
     if where() == "process":
         from posescore.pose import MediaPipePoseBackend
 
         _WORKER["backend"] = MediaPipePoseBackend(settings.pose)
+        atexit.register(_exit_at_once)
+
+
+def _exit_at_once() -> None:
+    """End a worker process without the interpreter's teardown (atexit, registered last).
+
+    Tearing down MediaPipe, TFLite and scikit-learn took about 1 s of a core per worker, and
+    the parent waits for its workers to end. By now every result has been sent and every
+    JSON written (``multiprocessing`` flushes its queues before the interpreter's exit).
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _score_one(job: tuple[str, str, str, str, str]) -> tuple[dict, int]:
@@ -198,6 +226,8 @@ def _score_one(job: tuple[str, str, str, str, str]) -> tuple[dict, int]:
     from posescore.score import score_video
 
     path, name, json_path, task, run_id = job
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     settings, model, backend = _WORKER["settings"], _WORKER["model"], _WORKER.get("backend")
     if backend is not None:
         backend.reset()  # tracking and smoothing start afresh, as in a new graph
@@ -295,8 +325,8 @@ def run_batch(
     videos, unreadable = find_videos(folder), unreadable_entries(folder)
     if not videos and not unreadable:
         raise PosescoreError(f"no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in {folder}")
-    initialise(_init_worker, (settings,), fresh=True)  # fail early; for the resume check
-    model_sha, extractor = _WORKER["model"].card.get("sha256"), _WORKER["extractor"]
+    model_sha = _model_sha(settings, here=workers <= 1 and not scheduler)
+    extractor = _extractor_version(settings) if resume else ""
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.tmp"):
         stale.unlink(missing_ok=True)
@@ -325,13 +355,15 @@ def run_batch(
         jobs.append((str(video), name, str(json_path), task, run_id))
 
     bar = _progress_bar(len(jobs), progress)
-    start = time.perf_counter()
+    start, summary.started_s = time.perf_counter(), time.time()
 
     def record(outcome: Outcome, n_ended: int, n_jobs: int) -> None:
         path, name, json_path = outcome.item[:3]
         result, frames = outcome.value or (None, 0)
         error = _scrub(outcome.error, path, name)
         rows[name] = batch_row(name, result, error)
+        if outcome.span is not None:
+            summary.spans[name] = outcome.span
         if error:
             summary.failed += 1
             logger.info("a video failed: %s", error)
@@ -357,6 +389,27 @@ def run_batch(
         summary.rows = sorted(rows.values(), key=lambda r: r["video"])
         write_tables(out, summary.rows)
     return summary
+
+
+def _model_sha(settings: Settings, here: bool) -> str:
+    """The model's SHA-256; fails early on a missing or altered model.
+
+    When the videos run ``here``, the model is loaded now; else only its card is checked
+    (no scikit-learn import: the workers load the model).
+    """
+    from posescore.model_card import checked_card
+
+    if here:
+        initialise(_init_worker, (settings,), fresh=True)
+        return _WORKER["model"].card["sha256"]
+    return checked_card(settings.model.path)["sha256"]
+
+
+def _extractor_version(settings: Settings) -> str:
+    """The pose extractor's version, for the resume check (imports the pose stage)."""
+    from posescore.pose import extractor_version
+
+    return extractor_version(settings.pose, settings.subject)
 
 
 def one_process_per_video(settings: Settings) -> Settings:

@@ -10,10 +10,8 @@ read with skops.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +24,19 @@ from posescore.model_cache import (
     keep_estimator,
     keep_predictor,
 )
+from posescore.model_card import (  # noqa: F401 - DEFAULT_MODEL_PATH re-exported
+    DEFAULT_MODEL_PATH,
+    card_path,
+    checked_card,
+    file_sha256,
+    model_path,
+)
 from posescore.predictor import CompiledSeverityModel, NotCompilable, compile_model
 
 if TYPE_CHECKING:
     from posescore.model import LegSeverityModel
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "default.skops"
-"""The shipped model in a source checkout; $POSESCORE_MODEL overrides it (e.g. in Docker)."""
 
 TRUSTED_TYPES = frozenset(
     {
@@ -69,21 +71,6 @@ class LoadedModel:
         return list(self.card["measures"])
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-
-def card_path(model_path: Path) -> Path:
-    """The model card JSON beside a ``.skops`` file."""
-    return model_path.with_suffix(".card.json")
-
-
 def save_model(estimator: LegSeverityModel, path: str | Path, card: dict) -> dict:
     """Write the estimator with skops and its card (with the file's SHA-256) beside it."""
     import skops.io as sio
@@ -110,26 +97,9 @@ def load_model(path: str | Path | None = None, compiled: bool = True) -> LoadedM
         Missing file or card, hash mismatch (tampered file), or a type outside
         ``TRUSTED_TYPES`` (foreign file): nothing from the file is executed then.
     """
-    if path is None:
-        path = os.environ.get("POSESCORE_MODEL") or DEFAULT_MODEL_PATH
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path.name}")
-    cpath = card_path(path)
-    try:
-        card = json.loads(cpath.read_text())
-    except FileNotFoundError as exc:
-        raise ModelError(
-            f"model card not found beside {path.name} (expected {cpath.name})"
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"model card {cpath.name} is not valid JSON") from exc
-    sha256 = file_sha256(path)
-    if card.get("sha256") != sha256:
-        raise ModelError(
-            f"model file {path.name} does not match the SHA-256 in its card: "
-            "it was modified or replaced; refusing to load it"
-        )
+    path = model_path(path)
+    card = checked_card(path)
+    sha256 = card["sha256"]
     predictor = cached_predictor(sha256) if compiled else None
     if predictor is not None:
         return LoadedModel(estimator=predictor, card=card, path=path)

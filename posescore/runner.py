@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -49,12 +51,25 @@ Place = Literal["caller", "process", "dask"]
 
 
 @dataclass(frozen=True)
+class Span:
+    """When and where one item ran: the process id and wall-clock start and end (epoch s)."""
+
+    pid: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
 class Outcome(Generic[T, R]):
-    """What became of one item: its value, or the one-line error that stopped it."""
+    """What became of one item: its value, or the one-line error that stopped it.
+
+    ``span`` says when and in which process it ran (None if its worker died).
+    """
 
     item: T
     value: Optional[R] = None
     error: str = ""
+    span: Optional[Span] = None
 
     @property
     def ok(self) -> bool:
@@ -94,12 +109,16 @@ def initialise(
         _PLACE["initialised"][init] = init_args
 
 
-def _attempt(fn: Callable[[T], R], item: T, catch: tuple) -> tuple[Optional[R], str]:
-    """``fn(item)`` and no error, or no value and the error of a ``catch`` exception."""
+def _attempt(
+    fn: Callable[[T], R], item: T, catch: tuple
+) -> tuple[Optional[R], str, Span]:
+    """``fn(item)`` and no error, or no value and the error of a ``catch`` exception; its span."""
+    start = time.time()
     try:
-        return fn(item), ""
+        value, error = fn(item), ""
     except catch as exc:
-        return None, error_text(exc)
+        value, error = None, error_text(exc)
+    return value, error, Span(os.getpid(), start, time.time())
 
 
 def _start_worker(
@@ -176,8 +195,8 @@ def run_items(
         order.sort(key=lambda i: sizes[i], reverse=True)
     ended: dict[int, Outcome[T, R]] = {}
 
-    def report(i: int, value: Optional[R], error: str) -> None:
-        ended[i] = Outcome(items[i], value, error)
+    def report(i: int, value: Optional[R], error: str, span: Optional[Span] = None) -> None:
+        ended[i] = Outcome(items[i], value, error, span)
         if progress is not None:
             progress(ended[i], len(ended), len(items))
 
@@ -192,7 +211,8 @@ def run_items(
     return [ended[i] for i in range(len(items))]
 
 
-Report = Callable[[int, Any, str], None]
+Report = Callable[..., None]
+"""``report(index, value, error, span=None)``."""
 
 
 def _run_local(
@@ -236,7 +256,7 @@ def _run_local(
 def _dask_task(
     fn: Callable, item: Any, init: Optional[Callable[..., None]], init_args: tuple,
     slots: dict[str, int], catch: tuple,
-) -> tuple[Any, str]:
+) -> tuple[Any, str, Span]:
     """Dask task: threads capped at the task's share of its host, ``init`` once per process."""
     limit_dask_task(slots)
     _TASK.place = "dask"
@@ -269,10 +289,10 @@ def _run_dask(
             futures[fut] = i
         for fut in as_completed(list(futures)):
             try:
-                value, error = fut.result()
+                result = fut.result()
             except catch as exc:  # a worker died or the task was lost: the item's error
-                value, error = None, error_text(exc)
-            report(futures[fut], value, error)
+                result = (None, error_text(exc))
+            report(futures[fut], *result)
     except KeyboardInterrupt:
         logger.warning("interrupted: cancelling %d Dask task(s)", len(futures))
         client.cancel(list(futures))

@@ -1,7 +1,11 @@
 """Batch helpers without MediaPipe: names, atomic JSON, resume check, CSV + Parquet tables."""
 
 import csv
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -19,7 +23,10 @@ from posescore.batch import (
     write_tables,
 )
 from posescore.config import ModelConfig, Settings
-from posescore.errors import PosescoreError
+from posescore.errors import ModelError, PosescoreError
+from posescore.model_card import card_path, file_sha256
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def result(left=1.0):
@@ -101,3 +108,40 @@ def test_broken_links_and_pipes_get_error_rows(tmp_path):
     rows = {r["video"]: r for r in csv.DictReader(open(tmp_path / "out" / "scores.csv"))}
     assert rows["gone.mp4"]["error"] == "not a video file: a broken link"
     assert rows["pipe.mp4"]["error"] == "not a video file: a pipe or device"
+
+
+def test_a_model_the_workers_cannot_load_is_each_videos_error(tmp_path):
+    """Its card matches, so the parent starts the workers; each video then names the problem
+    (a worker that stopped would break the pool). In this process it fails at once.
+
+    The parent of a 2-worker batch imports neither scikit-learn nor the pose stage (the
+    workers do): it only checks the model's card.
+    """
+    model = tmp_path / "m.skops"
+    model.write_bytes(b"not a zip archive")
+    card_path(model).write_text(f'{{"sha256": "{file_sha256(model)}"}}')
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (folder / name).write_bytes(b"never read")
+    settings = Settings(model=ModelConfig(path=model))
+    with pytest.raises(ModelError, match="not a readable skops model file"):
+        run_batch(folder, tmp_path / "out1", settings, workers=1, progress=False)
+    code = f"""
+import json, sys
+from pathlib import Path
+from posescore.batch import run_batch
+from posescore.config import ModelConfig, Settings
+if __name__ == "__main__":
+    s = run_batch(Path({str(folder)!r}), Path({str(tmp_path / "out2")!r}),
+                  Settings(model=ModelConfig(path={str(model)!r})), workers=2, progress=False)
+    print(json.dumps([s.scored, [r["error"] for r in s.rows],
+                      sorted(m for m in ("sklearn", "posescore.pose") if m in sys.modules)]))
+"""
+    (tmp_path / "run.py").write_text(code)
+    done = subprocess.run([sys.executable, str(tmp_path / "run.py")], capture_output=True,
+                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    scored, errors, parent_imports = json.loads(done.stdout.strip().splitlines()[-1])
+    assert scored == 0 and len(errors) == 2
+    assert all("m.skops is not a readable skops model file" in e for e in errors), errors
+    assert parent_imports == []

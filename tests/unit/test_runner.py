@@ -71,8 +71,11 @@ def test_largest_first_and_progress_counts():
 
 
 def test_local_workers_build_their_state_once_with_their_share_of_threads():
-    views = [o.value for o in run_items(_worker_view, range(6), workers=WORKERS,
-                                        init=_init, init_args=("model",))]
+    outcomes = run_items(_worker_view, range(6), workers=WORKERS, init=_init,
+                         init_args=("model",))
+    views = [o.value for o in outcomes]
+    for o in outcomes:  # each item's span: the worker that ran it, at least its 0.2 s sleep
+        assert o.span.pid == o.value["pid"] and o.span.end_s - o.span.start_s >= 0.2
     assert {v["place"] for v in views} == {"process"}
     assert {v["tag"] for v in views} == {"model"} and {v["inits"] for v in views} == {1}
     assert len({v["pid"] for v in views}) == WORKERS and os.getpid() not in {
@@ -85,6 +88,7 @@ def test_in_this_process_init_runs_here_without_thread_limits():
     _STATE.clear()
     [outcome] = run_items(_worker_view, [0], workers=WORKERS, init=_init, init_args=("here",))
     assert outcome.value["pid"] == os.getpid() and outcome.value["place"] == "caller"
+    assert outcome.span.pid == os.getpid()
     assert _STATE["tag"] == "here"
 
 
