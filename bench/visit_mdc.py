@@ -23,9 +23,10 @@ It prints n, the mean difference, SEM and MDC95 pooled over both legs, per leg r
 legs' fused 90 % intervals. ``VisitConfig.mdc95`` and ``VisitConfig.mdc_reference_halfwidth``
 hold the pooled figures.
 
-Measured 2026-12-07 with ``--pairs 10`` (two shared cores; about an hour): 18 legs judged
-in both visits, mean d +0.09, SEM 0.27, MDC95 0.76 (affected legs 1.07, n 7; healthy
-0.49, n 11); median fused half-width 1.67.
+Measured with ``--pairs 10`` after a side view's far leg stopped counting when another clip
+sees the leg: 18 legs judged in both visits, mean d +0.07, SEM 0.31, MDC95 0.85 (affected
+legs 1.00, n 7; healthy 0.66, n 11); median fused half-width 1.60. (With far legs weighted
+in, before: SEM 0.27, MDC95 0.76, half-width 1.67.)
 
 References
 ----------

@@ -218,13 +218,13 @@ class VisitConfig(Section):
         "the same walker; 0.70 measured between two views of phantom subjects (default recipe, "
         "one expression family left out at a time).")
     mdc95: float = Field(
-        0.76, gt=0, le=4, description="Minimal detectable change (95 %) of a leg's fused visit "
+        0.85, gt=0, le=4, description="Minimal detectable change (95 %) of a leg's fused visit "
         "severity, severity points: 1.96 x sqrt(2) x SEM, SEM from test-retest phantom visits "
         "(Weir 2005); measured by `python bench/visit_mdc.py --pairs 10` (see its docstring): "
-        "10 walkers filmed twice from both sides, 18 legs judged in both visits, SEM 0.27. "
-        "Affected legs alone: 1.07 (n 7); healthy legs: 0.49 (n 11).")
+        "10 walkers filmed twice from both sides, 18 legs judged in both visits, SEM 0.31. "
+        "Affected legs alone: 1.00 (n 7); healthy legs: 0.66 (n 11).")
     mdc_reference_halfwidth: float = Field(
-        1.671, gt=0, le=4, description="Median half-width of the fused 90 % interval of the legs "
+        1.602, gt=0, le=4, description="Median half-width of the fused 90 % interval of the legs "
         "of those test-retest visits, severity points (`python bench/visit_mdc.py`). A change "
         "between visits whose legs have wider intervals (a leg seen only as the far leg, or "
         "only from the front) needs more than mdc95: see visit_change.leg_mdc95.")
