@@ -154,6 +154,16 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"server not ready: {self.log_path.read_text()[-3000:]}")
 
+    def log_after(self, expected: str, timeout_s: float = 10.0) -> str:
+        """The server's log once it holds ``expected``: the access line of a request is
+        written after its response has left, so a test reading at once can race it."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            log = self.log_path.read_text()
+            if expected in log or time.monotonic() > deadline:
+                return log
+            time.sleep(0.05)
+
     def kill(self) -> None:
         """SIGKILL the server process only (its workers notice and exit by themselves)."""
         assert self.proc is not None
