@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from posescore.constants import FRONTAL_PLANE_VIEWS, SAGITTAL_PLANE_VIEWS, TASKS
+from posescore.constants import TASKS, VIEWS
 from posescore.features.registry import FEATURES
 from posescore.plain import measure_label, split_feature
 
@@ -47,7 +47,7 @@ def vocabulary() -> dict[str, object]:
     """Tasks, views a clip can be stated to have, and the features' plain labels and legs."""
     return {
         "tasks": list(TASKS),
-        "views": [*SAGITTAL_PLANE_VIEWS, *FRONTAL_PLANE_VIEWS],
+        "views": list(VIEWS),
         "measures": measure_labels(),
     }
 

@@ -29,7 +29,7 @@ from posescore.constants import SIDES, TASKS
 from posescore.contract import COURSE_SCHEMA, Course, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES
-from posescore.htmlpage import SIDE_COLOURS, figure_png
+from posescore.htmlpage import SIDE_COLOURS, figure_png, png_bytes
 from posescore.manifest import Column
 from posescore.manifest import read_manifest as read_csv_manifest
 from posescore.plain import model_sentence, trend_sentence
@@ -260,9 +260,7 @@ def write_course(course: Mapping[str, Any], out_dir: str | Path) -> dict[str, Pa
     paths["course.json"].write_text(json.dumps(course, indent=1, default=str) + "\n")
     uri = course_figure(course)
     if uri:
-        import base64
-
-        paths["course.png"].write_bytes(base64.b64decode(uri.split(",", 1)[1]))
+        paths["course.png"].write_bytes(png_bytes(uri))
     paths["course.html"].write_text(course_report(course, uri), encoding="utf-8")
     return paths
 

@@ -60,6 +60,11 @@ def figure_png(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def png_bytes(uri: str) -> bytes:
+    """The PNG file inside a ``figure_png`` URI."""
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
 def img(uri: str, alt: str) -> str:
     """An embedded image (``figure_png``) with its alternative text."""
     return f'<img src="{uri}" alt="{esc(alt)}">'

@@ -45,6 +45,7 @@ from posescore.contract.visit_change import (
 )
 from posescore.course import PHASES, linear_trend, session_number
 from posescore.errors import PosescoreError
+from posescore.htmlpage import png_bytes
 from posescore.manifest import Column, read_manifest
 from posescore.plain import change_sentence, model_sentence, trend_sentence
 from posescore.visit import is_visit_source
@@ -307,9 +308,10 @@ def run_visit_course(
     manifest: str | Path, out_dir: str | Path, load: Callable[[Path], Visit],
     settings: Settings,
 ) -> VisitCourse:
-    """Load every visit of the manifest with ``load``; write course.json, visits.csv, course.html.
+    """Load every visit of the manifest with ``load``; write the course's files.
 
-    A visit that fails becomes a row with its error; the course goes on.
+    The files are course.json, visits.csv, course.png (the chart, when there is a visit) and
+    course.html. A visit that fails becomes a row with its error; the course goes on.
     """
     entries = read_visit_course(manifest)
     visits: list[Optional[Visit]] = []
@@ -331,6 +333,8 @@ def run_visit_course(
                          "right_severity", "error"])
         writer.writerows([r.patient_id, r.session, r.date, r.phase, r.visit.label,
                           r.left_severity, r.right_severity, r.error] for r in course.visits)
-    (out / "course.html").write_text(
-        visit_course_report(course, visit_course_figure(course)), encoding="utf-8")
+    uri = visit_course_figure(course)
+    if uri:
+        (out / "course.png").write_bytes(png_bytes(uri))
+    (out / "course.html").write_text(visit_course_report(course, uri), encoding="utf-8")
     return course

@@ -1,7 +1,8 @@
-"""HTML reports of visits compared and of a course of visits (``visit_change``).
+"""HTML reports of one visit, of visits compared and of a course of visits (``visit_change``).
 
+``visit_report(visit, label)`` for ``posescore visit --report``,
 ``visit_compare_report(comparison, pre, post)`` for ``posescore compare VISIT VISIT --report``
-and ``visit_course_report(course)`` for the ``course.html`` of a course of visits. Both open
+and ``visit_course_report(course)`` for the ``course.html`` of a course of visits. All open
 with the plain-language summary (``plain``) and the model's validation statement, then give
 per leg the fused severities with their 90 % intervals and the change against its MDC95;
 the comparison goes on with the clips that contributed (view, weight) and the measures each
@@ -200,16 +201,15 @@ def _view_values(visit: Visit, side: str, measure: str) -> str:
     return "<br>".join(cells) or "&ndash; <span class='small'>no view could measure it</span>"
 
 
-def _measures_tables(pre: Visit, post: Visit) -> str:
-    """The phenomenology measures of both visits, one table per leg, under plain names."""
+def _measures_tables(visits: Sequence[tuple[str, Visit]]) -> str:
+    """The phenomenology measures of the visits, one table per leg, under plain names."""
     parts = []
     for side in SIDES:
-        rows = []
-        for measure, (unit, _, _) in PHENOMENOLOGY.items():
-            rows.append([esc(feature_label(measure, unit)),
-                         _view_values(pre, side, measure), _view_values(post, side, measure)])
-        parts.append(f"<h3>{side.capitalize()} leg</h3>"
-                     + table(["measure (unit)", "pre: per view", "post: per view"], rows))
+        rows = [[esc(feature_label(measure, unit)),
+                 *(_view_values(visit, side, measure) for _, visit in visits)]
+                for measure, (unit, _, _) in PHENOMENOLOGY.items()]
+        parts.append(f"<h3>{side.capitalize()} leg</h3>" + table(
+            ["measure (unit)", *(f"{esc(label)}: per view" for label, _ in visits)], rows))
     return "".join(parts)
 
 
@@ -241,11 +241,36 @@ def visit_compare_report(comparison: VisitComparison, pre: Visit, post: Visit) -
     parts.append(table(["leg", *CHANGE_HEADERS],
                        [[f"{side} leg", *leg_change_cells(leg)]
                         for side, leg in comparison.legs.items()]))
-    parts.append("<h2>Clips that contributed</h2>" + _contributions_table(visits))
-    parts.append("<h2>Measures by leg</h2><p class='small'>What each view could see; a view "
-                 "that cannot show a measure is left out.</p>" + _measures_tables(pre, post))
-    parts.append("<h2>Clips of the visits</h2>" + _clips_table(visits))
+    parts += _visit_detail(visits)
     return page("posescore visit comparison", "".join(parts))
+
+
+def _visit_detail(visits: Sequence[tuple[str, Visit]]) -> list[str]:
+    """The contributions, the measures by leg and the clips of the visits."""
+    return ["<h2>Clips that contributed</h2>" + _contributions_table(visits),
+            "<h2>Measures by leg</h2><p class='small'>What each view could see; a view that "
+            "cannot show a measure is left out.</p>" + _measures_tables(visits),
+            "<h2>Clips of the visit" + ("s" if len(visits) > 1 else "") + "</h2>"
+            + _clips_table(visits)]
+
+
+def visit_report(visit: Visit, label: str) -> str:
+    """HTML report of one visit (``visit.build_visit``): its legs fused, then the detail."""
+    rows = []
+    for side, leg in visit.legs.items():
+        if not leg.judged:
+            rows.append([f"{side} leg", "not judged", esc(leg.reason), "", ""])
+            continue
+        rows.append([f"{side} leg", severity_cell(leg.severity, leg.severity_interval),
+                     esc(leg.severity_task), num(leg.provoking_factor, 0), num(leg.leg_item)])
+    parts = [summary_html(visit.summary), _model_notice(visit.model),
+             "<h2>Severity per leg</h2><p class='small'>Each leg's severity fused from the clips "
+             "that can see it, with its 90 % interval; of several tasks, the largest.</p>",
+             table(["leg", "severity (90 % interval)", "task", "provoking factor", "leg item"],
+                   rows),
+             f"<p>Affected: <b>{esc(visit.affected_side or 'not judged')}</b></p>",
+             *_visit_detail(((label, visit),))]
+    return page("posescore visit", "".join(parts))
 
 
 def visit_course_report(course: VisitCourse, plot_uri: Optional[str]) -> str:

@@ -82,7 +82,7 @@ export const TASK_LABELS = {
 };
 export const VIEW_LABELS = {
   "": "detect", sagittal_left: "left side", sagittal_right: "right side",
-  frontal: "front", posterior: "back",
+  frontal: "front", posterior: "back", oblique: "oblique",
 };
 export const viewLabel = (v) => (v in VIEW_LABELS ? VIEW_LABELS[v] : v || "not known");
 export const taskLabel = (t) => TASK_LABELS[t] || t;

@@ -160,6 +160,10 @@ def cmd_visit(args: argparse.Namespace) -> int:
     visit = _visit_loader(args)[1](args.visit)
     if args.json:
         write_text(Path(args.json), json.dumps(visit.to_json(), indent=2))
+    if args.report:
+        from posescore.visit_report import visit_report
+
+        write_text(Path(args.report), visit_report(visit, Path(args.visit).name))
     print("\n".join([*visit.summary, ""]))
     for clip in visit.clips:
         status = clip.error or ("scored" if clip.scorable else "not scorable")
@@ -230,5 +234,6 @@ def add_visit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("visit", help="manifest CSV (video; optional task, view), a folder, or "
                    "the JSON of an earlier `posescore visit --json`")
     p.add_argument("--json", help="write the visit JSON here")
+    p.add_argument("--report", help="write an HTML report of the visit here")
     p.add_argument("--model", help="model file (.skops) instead of the default")
     p.set_defaults(func=cmd_visit)

@@ -76,6 +76,8 @@ def test_upload_a_visit_of_three_clips_and_see_it_fused(page, service, tmp_path)
     page.set_input_files("#files", [str(v) for v in videos])
     page.wait_for_selector("#clip-2-view")
     assert page.locator("#clips tbody tr").count() == 3
+    assert page.locator("#clip-0-view option").all_inner_texts() == [
+        "detect", "left side", "right side", "front", "back", "oblique"]
     page.select_option("#clip-0-view", "sagittal_left")
     page.select_option("#clip-1-view", "frontal")
     page.select_option("#clip-2-task", "walk_backward")  # its view is left to be detected

@@ -1,4 +1,5 @@
-"""HTML reports of visits compared and of a course of visits; the seed's scenario end to end.
+"""HTML reports of one visit, of visits compared and of a course of visits; the seed's
+scenario end to end.
 
 No MediaPipe: every visit is built from its clips' given scores (``contract_support.visit_of``)
 and saved as the JSON of ``posescore visit --json``, which ``compare`` and ``course`` take.
@@ -14,6 +15,7 @@ from contract_support import assert_matches_schema, clip_score, visit_of
 
 from posescore.cli import main
 from posescore.config import Settings
+from posescore.contract.visit import Visit
 from posescore.contract.visit_change import VisitCourse
 from posescore.plain import feature_label
 from posescore.visit import ScoredClip, VisitClip, build_visit
@@ -68,6 +70,34 @@ def test_a_visit_comparison_report_opens_with_the_summary_then_each_leg(tmp_path
     assert measures.index("Left leg") < measures.index("Right leg")
     assert html.escape(feature_label("equinus", "deg")) in measures
     assert "equinus</td>" not in measures  # the code name is not shown alone
+
+
+def test_one_visits_report_gives_each_legs_fused_severity_then_the_views(tmp_path, capsys):
+    saved = _save(tmp_path / "day1_pre.json", visit_of(3.3, 0.2, views=FOUR_VIEWS))
+    blind = visit_of(2.0, 0.0, views=("sagittal_left",)).model_copy(deep=True)
+    blind.legs["right"].severity = blind.legs["right"].severity_interval = None
+    blind.legs["right"].judged, blind.legs["right"].reason = False, "no clip sees the right leg"
+    for path, visit in ((saved, None), (_save(tmp_path / "blind.json", blind), blind)):
+        report = tmp_path / f"{path.stem}.html"
+        assert main(["visit", str(path), "--report", str(report)]) == 0
+        visit = visit or Visit.model_validate(json.loads(path.read_text()))
+        page = report.read_text()
+        first_table = page.index("<table")
+        for sentence in visit.summary:
+            assert _position(page, sentence) < first_table
+        assert "not clinically validated" in page[:first_table]
+        for side, leg in visit.legs.items():
+            row = page[page.index(f"<td>{side} leg</td>"):]
+            row = row[:row.index("</tr>")]
+            if leg.judged:
+                lo, hi = leg.severity_interval
+                assert f"{leg.severity:.2f}" in row and f"[{lo:.2f}, {hi:.2f}]" in row
+            else:
+                assert "not judged" in row and html.escape(leg.reason) in row
+        contributions = page[page.index("Clips that contributed"):page.index("Measures by leg")]
+        assert all(f"<td>{c.view}</td>" in contributions for c in visit.clips)
+        assert f"{path.name}: per view" in page
+    capsys.readouterr()
 
 
 def test_a_leg_not_judged_reads_as_such_in_the_report():
@@ -125,6 +155,7 @@ def test_the_seeds_scenario_ten_daily_sessions_filmed_pre_and_post(tmp_path, cap
     assert all(c.legs["left"].direction == "decrease" for c in course.changes)
     assert not any(c.legs["right"].beyond_noise for c in course.changes)
 
+    assert (out / "course.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     page = (out / "course.html").read_text()
     first_table = page.index("<table")
     for sentence in course.summary:
