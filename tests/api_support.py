@@ -320,15 +320,19 @@ def running_server(
             server.stop()
 
 
-def phantom_clip(folder: Path, name: str, side: str, severity: float, seed: int) -> Path:
-    """A 4 s phantom clip, rendered once per test session into ``folder``."""
+def phantom_clip(
+    folder: Path, name: str, side: str, severity: float, seed: int, view: str = "sagittal_right"
+) -> Path:
+    """A 4 s phantom clip filmed from ``view``, rendered once per test session into ``folder``.
+
+    The same seed in another view films the same walk."""
     from posescore.phantom import PhantomParams, render_phantom
 
     path = folder / f"{name}.mp4"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         params = PhantomParams(
-            affected_side=side, severity=severity, view="sagittal_right", seed=seed, duration_s=4
+            affected_side=side, severity=severity, view=view, seed=seed, duration_s=4
         )
         render_phantom(params, path)
     return path

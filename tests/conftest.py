@@ -82,7 +82,8 @@ def phantom_model_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def phantom_clips(tmp_path_factory):
-    """``phantom_clips(name, side, severity, seed)``: a 4 s phantom clip, rendered once a session.
+    """``phantom_clips(name, side, severity, seed, view="sagittal_right")``: a 4 s phantom
+    clip, rendered once a session.
 
     The same name gives the same file in every test (``api_support.phantom_clip``).
     """
@@ -90,7 +91,7 @@ def phantom_clips(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("phantom_clips")
 
-    def clip(name, side, severity, seed):
-        return phantom_clip(folder, name, side, severity, seed)
+    def clip(name, side, severity, seed, view="sagittal_right"):
+        return phantom_clip(folder, name, side, severity, seed, view)
 
     return clip

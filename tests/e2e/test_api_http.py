@@ -254,6 +254,42 @@ def test_comparison_that_crashes_is_stored_as_failed_not_a_500(client, server):
 
 
 @pytest.mark.slow
+def test_a_visit_of_a_side_and_a_front_clip_is_fused_from_their_real_scores(client, phantom_clips):
+    """One walk (left leg severity 3) filmed from the right side and the front, through
+    MediaPipe: the left leg is the side view's far leg, so only the front clip judges it."""
+    views = ("sagittal_right", "frontal")
+    jobs = {}
+    for view in views:
+        clip = phantom_clips(f"visit_{view}", "left", 3.0, seed=43, view=view)
+        with open(clip, "rb") as fh:
+            r = submit(client, fh, patient="P-visit", name=f"{view}.mp4", view=view)
+        assert r.status_code == 202, r.text
+        jobs[view] = r.json()["job_id"]
+    for job_id in jobs.values():
+        assert wait_for_job(client, job_id)["status"] == "done"
+    legs = {v: client.get(f"/v1/jobs/{j}/result").json()["legs"] for v, j in jobs.items()}
+
+    r = client.post("/v1/patients/visit",
+                    json={"patient": "P-visit", "session": "day1", "phase": "pre"})
+    assert r.status_code == 200, r.text
+    visit = r.json()
+    assert {(c["view_stated"], c["view"], c["scorable"]) for c in visit["clips"]} == {
+        (v, v, True) for v in views}
+    fused = {side: visit["legs"][side]["by_task"]["walk_forward"] for side in ("left", "right")}
+    weights = {side: {c["view"]: c["weight"] for c in f["clips"]} for side, f in fused.items()}
+    assert weights["left"] == {"sagittal_right": 0.0, "frontal": 1.0}  # the far leg left out
+    assert fused["left"]["severity"] == pytest.approx(legs["frontal"]["left"]["severity"])
+    assert visit["legs"]["left"]["severity"] == pytest.approx(fused["left"]["severity"])
+    assert min(weights["right"].values()) > 0 and sum(weights["right"].values()) == \
+        pytest.approx(1.0)
+    readings = [legs[v]["right"]["severity"] for v in views]
+    assert min(readings) - 1e-9 <= fused["right"]["severity"] <= max(readings) + 1e-9
+    listed = client.post("/v1/patients/visits", json={"patient": "P-visit"}).json()["visits"]
+    assert [(v["session"], v["ready"]) for v in listed] == [("day1", True)]
+    assert listed[0]["legs"]["left"]["severity"] == pytest.approx(fused["left"]["severity"])
+
+
+@pytest.mark.slow
 def test_round_trip_pre_post(client, server, clips):
     ids = {}
     for phase in ("pre", "post"):
