@@ -1,15 +1,15 @@
 """A job's overlay video over HTTP: served to its tenant only, erased with the job."""
 
 import pytest
-from api_support import apps_without_workers, key_for, make_small_model, store_done_job
+from api_support import apps_without_workers, key_for, store_done_job
 from contract_support import score_dict
 
 from api.overlays import overlay_path
 
 
 @pytest.fixture
-def service(tmp_path):
-    with apps_without_workers(tmp_path / "data", make_small_model(tmp_path)) as (app,):
+def service(tmp_path, small_model_path):
+    with apps_without_workers(tmp_path / "data", small_model_path) as (app,):
         yield app
 
 

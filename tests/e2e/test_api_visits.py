@@ -10,7 +10,6 @@ from api_support import (
     apps_without_workers,
     fresh_database,
     key_for,
-    make_small_model,
     migrated_database,
     queue_jobs,
     store_done_job,
@@ -32,11 +31,11 @@ DROP = 2 * Settings().visit.mdc95
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def service(request, tmp_path_factory):
+def service(request, tmp_path_factory, small_model_path):
     """An app without workers on a fresh database; clients' keys of tenants a and b."""
     tmp = tmp_path_factory.mktemp(f"visits_{request.param}")
     with fresh_database(request.param, tmp) as url, \
-            apps_without_workers(tmp / "data", make_small_model(tmp), url) as (app,):
+            apps_without_workers(tmp / "data", small_model_path, url) as (app,):
         yield app, {t: key_for(app, f"clinic-{t}") for t in ("a", "b")}
 
 
