@@ -13,11 +13,15 @@ and from the other leg (``abnormality``). The two disagree when
 The far leg of a side view keeps an upper bound of at least ``model.far_leg_upper``: its
 landmarks carry little of its posture, and it never gets a confident 0. Each case is said in
 ``quality.warnings`` and in the leg's ``abnormality`` block.
+
+A clip filmed from a view none of the model's training clips had (``untrained_view_notice``:
+the default model saw no clip from behind) is said in ``quality.warnings`` too: its severity
+is read outside what the model was fitted and measured on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -151,6 +155,19 @@ def crosscheck(
         check.interval = (round(max(lo, 0.0), 3), round(min(hi, 4.0), 3))
         checks.append(check)
     return checks
+
+
+def untrained_view_notice(
+    training_views: Optional[Collection[str]], view: Optional[str]
+) -> Optional[Notice]:
+    """A notice when ``view`` is not among the model's ``training_views`` (None: unknown)."""
+    if not training_views or not view or view in training_views:
+        return None
+    return Notice(
+        code=NoticeCode.VIEW_NOT_IN_TRAINING, stage="crosscheck",
+        message=f"the model was trained on {', '.join(sorted(training_views))} clips, none "
+        f"filmed as this one ({view}): its severities are less certain than the model card "
+        "says; film from a view it knows as well")
 
 
 def _rounded_z(z: float) -> Optional[float]:

@@ -15,7 +15,7 @@ import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from posescore.errors import ModelError
 from posescore.model_cache import (
@@ -69,6 +69,12 @@ class LoadedModel:
     def measures(self) -> list[str]:
         """Per-leg measure names in model order."""
         return list(self.card["measures"])
+
+    @property
+    def training_views(self) -> Optional[frozenset[str]]:
+        """The camera views of the model's training clips; None when its card does not say."""
+        views = (self.card.get("training_set") or {}).get("views")
+        return frozenset(views) if isinstance(views, (dict, list)) and views else None
 
 
 def save_model(estimator: LegSeverityModel, path: str | Path, card: dict) -> dict:

@@ -21,7 +21,7 @@ from posescore.config import Settings
 from posescore.constants import SCHEMA_VERSION, SIDES, TASKS
 from posescore.contract import Notice, NoticeCode, Score
 from posescore.contract.score import Quality
-from posescore.crosscheck import crosscheck
+from posescore.crosscheck import crosscheck, untrained_view_notice
 from posescore.errors import PosescoreError
 from posescore.gait import GaitEvents
 from posescore.measure import Measurements, measure_pose, timed_stage
@@ -285,6 +285,8 @@ def score_pose(
                     abnormality=checks[i].to_dict(),
                 )
             quality.warnings += [m for c in checks for m in c.notices]
+            untrained = untrained_view_notice(model.training_views, traj.view)
+            quality.warnings += [untrained] if untrained else []
         else:
             for side in SIDES:
                 legs[side] = LegScore(None, None, None, None, phenomenology[side])

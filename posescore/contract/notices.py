@@ -59,6 +59,7 @@ class NoticeCode(str, Enum):
     UNREAD_ABNORMALITY = "unread_abnormality"
     OUTSIDE_TRAINING_SUPPORT = "outside_training_support"
     FAR_LEG = "far_leg"
+    VIEW_NOT_IN_TRAINING = "view_not_in_training"
     # compare
     VIEWS_DIFFER = "views_differ"
     TASKS_DIFFER = "tasks_differ"

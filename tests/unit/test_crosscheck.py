@@ -5,7 +5,7 @@ import pytest
 from test_abnormality import MEASURES, _healthy_walks
 
 from posescore.config import ModelConfig
-from posescore.crosscheck import crosscheck
+from posescore.crosscheck import crosscheck, untrained_view_notice
 from posescore.features import leg_measure_names
 from posescore.model import LegSeverityModel
 from posescore.model_design import leg_rows
@@ -116,3 +116,38 @@ def test_shipped_model_reads_a_walk_inside_the_normal_range_below_1(view):
                       np.array([[1.5, 3.5], [1.5, 3.5]]), loaded.measures)
     assert all("unbacked_severity" in c.findings and c.interval[0] == 0.0 for c in told)
     assert leg_measure_names() == loaded.measures
+
+
+@pytest.mark.parametrize("views,view,said", [
+    ({"sagittal_left", "frontal"}, "posterior", True),
+    ({"sagittal_left", "frontal"}, "frontal", False),
+    (None, "posterior", False),  # a card that does not say: nothing to say either
+    ({"frontal"}, None, False),
+])
+def test_a_view_the_model_never_saw_is_said(views, view, said):
+    notice = untrained_view_notice(views, view)
+    assert (notice is not None) == said
+    if said:
+        assert notice.code == "view_not_in_training" and notice.stage == "crosscheck"
+        assert view in notice.message and "frontal" in notice.message
+
+
+def test_the_default_model_knows_side_and_front_clips_but_not_back_ones():
+    from synthetic_walker import frontal_walker
+
+    from posescore.config import Settings
+    from posescore.score import score_pose
+    from posescore.types import VideoMeta
+
+    model = load_model(None)
+    assert model.training_views == {"sagittal_left", "sagittal_right", "frontal"}
+    codes = {}
+    for facing in (True, False):
+        pose, _ = frontal_walker(facing_camera=facing)
+        meta = VideoMeta("x.mp4", "0", pose.fps, pose.n_frames, pose.width, pose.height)
+        result = score_pose(pose, meta, Settings(), model).to_dict()
+        assert result["quality"]["scorable"], result["quality"]["warnings"]
+        codes[result["view"]] = [w["code"] for w in result["quality"]["warnings"]]
+    assert set(codes) == {"frontal", "posterior"}
+    assert "view_not_in_training" in codes["posterior"]
+    assert "view_not_in_training" not in codes["frontal"]
