@@ -38,7 +38,7 @@ from posescore.constants import SCHEMA_VERSION, SIDES
 from posescore.contract import COMPARE_SCHEMA, Comparison, Notice, NoticeCode, Score
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, PER_WALK_MEASURES, STRIDE_TIME_KEYS, leg_measure_names
-from posescore.mdc import class_value, feature_mdc95, leg_class, load_mdc_table, severity_mdc95
+from posescore.mdc import class_value, feature_mdc95, load_mdc_table, noise_class, severity_mdc95
 from posescore.model_design import leg_rows
 from posescore.model_file import LoadedModel
 from posescore.numbers import round_or_none
@@ -263,7 +263,7 @@ def compare_results(
     same_view = pre.get("view") == post.get("view")
     features_out = []
     for side in SIDES:
-        cls = leg_class(post.get("view"), side) if same_view else None
+        cls = noise_class(post.get("view"), side) if same_view else None
         a_all, b_all = stride_arrays(pre, side), stride_arrays(post, side)
         for measure in leg_measure_names():
             name = f"{side}_{measure}"
@@ -412,7 +412,7 @@ def _severity_changes(
             dist[name] = pred.reshape(n_sev, 2)
     same_view = pre.get("view") == post.get("view")
     for i, side in enumerate(SIDES):
-        cls = leg_class(post.get("view"), side) if same_view else None
+        cls = noise_class(post.get("view"), side) if same_view else None
         mdc, sem = class_value(sev_mdc, cls, "mdc95"), class_value(sev_mdc, cls, "sem")
         a, b = sev["pre"][side], sev["post"][side]
         change = None if a is None or b is None else float(b - a)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Optional
 
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
@@ -63,6 +63,11 @@ FRONTAL_PLANE_VIEWS: tuple[str, ...] = ("frontal", "posterior")
 TASKS = ("walk_forward", "walk_backward", "run", "heel_toe_tap", "stand")
 
 SCHEMA_VERSION = "2"
+
+
+def is_far_leg(view: Optional[str], side: str) -> bool:
+    """Whether ``side`` is the far leg of a side view (``sagittal_<near side>``)."""
+    return bool(view) and view.startswith("sagittal_") and view != f"sagittal_{side}"
 
 
 def other_side(side: Side) -> Side:

@@ -40,8 +40,11 @@ def load_mdc_table() -> dict[str, Any]:
     return json.loads(text)
 
 
-def leg_class(view: Optional[str], side: str) -> Optional[str]:
-    """``near`` / ``far`` leg of a side view, ``frontal`` for frontal/posterior, else None."""
+def noise_class(view: Optional[str], side: str) -> Optional[str]:
+    """The leg's class for its test-retest noise: near/far, ``frontal``, else None (pooled).
+
+    ``near`` / ``far`` leg of a side view; ``frontal`` for a frontal or posterior view.
+    """
     if not view:
         return None
     if view.startswith("sagittal_"):
@@ -54,7 +57,7 @@ def feature_mdc95(
 ) -> Optional[float]:
     """MDC95 of a per-leg measure (e.g. ``ankle_plantarflexion_hs_deg``) or asym feature.
 
-    With ``cls`` (see :func:`leg_class`) the MDC95 of that leg class is used when measured,
+    With ``cls`` (see :func:`noise_class`) the MDC95 of that leg class is used when measured,
     else the value pooled over all legs.
     """
     table = table if table is not None else load_mdc_table()
@@ -101,7 +104,7 @@ def severity_mdc95(
         classes: dict[str, list[float]] = {}
         for k, p in enumerate(pairs):
             for i, side in enumerate(SIDES):
-                classes.setdefault(leg_class(p[0]["view"], side) or "other", []).append(d[k, i])
+                classes.setdefault(noise_class(p[0]["view"], side) or "other", []).append(d[k, i])
         out = {**_sd_entry(d.ravel()),
                "by_class": {c: _sd_entry(np.asarray(v)) for c, v in sorted(classes.items())}}
     _SEV_MDC_CACHE[key] = out

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from posescore.batch import find_videos
 from posescore.config import Settings
-from posescore.constants import SIDES, TASKS, VIEWS
+from posescore.constants import SIDES, TASKS, VIEWS, is_far_leg
 from posescore.contract.score import Score
 from posescore.contract.visit import (
     VISIT_SCHEMA,
@@ -36,7 +36,6 @@ from posescore.contract.visit import (
 from posescore.errors import PosescoreError
 from posescore.fusion import ClipReading, fuse_leg
 from posescore.manifest import Column, read_manifest
-from posescore.mdc import leg_class
 from posescore.plain import model_sentence, severity_sentence
 from posescore.profile import profile_session
 from posescore.runner import run_items
@@ -233,7 +232,7 @@ def _seeing(clips: Sequence[ScoredClip], side: str) -> Sequence[ScoredClip]:
 
     def sees(s: ScoredClip) -> bool:
         score = s.result
-        return (score is not None and leg_class(score.view, side) != "far"
+        return (score is not None and not is_far_leg(score.view, side)
                 and getattr(score.legs, side).severity is not None)
 
     return [s for s in clips if sees(s)] or clips

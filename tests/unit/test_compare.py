@@ -15,10 +15,10 @@ from posescore.compare import (
     hedges_g,
     require_own_evidence,
 )
-from posescore.constants import SIDES
+from posescore.constants import SIDES, is_far_leg
 from posescore.errors import PosescoreError
 from posescore.features import FEATURES, aggregate_strides, leg_measure_names
-from posescore.mdc import _sd_entry, feature_mdc95, leg_class, load_mdc_table, severity_mdc95
+from posescore.mdc import _sd_entry, feature_mdc95, load_mdc_table, noise_class, severity_mdc95
 from posescore.model_file import load_model
 from posescore.report import compare_report
 
@@ -60,11 +60,13 @@ def test_packaged_mdc_table_states_method_and_n():
     assert set(entry["by_class"]) >= {"near", "far"}
 
 
-def test_leg_class_and_class_specific_mdc():
-    assert leg_class("sagittal_left", "left") == "near"
-    assert leg_class("sagittal_left", "right") == "far"
-    assert leg_class("frontal", "left") == "frontal"
-    assert leg_class("oblique", "left") is None
+def test_noise_class_and_class_specific_mdc():
+    assert noise_class("sagittal_left", "left") == "near"
+    assert noise_class("sagittal_left", "right") == "far"
+    assert noise_class("frontal", "left") == "frontal"
+    assert noise_class("oblique", "left") is None
+    assert is_far_leg("sagittal_left", "right") and not is_far_leg("sagittal_left", "left")
+    assert not any(is_far_leg(view, "left") for view in ("frontal", "posterior", "oblique", None))
     table = {"measures": {"m": {"mdc95": 2.0, "by_class": {"near": {"mdc95": 3.0}}}}}
     assert feature_mdc95("m", table, "near") == 3.0
     assert feature_mdc95("m", table, "far") == 2.0
