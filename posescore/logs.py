@@ -11,9 +11,12 @@ import threading
 NATIVE_LOG_LINE = re.compile(
     rb"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\]"  # absl / glog lines
     rb"|INFO: Created TensorFlow Lite"  # TensorFlow Lite's own logger
-    rb"|WARNING: All log messages before absl::InitializeLog\(\))"
+    rb"|WARNING: All log messages before absl::InitializeLog\(\)"
+    rb"|OpenCV: FFMPEG: (?:tag 0x[0-9a-f]{8}/'.{4}' is not supported|fallback to use tag))"
 )
-"""Lines that MediaPipe's native libraries write straight to file descriptor 2."""
+"""Lines that MediaPipe's native libraries write straight to file descriptor 2, and OpenCV's
+complaint, printed whatever its log level, that the WebM muxer keeps its own codec tag (the
+overlay is written all the same)."""
 
 
 def quiet_native_logs() -> None:

@@ -340,6 +340,7 @@ def test_round_trip_pre_post(client, server, clips):
     assert uploads(server) == []  # deleted after scoring
     log = server[0].log_after("POST /v1/patients/sessions 200")
     assert PATIENT not in log and CLIENT_FILE_NAME not in log
+    assert "OpenCV: FFMPEG" not in log and "inference_feedback" not in log  # overlays written
     assert "POST /v1/patients/sessions 200" in log
 
 

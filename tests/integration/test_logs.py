@@ -16,8 +16,11 @@ NATIVE = [
     b"I0000 00:00:1796660911.765704   27161 gl_context.cc:369] GL version: 2.1\n",
     b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+    b"OpenCV: FFMPEG: tag 0x30385056/'VP80' is not supported with codec id 139 and format "
+    b"'webm / WebM'\n",
 ]
-OURS = [b"posescore: error: video file not found: a.mp4\n", b"WARNING posescore.batch: 1 failed\n"]
+OURS = [b"posescore: error: video file not found: a.mp4\n", b"WARNING posescore.batch: 1 failed\n",
+        b"OpenCV: FFMPEG: something else went wrong\n"]
 
 
 def test_the_pattern_knows_the_native_lines_and_spares_ours():
