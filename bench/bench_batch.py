@@ -192,7 +192,7 @@ def _startup_parts() -> dict[str, float]:
     t = time.perf_counter()
     from posescore.batch import _score_one  # noqa: F401 - the imports a worker does
     from posescore.config import Settings
-    from posescore.model import load_model
+    from posescore.model_file import load_model
     from posescore.pose import MediaPipePoseBackend
     from posescore.score import score_video  # noqa: F401
 
