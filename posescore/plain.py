@@ -7,7 +7,7 @@ text output of ``compare``, ``course`` and ``visit`` and fill their JSON ``summa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 MEASURE_LABELS: dict[str, str] = {
@@ -118,6 +118,15 @@ def severity_sentence(side: str, severity: Optional[float],
         return f"{leg}: not judged ({reason or 'no clip could score it'})."
     span = f" (90 % interval {interval[0]:.1f}-{interval[1]:.1f})" if interval else ""
     return f"{leg}: severity {severity:.1f} of 4{span}."
+
+
+def untrained_views_sentence(clips: Sequence[tuple[str, str]]) -> Optional[str]:
+    """The (clip, view) pairs filmed from a view the model never trained on, in a sentence."""
+    if not clips:
+        return None
+    named = ", ".join(f"{clip} ({view})" for clip, view in clips)
+    return (f"Filmed from a view the model was not trained on: {named}; such a clip's "
+            "severity is less certain than the model's figures say.")
 
 
 def model_sentence(model: Optional[Mapping[str, Any]]) -> str:

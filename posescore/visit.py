@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from posescore.batch import find_videos
 from posescore.config import Settings
 from posescore.constants import SIDES, TASKS, VIEWS, is_far_leg
+from posescore.contract.notices import NoticeCode
 from posescore.contract.score import Score
 from posescore.contract.visit import (
     VISIT_SCHEMA,
@@ -36,7 +37,7 @@ from posescore.contract.visit import (
 from posescore.errors import PosescoreError
 from posescore.fusion import ClipReading, fuse_leg
 from posescore.manifest import Column, read_manifest
-from posescore.plain import model_sentence, severity_sentence
+from posescore.plain import model_sentence, severity_sentence, untrained_views_sentence
 from posescore.profile import profile_session
 from posescore.runner import run_items
 from posescore.score import LegScore, affected_side_from
@@ -166,6 +167,10 @@ def build_visit(scored: Sequence[ScoredClip], settings: Settings) -> Visit:
     model = usable[0].result.model if usable else None  # type: ignore[union-attr]
     summary = [severity_sentence(side, leg.severity, leg.severity_interval, leg.reason or "")
                for side, leg in legs.items()]
+    untrained = untrained_views_sentence(
+        [(s.clip.video.name, s.result.view) for s in usable  # type: ignore[union-attr]
+         if NoticeCode.VIEW_NOT_IN_TRAINING in {w.code for w in s.result.quality.warnings}])
+    summary += [untrained] if untrained else []
     return Visit(
         schema=VISIT_SCHEMA,
         summary=[*summary, model_sentence(model.model_dump() if model else None)],

@@ -57,6 +57,24 @@ def test_a_far_leg_is_scored_from_the_frontal_view_and_the_provenance_says_so():
     assert right["right_side.mp4"] > right["front.mp4"] > 0  # the near leg and the front
 
 
+def test_the_summary_names_a_clip_filmed_from_a_view_the_model_never_saw():
+    from posescore.contract import Notice, NoticeCode
+    from posescore.crosscheck import untrained_view_notice
+
+    back = clip_score("posterior", (1.5, [0.0, 3.5]), (0.4, [0.0, 2.4]))
+    notice = untrained_view_notice({"sagittal_left", "frontal"}, "posterior")
+    back.quality.warnings.append(notice)
+    side = clip_score("sagittal_left", (2.0, [1.4, 2.6]), (0.2, [0.0, 2.7]))
+    visit = build_visit([_clip("left.mp4", side), _clip("back.mp4", back)], Settings())
+    said = [s for s in visit.summary if "not trained on" in s]
+    assert said == [visit.summary[-2]] and "back.mp4 (posterior)" in said[0]
+    assert "left.mp4" not in said[0]
+    assert "not clinically validated" in visit.summary[-1]  # the model's standing stays last
+    assert isinstance(notice, Notice) and notice.code == NoticeCode.VIEW_NOT_IN_TRAINING
+    plain = build_visit([_clip("left.mp4", side)], Settings())
+    assert not any("not trained on" in s for s in plain.summary)
+
+
 def test_a_leg_seen_only_as_the_far_leg_is_scored_from_it():
     far = (0.4, [0.0, 3.0])
     visit = build_visit([_clip("right_side.mp4", clip_score("sagittal_right", far,
