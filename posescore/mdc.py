@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from posescore.constants import SIDES
+from posescore.constants import FRONTAL_PLANE_VIEWS, SIDES, is_far_leg
 from posescore.model_design import leg_rows
 from posescore.model_file import LoadedModel
 
@@ -48,8 +48,8 @@ def noise_class(view: Optional[str], side: str) -> Optional[str]:
     if not view:
         return None
     if view.startswith("sagittal_"):
-        return "near" if view == f"sagittal_{side}" else "far"
-    return "frontal" if view in ("frontal", "posterior") else None
+        return "far" if is_far_leg(view, side) else "near"
+    return "frontal" if view in FRONTAL_PLANE_VIEWS else None
 
 
 def feature_mdc95(

@@ -31,7 +31,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from posescore.constants import SIDES, Side
+from posescore.constants import SIDES, Side, is_far_leg
 from posescore.errors import ModelError
 from posescore.features import FEATURES
 
@@ -55,7 +55,7 @@ its normal range (about the 99.7 % range of a normal distribution)."""
 def leg_class(view: str, side: Side) -> str:
     """``near`` or ``far`` leg of a side view (``sagittal_<near side>``), else ``other``."""
     if view.startswith("sagittal_"):
-        return "near" if view == f"sagittal_{side}" else "far"
+        return "far" if is_far_leg(view, side) else "near"
     return "other"
 
 
