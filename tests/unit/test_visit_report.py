@@ -100,6 +100,14 @@ def test_one_visits_report_gives_each_legs_fused_severity_then_the_views(tmp_pat
     capsys.readouterr()
 
 
+def test_a_visit_report_into_a_folder_is_refused_before_any_work(tmp_path, capsys):
+    saved = _save(tmp_path / "v.json", visit_of(2.0, 0.1))
+    assert main(["visit", str(saved), "--report", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("posescore: error: --report") and "is a folder" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.json"]
+
+
 def test_a_leg_not_judged_reads_as_such_in_the_report():
     blind = visit_of(2.0, 0.0, views=("sagittal_left",)).model_copy(deep=True)
     for leg in blind.legs.values():
